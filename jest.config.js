@@ -1,0 +1,23 @@
+// Three layers, told apart by suffix (STYLE.md): *.unit.test.ts (no I/O), *.int.test.ts (the real stack),
+// *.e2e.test.ts (running services over HTTP). `npm test` runs them all; each has its own script.
+const common = {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: {
+    '^@qtshop/shared$': '<rootDir>/services/shared/src/index.ts',
+    '^@qtshop/shared/(.*)$': '<rootDir>/services/shared/src/$1',
+  },
+  transform: {
+    // Type checking is `npm run typecheck` (tsc over the whole tree); here we only transpile.
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+  },
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/.stack/'] },
+    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/.stack/'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/.stack/'] },
+  ],
+};
