@@ -1,0 +1,53 @@
+// Typed configuration from environment variables (STYLE.md: one schema per service, every key with a
+// default and a line of doc, validated once at start, fail fast naming the key). No process.env elsewhere.
+import { z } from 'zod';
+
+export interface Setting<T extends z.ZodType = z.ZodType> {
+  /** What the variable does, one line; shown in the README's configuration table. */
+  doc: string;
+  /** Default as the string one would put in the environment. */
+  default: string;
+  schema: T;
+}
+
+export type Settings = Record<string, Setting>;
+export type ConfigOf<S extends Settings> = { [K in keyof S]: z.output<S[K]['schema']> };
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, detail: string) {
+    super(`invalid configuration: ${key}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates every key of `settings` from `env`; throws ConfigError naming the first bad key. */
+export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings)) {
+    const given = env[key] === undefined || env[key] === '' ? setting.default : env[key];
+    // An empty default means "unset": optional keys then derive their value from others.
+    const raw = given === '' ? undefined : given;
+    const parsed = setting.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ConfigError(key, `${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
+    out[key] = parsed.data;
+  }
+  return out as ConfigOf<S>;
+}
+
+/** Zod helpers for the shapes environment variables take. */
+export const env = {
+  port: () => z.coerce.number().int().min(0).max(65535),
+  int: (min = 0) => z.coerce.number().int().min(min),
+  string: () => z.string().min(1),
+  url: () => z.url(),
+  bool: () => z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+  list: () => z.string().min(1).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  oneOf: <T extends readonly [string, ...string[]]>(values: T) => z.enum(values),
+};
+
+/** Rows for a documentation table: key, default, doc. */
+export function describeSettings(settings: Settings): Array<{ key: string; default: string; doc: string }> {
+  return Object.entries(settings).map(([key, s]) => ({ key, default: s.default, doc: s.doc }));
+}

