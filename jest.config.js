@@ -9,8 +9,9 @@ const common = {
     '^@qtshop/shared/(.*)$': '<rootDir>/services/shared/src/$1',
   },
   transform: {
-    // Type checking is `npm run typecheck` (tsc over the whole tree); here we only transpile.
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }],
+    // Type checking is `npm run typecheck` (tsc over the whole tree); with isolatedModules in
+    // tsconfig.json ts-jest only transpiles.
+    '^.+\\.ts$': ['ts-jest', { useESM: true }],
   },
 };
 

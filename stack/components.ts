@@ -90,6 +90,9 @@ const postgres: Component = {
     const bin = await pgBinaries();
     const user = pgUser();
     const data = resolve(cfg.paths.data, 'postgres');
+    // The server runs as another user: it must be able to traverse the stack directory.
+    mkdirSync(cfg.paths.data, { recursive: true });
+    if (user) for (const d of [cfg.dir, cfg.paths.data]) chmodSync(d, statSync(d).mode | 0o011);
     const sockets = resolve(cfg.paths.run, 'pg-socket');
     ownedDir(sockets, user, 0o755);
     if (!existsSync(resolve(data, 'PG_VERSION'))) {
@@ -291,9 +294,15 @@ const connect: Component = {
       'plugin.path': cfg.paths.plugins,
       // Lets a connector config override producer settings (the latency tuning of the relay benchmark).
       'connector.client.config.override.policy': 'All',
+      // Connector files in connect-config/ say ${env:PG_HOST} etc., so one file serves every environment.
+      'config.providers': 'env',
+      'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
     });
+    const { host, port, user, password } = cfg.infra.pg;
     return spawnDetached(
-      spec(cfg, 'connect', cfg.java, javaArgs(cfg, cfg.heap.connect, cfg.paths.kafkaLib, 'org.apache.kafka.connect.cli.ConnectDistributed', [props])),
+      spec(cfg, 'connect', cfg.java, javaArgs(cfg, cfg.heap.connect, cfg.paths.kafkaLib, 'org.apache.kafka.connect.cli.ConnectDistributed', [props]), {
+        env: { ...process.env, PG_HOST: host, PG_PORT: String(port), PG_USER: user, PG_PASSWORD: password },
+      }),
     );
   },
   async ready(cfg) {
@@ -311,7 +320,7 @@ export function mongoClient(cfg: StackConfig): MongoClient {
 const mongo: Component = {
   name: 'mongo',
   ports: (cfg) => [cfg.infra.mongo.port],
-  marker: () => 'MongoWireServer',
+  marker: (cfg) => resolve(cfg.paths.data, 'mongo'),
   stopSignal: 'SIGTERM',
   async start(cfg) {
     const dir = resolve(cfg.paths.data, 'mongo');

@@ -55,13 +55,26 @@ export async function resolveArtifacts(cfg: StackConfig, progress: (line: string
     child.stderr.on('data', onData);
     child.once('close', (c) => done(c ?? 1));
   });
-  if (code !== 0) {
-    const reasons = out.filter((l) => /Could not resolve|Failure to find|Could not find artifact|Could not transfer artifact|Non-resolvable|ERROR\]/.test(l));
-    const artifact = reasons.map((l) => /([\w.-]+:[\w.-]+:[\w.-]+(?::[\w.-]+)*)/.exec(l)?.[1]).find(Boolean);
-    throw new ResolveError(
-      `Maven could not resolve the stack${artifact ? ` (artifact ${artifact})` : ''}:\n${(reasons.length ? reasons : out.slice(-20)).slice(0, 15).join('\n')}`,
-    );
-  }
+  if (code !== 0) throw new ResolveError(mavenFailureSummary(out));
   progress(`maven: done (${downloads} artifacts downloaded)`);
   writeFileSync(cfg.paths.resolvedMarker, JSON.stringify({ pomHash: pomHash(), at: new Date().toISOString() }, null, 2));
+}
+
+/** Turns Maven's output into one clear message naming the artifact that failed, when Maven names one. */
+export function mavenFailureSummary(lines: string[]): string {
+  const artifactPatterns = [/Could not find artifact (\S+)/, /Failure to find (\S+)/, /Could not transfer artifact (\S+)/, /Could not resolve artifact (\S+)/, /Non-resolvable[^:]*: (\S+)/];
+  let artifact: string | undefined;
+  for (const line of lines) {
+    for (const re of artifactPatterns) {
+      const m = re.exec(line);
+      if (m) {
+        artifact = m[1];
+        break;
+      }
+    }
+    if (artifact) break;
+  }
+  const errors = lines.filter((l) => l.startsWith('[ERROR]') && l.replace('[ERROR]', '').trim() && !/re-run Maven|For more information|\[Help \d\] http/.test(l));
+  const detail = (errors.length ? errors : lines.slice(-20)).slice(0, 10).join('\n');
+  return `Maven could not resolve the stack${artifact ? `: artifact ${artifact} failed` : ''}\n${detail}`;
 }

@@ -1,0 +1,77 @@
+// A small Kafka Connect REST client: what the connector CLI and the tests use.
+export interface ConnectorStatus {
+  name: string;
+  connector: { state: string; worker_id: string; trace?: string };
+  tasks: Array<{ id: number; state: string; worker_id: string; trace?: string }>;
+}
+
+export class ConnectError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ConnectError';
+  }
+}
+
+export class ConnectClient {
+  constructor(readonly url: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let msg = text;
+      try {
+        msg = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        /* not JSON */
+      }
+      throw new ConnectError(res.status, `${method} ${path}: ${res.status} ${msg}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  list(): Promise<string[]> {
+    return this.call('GET', '/connectors');
+  }
+  /** Creates or updates: PUT /connectors/<name>/config is idempotent. */
+  put(name: string, config: Record<string, string>): Promise<unknown> {
+    return this.call('PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
+  }
+  status(name: string): Promise<ConnectorStatus> {
+    return this.call('GET', `/connectors/${encodeURIComponent(name)}/status`);
+  }
+  restart(name: string): Promise<unknown> {
+    return this.call('POST', `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true`);
+  }
+  pause(name: string): Promise<unknown> {
+    return this.call('PUT', `/connectors/${encodeURIComponent(name)}/pause`);
+  }
+  resume(name: string): Promise<unknown> {
+    return this.call('PUT', `/connectors/${encodeURIComponent(name)}/resume`);
+  }
+  async delete(name: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/connectors/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (!(err instanceof ConnectError && err.status === 404)) throw err;
+    }
+  }
+  plugins(): Promise<Array<{ class: string; type: string; version?: string }>> {
+    return this.call('GET', '/connector-plugins?connectorsOnly=false');
+  }
+  /** True when the connector and all its tasks are RUNNING. */
+  async isRunning(name: string): Promise<boolean> {
+    try {
+      const s = await this.status(name);
+      return s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING');
+    } catch (err) {
+      if (err instanceof ConnectError && err.status === 404) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// Debezium connector configs live as JSON files in connect-config/ (DESIGN.md), one per outbox database.
+// Each file is the body of PUT /connectors/<name>/config; ${env:...} values are resolved by the
+// Connect worker's EnvVarConfigProvider, so the same file serves the local stack and docker-compose.
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CONNECT_CONFIG_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../connect-config');
+
+export type ConnectorConfig = Record<string, string> & { name: string };
+
+export function connectorFiles(dir = CONNECT_CONFIG_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => resolve(dir, f));
+}
+
+export function readConnectorFile(path: string): ConnectorConfig {
+  const cfg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  if (typeof cfg.name !== 'string' || !cfg.name) throw new Error(`${path}: "name" is missing`);
+  for (const [k, v] of Object.entries(cfg)) {
+    if (typeof v !== 'string') throw new Error(`${path}: "${k}" must be a string (Kafka Connect configs are strings)`);
+  }
+  return cfg as ConnectorConfig;
+}
+
+export function readConnector(name: string, dir = CONNECT_CONFIG_DIR): ConnectorConfig {
+  return readConnectorFile(resolve(dir, `${name}.json`));
+}

@@ -1,0 +1,52 @@
+// Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
+// admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import type { Logger } from './logging';
+
+export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    ...(log
+      ? {
+          logCreator:
+            () =>
+            ({ level, log: entry }) => {
+              const { message, ...rest } = entry;
+              const fn = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+              log[fn]({ kafkajs: rest }, message);
+            },
+        }
+      : {}),
+    ...extra,
+  });
+}
+
+/** Kafka header values arrive as Buffers (or arrays of them); this reads one as a string. */
+export function headerString(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  if (one === undefined || one === null) return undefined;
+  return Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+}
+
+/** Creates the topics that do not exist yet and waits for their leaders (a no-op for existing ones). */
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = -1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    } catch (err) {
+      // Another client (or the broker's auto-creation) may have won the race; that is fine.
+      if (!(err instanceof Error && /already exists/i.test(err.message + JSON.stringify((err as { errors?: unknown }).errors ?? '')))) throw err;
+    }
+    await admin.fetchTopicMetadata({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
