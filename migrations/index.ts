@@ -1,0 +1,7 @@
+// Every database's migrations, by database name (DESIGN.md: each service owns its database).
+import type { DatabaseName, Migration } from '@qtshop/shared';
+import { catalogMigrations } from './catalog';
+
+export const MIGRATIONS: Partial<Record<DatabaseName, Migration[]>> = {
+  catalog: catalogMigrations,
+};

@@ -1,0 +1,28 @@
+// npm run migrate [db...]: applies every service database's migrations (re-runnable).
+import { createDb, createLogger, DATABASES, loadInfra, migrateLatest, type DatabaseName } from '@qtshop/shared';
+import { MIGRATIONS } from '../migrations';
+
+const log = createLogger('migrate');
+
+export async function migrateAll(only: string[] = []): Promise<void> {
+  const infra = loadInfra();
+  const targets = (only.length ? only : Object.keys(MIGRATIONS)) as DatabaseName[];
+  for (const db of targets) {
+    const list = MIGRATIONS[db];
+    if (!list) throw new Error(`no migrations for database "${db}" (known: ${DATABASES.join(', ')})`);
+    const knex = createDb(infra, db, { max: 1 });
+    try {
+      const applied = await migrateLatest(knex, list);
+      log.info({ database: db, applied }, applied.length ? 'migrated' : 'up to date');
+    } finally {
+      await knex.destroy();
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  migrateAll(process.argv.slice(2)).catch((err: unknown) => {
+    log.fatal({ err }, 'migration failed');
+    process.exit(1);
+  });
+}

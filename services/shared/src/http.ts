@@ -1,0 +1,210 @@
+// HTTP plumbing shared by every service (Koa): one error middleware that turns AppError into a JSON
+// body, JSON body parsing with a size limit, zod input parsing that names the field, bearer-token
+// auth for writes, trace context, and the /health, /ready and /metrics endpoints.
+import { timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { type Context, type Middleware, type Next } from 'koa';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { z } from 'zod';
+import type { Logger } from './logging';
+import { traceparentFrom } from './trace';
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };
+}
+
+/** The one error type handlers throw; everything else is a 500 with the detail only in the log. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: Array<{ path: string; message: string }>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+  static notFound(what: string): AppError {
+    return new AppError(404, 'not_found', `${what} not found`);
+  }
+  static conflict(message: string): AppError {
+    return new AppError(409, 'conflict', message);
+  }
+}
+
+function errorMiddleware(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const e = err as { status?: number; expose?: boolean; type?: string; message?: string };
+      if (err instanceof AppError) {
+        ctx.status = err.status;
+        ctx.body = { error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } } satisfies ErrorBody;
+      } else if (e.status === 413 || e.type === 'entity.too.large') {
+        ctx.status = 413;
+        ctx.body = { error: { code: 'payload_too_large', message: 'request body is larger than the limit' } } satisfies ErrorBody;
+      } else if (e.status === 415 || e.type === 'unsupported') {
+        ctx.status = 415;
+        ctx.body = { error: { code: 'unsupported_media_type', message: 'request body must be application/json' } } satisfies ErrorBody;
+      } else if (e.status === 400 && e.expose) {
+        // body-parser: malformed JSON, wrong charset
+        ctx.status = 400;
+        ctx.body = { error: { code: 'invalid_json', message: `request body is not valid JSON: ${e.message ?? ''}`.trim() } } satisfies ErrorBody;
+      } else {
+        log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
+        ctx.status = 500;
+        ctx.body = { error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody;
+      }
+    }
+  };
+}
+
+/** Parses `input` with `schema`; a failure is a 400 naming every offending field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.output<S> {
+  const res = schema.safeParse(input);
+  if (res.success) return res.data;
+  const fields = res.error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : where;
+    const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
+    return { path: i.code === 'unrecognized_keys' && i.path.length === 0 ? (i as { keys: string[] }).keys.join(',') : path, message: `${i.message}${keys}` };
+  });
+  throw new AppError(400, 'validation_failed', fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
+}
+
+/** Requires `Authorization: Bearer <token>`; 401 otherwise. */
+export function requireBearer(token: string): Middleware {
+  const expected = Buffer.from(token);
+  return async (ctx: Context, next: Next) => {
+    const m = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
+    const given = Buffer.from(m?.[1] ?? '');
+    if (!m || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new AppError(401, 'unauthorized', m ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <ADMIN_TOKEN>)');
+    }
+    await next();
+  };
+}
+
+/** Only application/json bodies are accepted on writes; anything else is a 415 before it is parsed. */
+const jsonOnly: Middleware = async (ctx, next) => {
+  if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length !== 0 && !ctx.is('application/json')) {
+    throw new AppError(415, 'unsupported_media_type', 'request body must be application/json');
+  }
+  await next();
+};
+
+export interface HttpAppOptions {
+  name: string;
+  log: Logger;
+  routers: Router[];
+  /** Named readiness checks, e.g. database and Kafka; /ready is 200 only when all pass. */
+  readiness: Record<string, () => Promise<unknown>>;
+  bodyLimit?: string;
+  registry?: Registry;
+}
+
+export interface HttpApp {
+  app: Koa;
+  registry: Registry;
+}
+
+export function createHttpApp(opts: HttpAppOptions): HttpApp {
+  const registry = opts.registry ?? new Registry();
+  registry.setDefaultLabels({ service: opts.name });
+  collectDefaultMetrics({ register: registry });
+  const requests = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const errors = new Counter({ name: 'http_errors_total', help: 'HTTP responses with status >= 500', labelNames: ['route'], registers: [registry] });
+
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  app.use(async (ctx, next) => {
+    const start = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      requests.observe({ method: ctx.method, route, status: String(ctx.status) }, Number(process.hrtime.bigint() - start) / 1e9);
+      if (ctx.status >= 500) errors.inc({ route });
+    }
+  });
+  app.use(errorMiddleware(opts.log));
+  app.use(async (ctx, next) => {
+    ctx.state.traceparent = traceparentFrom(ctx.get('traceparent'));
+    await next();
+  });
+  app.use(jsonOnly);
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: opts.bodyLimit ?? '64kb', jsonStrict: true, encoding: 'utf-8' }));
+
+  const ops = new Router();
+  ops.get('/health', (ctx) => {
+    ctx.body = { status: 'ok', service: opts.name };
+  });
+  ops.get('/ready', async (ctx) => {
+    const results = await Promise.all(
+      Object.entries(opts.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          return [name, 'ok'] as const;
+        } catch (err) {
+          return [name, `failing: ${err instanceof Error ? err.message : String(err)}`] as const;
+        }
+      }),
+    );
+    const ok = results.every(([, v]) => v === 'ok');
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ready' : 'not_ready', service: opts.name, checks: Object.fromEntries(results) };
+  });
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+  app.use(ops.routes());
+  for (const r of opts.routers) app.use(r.routes()).use(r.allowedMethods({ throw: false }));
+  return { app, registry };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Listens on `port` (0 picks a free one) and resolves with the server and its actual port. */
+export function listen(app: Koa, port: number, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('error', reject);
+    server.once('listening', () => {
+      const addr = server.address();
+      resolve({ server, port: typeof addr === 'object' && addr ? addr.port : port });
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}

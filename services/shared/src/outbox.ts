@@ -1,0 +1,50 @@
+// The outbox writer (DESIGN.md): the one function every service uses to emit an event. It inserts the
+// outbox row inside the caller's transaction, so the event commits or rolls back with the business change.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { EVENTS, type EventPayload, type EventType } from './events';
+import { OUTBOX_TABLE } from './outbox-table';
+import { isTraceparent, traceparentFrom } from './trace';
+
+export interface OutboxEvent<T extends EventType> {
+  type: T;
+  aggregateId: string;
+  payload: EventPayload<T>;
+  /**
+   * W3C trace context of the request that caused the event, carried as a Kafka header. When absent a new
+   * trace is started: every row gets a traceparent, because the Debezium EventRouter places the column as a
+   * header even when it is null, and kafkajs cannot produce a null header value (sizeOfHeaders calls
+   * Buffer.byteLength(null)); a non-null value keeps both relays' records identical.
+   */
+  traceparent?: string | undefined;
+  /** Supplied by callers that must know the id in advance (tests, idempotent retries); a fresh UUID otherwise. */
+  id?: string;
+}
+
+export interface OutboxRow {
+  id: string;
+  position: string;
+  aggregatetype: string;
+  aggregateid: string;
+  type: string;
+  payload: unknown;
+  created_at: Date;
+  sent_at: Date | null;
+  traceparent: string | null;
+}
+
+/** Validates the payload against its event schema and inserts the outbox row with `trx`. Returns the event id. */
+export async function appendToOutbox<T extends EventType>(trx: Knex.Transaction, event: OutboxEvent<T>): Promise<string> {
+  const def = EVENTS[event.type];
+  const payload = def.schema.parse(event.payload);
+  const id = event.id ?? randomUUID();
+  await trx(OUTBOX_TABLE).insert({
+    id,
+    aggregatetype: def.aggregateType,
+    aggregateid: event.aggregateId,
+    type: event.type,
+    payload: JSON.stringify(payload),
+    traceparent: isTraceparent(event.traceparent) ? event.traceparent : traceparentFrom(),
+  });
+  return id;
+}
