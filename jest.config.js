@@ -3,6 +3,7 @@
 const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/env.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@qtshop/shared$': '<rootDir>/services/shared/src/index.ts',

@@ -50,7 +50,7 @@ function errorMiddleware(log: Logger): Middleware {
       } else if (e.status === 415 || e.type === 'unsupported') {
         ctx.status = 415;
         ctx.body = { error: { code: 'unsupported_media_type', message: 'request body must be application/json' } } satisfies ErrorBody;
-      } else if (e.status === 400 && e.expose) {
+      } else if (err instanceof SyntaxError || (e.status === 400 && e.expose)) {
         // body-parser: malformed JSON, wrong charset
         ctx.status = 400;
         ctx.body = { error: { code: 'invalid_json', message: `request body is not valid JSON: ${e.message ?? ''}`.trim() } } satisfies ErrorBody;
@@ -67,10 +67,10 @@ function errorMiddleware(log: Logger): Middleware {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.output<S> {
   const res = schema.safeParse(input);
   if (res.success) return res.data;
-  const fields = res.error.issues.map((i) => {
-    const path = i.path.length ? i.path.join('.') : where;
-    const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
-    return { path: i.code === 'unrecognized_keys' && i.path.length === 0 ? (i as { keys: string[] }).keys.join(',') : path, message: `${i.message}${keys}` };
+  const fields = res.error.issues.flatMap((i) => {
+    const at = (extra: PropertyKey[] = []) => [...i.path, ...extra].map(String).join('.') || where;
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: at([k]), message: 'unknown field' }));
+    return [{ path: at(), message: i.message }];
   });
   throw new AppError(400, 'validation_failed', fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
 }

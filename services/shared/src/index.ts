@@ -15,3 +15,4 @@ export * from './trace';
 export * from './inbox-table';
 export * from './lifecycle';
 export * from './migrate';
+export * from './connectors';

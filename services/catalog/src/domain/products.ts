@@ -1,0 +1,63 @@
+// Catalog use cases: a product change and its event commit in one transaction.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import * as store from '../store';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** What a client may send for a product; the price is an integer in minor units (cents). */
+export const ProductFields = z.strictObject({
+  name: text(200),
+  description: z.string().max(5000),
+  type: text(100),
+  brand: text(100),
+  pictureUrl: z.string().max(2000),
+  price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type ProductFields = z.infer<typeof ProductFields>;
+
+export interface Product extends ProductFields {
+  id: string;
+  quantity: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const eventPayload = (p: Product) => ({
+  productId: p.id,
+  name: p.name,
+  description: p.description,
+  type: p.type,
+  brand: p.brand,
+  pictureUrl: p.pictureUrl,
+  price: p.price,
+});
+
+export interface Ctx {
+  db: Knex;
+  traceparent?: string;
+  newId?: () => string;
+}
+
+export async function createProduct(ctx: Ctx, fields: ProductFields): Promise<Product> {
+  return ctx.db.transaction(async (trx) => {
+    const product = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
+    return product;
+  });
+}
+
+export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields): Promise<Product> {
+  return ctx.db.transaction(async (trx) => {
+    const product = await store.updateProduct(trx, id, fields);
+    if (!product) throw AppError.notFound(`product ${id}`);
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
+    return product;
+  });
+}
+
+/** Applies ProductQuantityUpdated from inventory (the owner of stock). */
+export async function applyQuantity(trx: Knex.Transaction, productId: string, quantity: number): Promise<boolean> {
+  return store.setQuantity(trx, productId, quantity);
+}

@@ -1,0 +1,42 @@
+// Managing the outbox connectors: register (idempotent) and wait until Debezium streams, or remove
+// a connector together with its replication slot (an abandoned slot retains WAL forever).
+import type { Knex } from 'knex';
+import type { ConnectClient } from './connect';
+import type { ConnectorConfig } from './connector-files';
+import { waitUntil } from './wait';
+
+const slotOf = (config: ConnectorConfig) => config['slot.name'];
+
+async function slotActive(admin: Knex, slot: string): Promise<boolean> {
+  const row = await admin('pg_replication_slots').where({ slot_name: slot }).first<{ active: boolean } | undefined>('active');
+  return row?.active === true;
+}
+
+/**
+ * PUT /connectors/<name>/config, then wait until the connector and its task run and its replication slot
+ * is active: from then on every committed outbox row is streamed (snapshot.mode=no_data skips older rows).
+ */
+export async function registerConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
+  await connect.put(config.name, config);
+  await waitUntil(async () => (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? '')), {
+    timeoutMs,
+    what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
+  });
+}
+
+/** Deletes the connector, waits for its slot to be released, then drops the slot. */
+export async function removeConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
+  await connect.delete(config.name);
+  const slot = slotOf(config);
+  if (!slot) return;
+  await waitUntil(
+    async () => {
+      const row = await admin('pg_replication_slots').where({ slot_name: slot }).first<{ active: boolean } | undefined>('active');
+      if (!row) return true;
+      if (row.active) return false;
+      await admin.raw('select pg_drop_replication_slot(?)', [slot]);
+      return true;
+    },
+    { timeoutMs, what: `replication slot ${slot} to be released and dropped` },
+  );
+}
