@@ -1,20 +1,12 @@
-import { env, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
-
-export const adminSettings = {
-  ADMIN_TOKEN: {
-    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); the dev default must be overridden outside development',
-    default: 'dev-admin-token',
-    schema: env.string(),
-  },
-};
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
-  ...adminSettings,
+  ...httpSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },
+  CATALOG_GROUP: { doc: 'Kafka consumer group of the catalog service', default: 'qtshop-catalog', schema: env.string() },
   CATALOG_DB: { doc: 'PostgreSQL database of the catalog service', default: 'catalog', schema: env.string() },
-  HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },
 };
 
 export const loadCatalogConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(catalogSettings, e);

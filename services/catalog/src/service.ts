@@ -1,40 +1,26 @@
-// Builds the catalog service (HTTP API now; the ProductQuantityUpdated consumer joins with the consumer runner).
-import type { Server } from 'node:http';
-import { closeServer, createDb, createHttpApp, createKafka, infraFrom, listen, type Logger } from '@qtshop/shared';
+// Builds the catalog service: the products API and the ProductQuantityUpdated consumer.
+import { createConsumerRunner, createDb, createKafka, infraFrom, pgInbox, startService, type Logger, type RunningService } from '@qtshop/shared';
 import { productsRouter } from './api';
 import type { CatalogConfig } from './config';
+import { CATALOG_TOPICS, catalogHandlers } from './consumers';
 
-export interface CatalogService {
-  port: number;
-  stop(): Promise<void>;
-}
+export type CatalogService = RunningService;
 
 export async function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG_PORT): Promise<CatalogService> {
   const infra = infraFrom(cfg);
   const db = createDb(infra, cfg.CATALOG_DB);
   const kafka = createKafka(infra.kafka.brokers, 'catalog', log);
-  const admin = kafka.admin();
-  const { app } = createHttpApp({
+  return startService({
     name: 'catalog',
     log,
+    port,
+    kafka,
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     routers: [productsRouter(db, cfg.ADMIN_TOKEN)],
-    readiness: {
-      database: () => db.raw('select 1'),
-      kafka: async () => {
-        await admin.connect();
-        await admin.describeCluster();
-      },
-    },
+    readiness: { database: () => db.raw('select 1') },
+    consumers: (registry) => [
+      createConsumerRunner({ kafka, groupId: cfg.CATALOG_GROUP, topics: CATALOG_TOPICS, handlers: catalogHandlers(log), inbox: pgInbox(db), log, registry }),
+    ],
+    close: () => db.destroy(),
   });
-  const { server, port: actual }: { server: Server; port: number } = await listen(app, port);
-  log.info({ port: actual }, 'catalog listening');
-  return {
-    port: actual,
-    async stop() {
-      await closeServer(server);
-      await admin.disconnect();
-      await db.destroy();
-    },
-  };
 }

@@ -8,8 +8,19 @@ import Router from '@koa/router';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import { env } from './config';
 import type { Logger } from './logging';
 import { traceparentFrom } from './trace';
+
+/** Settings every HTTP service shares. */
+export const httpSettings = {
+  ADMIN_TOKEN: {
+    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); the dev default must be overridden outside development',
+    default: 'dev-admin-token',
+    schema: env.string(),
+  },
+  HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },
+};
 
 export interface ErrorBody {
   error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };

@@ -16,3 +16,6 @@ export * from './inbox-table';
 export * from './lifecycle';
 export * from './migrate';
 export * from './connectors';
+export * from './consumer';
+export * from './service';
+export * from './dlq';

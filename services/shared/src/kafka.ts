@@ -1,6 +1,8 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+
+export type { Kafka };
 import type { Logger } from './logging';
 
 export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {

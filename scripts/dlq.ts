@@ -1,0 +1,35 @@
+// npm run dlq -- list <topic> | redrive <topic>
+// list: every message dead-lettered from <topic> (in <topic>.dlq) with why; redrive: republish them to <topic>.
+import { createKafka, createLogger, listDeadLetters, loadInfra, redriveDeadLetters } from '@qtshop/shared';
+
+const USAGE = `usage: npm run dlq -- <list|redrive> <topic>     e.g. npm run dlq -- list qtshop.product\n`;
+const log = createLogger('dlq');
+
+async function main([cmd, topic]: string[]): Promise<number> {
+  if (!topic || (cmd !== 'list' && cmd !== 'redrive')) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const kafka = createKafka(loadInfra().kafka.brokers, 'qtshop-dlq-tool');
+  if (cmd === 'list') {
+    const items = await listDeadLetters(kafka, topic);
+    for (const d of items) {
+      process.stdout.write(
+        `${JSON.stringify({ dlqOffset: `${d.partition}:${d.offset}`, id: d.id, eventType: d.eventType, key: d.key, reason: d.reason, error: d.error, original: d.original, failedAt: d.failedAt })}\n`,
+      );
+    }
+    process.stderr.write(`${items.length} dead-lettered message(s) from ${topic}\n`);
+  } else {
+    const n = await redriveDeadLetters(kafka, topic);
+    process.stderr.write(`republished ${n} message(s) from ${topic}.dlq to ${topic}\n`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.error({ err }, 'dlq command failed');
+    process.exit(1);
+  },
+);

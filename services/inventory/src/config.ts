@@ -1,0 +1,13 @@
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+
+export const inventorySettings = {
+  ...infraSettings,
+  ...loggingSettings,
+  ...httpSettings,
+  INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },
+  INVENTORY_GROUP: { doc: 'Kafka consumer group of the inventory service', default: 'qtshop-inventory', schema: env.string() },
+  INVENTORY_DB: { doc: 'PostgreSQL database of the inventory service', default: 'inventory', schema: env.string() },
+};
+
+export const loadInventoryConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(inventorySettings, e);
+export type InventoryConfig = ReturnType<typeof loadInventoryConfig>;

@@ -1,0 +1,249 @@
+// The consumer runner every consuming service uses (DESIGN.md "Consumers", STYLE.md "Consumers").
+//
+// For each message: validate (id header, known eventType, JSON value, zod schema of the type) — anything
+// invalid goes to <topic>.dlq at once; then run the handler inside the service's inbox (PostgreSQL: one
+// transaction with the processed_events insert; MongoDB: see mongo-inbox.ts), so a redelivered event
+// changes nothing. The offset is resolved only after that commits; kafkajs commits resolved offsets after
+// the batch. Transient failures (database unreachable, serialization conflicts) are retried with backoff
+// for as long as they last, without skipping the message; any other handler failure is retried up to
+// maxAttempts and then dead-lettered, so the partition always moves on.
+//
+// Decisions written down: an eventType the registry does not know is dead-lettered (reason
+// unknown_event_type); a known type this service has no handler for is skipped and its offset committed
+// (a topic carries several types, each service handles the ones it cares about).
+import { Counter, type Registry } from 'prom-client';
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Knex } from 'knex';
+import { EVENTS, isEventType, type EventPayload, type EventType } from './events';
+import { INBOX_TABLE } from './inbox-table';
+import { ensureTopics, headerString } from './kafka';
+import type { Logger } from './logging';
+
+export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
+
+/** Header names the runner adds to a dead-lettered message (the original headers are kept). */
+export const DLQ_HEADERS = {
+  reason: 'dlq.reason',
+  error: 'dlq.error',
+  topic: 'dlq.original.topic',
+  partition: 'dlq.original.partition',
+  offset: 'dlq.original.offset',
+  group: 'dlq.consumer.group',
+  attempts: 'dlq.attempts',
+  failedAt: 'dlq.failed.at',
+} as const;
+
+export type DlqReason = 'missing_id' | 'unknown_event_type' | 'invalid_json' | 'schema_violation' | 'handler_failed';
+
+export interface ConsumedEvent<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  key: string | null;
+  payload: EventPayload<T>;
+  traceparent?: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Runs `fn` at most once per event id; 'duplicate' when the id was already processed. */
+export interface Inbox<Tx> {
+  process(event: ConsumedEvent, fn: (tx: Tx) => Promise<void>): Promise<'applied' | 'duplicate'>;
+}
+
+export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<void> };
+
+/** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
+export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
+  return {
+    process: (event, fn) =>
+      db.transaction(async (trx) => {
+        const inserted = await trx(INBOX_TABLE).insert({ event_id: event.id, event_type: event.type }).onConflict('event_id').ignore().returning('event_id');
+        if (inserted.length === 0) return 'duplicate' as const;
+        await fn(trx);
+        return 'applied' as const;
+      }),
+  };
+}
+
+class DeadLetter extends Error {
+  constructor(
+    readonly reason: DlqReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Turns a Kafka message into a typed event, or throws DeadLetter saying why it cannot be one. */
+export function decodeEvent(topic: string, partition: number, message: KafkaMessage): ConsumedEvent {
+  const id = headerString(message.headers, 'id');
+  if (!id || !UUID.test(id)) throw new DeadLetter('missing_id', id ? `id header is not a UUID: ${id}` : 'no id header');
+  const type = headerString(message.headers, 'eventType');
+  if (!isEventType(type)) throw new DeadLetter('unknown_event_type', `unknown eventType header: ${type ?? '(none)'}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value?.toString('utf8') ?? '');
+  } catch (err) {
+    throw new DeadLetter('invalid_json', `value is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = EVENTS[type].schema.safeParse(json);
+  if (!parsed.success) {
+    throw new DeadLetter('schema_violation', parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; '));
+  }
+  const traceparent = headerString(message.headers, 'traceparent');
+  return {
+    id,
+    type,
+    key: message.key?.toString('utf8') ?? null,
+    payload: parsed.data,
+    ...(traceparent ? { traceparent } : {}),
+    topic,
+    partition,
+    offset: message.offset,
+  };
+}
+
+/** Errors worth waiting out: the database (or network to it) is unavailable, or a concurrency conflict. */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string };
+  const code = e?.code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  if (/^(08|57P|53)/.test(code) || code === '40001' || code === '40P01') return true; // connection, shutdown, resources, serialization, deadlock
+  if (e?.name === 'KnexTimeoutError') return true;
+  if (e?.name === 'MongoNetworkError' || e?.name === 'MongoServerSelectionError' || e?.name === 'MongoNotConnectedError') return true;
+  return /Connection terminated|connection (?:is )?closed|not connected|Client has encountered a connection error/i.test(e?.message ?? '');
+}
+
+export interface ConsumerRunnerOptions<Tx> {
+  kafka: Kafka;
+  /** One consumer group per service. */
+  groupId: string;
+  topics: string[];
+  handlers: Handlers<Tx>;
+  inbox: Inbox<Tx>;
+  log: Logger;
+  registry?: Registry;
+  /** Attempts for a failing handler before the message is dead-lettered (transient failures do not count). */
+  maxAttempts?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Called after the inbox committed an applied event and before its offset is resolved (metrics, tests). */
+  onApplied?: (event: ConsumedEvent) => void | Promise<void>;
+  /** How long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s). */
+  sessionTimeoutMs?: number;
+}
+
+export interface ConsumerRunner {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly consumer: Consumer;
+}
+
+export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): ConsumerRunner {
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const backoff = opts.backoff ?? { initialMs: 100, maxMs: 5000 };
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    maxWaitTimeInMs: 100,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    retry: { retries: 10 },
+  });
+  const producer: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const registers = opts.registry ? [opts.registry] : [];
+  const outcomes = new Counter({
+    name: 'consumer_events_total',
+    help: 'Consumed events by type and outcome (applied, duplicate, skipped, dead_lettered)',
+    labelNames: ['type', 'outcome'],
+    registers,
+  });
+  const retries = new Counter({ name: 'consumer_retries_total', help: 'Handler retries by type and kind', labelNames: ['type', 'kind'], registers });
+  let stopping = false;
+
+  async function deadLetter(topic: string, partition: number, message: KafkaMessage, reason: DlqReason, error: string, attempts: number) {
+    const headers: IHeaders = { ...(message.headers ?? {}) };
+    Object.assign(headers, {
+      [DLQ_HEADERS.reason]: reason,
+      [DLQ_HEADERS.error]: error.slice(0, 2000),
+      [DLQ_HEADERS.topic]: topic,
+      [DLQ_HEADERS.partition]: String(partition),
+      [DLQ_HEADERS.offset]: message.offset,
+      [DLQ_HEADERS.group]: opts.groupId,
+      [DLQ_HEADERS.attempts]: String(attempts),
+      [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+    });
+    await producer.send({ topic: dlqTopicOf(topic), acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
+  }
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    let event: ConsumedEvent;
+    try {
+      event = decodeEvent(topic, partition, message);
+    } catch (err) {
+      if (!(err instanceof DeadLetter)) throw err;
+      opts.log.warn({ topic, partition, offset: message.offset, reason: err.reason, error: err.message }, 'dead-lettering invalid message');
+      await deadLetter(topic, partition, message, err.reason, err.message, 0);
+      outcomes.inc({ type: headerString(message.headers, 'eventType') ?? 'none', outcome: 'dead_lettered' });
+      return;
+    }
+    const log = opts.log.child({ eventId: event.id, eventType: event.type, topic, partition, offset: message.offset });
+    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<void>) | undefined;
+    if (!handler) {
+      outcomes.inc({ type: event.type, outcome: 'skipped' });
+      log.debug('no handler for this event type in this service; skipped');
+      return;
+    }
+    let failures = 0;
+    let delay = backoff.initialMs;
+    for (;;) {
+      try {
+        const result = await opts.inbox.process(event, (tx) => handler(event, tx));
+        outcomes.inc({ type: event.type, outcome: result });
+        log.info({ result }, result === 'applied' ? 'event applied' : 'duplicate event ignored');
+        if (result === 'applied') await opts.onApplied?.(event);
+        return;
+      } catch (err) {
+        const transient = isTransient(err);
+        if (!transient) failures += 1;
+        retries.inc({ type: event.type, kind: transient ? 'transient' : 'failure' });
+        if (!transient && failures >= maxAttempts) {
+          log.error({ err, attempts: failures }, 'handler keeps failing; dead-lettering');
+          await deadLetter(topic, partition, message, 'handler_failed', err instanceof Error ? err.message : String(err), failures);
+          outcomes.inc({ type: event.type, outcome: 'dead_lettered' });
+          return;
+        }
+        if (stopping && transient) throw err; // leave it uncommitted; the next owner of the partition retries
+        log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, transient, attempt: failures }, 'handler failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, backoff.maxMs);
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  return {
+    consumer,
+    async start() {
+      await ensureTopics(opts.kafka, [...opts.topics, ...opts.topics.map(dlqTopicOf)]);
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        eachMessage: async ({ topic, partition, message, heartbeat }) => handle(topic, partition, message, heartbeat),
+      });
+      opts.log.info({ groupId: opts.groupId, topics: opts.topics }, 'consuming');
+    },
+    async stop() {
+      stopping = true;
+      // disconnect() lets the in-flight message finish and commits resolved offsets before leaving the group.
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// Reading and redriving dead-letter topics (<topic>.dlq), for the DLQ tool and tests.
+import { randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { DLQ_HEADERS, dlqTopicOf } from './consumer';
+import { headerString } from './kafka';
+
+export interface DeadLettered {
+  partition: number;
+  offset: string;
+  key: string | null;
+  id?: string;
+  eventType?: string;
+  reason?: string;
+  error?: string;
+  original: { topic?: string; partition?: string; offset?: string; group?: string };
+  failedAt?: string;
+  message: KafkaMessage;
+}
+
+/** Reads a topic from its start up to the high watermarks at call time, with a throwaway consumer group. */
+async function readToEnd(kafka: Kafka, topic: string, groupId: string, fromCommitted: boolean, onMessage: (partition: number, m: KafkaMessage) => Promise<void>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  let starts: Array<{ partition: number; offset: string }> = ends.map((e) => ({ partition: e.partition, offset: e.low }));
+  if (fromCommitted) {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    starts = ends.map((e) => {
+      const c = committed?.partitions.find((p) => p.partition === e.partition);
+      return { partition: e.partition, offset: c && Number(c.offset) >= 0 ? c.offset : e.low };
+    });
+  }
+  await admin.disconnect();
+  const pending = new Map(ends.filter((e, i) => BigInt(e.high) > BigInt(starts[i]!.offset)).map((e) => [e.partition, BigInt(e.high)]));
+  if (pending.size === 0) return;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    await consumer.run({
+      autoCommit: fromCommitted,
+      eachMessage: async ({ partition, message }) => {
+        const end = pending.get(partition);
+        if (end === undefined || BigInt(message.offset) >= end) return;
+        await onMessage(partition, message);
+        if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
+        if (pending.size === 0) done();
+      },
+    });
+    for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+export async function listDeadLetters(kafka: Kafka, topic: string): Promise<DeadLettered[]> {
+  const out: DeadLettered[] = [];
+  await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-list-${randomUUID()}`, false, async (partition, m) => {
+    const h = (n: string) => headerString(m.headers, n);
+    out.push({
+      partition,
+      offset: m.offset,
+      key: m.key?.toString('utf8') ?? null,
+      ...(h('id') ? { id: h('id') } : {}),
+      ...(h('eventType') ? { eventType: h('eventType') } : {}),
+      ...(h(DLQ_HEADERS.reason) ? { reason: h(DLQ_HEADERS.reason) } : {}),
+      ...(h(DLQ_HEADERS.error) ? { error: h(DLQ_HEADERS.error) } : {}),
+      original: { topic: h(DLQ_HEADERS.topic), partition: h(DLQ_HEADERS.partition), offset: h(DLQ_HEADERS.offset), group: h(DLQ_HEADERS.group) },
+      ...(h(DLQ_HEADERS.failedAt) ? { failedAt: h(DLQ_HEADERS.failedAt) } : {}),
+      message: m,
+    });
+  });
+  return out;
+}
+
+/**
+ * Republishes dead-lettered messages to the original topic with their key, value and original headers
+ * (the dlq.* headers removed). Progress is kept in the consumer group qtshop-dlq-redrive.<topic>, so a
+ * second redrive does not republish what the first already did. Returns how many were republished.
+ */
+export async function redriveDeadLetters(kafka: Kafka, topic: string): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let n = 0;
+  try {
+    await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-redrive.${topic}`, true, async (_partition, m) => {
+      const headers: IHeaders = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) if (!k.startsWith('dlq.') && v !== undefined) headers[k] = v;
+      await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers }] });
+      n += 1;
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  return n;
+}

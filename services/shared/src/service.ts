@@ -1,0 +1,65 @@
+// What every service does around its own code: HTTP app with /health, /ready (database + Kafka), /metrics,
+// its consumer runners, and an orderly stop (HTTP first, then consumers finish in-flight work, then pools).
+import type Router from '@koa/router';
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import type { ConsumerRunner } from './consumer';
+import { closeServer, createHttpApp, listen } from './http';
+import type { Logger } from './logging';
+
+export interface ServiceOptions {
+  name: string;
+  log: Logger;
+  port: number;
+  kafka: Kafka;
+  routers: Router[];
+  bodyLimit?: string;
+  /** Named readiness checks besides Kafka (e.g. the database). */
+  readiness: Record<string, () => Promise<unknown>>;
+  consumers?: (registry: Registry) => ConsumerRunner[];
+  /** Closes the service's own resources (pools, clients) after everything else stopped. */
+  close: () => Promise<void>;
+}
+
+export interface RunningService {
+  port: number;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const registry = new Registry();
+  const admin = opts.kafka.admin();
+  let adminConnected = false;
+  const { app } = createHttpApp({
+    name: opts.name,
+    log: opts.log,
+    registry,
+    routers: opts.routers,
+    ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    readiness: {
+      ...opts.readiness,
+      kafka: async () => {
+        if (!adminConnected) {
+          await admin.connect();
+          adminConnected = true;
+        }
+        await admin.describeCluster();
+      },
+    },
+  });
+  const runners = opts.consumers?.(registry) ?? [];
+  for (const r of runners) await r.start();
+  const { server, port } = await listen(app, opts.port);
+  opts.log.info({ port }, `${opts.name} listening`);
+  return {
+    port,
+    registry,
+    async stop() {
+      await closeServer(server);
+      for (const r of runners) await r.stop();
+      if (adminConnected) await admin.disconnect();
+      await opts.close();
+    },
+  };
+}

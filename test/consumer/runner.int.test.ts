@@ -1,0 +1,171 @@
+// The shared consumer runner against real Kafka and PostgreSQL: inbox dedup, dead-lettering, retries,
+// a crash between the database commit and the offset commit, and the DLQ tool.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
+import { createKafka, DLQ_HEADERS, dlqTopicOf, ensureTopics, listDeadLetters, loadInfra, redriveDeadLetters, waitUntil, type Knex } from '@qtshop/shared';
+import { scratchDb, type ScratchDb } from '../support/scratch';
+import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
+import { quiet } from '../support/services';
+
+const root = resolve(import.meta.dirname, '../..');
+const kafka = createKafka(loadInfra().kafka.brokers, 'test-runner');
+const suffix = randomUUID().slice(0, 8);
+const topic = `test.runner.${suffix}`;
+let scratch: ScratchDb;
+let db: Knex;
+const failing = new Set<string>(); // product ids whose handler throws a permanent error
+const transient = new Map<string, number>(); // product id -> transient failures left
+
+const producer = kafka.producer({ idempotent: true });
+const registry = new Registry();
+let runner: ReturnType<typeof effectsRunner>;
+
+function send(messages: Array<{ key?: string; value: string | null; headers: Record<string, string> }>, to = topic) {
+  return producer.send({ topic: to, acks: -1, messages: messages.map((m) => ({ key: m.key ?? 'k', value: m.value, headers: m.headers })) });
+}
+const event = (productId: string, quantity: number, id = randomUUID()) => ({
+  key: 'same-partition',
+  value: JSON.stringify({ productId, quantity }),
+  headers: { id, eventType: 'ProductQuantityUpdated' },
+});
+const effect = (productId: string) => db('effects').where({ product_id: productId }).first();
+const waitEffect = (productId: string) => waitUntil(() => effect(productId), { timeoutMs: 20_000, what: `effect for ${productId}` });
+
+beforeAll(async () => {
+  scratch = await scratchDb('runner');
+  db = scratch.db;
+  await createEffectsTable(db);
+  await ensureTopics(kafka, [topic, dlqTopicOf(topic)], 1);
+  await producer.connect();
+  runner = effectsRunner(kafka, db, quiet, {
+    groupId: `test-runner-${suffix}`,
+    topic,
+    registry,
+    behaviour: (productId) => {
+      if (failing.has(productId)) throw new Error(`handler bug for ${productId}`);
+      const left = transient.get(productId) ?? 0;
+      if (left > 0) {
+        transient.set(productId, left - 1);
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
+      }
+    },
+  });
+  await runner.start();
+}, 60_000);
+
+afterAll(async () => {
+  await runner.stop();
+  await producer.disconnect();
+  await scratch.drop();
+});
+
+describe('consumer runner', () => {
+  it('applies an event delivered twice (same id header) once', async () => {
+    const id = randomUUID();
+    await send([event('p-dup', 3, id), event('p-dup', 3, id)]);
+    await waitEffect('p-dup');
+    const marker = 'p-dup-after';
+    await send([event(marker, 1)]);
+    await waitEffect(marker); // same partition, later offset: the duplicate has been seen by now
+    expect(await effect('p-dup')).toMatchObject({ quantity: 3, applied: 1 });
+    expect(await db('processed_events').where({ event_id: id })).toHaveLength(1);
+  });
+
+  it('dead-letters poison messages with the reason, and the next message on the partition is processed', async () => {
+    const ids = { json: randomUUID(), type: randomUUID(), schema: randomUUID() };
+    await send([
+      { key: 'same-partition', value: '{"productId": "x", ', headers: { id: ids.json, eventType: 'ProductQuantityUpdated' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1 }), headers: { id: ids.type, eventType: 'ProductTeleported' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: -4 }), headers: { id: ids.schema, eventType: 'ProductQuantityUpdated' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1 }), headers: { eventType: 'ProductQuantityUpdated' } },
+      event('p-after-poison', 5),
+    ]);
+    expect(await waitEffect('p-after-poison')).toMatchObject({ quantity: 5, applied: 1 });
+
+    const dlq = await listDeadLetters(kafka, topic);
+    const reasonOf = (id: string) => dlq.find((d) => d.id === id)?.reason;
+    expect(reasonOf(ids.json)).toBe('invalid_json');
+    expect(reasonOf(ids.type)).toBe('unknown_event_type');
+    expect(reasonOf(ids.schema)).toBe('schema_violation');
+    const noId = dlq.find((d) => d.reason === 'missing_id');
+    expect(noId).toBeDefined();
+    expect(noId!.original).toMatchObject({ topic, group: `test-runner-${suffix}` });
+    // The original key, value and headers travel with the dead letter.
+    const schema = dlq.find((d) => d.id === ids.schema)!;
+    expect(schema.key).toBe('same-partition');
+    expect(JSON.parse(schema.message.value!.toString())).toEqual({ productId: 'x', quantity: -4 });
+    expect(schema.error).toMatch(/quantity/);
+    expect(await effect('x')).toBeUndefined();
+  });
+
+  it('retries transient failures without skipping the message, applying it once', async () => {
+    transient.set('p-flaky', 3);
+    await send([event('p-flaky', 8)]);
+    expect(await waitEffect('p-flaky')).toMatchObject({ quantity: 8, applied: 1 });
+    expect(transient.get('p-flaky')).toBe(0);
+    const metrics = await registry.getSingleMetricAsString('consumer_retries_total');
+    expect(metrics).toMatch(/kind="transient"} [3-9]/);
+  });
+
+  it('dead-letters a message whose handler keeps failing, moves on, and a redrive after the fix applies it', async () => {
+    failing.add('p-bug');
+    const id = randomUUID();
+    await send([event('p-bug', 2, id), event('p-after-bug', 4)]);
+    await waitEffect('p-after-bug');
+    const dead = await waitUntil(async () => (await listDeadLetters(kafka, topic)).find((d) => d.id === id), { timeoutMs: 10_000, what: 'dead letter' });
+    expect(dead).toMatchObject({ reason: 'handler_failed', error: 'handler bug for p-bug' });
+    expect(dead.message.headers?.[DLQ_HEADERS.attempts]?.toString()).toBe('3');
+    expect(await effect('p-bug')).toBeUndefined();
+
+    failing.delete('p-bug');
+    // Redrive republishes everything dead-lettered from the topic: the poison messages go back to the
+    // DLQ, the fixed one is applied.
+    const n = await redriveDeadLetters(kafka, topic);
+    expect(n).toBeGreaterThanOrEqual(5);
+    expect(await waitEffect('p-bug')).toMatchObject({ quantity: 2, applied: 1 });
+    expect(await redriveDeadLetters(kafka, topic)).toBeLessThan(n); // progress is kept: only new dead letters
+  }, 60_000);
+
+  it('redelivers and does not re-apply an event whose consumer was killed between the database commit and the offset commit', async () => {
+    const crashTopic = `test.runner.crash.${suffix}`;
+    const group = `test-runner-crash-${suffix}`;
+    await ensureTopics(kafka, [crashTopic, dlqTopicOf(crashTopic)], 1);
+    const id = randomUUID();
+    await send([event('p-crash', 6, id)], crashTopic);
+
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'test/support/crash-consumer.ts'), scratch.name, crashTopic, group], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
+    expect(signal).toBe('SIGKILL');
+    expect(out).toContain('applied; killing myself');
+    expect(await effect('p-crash')).toMatchObject({ applied: 1 });
+
+    const registry2 = new Registry();
+    const again = effectsRunner(kafka, db, quiet, { groupId: group, topic: crashTopic, registry: registry2 });
+    await again.start();
+    try {
+      await waitUntil(async () => /outcome="duplicate"} 1/.test(await registry2.getSingleMetricAsString('consumer_events_total')), {
+        timeoutMs: 30_000,
+        what: 'the redelivered event to be recognised as a duplicate',
+      });
+    } finally {
+      await again.stop();
+    }
+    expect(await effect('p-crash')).toMatchObject({ quantity: 6, applied: 1 });
+  }, 90_000);
+
+  it('lets the DLQ tool list what was dead-lettered and why', async () => {
+    const res = await new Promise<{ code: number; out: string }>((r) => {
+      const c = spawn(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'scripts/dlq.ts'), 'list', topic], { cwd: root });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('close', (code) => r({ code: code ?? -1, out }));
+    });
+    expect(res.code).toBe(0);
+    const lines = res.out.trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
+    expect(lines.map((l) => l.reason)).toEqual(expect.arrayContaining(['invalid_json', 'unknown_event_type', 'schema_violation', 'missing_id', 'handler_failed']));
+  }, 60_000);
+});

@@ -1,0 +1,40 @@
+// A consumer runner on a scratch database and topic, handling ProductQuantityUpdated by counting
+// applications per product in an `effects` table: what the runner tests (and the crash child) use.
+import { createConsumerRunner, createInboxTable, pgInbox, type ConsumerRunnerOptions, type Kafka, type Knex, type Logger } from '@qtshop/shared';
+
+export async function createEffectsTable(db: Knex): Promise<void> {
+  await createInboxTable(db);
+  await db.schema.createTable('effects', (t) => {
+    t.text('product_id').primary();
+    t.integer('quantity').notNullable();
+    t.integer('applied').notNullable();
+  });
+}
+
+export type Behaviour = (productId: string) => void;
+
+export function effectsRunner(
+  kafka: Kafka,
+  db: Knex,
+  log: Logger,
+  opts: { groupId: string; topic: string; behaviour?: Behaviour } & Partial<ConsumerRunnerOptions<Knex.Transaction>>,
+) {
+  return createConsumerRunner<Knex.Transaction>({
+    kafka,
+    inbox: pgInbox(db),
+    log,
+    backoff: { initialMs: 20, maxMs: 100 },
+    maxAttempts: 3,
+    ...opts,
+    topics: [opts.topic],
+    handlers: {
+      ProductQuantityUpdated: async (event, trx) => {
+        opts.behaviour?.(event.payload.productId);
+        await trx('effects')
+          .insert({ product_id: event.payload.productId, quantity: event.payload.quantity, applied: 1 })
+          .onConflict('product_id')
+          .merge({ quantity: event.payload.quantity, applied: trx.raw('effects.applied + 1') });
+      },
+    },
+  });
+}
