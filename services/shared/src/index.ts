@@ -19,3 +19,4 @@ export * from './connectors';
 export * from './consumer';
 export * from './service';
 export * from './dlq';
+export * from './mongo-inbox';
