@@ -1,0 +1,189 @@
+// The polling relay against the real stack: scratch outbox databases, topics of the test's own.
+import type { Kafka, ProducerBatch } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { appendToOutbox, createDb, createKafka, createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import { RelayMetrics } from '../../services/relay/src/metrics';
+import { PollingRelay } from '../../services/relay/src/polling';
+import { createRelay, type Relay } from '../../services/relay/src/relay';
+import { TopicReader, type Received } from '../support/kafka';
+import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
+
+const kafka = createKafka(infra.kafka.brokers, 'test-relay-polling');
+const log = createLogger('relay-test', 'error');
+const admin = createDb(infra, 'postgres', { max: 2 });
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+afterAll(() => admin.destroy());
+
+async function scratch(): Promise<Scratch> {
+  const s = await scratchDatabase(admin);
+  cleanup.push(() => s.drop());
+  return s;
+}
+async function reader(topics: string[]): Promise<TopicReader> {
+  const r = await TopicReader.start(kafka, topics);
+  cleanup.push(() => r.stop());
+  return r;
+}
+async function relay(database: string, overrides: Parameters<typeof relayConfig>[1] = {}): Promise<Relay> {
+  const r = createRelay(relayConfig(database, overrides), { log });
+  await r.start();
+  cleanup.push(() => r.stop());
+  return r;
+}
+const unsent = async (db: Knex): Promise<number> => Number((await db('outbox').whereNull('sent_at').count({ n: '*' }))[0]!.n);
+const stateOf = (r: Relay) => r.pollers[0]!.stats().state;
+const published = (r: Relay) => r.pollers[0]!.stats().rows;
+const countById = (recs: Received[]) => recs.reduce((m, r) => m.set(r.headers.id!, (m.get(r.headers.id!) ?? 0) + 1), new Map<string, number>());
+const ids = (list: TestRow[]) => new Set(list.map((r) => r.id));
+
+describe('polling relay', () => {
+  it('publishes unsent rows to qtshop.<aggregatetype> keyed by aggregate id with id, eventType and traceparent headers, in order per aggregate, and marks them sent', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const topic = `qtshop.${aggregatetype}`;
+    const list = rows(aggregatetype, 12, ['a-1', 'a-2', 'a-3']);
+    const untraced = { ...rows(aggregatetype, 1, ['a-4'])[0]!, traceparent: null };
+    await insertRows(db, [...list, untraced]);
+    const productId = `p-${suffix()}`;
+    const written = await db.transaction((trx) =>
+      appendToOutbox(trx, { type: 'ProductCreated', aggregateId: productId, payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599 } }),
+    );
+    const recs = await reader([topic, 'qtshop.product']);
+
+    const r = await relay(name);
+    const got = await recs.waitFor((x) => x.topic === topic, 13);
+    const [product] = await recs.waitFor((x) => x.headers.id === written);
+
+    for (const row of list) {
+      const rec = got.find((x) => x.headers.id === row.id)!;
+      expect(rec).toMatchObject({ topic, key: row.aggregateid });
+      expect(rec.headers).toEqual({ id: row.id, eventType: row.type, traceparent: row.traceparent });
+      expect(JSON.parse(rec.value!)).toEqual(JSON.parse(row.payload));
+    }
+    // A hand-written row without traceparent: the header is left out (kafkajs cannot send a null value).
+    expect(got.find((x) => x.headers.id === untraced.id)!.headers).toEqual({ id: untraced.id, eventType: untraced.type });
+    for (const aggregate of ['a-1', 'a-2', 'a-3']) {
+      expect(got.filter((x) => x.key === aggregate).map((x) => x.headers.id)).toEqual(list.filter((row) => row.aggregateid === aggregate).map((row) => row.id));
+    }
+    expect(product).toMatchObject({ topic: 'qtshop.product', key: productId, headers: { id: written, eventType: 'ProductCreated' } });
+    expect(JSON.parse(product!.value!)).toMatchObject({ productId, price: 2599 });
+
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 5000, what: 'every row marked sent' });
+    expect(r.pollers[0]!.stats()).toMatchObject({ state: 'active', rows: 14, errors: 0 });
+
+    const metrics = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`relay_rows_published_total\\{[^}]*database="${name}"[^}]*\\} 14`));
+    expect(metrics).toMatch(new RegExp(`relay_active\\{[^}]*database="${name}"[^}]*\\} 1`));
+    const ready = await fetch(`http://127.0.0.1:${r.port}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { [`db:${name}`]: 'ok', kafka: 'ok' } });
+  }, 60_000);
+
+  it('keeps exactly one of two relays active, publishes each event once, and the standby takes over when the active one stops', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const topic = `qtshop.${aggregatetype}`;
+    const recs = await reader([topic]);
+    const [one, two] = [await relay(name), await relay(name)];
+    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', { timeoutMs: 5000, what: 'one active relay and one standby' });
+
+    // 300 events in 30 transactions while both run.
+    const list = rows(aggregatetype, 300, ['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
+    for (let i = 0; i < list.length; i += 10) await insertRows(db, list.slice(i, i + 10));
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 300);
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 5000, what: 'every row marked sent' });
+    expect([...countById(recs.received).values()].every((n) => n === 1)).toBe(true);
+    expect(recs.received).toHaveLength(300);
+    expect(published(one!) + published(two!)).toBe(300);
+    const [active, standby] = stateOf(one!) === 'active' ? [one!, two!] : [two!, one!];
+    expect(published(standby)).toBe(0);
+
+    await active.stop();
+    const stoppedAt = Date.now();
+    await waitUntil(async () => stateOf(standby) === 'active', { timeoutMs: 2000, what: 'the standby to take over' });
+    expect(Date.now() - stoppedAt).toBeLessThan(1000); // a few 100 ms intervals
+
+    const more = rows(aggregatetype, 20, ['o-1', 'o-6']);
+    await insertRows(db, more);
+    await recs.waitFor((x) => ids(more).has(x.headers.id!), 20);
+    expect(published(standby)).toBe(20);
+    expect(recs.received).toHaveLength(320);
+  }, 60_000);
+
+  it('hands the outbox to the standby when the active relay loses its connection, and the old one comes back as standby', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const recs = await reader([`qtshop.${aggregatetype}`]);
+    const [one, two] = [await relay(name), await relay(name)];
+    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', { timeoutMs: 5000, what: 'one active relay and one standby' });
+    const [active, standby] = stateOf(one!) === 'active' ? [one!, two!] : [two!, one!];
+
+    // Kill the backend that holds the advisory lock: the lock goes with the session.
+    const killed = await admin.raw(
+      `select pg_terminate_backend(l.pid) as ok from pg_locks l join pg_database d on d.oid = l.database
+       where l.locktype = 'advisory' and l.granted and d.datname = ?`,
+      [name],
+    );
+    expect(killed.rows).toEqual([{ ok: true }]);
+    await waitUntil(async () => stateOf(standby) === 'active' && stateOf(active) === 'standby', { timeoutMs: 5000, what: 'the standby to take over and the old relay to stand by' });
+
+    const list = rows(aggregatetype, 50, ['k-1', 'k-2']);
+    await insertRows(db, list);
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 50);
+    expect(published(standby)).toBe(50);
+    expect(published(active)).toBe(0);
+  }, 60_000);
+
+  it('drains a backlog with back-to-back polls instead of one batch per interval', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const recs = await reader([`qtshop.${aggregatetype}`]);
+    await insertRows(db, rows(aggregatetype, 2000, ['d-1', 'd-2', 'd-3', 'd-4']));
+
+    const started = Date.now();
+    const r = await relay(name, { OUTBOX_POLL_INTERVAL_MS: 2000, OUTBOX_BATCH_SIZE: 500 });
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 10_000, everyMs: 20, what: 'the backlog to drain' });
+    const elapsed = Date.now() - started;
+
+    expect(elapsed).toBeLessThan(3000); // 4 intervals would be 8 s
+    const stats = r.pollers[0]!.stats();
+    expect(stats).toMatchObject({ rows: 2000, batches: 4, errors: 0 });
+    expect(stats.polls).toBeLessThanOrEqual(5); // 4 full batches, then one that finds nothing
+    await recs.waitFor(() => true, 2000);
+  }, 60_000);
+
+  it('rolls back a batch whose publish fails and publishes it on a later tick', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const recs = await reader([`qtshop.${aggregatetype}`]);
+    const list = rows(aggregatetype, 10, ['f-1']);
+    await insertRows(db, list);
+
+    // Kafka whose producers fail their first sendBatch, as when the broker is away.
+    let failures = 1;
+    const flaky = {
+      producer: (...args: Parameters<Kafka['producer']>) => {
+        const producer = kafka.producer(...args);
+        const send = producer.sendBatch.bind(producer);
+        producer.sendBatch = async (batch: ProducerBatch) => {
+          if (failures-- > 0) throw new Error('broker away (test)');
+          return send(batch);
+        };
+        return producer;
+      },
+    } as unknown as Kafka;
+    const poller = new PollingRelay({ database: name, pg: infra.pg, kafka: flaky, intervalMs: 100, batchSize: 500, log, metrics: new RelayMetrics(new Registry()) });
+    poller.start();
+    cleanup.push(() => poller.stop());
+
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 10);
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 5000, what: 'every row marked sent' });
+    expect(poller.stats()).toMatchObject({ state: 'active', rows: 10, batches: 1, errors: 1, lastError: 'broker away (test)' });
+    expect(recs.received.map((x) => x.headers.id)).toEqual(list.map((r) => r.id));
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+// Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
+import { randomUUID } from 'node:crypto';
+import { createDb, createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
+
+export const infra = loadInfra();
+
+export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 12);
+
+export interface Scratch {
+  name: string;
+  db: Knex;
+  drop(): Promise<void>;
+}
+
+/** A fresh database `relay_<random>` with the outbox table; drop() removes it, connections and all. */
+export async function scratchDatabase(admin: Knex): Promise<Scratch> {
+  const name = `relay_${suffix()}`;
+  await admin.raw('create database ??', [name]);
+  const db = createDb(infra, name, { max: 4 });
+  await createOutboxTable(db);
+  return {
+    name,
+    db,
+    async drop() {
+      await db.destroy();
+      await admin.raw('drop database if exists ?? with (force)', [name]);
+    },
+  };
+}
+
+export interface TestRow {
+  id: string;
+  aggregatetype: string;
+  aggregateid: string;
+  type: string;
+  payload: string;
+  traceparent: string | null;
+}
+
+/** `n` rows shaped like appendToOutbox's, for an aggregate type of the test's own (so a topic of its own). */
+export function rows(aggregatetype: string, n: number, aggregates: string[], type = 'RelayTestHappened'): TestRow[] {
+  return Array.from({ length: n }, (_, seq) => {
+    const aggregateid = aggregates[seq % aggregates.length]!;
+    return { id: randomUUID(), aggregatetype, aggregateid, type, payload: JSON.stringify({ aggregateid, seq }), traceparent: traceparentFrom() };
+  });
+}
+
+export async function insertRows(db: Knex, list: TestRow[]): Promise<void> {
+  await db.transaction(async (trx) => {
+    for (let i = 0; i < list.length; i += 1000) await trx('outbox').insert(list.slice(i, i + 1000));
+  });
+}
+
+export function relayConfig(database: string, overrides: Partial<RelayConfig> = {}): RelayConfig {
+  return { ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: [database], OUTBOX_POLL_INTERVAL_MS: 100, ...overrides };
+}
