@@ -48,6 +48,14 @@ export class ConnectClient {
   restart(name: string): Promise<unknown> {
     return this.call('POST', `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true`);
   }
+  /** Stops the connector (KIP-875): its tasks shut down, its config stays; offsets can then be changed. */
+  stop(name: string): Promise<unknown> {
+    return this.call('PUT', `/connectors/${encodeURIComponent(name)}/stop`);
+  }
+  /** Deletes the connector's stored source offsets; the connector must be STOPPED. */
+  resetOffsets(name: string): Promise<unknown> {
+    return this.call('DELETE', `/connectors/${encodeURIComponent(name)}/offsets`);
+  }
   pause(name: string): Promise<unknown> {
     return this.call('PUT', `/connectors/${encodeURIComponent(name)}/pause`);
   }

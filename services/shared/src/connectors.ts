@@ -18,15 +18,34 @@ async function slotActive(admin: Knex, slot: string): Promise<boolean> {
  */
 export async function registerConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
   await connect.put(config.name, config);
-  await waitUntil(async () => (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? '')), {
-    timeoutMs,
-    what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
-  });
+  try {
+    await waitUntil(async () => (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? '')), {
+      timeoutMs,
+      what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
+    });
+  } catch (err) {
+    // Say why when a task failed (its trace's first line), rather than only that we timed out.
+    const failed = await connect
+      .status(config.name)
+      .then((s) => s.tasks.find((t) => t.state === 'FAILED')?.trace?.split('\n')[0])
+      .catch(() => undefined);
+    if (failed) throw new Error(`connector ${config.name} task failed: ${failed}`);
+    throw err;
+  }
 }
 
-/** Deletes the connector, waits for its slot to be released, then drops the slot. */
+/**
+ * Removes the connector so that it can later be registered afresh: stop it, delete its stored offsets
+ * (they name an LSN of the slot about to be dropped; a new slot could not serve it), delete it, then drop
+ * its replication slot once released (an abandoned slot retains WAL forever).
+ */
 export async function removeConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
-  await connect.delete(config.name);
+  if ((await connect.list()).includes(config.name)) {
+    await connect.stop(config.name);
+    await waitUntil(async () => (await connect.status(config.name)).connector.state === 'STOPPED', { timeoutMs, what: `connector ${config.name} to stop` });
+    await connect.resetOffsets(config.name);
+    await connect.delete(config.name);
+  }
   const slot = slotOf(config);
   if (!slot) return;
   await waitUntil(

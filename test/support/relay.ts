@@ -1,0 +1,39 @@
+// Choosing the relay for a test: Debezium (connectors registered) or the polling relay in-process
+// (connectors removed, so each outbox row is published by one relay only).
+import { ConnectClient, createDb, loadInfra, readConnector, registerConnector, removeConnector } from '@qtshop/shared';
+import { loadRelayConfig } from '../../services/relay/src/config';
+import { createRelay, type Relay } from '../../services/relay/src/relay';
+import { quiet } from './services';
+
+export type RelayMode = 'debezium' | 'polling';
+export type OutboxDb = 'catalog' | 'inventory' | 'orders';
+
+const connectorOf = (db: OutboxDb) => readConnector(`${db}-outbox`);
+
+export interface RelayHandle {
+  mode: RelayMode;
+  stop(): Promise<void>;
+}
+
+export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 100): Promise<RelayHandle> {
+  const infra = loadInfra();
+  const connect = new ConnectClient(infra.connect.url);
+  const admin = createDb(infra, 'postgres', { max: 1 });
+  let relay: Relay | undefined;
+  try {
+    for (const db of dbs) {
+      if (mode === 'debezium') await registerConnector(connect, admin, connectorOf(db));
+      else await removeConnector(connect, admin, connectorOf(db));
+    }
+  } finally {
+    await admin.destroy();
+  }
+  if (mode === 'polling') {
+    relay = createRelay(
+      { ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: dbs, OUTBOX_POLL_INTERVAL_MS: intervalMs },
+      { log: quiet },
+    );
+    await relay.start();
+  }
+  return { mode, stop: async () => relay?.stop() };
+}
