@@ -2,8 +2,12 @@
 import type { DatabaseName, Migration } from '@qtshop/shared';
 import { catalogMigrations } from './catalog';
 import { inventoryMigrations } from './inventory';
+import { orderQueryMigrations } from './order_query';
+import { ordersMigrations } from './orders';
 
-export const MIGRATIONS: Partial<Record<DatabaseName, Migration[]>> = {
+export const MIGRATIONS: Record<DatabaseName, Migration[]> = {
   catalog: catalogMigrations,
   inventory: inventoryMigrations,
+  orders: ordersMigrations,
+  order_query: orderQueryMigrations,
 };
