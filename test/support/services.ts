@@ -3,6 +3,8 @@ import { createLogger } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';
+import { loadInventoryConfig } from '../../services/inventory/src/config';
+import { startInventory } from '../../services/inventory/src/service';
 
 export const ADMIN = { authorization: 'Bearer dev-admin-token' };
 export const quiet = createLogger('test', 'silent');
@@ -10,6 +12,12 @@ export const quiet = createLogger('test', 'silent');
 export async function catalogForTest(): Promise<CatalogService & { url: string }> {
   await migrateAll(['catalog']);
   const svc = await startCatalog(loadCatalogConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), quiet, 0);
+  return { ...svc, url: `http://127.0.0.1:${svc.port}` };
+}
+
+export async function inventoryForTest(): Promise<CatalogService & { url: string }> {
+  await migrateAll(['inventory']);
+  const svc = await startInventory(loadInventoryConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), quiet, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
