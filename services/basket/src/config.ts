@@ -1,0 +1,15 @@
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+
+export const basketSettings = {
+  ...infraSettings,
+  ...loggingSettings,
+  // Only the body limit: basket writes are the shopper's and take no admin token (see api.ts).
+  HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
+  BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },
+  BASKET_GROUP: { doc: 'Kafka consumer group of the basket service', default: 'qtshop-basket', schema: env.string() },
+  BASKET_DB: { doc: 'MongoDB database of the basket service', default: 'basket', schema: env.string() },
+  BASKET_MAX_LINES: { doc: 'Most lines (distinct products) a basket may hold; a larger PUT is a 400', default: '100', schema: env.int(1) },
+};
+
+export const loadBasketConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(basketSettings, e);
+export type BasketConfig = ReturnType<typeof loadBasketConfig>;

@@ -1,0 +1,36 @@
+// Builds the basket service: the baskets API, and the consumer of product and order events.
+import { MongoClient } from 'mongodb';
+import { createConsumerRunner, createKafka, infraFrom, mongoInbox, startService, type Logger, type RunningService } from '@qtshop/shared';
+import { basketsRouter } from './api';
+import type { BasketConfig } from './config';
+import { BASKET_TOPICS, basketHandlers } from './consumers';
+import { ensureIndexes } from './store';
+
+export type BasketService = RunningService;
+
+export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BASKET_PORT): Promise<BasketService> {
+  const infra = infraFrom(cfg);
+  const client = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.connect();
+    const db = client.db(cfg.BASKET_DB);
+    await ensureIndexes(db);
+    const kafka = createKafka(infra.kafka.brokers, 'basket', log);
+    return await startService({
+      name: 'basket',
+      log,
+      port,
+      kafka,
+      bodyLimit: cfg.HTTP_BODY_LIMIT,
+      routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES })],
+      readiness: { database: () => db.command({ ping: 1 }) },
+      consumers: (registry) => [
+        createConsumerRunner({ kafka, groupId: cfg.BASKET_GROUP, topics: BASKET_TOPICS, handlers: basketHandlers(log), inbox: mongoInbox(db), log, registry }),
+      ],
+      close: () => client.close(),
+    });
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}
