@@ -1,11 +1,6 @@
-import { createLogger, exitOnStartFailure, stopOnSignals } from '@qtshop/shared';
+import { createLogger, runMain } from '@qtshop/shared';
 import { loadCatalogConfig } from './config';
 import { startCatalog } from './service';
 
 const log = createLogger('catalog');
-try {
-  const service = await startCatalog(loadCatalogConfig(), log);
-  stopOnSignals(log, () => service.stop());
-} catch (err) {
-  exitOnStartFailure(log)(err);
-}
+await runMain(log, () => startCatalog(loadCatalogConfig(), log));

@@ -1,14 +1,11 @@
 // Relay entry point: the polling fallback (RELAY_MODE=polling) or the Debezium-mode janitor.
-import { createLogger, exitOnStartFailure, stopOnSignals } from '@qtshop/shared';
+import { createLogger, runMain } from '@qtshop/shared';
 import { loadRelayConfig } from './config';
 import { createRelay } from './relay';
 
 const log = createLogger('relay');
-
-async function main(): Promise<void> {
+await runMain(log, async () => {
   const relay = createRelay(loadRelayConfig(), { log });
   await relay.start();
-  stopOnSignals(log, () => relay.stop());
-}
-
-main().catch(exitOnStartFailure(log));
+  return relay;
+});

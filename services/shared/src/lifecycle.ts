@@ -34,3 +34,13 @@ export function exitOnStartFailure(log: Logger) {
     process.exit(1);
   };
 }
+
+/** A service's main: start it with its logger, stop it on SIGTERM/SIGINT, exit non-zero if it cannot start. */
+export async function runMain(log: Logger, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
+  try {
+    const service = await start();
+    stopOnSignals(log, () => service.stop());
+  } catch (err) {
+    exitOnStartFailure(log)(err);
+  }
+}
