@@ -1,4 +1,5 @@
 import type { Migration } from '@qtshop/shared';
 import * as m001 from './001_order_events_outbox_inbox';
+import * as m002 from './002_product_prices';
 
-export const ordersMigrations: Migration[] = [m001];
+export const ordersMigrations: Migration[] = [m001, m002];

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
-import { createKafka, DLQ_HEADERS, dlqTopicOf, ensureTopics, listDeadLetters, loadInfra, redriveDeadLetters, waitUntil, type Knex } from '@qtshop/shared';
+import { createKafka, DLQ_HEADERS, Unprocessable, dlqTopicOf, ensureTopics, listDeadLetters, loadInfra, redriveDeadLetters, waitUntil, type Knex } from '@qtshop/shared';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { quiet } from '../support/services';
@@ -45,6 +45,7 @@ beforeAll(async () => {
     registry,
     behaviour: (productId) => {
       if (failing.has(productId)) throw new Error(`handler bug for ${productId}`);
+      if (productId === 'p-unprocessable') throw new Unprocessable('nothing to apply this to');
       const left = transient.get(productId) ?? 0;
       if (left > 0) {
         transient.set(productId, left - 1);
@@ -127,6 +128,15 @@ describe('consumer runner', () => {
     expect(await waitEffect('p-bug')).toMatchObject({ quantity: 2, applied: 1 });
     expect(await redriveDeadLetters(kafka, topic)).toBeLessThan(n); // progress is kept: only new dead letters
   }, 60_000);
+
+  it('dead-letters an event its handler declares unprocessable at once, without retries', async () => {
+    const id = randomUUID();
+    await send([event('p-unprocessable', 1, id), event('p-after-unprocessable', 1)]);
+    await waitEffect('p-after-unprocessable');
+    const dead = await waitUntil(async () => (await listDeadLetters(kafka, topic)).find((d) => d.id === id), { timeoutMs: 10_000, what: 'dead letter' });
+    expect(dead).toMatchObject({ reason: 'unprocessable', error: 'nothing to apply this to' });
+    expect(dead.message.headers?.[DLQ_HEADERS.attempts]?.toString()).toBe('1');
+  });
 
   it('redelivers and does not re-apply an event whose consumer was killed between the database commit and the offset commit', async () => {
     const crashTopic = `test.runner.crash.${suffix}`;

@@ -5,6 +5,10 @@ import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { startInventory } from '../../services/inventory/src/service';
+import { loadOrderCommandConfig } from '../../services/order-command/src/config';
+import { startOrderCommand } from '../../services/order-command/src/service';
+import { loadOrderQueryConfig } from '../../services/order-query/src/config';
+import { startOrderQuery } from '../../services/order-query/src/service';
 
 export const ADMIN = { authorization: 'Bearer dev-admin-token' };
 export const quiet = createLogger('test', 'silent');
@@ -18,6 +22,18 @@ export async function catalogForTest(): Promise<CatalogService & { url: string }
 export async function inventoryForTest(): Promise<CatalogService & { url: string }> {
   await migrateAll(['inventory']);
   const svc = await startInventory(loadInventoryConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), quiet, 0);
+  return { ...svc, url: `http://127.0.0.1:${svc.port}` };
+}
+
+export async function orderCommandForTest(): Promise<CatalogService & { url: string }> {
+  await migrateAll(['orders']);
+  const svc = await startOrderCommand(loadOrderCommandConfig(process.env), quiet, 0);
+  return { ...svc, url: `http://127.0.0.1:${svc.port}` };
+}
+
+export async function orderQueryForTest(): Promise<CatalogService & { url: string }> {
+  await migrateAll(['order_query']);
+  const svc = await startOrderQuery(loadOrderQueryConfig(process.env), quiet, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 

@@ -33,7 +33,15 @@ export const DLQ_HEADERS = {
   failedAt: 'dlq.failed.at',
 } as const;
 
-export type DlqReason = 'missing_id' | 'unknown_event_type' | 'invalid_json' | 'schema_violation' | 'handler_failed';
+export type DlqReason = 'missing_id' | 'unknown_event_type' | 'invalid_json' | 'schema_violation' | 'unprocessable' | 'handler_failed';
+
+/**
+ * Thrown by a handler for an event it can never apply (e.g. an outcome for an order that does not exist):
+ * dead-lettered at once with reason `unprocessable`, without retries that could not help.
+ */
+export class Unprocessable extends Error {
+  override name = 'Unprocessable';
+}
 
 export interface ConsumedEvent<T extends EventType = EventType> {
   id: string;
@@ -208,6 +216,12 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
         if (result === 'applied') await opts.onApplied?.(event);
         return;
       } catch (err) {
+        if (err instanceof Unprocessable) {
+          log.warn({ error: err.message }, 'event cannot be applied; dead-lettering');
+          await deadLetter(topic, partition, message, 'unprocessable', err.message, failures + 1);
+          outcomes.inc({ type: event.type, outcome: 'dead_lettered' });
+          return;
+        }
         const transient = isTransient(err);
         if (!transient) failures += 1;
         retries.inc({ type: event.type, kind: transient ? 'transient' : 'failure' });

@@ -3,7 +3,11 @@
 import type Router from '@koa/router';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import type { ConsumerRunner } from './consumer';
+import type { Knex } from 'knex';
+import { createConsumerRunner, pgInbox, type ConsumerRunner, type Handlers } from './consumer';
+import { createDb } from './db';
+import type { Infra } from './infra';
+import { createKafka } from './kafka';
 import { closeServer, createHttpApp, listen } from './http';
 import type { Logger } from './logging';
 
@@ -62,4 +66,34 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       await opts.close();
     },
   };
+}
+
+/** A service that owns one PostgreSQL database, serves `routers` and consumes `topics` through the PostgreSQL inbox. */
+export async function startPgService(opts: {
+  name: string;
+  log: Logger;
+  port: number;
+  infra: Infra;
+  database: string;
+  bodyLimit: string;
+  groupId: string;
+  topics: string[];
+  routers: (db: Knex) => Router[];
+  handlers: Handlers<Knex.Transaction>;
+}): Promise<RunningService> {
+  const db = createDb(opts.infra, opts.database);
+  const kafka = createKafka(opts.infra.kafka.brokers, opts.name, opts.log);
+  return startService({
+    name: opts.name,
+    log: opts.log,
+    port: opts.port,
+    kafka,
+    bodyLimit: opts.bodyLimit,
+    routers: opts.routers(db),
+    readiness: { database: () => db.raw('select 1') },
+    consumers: (registry) => [
+      createConsumerRunner({ kafka, groupId: opts.groupId, topics: opts.topics, handlers: opts.handlers, inbox: pgInbox(db), log: opts.log, registry }),
+    ],
+    close: () => db.destroy(),
+  });
 }

@@ -1,0 +1,14 @@
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+
+export const orderCommandSettings = {
+  ...infraSettings,
+  ...loggingSettings,
+  ...httpSettings,
+  ORDER_COMMAND_PORT: { doc: 'HTTP port of the order command service', default: '3004', schema: env.port() },
+  ORDER_COMMAND_GROUP: { doc: 'Kafka consumer group of the order command service', default: 'qtshop-order-command', schema: env.string() },
+  ORDER_COMMAND_DB: { doc: 'PostgreSQL database of the order command service (event stream)', default: 'orders', schema: env.string() },
+  ORDER_MAX_LINES: { doc: 'Most lines one order may have', default: '100', schema: env.int(1) },
+};
+
+export const loadOrderCommandConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(orderCommandSettings, e);
+export type OrderCommandConfig = ReturnType<typeof loadOrderCommandConfig>;

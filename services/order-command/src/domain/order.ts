@@ -1,0 +1,75 @@
+// The order as an event-sourced aggregate: pure decide(command, state) -> events and
+// evolve(state, event) -> state (emmett style). No I/O, no clock, no ids: they come in the command.
+import type { EventPayload } from '@qtshop/shared';
+
+export type OrderEvent =
+  | { type: 'OrderPlaced'; data: EventPayload<'OrderPlaced'> }
+  | { type: 'OrderConfirmed'; data: EventPayload<'OrderConfirmed'> }
+  | { type: 'OrderRejected'; data: EventPayload<'OrderRejected'> };
+
+export type OrderStatus = 'Pending' | 'Confirmed' | 'Rejected';
+
+export type OrderState =
+  | { status: 'None' }
+  | {
+      status: OrderStatus;
+      orderId: string;
+      basketId: string;
+      items: EventPayload<'OrderPlaced'>['items'];
+      total: number;
+      reason?: string;
+    };
+
+export type OrderCommand =
+  | { type: 'PlaceOrder'; orderId: string; basketId: string; items: EventPayload<'OrderPlaced'>['items'] }
+  | { type: 'ConfirmOrder'; orderId: string }
+  | { type: 'RejectOrder'; orderId: string; reason?: string };
+
+export class OrderRuleViolation extends Error {
+  constructor(readonly code: 'order_exists' | 'order_unknown' | 'empty_order', message: string) {
+    super(message);
+  }
+}
+
+export const initialState: OrderState = { status: 'None' };
+
+const never = (x: never): never => {
+  throw new Error(`unhandled: ${JSON.stringify(x)}`);
+};
+
+export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
+  switch (command.type) {
+    case 'PlaceOrder': {
+      if (state.status !== 'None') throw new OrderRuleViolation('order_exists', `order ${command.orderId} already exists`);
+      if (command.items.length === 0) throw new OrderRuleViolation('empty_order', 'an order needs at least one line');
+      const total = command.items.reduce((sum, l) => sum + l.price * l.quantity, 0);
+      return [{ type: 'OrderPlaced', data: { orderId: command.orderId, basketId: command.basketId, items: command.items, total } }];
+    }
+    case 'ConfirmOrder':
+    case 'RejectOrder': {
+      if (state.status === 'None') throw new OrderRuleViolation('order_unknown', `order ${command.orderId} does not exist`);
+      // The stock outcome arrives once per order; a repeated or late outcome for a decided order changes nothing.
+      if (state.status !== 'Pending') return [];
+      return command.type === 'ConfirmOrder'
+        ? [{ type: 'OrderConfirmed', data: { orderId: command.orderId } }]
+        : [{ type: 'OrderRejected', data: { orderId: command.orderId, ...(command.reason ? { reason: command.reason } : {}) } }];
+    }
+    default:
+      return never(command);
+  }
+}
+
+export function evolve(state: OrderState, event: OrderEvent): OrderState {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return { status: 'Pending', orderId: event.data.orderId, basketId: event.data.basketId, items: event.data.items, total: event.data.total };
+    case 'OrderConfirmed':
+      return state.status === 'None' ? state : { ...state, status: 'Confirmed' };
+    case 'OrderRejected':
+      return state.status === 'None' ? state : { ...state, status: 'Rejected', ...(event.data.reason ? { reason: event.data.reason } : {}) };
+    default:
+      return never(event);
+  }
+}
+
+export const fold = (events: OrderEvent[]): OrderState => events.reduce(evolve, initialState);

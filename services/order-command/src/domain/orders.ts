@@ -1,0 +1,113 @@
+// Order command use cases. A command is decided on the stream's current state and its events are
+// appended with their outbox rows in the caller's transaction; a concurrent append at the same
+// version is retried on a fresh read (inside a savepoint), never lost.
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import * as store from '../store';
+import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './order';
+
+const MAX_APPEND_ATTEMPTS = 5;
+
+export const PlaceOrderBody = (maxLines: number) =>
+  z.strictObject({
+    basketId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-100 characters of A-Z, a-z, 0-9, _ or -'),
+    items: z
+      .array(
+        z.strictObject({
+          productId: z.uuid({ message: 'must be a UUID' }),
+          price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+          quantity: z.number().int().min(1).max(10_000),
+        }),
+      )
+      .min(1, 'an order needs at least one line')
+      .max(maxLines, `at most ${maxLines} lines`)
+      .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear on one line only'),
+  });
+export type PlaceOrderBody = z.infer<ReturnType<typeof PlaceOrderBody>>;
+
+export interface OrderView {
+  orderId: string;
+  status: 'Pending' | 'Confirmed' | 'Rejected';
+  basketId: string;
+  items: PlaceOrderBody['items'];
+  total: number;
+  reason?: string;
+  version: number;
+}
+
+const view = (state: OrderState, version: number): OrderView | undefined => (state.status === 'None' ? undefined : { ...state, version });
+
+/** Decides `command` on the current stream and appends the outcome (events + outbox rows) within `trx`. */
+export async function execute(trx: Knex.Transaction, command: OrderCommand, traceparent?: string): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await trx.transaction(async (sp) => {
+        const stream = await store.loadStream(sp, command.orderId);
+        const events = decide(command, fold(stream as OrderEvent[]));
+        await store.appendEvents(sp, command.orderId, stream.length, events);
+        for (const e of events) await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: e.data, traceparent });
+        return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
+      });
+    } catch (err) {
+      if (err instanceof store.VersionConflict && attempt < MAX_APPEND_ATTEMPTS) continue;
+      if (err instanceof store.VersionConflict) throw AppError.conflict(err.message);
+      throw err;
+    }
+  }
+}
+
+const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+
+/**
+ * POST /orders. Every line must name a product order-command has seen, at its current price. With an
+ * Idempotency-Key, a retry of the same request returns the order the first one placed; the same key
+ * with a different body is refused.
+ */
+export async function placeOrder(
+  ctx: { db: Knex; traceparent?: string; newId?: () => string },
+  body: PlaceOrderBody,
+  idempotencyKey?: string,
+): Promise<{ order: OrderView; replayed: boolean }> {
+  const replay = async (key: string) => {
+    const existing = await store.findIdempotencyKey(ctx.db, key);
+    if (!existing) return undefined;
+    if (existing.requestHash !== requestHash(body)) {
+      throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+    }
+    const order = await getOrder(ctx.db, existing.orderId);
+    return order && { order, replayed: true };
+  };
+  if (idempotencyKey) {
+    const earlier = await replay(idempotencyKey);
+    if (earlier) return earlier;
+  }
+
+  const prices = await store.pricesOf(ctx.db, body.items.map((i) => i.productId));
+  const unknown = body.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
+  if (unknown.length) throw new AppError(404, 'product_not_found', `unknown product(s): ${unknown.join(', ')}`);
+  const stale = body.items.filter((i) => prices.get(i.productId) !== i.price);
+  if (stale.length) {
+    throw new AppError(409, 'price_changed', stale.map((i) => `${i.productId}: price is ${prices.get(i.productId)}, not ${i.price}`).join('; '));
+  }
+
+  const orderId = (ctx.newId ?? randomUUID)();
+  const placed = await ctx.db.transaction(async (trx) => {
+    if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
+    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, ctx.traceparent);
+  });
+  if (!placed) {
+    // A concurrent request with the same key claimed it first: answer with its order.
+    const earlier = await replay(idempotencyKey!);
+    if (earlier) return earlier;
+    throw AppError.conflict('a request with this Idempotency-Key is in progress; retry');
+  }
+  return { order: view(placed.state, placed.version)!, replayed: false };
+}
+
+export async function getOrder(db: Knex, orderId: string): Promise<OrderView | undefined> {
+  const stream = await store.loadStream(db, orderId);
+  return view(fold(stream as OrderEvent[]), stream.length);
+}
+
+export { OrderRuleViolation };

@@ -1,0 +1,20 @@
+// Builds the order command service: the orders API and the stock outcome / price consumer.
+import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { ordersRouter } from './api';
+import type { OrderCommandConfig } from './config';
+import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from './consumers';
+
+export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = cfg.ORDER_COMMAND_PORT): Promise<RunningService> {
+  return startPgService({
+    name: 'order-command',
+    log,
+    port,
+    infra: infraFrom(cfg),
+    database: cfg.ORDER_COMMAND_DB,
+    bodyLimit: cfg.HTTP_BODY_LIMIT,
+    groupId: cfg.ORDER_COMMAND_GROUP,
+    topics: ORDER_COMMAND_TOPICS,
+    routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES)],
+    handlers: orderCommandHandlers(),
+  });
+}

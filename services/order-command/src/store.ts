@@ -1,0 +1,54 @@
+// Order command data access: the append-only event stream, idempotency keys and the price cache.
+// Writes take the caller's transaction.
+import type { Knex } from '@qtshop/shared';
+import type { OrderEvent } from './domain/order';
+
+export interface StoredEvent {
+  version: number;
+  type: OrderEvent['type'];
+  data: OrderEvent['data'];
+  occurredAt: string;
+}
+
+export class VersionConflict extends Error {}
+
+export async function loadStream(db: Knex, orderId: string): Promise<StoredEvent[]> {
+  const rows = await db('order_events').where({ order_id: orderId }).orderBy('version').select('version', 'type', 'data', 'occurred_at');
+  return rows.map((r) => ({ version: r.version, type: r.type, data: r.data, occurredAt: (r.occurred_at as Date).toISOString() }));
+}
+
+/**
+ * Appends after `expectedVersion`; the primary key (order_id, version) turns a concurrent append at the
+ * same version into a VersionConflict instead of an interleaved stream.
+ */
+export async function appendEvents(trx: Knex.Transaction, orderId: string, expectedVersion: number, events: OrderEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  try {
+    await trx('order_events').insert(events.map((e, i) => ({ order_id: orderId, version: expectedVersion + 1 + i, type: e.type, data: JSON.stringify(e.data) })));
+  } catch (err) {
+    if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'order_events_pkey') {
+      throw new VersionConflict(`order ${orderId} was appended to concurrently at version ${expectedVersion + 1}`);
+    }
+    throw err;
+  }
+}
+
+export async function findIdempotencyKey(db: Knex, key: string): Promise<{ orderId: string; requestHash: string } | undefined> {
+  const row = await db('idempotency_keys').where({ key }).first('order_id', 'request_hash');
+  return row ? { orderId: row.order_id, requestHash: row.request_hash } : undefined;
+}
+
+/** False when the key is already taken (a concurrent request with the same key won). */
+export async function claimIdempotencyKey(trx: Knex.Transaction, key: string, requestHash: string, orderId: string): Promise<boolean> {
+  const rows = await trx('idempotency_keys').insert({ key, request_hash: requestHash, order_id: orderId }).onConflict('key').ignore().returning('key');
+  return rows.length === 1;
+}
+
+export async function upsertPrice(trx: Knex.Transaction, productId: string, price: number): Promise<void> {
+  await trx('product_prices').insert({ product_id: productId, price }).onConflict('product_id').merge({ price, updated_at: trx.fn.now() });
+}
+
+export async function pricesOf(db: Knex, productIds: string[]): Promise<Map<string, number>> {
+  const rows = await db('product_prices').whereIn('product_id', productIds).select('product_id', 'price');
+  return new Map(rows.map((r) => [r.product_id as string, Number(r.price)]));
+}

@@ -1,0 +1,13 @@
+// Order query consumes the order stream's events into its read model.
+import type { Handlers, Knex } from '@qtshop/shared';
+import { projectOutcome, projectPlaced } from './projection';
+
+export const ORDER_QUERY_TOPICS = ['qtshop.order'];
+
+export function orderQueryHandlers(): Handlers<Knex.Transaction> {
+  return {
+    OrderPlaced: (event, trx) => projectPlaced(trx, event.payload),
+    OrderConfirmed: (event, trx) => projectOutcome(trx, event.payload.orderId, 'Confirmed'),
+    OrderRejected: (event, trx) => projectOutcome(trx, event.payload.orderId, 'Rejected', event.payload.reason),
+  };
+}

@@ -1,0 +1,20 @@
+// Builds the order query service: the read API and the projection consumer.
+import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { orderQueryRouter } from './api';
+import type { OrderQueryConfig } from './config';
+import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';
+
+export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.ORDER_QUERY_PORT): Promise<RunningService> {
+  return startPgService({
+    name: 'order-query',
+    log,
+    port,
+    infra: infraFrom(cfg),
+    database: cfg.ORDER_QUERY_DB,
+    bodyLimit: cfg.HTTP_BODY_LIMIT,
+    groupId: cfg.ORDER_QUERY_GROUP,
+    topics: ORDER_QUERY_TOPICS,
+    routers: (db) => [orderQueryRouter(db)],
+    handlers: orderQueryHandlers(),
+  });
+}
