@@ -1,10 +1,10 @@
 // npm run migrate [db...]: applies every service database's migrations (re-runnable).
-import { createDb, createLogger, DATABASES, loadInfra, migrateLatest, type DatabaseName } from '@qtshop/shared';
+import { createDb, createLogger, DATABASES, loadInfra, migrateLatest, type DatabaseName, type Logger } from '@qtshop/shared';
 import { MIGRATIONS } from '../migrations';
 
 const log = createLogger('migrate');
 
-export async function migrateAll(only: string[] = []): Promise<void> {
+export async function migrateAll(only: string[] = [], logger: Logger = log): Promise<void> {
   const infra = loadInfra();
   const targets = (only.length ? only : Object.keys(MIGRATIONS)) as DatabaseName[];
   for (const db of targets) {
@@ -13,7 +13,7 @@ export async function migrateAll(only: string[] = []): Promise<void> {
     const knex = createDb(infra, db, { max: 1 });
     try {
       const applied = await migrateLatest(knex, list);
-      log.info({ database: db, applied }, applied.length ? 'migrated' : 'up to date');
+      logger.info({ database: db, applied }, applied.length ? 'migrated' : 'up to date');
     } finally {
       await knex.destroy();
     }

@@ -9,12 +9,14 @@ import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
 
+const SHOP_SERVICES = ['catalog', 'inventory', 'basket', 'order-command', 'order-query', 'relay'];
+
 const USAGE = `usage: npm run stack -- <command>
 
   up                 resolve jars (first time), start PostgreSQL, Kafka, Kafka Connect + Debezium, MongoDB-wire; wait until ready
   down               stop what the stack started (data kept)
   status             each component with port, pid, up/down
-  logs <component>   print the last lines of a component's log (-f to follow); components: ${COMPONENTS.map((c) => c.name).join(', ')}
+  logs <name> [-f]   print the last lines of a log (-f follows): ${COMPONENTS.map((c) => c.name).join(', ')}, or a service of npm start: ${SHOP_SERVICES.join(', ')}
   reset              stop and wipe the data (resolved jars are kept)
 `;
 
@@ -144,15 +146,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'logs': {
+      // Stack components, and the shop's services (npm start writes their logs next to the stack's).
       const name = rest.find((a) => !a.startsWith('-'));
-      const c = COMPONENTS.find((x) => x.name === name);
-      if (!c) {
+      const known = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
+      if (!name || !known.includes(name)) {
         process.stderr.write(`unknown component: ${name ?? '(none)'}\n${USAGE}`);
         return 2;
       }
-      const file = logFile(cfg, c.name);
+      const file = logFile(cfg, name);
       if (!existsSync(file)) {
-        process.stderr.write(`${c.name}: no log yet at ${file}\n`);
+        process.stderr.write(`${name}: no log yet at ${file}\n`);
         return 1;
       }
       const follow = rest.includes('-f') || rest.includes('--follow');

@@ -1,0 +1,213 @@
+// npm start: the whole shop on the local stack, in the foreground.
+// Brings the stack up, applies migrations, sets up the relay mode (RELAY_MODE=debezium registers the
+// connectors; polling removes them and the relay publishes), starts every service and the relay, waits
+// until each /ready is green and prints where everything is. Ctrl-C stops the services; the stack keeps
+// running (`npm run stack -- down` stops it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConnectClient, connectorFiles, createDb, createLogger, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
+import { loadBasketConfig } from '../services/basket/src/config';
+import { loadCatalogConfig } from '../services/catalog/src/config';
+import { loadInventoryConfig } from '../services/inventory/src/config';
+import { loadOrderCommandConfig } from '../services/order-command/src/config';
+import { loadOrderQueryConfig } from '../services/order-query/src/config';
+import { loadRelayConfig } from '../services/relay/src/config';
+import { createRelay } from '../services/relay/src/relay';
+import { loadStackConfig, repoRoot } from '../stack/config';
+import { isAlive, livePid, portInUse, removeFile, stopPid, tailFile } from '../stack/procs';
+import { migrateAll } from './migrate';
+
+const t0 = Date.now();
+const say = (msg: string) => process.stdout.write(`[shop +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+const quiet = createLogger('shop', 'warn');
+
+const stack = loadStackConfig();
+const relayConfig = loadRelayConfig();
+const mode = relayConfig.RELAY_MODE;
+
+export const SERVICES = [
+  { name: 'catalog', port: loadCatalogConfig().CATALOG_PORT },
+  { name: 'inventory', port: loadInventoryConfig().INVENTORY_PORT },
+  { name: 'basket', port: loadBasketConfig().BASKET_PORT },
+  { name: 'order-command', port: loadOrderCommandConfig().ORDER_COMMAND_PORT },
+  { name: 'order-query', port: loadOrderQueryConfig().ORDER_QUERY_PORT },
+  { name: 'relay', port: relayConfig.RELAY_PORT },
+] as const;
+type Service = (typeof SERVICES)[number];
+
+const mainOf = (s: Service) => resolve(repoRoot, 'services', s.name, 'src/main.ts');
+const pidFileOf = (s: Service) => resolve(stack.paths.run, `shop-${s.name}.pid`);
+const logFileOf = (s: Service) => resolve(stack.paths.logs, `${s.name}.log`);
+const lastModeFile = resolve(stack.paths.run, 'relay-mode');
+const url = (s: Service) => `http://127.0.0.1:${s.port}`;
+
+class ShopError extends Error {}
+
+function printTable(): void {
+  const rows = [...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]), ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`]];
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(`\n${rows.map((r) => r.map((v, i) => v.padEnd(w[i]!)).join('  ')).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
+}
+
+async function run(cmd: string, args: string[]): Promise<void> {
+  const code = await new Promise<number>((r) => spawn(cmd, args, { cwd: repoRoot, stdio: 'inherit' }).on('close', (c) => r(c ?? 1)));
+  if (code !== 0) throw new ShopError(`${[cmd, ...args].join(' ')} failed (exit ${code})`);
+}
+
+/** Sets up the relay mode. Switching polling -> debezium drains what polling had not sent before the slots existed. */
+async function setUpRelayMode(): Promise<void> {
+  const infra = loadInfra();
+  const connect = new ConnectClient(infra.connect.url);
+  const admin = createDb(infra, 'postgres', { max: 1 });
+  const connectors: ConnectorConfig[] = connectorFiles().map(readConnectorFile);
+  const lastMode = existsSync(lastModeFile) ? readFileSync(lastModeFile, 'utf8').trim() : undefined;
+  try {
+    for (const c of connectors) {
+      if (mode === 'debezium') {
+        say(`registering connector ${c.name}`);
+        await registerConnector(connect, admin, c);
+      } else {
+        await removeConnector(connect, admin, c);
+        say(`connector ${c.name} removed (polling mode)`);
+      }
+    }
+  } finally {
+    await admin.destroy();
+  }
+  if (mode === 'debezium' && lastMode === 'polling') {
+    // Rows committed before the slots existed and not yet polled would never be streamed: publish them now.
+    say('switching from polling: draining rows the polling relay had not sent yet');
+    const since = new Date();
+    const drain = createRelay({ ...relayConfig, RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_POLL_INTERVAL_MS: 100 }, { log: quiet });
+    await drain.start();
+    try {
+      for (const database of relayConfig.OUTBOX_DATABASES) {
+        const db = createDb(infra, database, { max: 1 });
+        try {
+          await waitUntil(async () => Number((await db('outbox').whereNull('sent_at').where('created_at', '<', since).count<{ c: string }[]>({ c: '*' }))[0]!.c) === 0, {
+            timeoutMs: 120_000,
+            what: `the ${database} outbox to drain`,
+          });
+        } finally {
+          await db.destroy();
+        }
+      }
+    } finally {
+      await drain.stop();
+    }
+  }
+  if (mode === 'polling' && lastMode !== 'polling') {
+    say('polling mode: rows Debezium already streamed and the janitor has not deleted are published once more; consumers deduplicate them by event id');
+  }
+  mkdirSync(stack.paths.run, { recursive: true });
+  writeFileSync(lastModeFile, `${mode}\n`);
+}
+
+function start(s: Service): ChildProcess {
+  mkdirSync(stack.paths.logs, { recursive: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', mainOf(s)], {
+    cwd: repoRoot,
+    env: { ...process.env, RELAY_MODE: mode },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = resolve(logFileOf(s));
+  const append = (chunk: Buffer) => writeFileSync(log, chunk, { flag: 'a' });
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  writeFileSync(pidFileOf(s), `${child.pid}\n`);
+  return child;
+}
+
+async function ready(s: Service): Promise<boolean> {
+  const res = await fetch(`${url(s)}/ready`, { signal: AbortSignal.timeout(2000) });
+  return res.ok;
+}
+
+async function stopAll(children: Map<Service, ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...children].map(async ([s, c]) => {
+      if (c.pid && isAlive(c.pid)) await stopPid(c.pid, 'SIGTERM', 20_000);
+      removeFile(pidFileOf(s));
+    }),
+  );
+}
+
+async function main(): Promise<number> {
+  const running = SERVICES.filter((s) => livePid(pidFileOf(s), mainOf(s)) !== undefined);
+  if (running.length) {
+    say(`the shop is already running (${running.map((s) => s.name).join(', ')}); not starting a second copy`);
+    printTable();
+    return 0;
+  }
+  for (const s of SERVICES) {
+    if (await portInUse(s.port)) throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
+  }
+
+  say('starting the local stack');
+  await run(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'stack/cli.ts'), 'up']);
+  say('applying migrations');
+  await migrateAll([], quiet);
+  say(`relay mode: ${mode}`);
+  await setUpRelayMode();
+
+  const children = new Map<Service, ChildProcess>();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping the services (the stack keeps running; npm run stack -- down stops it)`);
+    await stopAll(children);
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  for (const s of SERVICES) {
+    const child = start(s);
+    children.set(s, child);
+    say(`${s.name}: started (pid ${child.pid}, port ${s.port})`);
+  }
+  const timeoutMs = stack.readyTimeoutMs;
+  const results = await Promise.all(
+    SERVICES.map(async (s) => {
+      const child = children.get(s)!;
+      const ok = await waitUntil(async () => {
+        if (child.exitCode !== null) throw new ShopError('exited');
+        return ready(s);
+      }, { timeoutMs, what: `${s.name} /ready`, everyMs: 250 }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) say(`${s.name}: ready`);
+      return { s, ok };
+    }),
+  );
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) {
+    for (const { s } of failed) {
+      process.stderr.write(`\n${s.name} did not become ready (${children.get(s)!.exitCode !== null ? 'it exited' : `${timeoutMs} ms`}); last lines of ${logFileOf(s)}:\n${tailFile(logFileOf(s), 30)}\n`);
+    }
+    stopping = true;
+    await stopAll(children);
+    throw new ShopError(`not ready: ${failed.map((f) => f.s.name).join(', ')}; everything this run started has been stopped`);
+  }
+  say(`the shop is up in ${((Date.now() - t0) / 1000).toFixed(1)}s (Ctrl-C stops the services)`);
+  printTable();
+  // Stay in the foreground; a service that dies is reported, the others keep running.
+  for (const [s, c] of children) {
+    c.on('exit', (code, signal) => {
+      if (!stopping) say(`${s.name} exited (${signal ?? `code ${code}`}); see npm run stack -- logs ${s.name}`);
+    });
+  }
+  return new Promise<number>(() => undefined);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
