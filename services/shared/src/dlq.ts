@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { DLQ_HEADERS, dlqTopicOf } from './consumer';
-import { headerString } from './kafka';
+import { headerString, readToEnd } from './kafka';
 
 export interface DeadLettered {
   partition: number;
@@ -15,45 +15,6 @@ export interface DeadLettered {
   original: { topic?: string; partition?: string; offset?: string; group?: string };
   failedAt?: string;
   message: KafkaMessage;
-}
-
-/** Reads a topic from its start up to the high watermarks at call time, with a throwaway consumer group. */
-async function readToEnd(kafka: Kafka, topic: string, groupId: string, fromCommitted: boolean, onMessage: (partition: number, m: KafkaMessage) => Promise<void>): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  let starts: Array<{ partition: number; offset: string }> = ends.map((e) => ({ partition: e.partition, offset: e.low }));
-  if (fromCommitted) {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    starts = ends.map((e) => {
-      const c = committed?.partitions.find((p) => p.partition === e.partition);
-      return { partition: e.partition, offset: c && Number(c.offset) >= 0 ? c.offset : e.low };
-    });
-  }
-  await admin.disconnect();
-  const pending = new Map(ends.filter((e, i) => BigInt(e.high) > BigInt(starts[i]!.offset)).map((e) => [e.partition, BigInt(e.high)]));
-  if (pending.size === 0) return;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    await consumer.run({
-      autoCommit: fromCommitted,
-      eachMessage: async ({ partition, message }) => {
-        const end = pending.get(partition);
-        if (end === undefined || BigInt(message.offset) >= end) return;
-        await onMessage(partition, message);
-        if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
-        if (pending.size === 0) done();
-      },
-    });
-    for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
-    await finished;
-  } finally {
-    await consumer.disconnect();
-  }
 }
 
 export async function listDeadLetters(kafka: Kafka, topic: string): Promise<DeadLettered[]> {
