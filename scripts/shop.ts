@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
+import { ConnectClient, connectorFiles, createDb, createLogger, env, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
 import { loadBasketConfig } from '../services/basket/src/config';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { loadInventoryConfig } from '../services/inventory/src/config';
@@ -21,6 +21,14 @@ import { migrateAll } from './migrate';
 const t0 = Date.now();
 const say = (msg: string) => process.stdout.write(`[shop +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 const quiet = createLogger('shop', 'warn');
+
+export const shopSettings = {
+  QTSHOP_STACK: {
+    doc: 'Infrastructure npm start (and the e2e suite) uses: local starts the local stack; containers and external use the addresses in PG_HOST, KAFKA_BROKERS, CONNECT_URL, MONGO_URL',
+    default: 'local',
+    schema: env.oneOf(['local', 'containers', 'external'] as const),
+  },
+};
 
 const stack = loadStackConfig();
 const relayConfig = loadRelayConfig();
@@ -144,8 +152,10 @@ async function main(): Promise<number> {
     if (await portInUse(s.port)) throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
   }
 
-  say('starting the local stack');
-  await run(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'stack/cli.ts'), 'up']);
+  if (loadConfig(shopSettings).QTSHOP_STACK === 'local') {
+    say('starting the local stack');
+    await run(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'stack/cli.ts'), 'up']);
+  }
   say('applying migrations');
   await migrateAll([], quiet);
   say(`relay mode: ${mode}`);
@@ -204,7 +214,7 @@ async function main(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-main().then(
+if (import.meta.url === `file://${process.argv[1]}`) main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

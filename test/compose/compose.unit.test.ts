@@ -42,7 +42,7 @@ const APP_SERVICES: Record<string, AppService> = {
  * need their code are reported as todo instead of failing. Remove a name when its service lands; from
  * then on a missing main.ts fails. (Once main.ts exists every check runs, listed here or not.)
  */
-const NOT_YET_WRITTEN = new Set(['order-command', 'order-query']);
+const NOT_YET_WRITTEN = new Set<string>();
 
 const INFRA = ['postgres', 'kafka', 'connect', 'mongo'] as const;
 const ONE_SHOTS = ['migrate', 'register-connectors'] as const;

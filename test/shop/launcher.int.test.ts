@@ -1,0 +1,94 @@
+// npm start's behaviour when it is run twice and when a service does not become ready. Each test runs
+// the launcher on the running local stack (QTSHOP_STACK=external), with its own pid/log directory,
+// service ports and consumer groups, so it does not meet a shop that may already be running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { waitUntil } from '@qtshop/shared';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function launcherEnv(portBase: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const id = randomUUID().slice(0, 8);
+  return {
+    ...process.env,
+    QTSHOP_STACK: 'external',
+    STACK_DIR: mkdtempSync(resolve(tmpdir(), 'qtshop-shop-')),
+    LOG_LEVEL: 'warn',
+    CATALOG_PORT: String(portBase + 1),
+    INVENTORY_PORT: String(portBase + 2),
+    BASKET_PORT: String(portBase + 3),
+    ORDER_COMMAND_PORT: String(portBase + 4),
+    ORDER_QUERY_PORT: String(portBase + 5),
+    RELAY_PORT: String(portBase + 10),
+    CATALOG_GROUP: `test-shop-catalog-${id}`,
+    INVENTORY_GROUP: `test-shop-inventory-${id}`,
+    BASKET_GROUP: `test-shop-basket-${id}`,
+    BASKET_DB: `basket_test_shop_${id}`,
+    ORDER_COMMAND_GROUP: `test-shop-order-command-${id}`,
+    ORDER_QUERY_GROUP: `test-shop-order-query-${id}`,
+    ...extra,
+  };
+}
+
+function launch(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exit: Promise<number> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'scripts/shop.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exit = new Promise<number>((r) => child.on('exit', (code, signal) => r(code ?? (signal ? 128 : -1))));
+  return { child, output: () => out, exit };
+}
+
+function alivePids(stackDir: string): number[] {
+  const run = resolve(stackDir, 'run');
+  if (!existsSync(run)) return [];
+  return readdirSync(run)
+    .filter((f) => f.startsWith('shop-') && f.endsWith('.pid'))
+    .map((f) => Number(readFileSync(resolve(run, f), 'utf8')))
+    .filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe('npm start', () => {
+  it('says the shop is already running when started twice, and Ctrl-C stops the services', async () => {
+    const env = launcherEnv(13000);
+    const first = launch(env);
+    try {
+      await waitUntil(async () => /the shop is up/.test(first.output()), { timeoutMs: 120_000, what: `the shop to start:\n${first.output()}` });
+      const second = launch(env);
+      expect(await second.exit).toBe(0);
+      expect(second.output()).toMatch(/the shop is already running \(catalog, inventory, basket, order-command, order-query, relay\); not starting a second copy/);
+      expect(alivePids(env.STACK_DIR!)).toHaveLength(6);
+
+      first.child.kill('SIGINT');
+      expect(await first.exit).toBe(0);
+      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+    } finally {
+      first.child.kill('SIGKILL');
+      rmSync(env.STACK_DIR!, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('names a service that does not become ready, prints its last log lines, stops everything it started and exits non-zero', async () => {
+    const env = launcherEnv(14000, { ORDER_QUERY_DB: 'no_such_database', STACK_READY_TIMEOUT_MS: '20000', LOG_LEVEL: 'info' });
+    const run = launch(env);
+    try {
+      expect(await run.exit).toBe(1);
+      expect(run.output()).toContain('order-query did not become ready (20000 ms); last lines of');
+      expect(run.output()).toMatch(/not ready: order-query; everything this run started has been stopped/);
+      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+      rmSync(env.STACK_DIR!, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
