@@ -1,5 +1,7 @@
 // Choosing the relay for a test: Debezium (connectors registered) or the polling relay in-process
-// (connectors removed, so each outbox row is published by one relay only).
+// (connectors removed, so each outbox row is published by one relay only). stop() leaves the relay
+// set-up as the test found it: connectors removed for polling are registered again, so a shop running
+// beside the tests keeps its events flowing.
 import { ConnectClient, createDb, loadInfra, readConnector, registerConnector, removeConnector } from '@qtshop/shared';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
@@ -20,6 +22,8 @@ export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 10
   const connect = new ConnectClient(infra.connect.url);
   const admin = createDb(infra, 'postgres', { max: 1 });
   let relay: Relay | undefined;
+  const registered = new Set(await connect.list());
+  const removed = mode === 'polling' ? dbs.filter((db) => registered.has(connectorOf(db).name)) : [];
   try {
     for (const db of dbs) {
       if (mode === 'debezium') await registerConnector(connect, admin, connectorOf(db));
@@ -35,5 +39,17 @@ export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 10
     );
     await relay.start();
   }
-  return { mode, stop: async () => relay?.stop() };
+  return {
+    mode,
+    async stop() {
+      await relay?.stop();
+      if (removed.length === 0) return;
+      const again = createDb(infra, 'postgres', { max: 1 });
+      try {
+        for (const db of removed) await registerConnector(connect, again, connectorOf(db));
+      } finally {
+        await again.destroy();
+      }
+    },
+  };
 }
