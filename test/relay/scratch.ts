@@ -1,32 +1,20 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
-import { createDb, createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 
 export const infra = loadInfra();
 
 export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 12);
 
-export interface Scratch {
-  name: string;
-  db: Knex;
-  drop(): Promise<void>;
-}
+export type Scratch = ScratchDb;
 
 /** A fresh database `relay_<random>` with the outbox table; drop() removes it, connections and all. */
-export async function scratchDatabase(admin: Knex): Promise<Scratch> {
-  const name = `relay_${suffix()}`;
-  await admin.raw('create database ??', [name]);
-  const db = createDb(infra, name, { max: 4 });
-  await createOutboxTable(db);
-  return {
-    name,
-    db,
-    async drop() {
-      await db.destroy();
-      await admin.raw('drop database if exists ?? with (force)', [name]);
-    },
-  };
+export async function scratchDatabase(_admin?: Knex): Promise<Scratch> {
+  const scratch = await scratchDb('relay');
+  await createOutboxTable(scratch.db);
+  return scratch;
 }
 
 export interface TestRow {

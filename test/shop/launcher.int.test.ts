@@ -3,9 +3,10 @@
 // service ports and consumer groups, so it does not meet a shop that may already be running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { alivePids } from '../support/procs';
 import { waitUntil } from '@qtshop/shared';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -42,21 +43,6 @@ function launch(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => st
   return { child, output: () => out, exit };
 }
 
-function alivePids(stackDir: string): number[] {
-  const run = resolve(stackDir, 'run');
-  if (!existsSync(run)) return [];
-  return readdirSync(run)
-    .filter((f) => f.startsWith('shop-') && f.endsWith('.pid'))
-    .map((f) => Number(readFileSync(resolve(run, f), 'utf8')))
-    .filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
 
 describe('npm start', () => {
   it('says the shop is already running when started twice, and Ctrl-C stops the services', async () => {
@@ -67,11 +53,11 @@ describe('npm start', () => {
       const second = launch(env);
       expect(await second.exit).toBe(0);
       expect(second.output()).toMatch(/the shop is already running \(catalog, inventory, basket, order-command, order-query, relay\); not starting a second copy/);
-      expect(alivePids(env.STACK_DIR!)).toHaveLength(6);
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toHaveLength(6);
 
       first.child.kill('SIGINT');
       expect(await first.exit).toBe(0);
-      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toEqual([]);
     } finally {
       first.child.kill('SIGKILL');
       rmSync(env.STACK_DIR!, { recursive: true, force: true });
@@ -85,7 +71,7 @@ describe('npm start', () => {
       expect(await run.exit).toBe(1);
       expect(run.output()).toContain('order-query did not become ready (20000 ms); last lines of');
       expect(run.output()).toMatch(/not ready: order-query; everything this run started has been stopped/);
-      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toEqual([]);
     } finally {
       run.child.kill('SIGKILL');
       rmSync(env.STACK_DIR!, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 // The stack CLI's failure paths, run against a second, throwaway stack (own STACK_DIR and ports)
 // so the stack the other suites use is not touched.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { alivePids } from '../support/procs';
 
 const root = resolve(import.meta.dirname, '../..');
 const mainStack = resolve(root, '.stack');
@@ -41,21 +42,6 @@ function scratchStack(offset: number): NodeJS.ProcessEnv {
   };
 }
 
-function alivePids(stackDir: string): number[] {
-  const run = resolve(stackDir, 'run');
-  if (!existsSync(run)) return [];
-  return readdirSync(run)
-    .filter((f) => f.endsWith('.pid'))
-    .map((f) => Number.parseInt(readFileSync(resolve(run, f), 'utf8'), 10))
-    .filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
 
 function listen(port: number): Promise<Server> {
   return new Promise((ok, fail) => {
@@ -86,7 +72,7 @@ describe('npm run stack', () => {
       const res = await runCli(['up'], env);
       expect(res.code).toBe(1);
       expect(res.stderr).toContain(`kafka: port ${env.KAFKA_PORT} is already in use`);
-      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), '')).toEqual([]);
     } finally {
       blocker.close();
       rmSync(env.STACK_DIR!, { recursive: true, force: true });
@@ -99,7 +85,7 @@ describe('npm run stack', () => {
       const res = await runCli(['up'], env);
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/error: (postgres|kafka|connect|mongo): (not ready after 1000 ms|exited before it became ready); last lines of /);
-      expect(alivePids(env.STACK_DIR!)).toEqual([]);
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), '')).toEqual([]);
       const status = await runCli(['status'], env);
       expect(status.stdout).not.toMatch(/\bup\s*$/m);
     } finally {
