@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, env, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
+import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
 import { loadBasketConfig } from '../services/basket/src/config';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { loadInventoryConfig } from '../services/inventory/src/config';
@@ -184,7 +184,7 @@ async function main(): Promise<number> {
     SERVICES.map(async (s) => {
       const child = children.get(s)!;
       const ok = await waitUntil(async () => {
-        if (child.exitCode !== null) throw new ShopError('exited');
+        if (child.exitCode !== null) throw new GiveUp('exited');
         return ready(s);
       }, { timeoutMs, what: `${s.name} /ready`, everyMs: 250 }).then(
         () => true,

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
-import { ConfigError } from '@qtshop/shared';
+import { ConfigError, GiveUp } from '@qtshop/shared';
 import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
@@ -55,7 +55,7 @@ async function startOne(cfg: StackConfig, c: Component, started: Component[]): P
   const pid = pidOf(cfg, c);
   const ok = await waitFor(
     async () => {
-      if (pid !== undefined && pidOf(cfg, c) === undefined) throw new StackError('exited');
+      if (pid !== undefined && pidOf(cfg, c) === undefined) throw new GiveUp('exited');
       return c.ready(cfg);
     },
     cfg.readyTimeoutMs,

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import { waitUntil } from '@qtshop/shared';
 
 export interface SpawnSpec {
   cmd: string;
@@ -114,18 +115,12 @@ export function portBindable(port: number, host = '127.0.0.1'): Promise<boolean>
   });
 }
 
-/** Polls `check` until it returns true or the deadline passes. */
+/** Polls `check` until it returns true (true) or the deadline passes (false); a GiveUp from `check` ends it at once (false). */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return true;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  return waitUntil(async () => (await check()) || undefined, { timeoutMs, everyMs, what: 'a condition' }).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function tailFile(path: string, lines: number): string {

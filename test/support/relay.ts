@@ -5,6 +5,7 @@
 import { ConnectClient, createDb, loadInfra, readConnector, registerConnector, removeConnector } from '@qtshop/shared';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
+import { migrateAll } from '../../scripts/migrate';
 import { quiet } from './services';
 
 export type RelayMode = 'debezium' | 'polling';
@@ -22,6 +23,7 @@ export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 10
   const connect = new ConnectClient(infra.connect.url);
   const admin = createDb(infra, 'postgres', { max: 1 });
   let relay: Relay | undefined;
+  await migrateAll(dbs, quiet); // a connector's publication needs the outbox table
   const registered = new Set(await connect.list());
   const removed = mode === 'polling' ? dbs.filter((db) => registered.has(connectorOf(db).name)) : [];
   try {

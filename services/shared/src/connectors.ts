@@ -3,7 +3,9 @@
 import type { Knex } from 'knex';
 import type { ConnectClient } from './connect';
 import type { ConnectorConfig } from './connector-files';
-import { waitUntil } from './wait';
+import { GiveUp, waitUntil } from './wait';
+
+class ConnectorFailed extends GiveUp {}
 
 const slotOf = (config: ConnectorConfig) => config['slot.name'];
 
@@ -18,12 +20,25 @@ async function slotActive(admin: Knex, slot: string): Promise<boolean> {
  */
 export async function registerConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
   await connect.put(config.name, config);
+  let restarted = false;
   try {
-    await waitUntil(async () => (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? '')), {
+    await waitUntil(async () => {
+      // A task that failed before (e.g. the outbox table did not exist yet) is restarted once.
+      const status = await connect.status(config.name).catch(() => undefined);
+      const failed = status?.tasks.find((t) => t.state === 'FAILED');
+      if (failed && restarted) throw new ConnectorFailed(`connector ${config.name} task failed: ${failed.trace?.split('\n')[0] ?? 'no trace'}`);
+      if (failed) {
+        restarted = true;
+        await connect.restart(config.name);
+        return false;
+      }
+      return (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? ''));
+    }, {
       timeoutMs,
       what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
     });
   } catch (err) {
+    if (err instanceof ConnectorFailed) throw err;
     // Say why when a task failed (its trace's first line), rather than only that we timed out.
     const failed = await connect
       .status(config.name)

@@ -1,6 +1,9 @@
 // Waiting for a condition with a deadline: tests, readiness, tools. Never a bare sleep.
 export class TimeoutError extends Error {}
 
+/** Thrown by a probe when waiting longer cannot help (the process exited, the task failed): ends the wait at once. */
+export class GiveUp extends Error {}
+
 export async function waitUntil<T>(
   probe: () => Promise<T | undefined | false | null>,
   opts: { timeoutMs: number; everyMs?: number; what: string },
@@ -12,6 +15,7 @@ export async function waitUntil<T>(
       const v = await probe();
       if (v !== undefined && v !== false && v !== null) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (Date.now() >= deadline) {
