@@ -18,17 +18,16 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
 
   beforeAll(async () => {
     relay = await useRelay(mode, ['catalog', 'inventory', 'orders']);
-    [catalog, inventory, orderCommand, orderQuery, basket] = await Promise.all([
-      catalogForTest(),
-      inventoryForTest(),
-      orderCommandForTest(),
-      orderQueryForTest(),
-      basketForTest(),
-    ]);
+    // One after the other, so that a failing start leaves the started ones assigned for afterAll to stop.
+    catalog = await catalogForTest();
+    inventory = await inventoryForTest();
+    orderCommand = await orderCommandForTest();
+    orderQuery = await orderQueryForTest();
+    basket = await basketForTest();
   }, 120_000);
   afterAll(async () => {
     for (const s of [basket, orderQuery, orderCommand, inventory, catalog]) await s?.stop();
-    await relay.stop();
+    await relay?.stop();
   });
 
   const wait = <T>(what: string, probe: () => Promise<T | undefined | false>) => waitUntil(probe, { timeoutMs: 30_000, what });

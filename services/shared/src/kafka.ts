@@ -4,6 +4,7 @@ import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 
 export type { Kafka };
 import type { Logger } from './logging';
+import { waitUntil } from './wait';
 
 export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
@@ -33,21 +34,26 @@ export function headerString(headers: Record<string, unknown> | undefined, name:
   return Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
 }
 
-/** Creates the topics that do not exist yet and waits for their leaders (a no-op for existing ones). */
+/** Creates the topics that do not exist yet and waits until every one has a leader (a no-op for ready ones). */
 export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = -1): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
-    } catch (err) {
-      // Another client (or the broker's auto-creation) may have won the race; that is fine.
-      if (!(err instanceof Error && /already exists/i.test(err.message + JSON.stringify((err as { errors?: unknown }).errors ?? '')))) throw err;
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+      } catch (err) {
+        // Another client (or the broker's auto-creation) may have won the race; that is fine.
+        if (!(err instanceof Error && /already exists/i.test(err.message + JSON.stringify((err as { errors?: unknown }).errors ?? '')))) throw err;
+      }
     }
-    await admin.fetchTopicMetadata({ topics });
+    // A topic created a moment ago (here or by a concurrent client) may not have its leaders yet.
+    await waitUntil(async () => (await admin.fetchTopicMetadata({ topics })).topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)), {
+      timeoutMs: 30_000,
+      what: `leaders for ${topics.join(', ')}`,
+    });
   } finally {
     await admin.disconnect();
   }
