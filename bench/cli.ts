@@ -1,0 +1,25 @@
+// npm run bench -- <relay|http> [options]: the benchmarks of issue 8. `--help` after a name lists its options.
+import { httpMain } from './http';
+import { relayMain } from './relay';
+
+const USAGE = `npm run bench -- <benchmark> [options]
+
+  relay   outbox relays: Debezium vs polling vs kafkajs straight to Kafka (bench/relay.ts)
+  http    catalog GET/POST vs a bare Koa handler and pgbench (bench/http.ts)
+
+  npm run bench -- relay --help     options of one benchmark
+`;
+
+const [name, ...rest] = process.argv.slice(2);
+const main = name === 'relay' ? relayMain : name === 'http' ? httpMain : undefined;
+if (!main) {
+  process.stdout.write(USAGE);
+  process.exit(name === undefined || name === '--help' || name === '-h' ? 0 : 1);
+}
+main(rest).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`\n${name} benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);

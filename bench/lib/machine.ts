@@ -1,0 +1,80 @@
+// The machine a benchmark ran on, recorded with its results.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+export interface MachineInfo {
+  cores: number;
+  /** 1, 5 and 15 minute load averages when the results were written. */
+  loadAvg: number[];
+  /**
+   * Highest 1-minute load average seen during the run. It counts the benchmark and the stack themselves
+   * (and processes waiting on fsync), so it says little alone; compare it between runs.
+   */
+  maxLoad?: number;
+  memoryGiB: number;
+  cpuModel: string;
+  os: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cores: os.availableParallelism?.() ?? cpus.length,
+    loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
+let clkTck: number | undefined;
+/** Clock ticks per second of /proc/<pid>/stat times (getconf CLK_TCK; 100 on Linux when unknown). */
+export function clockTicks(): number {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/**
+ * CPU time (user + system, ms) a local process has used, from /proc; undefined when it cannot be read, or
+ * when its command line does not contain `expect` (a pid from a server in a container or on another host
+ * names some unrelated local process, or none).
+ */
+export async function processCpuMs(pid: number | undefined, expect?: string): Promise<number | undefined> {
+  if (!pid) return undefined;
+  try {
+    const { readFile } = await import('node:fs/promises');
+    if (expect && !(await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(expect)) return undefined;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime (14) + stime (15)
+    return Number.isFinite(ticks) ? (ticks * 1000) / clockTicks() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the highest 1-minute load average seen while a benchmark runs (sampled every 5 s). */
+export class LoadWatch {
+  max = os.loadavg()[0] ?? 0;
+  private readonly timer = setInterval(() => this.sample(), 5000);
+  constructor() {
+    this.timer.unref();
+  }
+  sample(): void {
+    this.max = Math.max(this.max, os.loadavg()[0] ?? 0);
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.max;
+  }
+}
