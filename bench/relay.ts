@@ -32,6 +32,7 @@ import {
   readConnector,
   registerConnector,
   removeConnector,
+  slotActive,
   traceparentFrom,
   waitUntil,
   type ConnectorConfig,
@@ -586,11 +587,6 @@ interface CostProbe {
   stats: { polls: number; batches: number } | null;
   pid: number | undefined;
   cpu0: number | undefined;
-}
-
-async function slotActive(admin: Knex, slot: string): Promise<boolean> {
-  const row = await admin('pg_replication_slots').where({ slot_name: slot }).first<{ active: boolean } | undefined>('active');
-  return row?.active === true;
 }
 
 async function relayBackendPid(meta: Knex, kind: RelayKind, db: string, slot: string): Promise<number | undefined> {

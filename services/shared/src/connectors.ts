@@ -9,7 +9,8 @@ class ConnectorFailed extends GiveUp {}
 
 const slotOf = (config: ConnectorConfig) => config['slot.name'];
 
-async function slotActive(admin: Knex, slot: string): Promise<boolean> {
+/** True when the replication slot exists and a connector is streaming from it. */
+export async function slotActive(admin: Knex, slot: string): Promise<boolean> {
   const row = await admin('pg_replication_slots').where({ slot_name: slot }).first<{ active: boolean } | undefined>('active');
   return row?.active === true;
 }
