@@ -10,13 +10,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createDb, loadInfra, migrateLatest, type Infra } from '@qtshop/shared';
 import { catalogMigrations } from '../migrations/catalog';
+import { applyCommon, num, rewriteFromJson, runAsScript } from './lib/cli-args';
 import { createProduct } from '../services/catalog/src/domain/products';
 import { groupedBars, renderSvg, stack, type BarRow } from './lib/chart';
 import { LoadWatch, machineInfo, type MachineInfo } from './lib/machine';
@@ -94,11 +95,6 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions | 'help' | { fro
   if (values.help) return 'help';
   if (values['from-json']) return { fromJson: resolve(values['from-json']) };
   const o: HttpBenchOptions = { ...HTTP_DEFAULTS, command: ['npm run bench -- http', ...argv].join(' ') };
-  const num = (v: string, what: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${what}: "${v}" must be a number ≥ ${min}`);
-    return n;
-  };
   if (values.targets) {
     o.targets = values.targets.split(',').map((t) => {
       const s = t.trim();
@@ -110,14 +106,7 @@ export function parseHttpArgs(argv: string[]): HttpBenchOptions | 'help' | { fro
   if (values.duration) o.durationS = num(values.duration, '--duration', 1);
   if (values.warmup) o.warmupS = num(values.warmup, '--warmup', 0);
   if (values.seed) o.seed = num(values.seed, '--seed', 1);
-  if (values.db) {
-    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(values.db)) throw new Error('--db: lower-case letters, digits and _ only');
-    o.db = values.db;
-  }
-  if (values.name) o.name = values.name;
-  if (values.out) o.outDir = resolve(values.out);
-  if (values.quiet) o.progress = false;
-  return o;
+  return applyCommon(o, values);
 }
 
 export interface HttpRow {
@@ -487,11 +476,7 @@ export async function httpMain(argv: string[]): Promise<number> {
     return 0;
   }
   if ('fromJson' in o) {
-    const results = JSON.parse(await readFile(o.fromJson, 'utf8')) as HttpBenchResults;
-    const base = o.fromJson.replace(/\.json$/, '');
-    await writeFile(`${base}.svg`, await httpChart(results));
-    await writeFile(`${base}.md`, httpMarkdown(results, `${basename(base)}.svg`));
-    process.stdout.write(`rewrote ${base}.md and ${base}.svg from ${o.fromJson}\n`);
+    await rewriteFromJson(o.fromJson, httpChart, httpMarkdown);
     return 0;
   }
   const { results, files } = await runHttpBench(o);
@@ -499,12 +484,4 @@ export async function httpMain(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  httpMain(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`\nhttp benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      process.exit(2);
-    },
-  );
-}
+runAsScript(import.meta.url, 'http benchmark', httpMain);

@@ -10,9 +10,9 @@
 //   npm run bench -- relay [--smoke] [--rates 200,1000] [--duration 10] [--backlog 20000] [--payload 512] ...
 //   npm run bench -- relay --help
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -42,6 +42,7 @@ import {
 import { loadRelayConfig } from '../services/relay/src/config';
 import { RELAY_APPLICATION_NAME } from '../services/relay/src/polling';
 import { createRelay, type Relay } from '../services/relay/src/relay';
+import { applyCommon, list, num, nums, rewriteFromJson, runAsScript } from './lib/cli-args';
 import { groupedBars, renderSvg, stack, type BarRow } from './lib/chart';
 import { LoadWatch, machineInfo, processCpuMs, type MachineInfo } from './lib/machine';
 import { Progress } from './lib/progress';
@@ -182,18 +183,6 @@ const USAGE = `npm run bench -- relay [options]
   --from-json FILE        run nothing: rewrite the table and chart of saved results (FILE.json → FILE.md, FILE.svg)
 `;
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-const nums = (v: string, what: string) =>
-  list(v).map((s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: "${s}" is not a positive number`);
-    return n;
-  });
-const num = (v: string, what: string, min = 0) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${what}: "${v}" must be a number ≥ ${min}`);
-  return n;
-};
 
 export function parseRelayArgs(argv: string[]): RelayBenchOptions | 'help' | { fromJson: string } {
   const { values } = parseArgs({
@@ -246,14 +235,7 @@ export function parseRelayArgs(argv: string[]): RelayBenchOptions | 'help' | { f
   }
   if (values.warmup) o.warmup = num(values.warmup, '--warmup');
   if (values.settle) o.settleS = num(values.settle, '--settle', 1);
-  if (values.db) {
-    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(values.db)) throw new Error('--db: lower-case letters, digits and _ only');
-    o.db = values.db;
-  }
-  if (values.name) o.name = values.name;
-  if (values.out) o.outDir = resolve(values.out);
-  if (values.quiet) o.progress = false;
-  return o;
+  return applyCommon(o, values);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1198,11 +1180,7 @@ export async function relayMain(argv: string[]): Promise<number> {
     return 0;
   }
   if ('fromJson' in opts) {
-    const results = JSON.parse(await readFile(opts.fromJson, 'utf8')) as RelayBenchResults;
-    const base = opts.fromJson.replace(/\.json$/, '');
-    await writeFile(`${base}.svg`, await relayChart(results));
-    await writeFile(`${base}.md`, relayMarkdown(results, `${basename(base)}.svg`));
-    process.stdout.write(`rewrote ${base}.md and ${base}.svg from ${opts.fromJson}\n`);
+    await rewriteFromJson(opts.fromJson, relayChart, relayMarkdown);
     return 0;
   }
   const abort = new AbortController();
@@ -1219,12 +1197,4 @@ export async function relayMain(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  relayMain(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`\nrelay benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      process.exit(2);
-    },
-  );
-}
+runAsScript(import.meta.url, 'relay benchmark', relayMain);
