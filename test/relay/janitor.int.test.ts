@@ -1,20 +1,18 @@
 // The Debezium-mode janitor against the real PostgreSQL: old outbox rows go, recent ones stay.
-import { createDb, createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import { createLogger, waitUntil, type Knex } from '@qtshop/shared';
 import { Janitor } from '../../services/relay/src/janitor';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { createRelay } from '../../services/relay/src/relay';
 import { Registry } from 'prom-client';
-import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch } from './scratch';
+import { insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch } from './scratch';
 
 const log = createLogger('relay-test', 'error');
-const admin = createDb(infra, 'postgres', { max: 2 });
 let scratch: Scratch;
 
 beforeEach(async () => {
-  scratch = await scratchDatabase(admin);
+  scratch = await scratchDatabase();
 });
 afterEach(() => scratch.drop());
-afterAll(() => admin.destroy());
 
 /** `old` rows created two days ago and `recent` rows created now; returns the ids of the recent ones. */
 async function seed(db: Knex, old: number, recent: number): Promise<string[]> {

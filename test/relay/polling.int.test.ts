@@ -20,7 +20,7 @@ afterEach(async () => {
 afterAll(() => admin.destroy());
 
 async function scratch(): Promise<Scratch> {
-  const s = await scratchDatabase(admin);
+  const s = await scratchDatabase();
   cleanup.push(() => s.drop());
   return s;
 }

@@ -11,7 +11,7 @@ export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 12);
 export type Scratch = ScratchDb;
 
 /** A fresh database `relay_<random>` with the outbox table; drop() removes it, connections and all. */
-export async function scratchDatabase(_admin?: Knex): Promise<Scratch> {
+export async function scratchDatabase(): Promise<Scratch> {
   const scratch = await scratchDb('relay');
   await createOutboxTable(scratch.db);
   return scratch;
