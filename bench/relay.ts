@@ -24,6 +24,7 @@ import {
   createDb,
   createKafka,
   createLogger,
+  addOutboxDelivery,
   createOutboxTable,
   ensureTopics,
   loadInfra,
@@ -685,7 +686,10 @@ async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string
   }
   const knex = createDb(infra, db, { max: 1 });
   try {
-    if (!(await knex.schema.hasTable(OUTBOX_TABLE))) await createOutboxTable(knex);
+    if (!(await knex.schema.hasTable(OUTBOX_TABLE))) {
+      await createOutboxTable(knex);
+      await addOutboxDelivery(knex);
+    }
     await knex.raw('create extension if not exists pg_stat_statements');
     // The outbox writer derives the aggregate type (and so the topic) from the event type; this database's
     // trigger prefixes it, so the bench's events go to their own topic (qtshop.<db>.product) whichever

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectorFiles, DATABASES, infraSettings, loadConfig, loggingSettings, readConnectorFile, type Settings } from '@qtshop/shared';
+import { connectorFiles, DATABASES, outboxPublicationOf, infraSettings, loadConfig, loggingSettings, readConnectorFile, type Settings } from '@qtshop/shared';
 import { basketSettings } from '../../services/basket/src/config';
 import { catalogSettings } from '../../services/catalog/src/config';
 import { inventorySettings } from '../../services/inventory/src/config';
@@ -282,6 +282,10 @@ describe('connector files registered by compose (connect-config/*.json)', () => 
     expect(DATABASES).toContain(config['database.dbname']);
     expect(config['slot.name']).toMatch(/^[a-z0-9_]+$/);
     expect(config['transforms.outbox.type']).toBe('io.debezium.transforms.outbox.EventRouter');
+    // The migration creates this publication for INSERTs only (the relay's updates must not reach Debezium).
+    expect(config['publication.name']).toBe(outboxPublicationOf(config['database.dbname']!));
+    // A poison row is skipped by the task (KIP-779) instead of failing it; the relay's repair quarantines it.
+    expect(config['errors.tolerance']).toBe('all');
   });
 
   it('have the same keys as one another (one connector shape per outbox database)', () => {

@@ -1,4 +1,5 @@
-// The Debezium-mode janitor against the real PostgreSQL: old outbox rows go, recent ones stay.
+// The janitor against the real PostgreSQL: delivered rows past the retention go; recent, undelivered and
+// quarantined rows stay.
 import { createLogger, waitUntil, type Knex } from '@qtshop/shared';
 import { Janitor } from '../../services/relay/src/janitor';
 import { RelayMetrics } from '../../services/relay/src/metrics';
@@ -14,19 +15,27 @@ beforeEach(async () => {
 });
 afterEach(() => scratch.drop());
 
-/** `old` rows created two days ago and `recent` rows created now; returns the ids of the recent ones. */
+/**
+ * `old` delivered rows created two days ago, `recent` delivered rows created now, and two rows two days old
+ * that were never delivered (one of them quarantined); returns the ids of the rows that must stay.
+ */
 async function seed(db: Knex, old: number, recent: number): Promise<string[]> {
   const aggregatetype = `janitortest${suffix()}`;
   const stale = rows(aggregatetype, old, ['j-1']);
   const fresh = rows(aggregatetype, recent, ['j-2']);
-  await insertRows(db, [...stale, ...fresh]);
-  await db('outbox').whereIn('id', stale.map((r) => r.id)).update({ created_at: db.raw(`now() - interval '2 days'`) });
-  return fresh.map((r) => r.id);
+  const [undelivered, quarantined] = rows(aggregatetype, 2, ['j-3']);
+  await insertRows(db, [...stale, undelivered!, quarantined!, ...fresh]);
+  const twoDaysAgo = db.raw(`now() - interval '2 days'`);
+  await db('outbox').whereIn('id', stale.map((r) => r.id)).update({ created_at: twoDaysAgo, sent_at: twoDaysAgo });
+  await db('outbox').whereIn('id', fresh.map((r) => r.id)).update({ sent_at: db.fn.now() });
+  await db('outbox').where({ id: undelivered!.id }).update({ created_at: twoDaysAgo });
+  await db('outbox').where({ id: quarantined!.id }).update({ created_at: twoDaysAgo, quarantined_at: twoDaysAgo, quarantine_error: 'test' });
+  return [undelivered!.id, quarantined!.id, ...fresh.map((r) => r.id)];
 }
 const remaining = async (db: Knex): Promise<string[]> => (await db('outbox').select('id').orderBy('position')).map((r: { id: string }) => r.id);
 
 describe('outbox janitor', () => {
-  it('deletes the rows older than the retention in bounded batches and keeps the newer ones', async () => {
+  it('deletes the delivered rows older than the retention in bounded batches and keeps newer, undelivered and quarantined ones', async () => {
     const fresh = await seed(scratch.db, 7, 3);
     const janitor = new Janitor({ database: scratch.name, db: scratch.db, retentionMs: 86_400_000, intervalMs: 60_000, batchSize: 3, log, metrics: new RelayMetrics(new Registry()) });
     expect(await janitor.runOnce()).toBe(7);
@@ -34,17 +43,17 @@ describe('outbox janitor', () => {
     expect(await janitor.runOnce()).toBe(0);
   });
 
-  it('runs on its interval in debezium mode, where the relay publishes nothing', async () => {
-    const fresh = await seed(scratch.db, 25, 5);
-    const relay = createRelay(relayConfig(scratch.name, { RELAY_MODE: 'debezium', OUTBOX_RETENTION_MS: 86_400_000, OUTBOX_JANITOR_INTERVAL_MS: 100 }), { log });
+  it('runs on its interval in debezium mode', async () => {
+    const keep = await seed(scratch.db, 25, 5);
+    // Repair only after three days here: the undelivered row stays undelivered for this test.
+    const relay = createRelay(relayConfig(scratch.name, { RELAY_MODE: 'debezium', OUTBOX_REPAIR_AFTER_MS: 3 * 86_400_000, OUTBOX_RETENTION_MS: 86_400_000, OUTBOX_JANITOR_INTERVAL_MS: 100 }), {
+      log,
+    });
     await relay.start();
     try {
-      expect(relay.pollers).toHaveLength(0);
       expect(relay.janitors).toHaveLength(1);
-      await waitUntil(async () => (await remaining(scratch.db)).length === 5, { timeoutMs: 5000, what: 'old outbox rows deleted' });
-      expect(await remaining(scratch.db)).toEqual(fresh);
-      // Recent rows are never marked sent in debezium mode: that is Debezium's job, read from the WAL.
-      expect(await scratch.db('outbox').whereNotNull('sent_at').count({ n: '*' })).toEqual([{ n: '0' }]);
+      await waitUntil(async () => (await remaining(scratch.db)).length === keep.length, { timeoutMs: 5000, what: 'old delivered outbox rows deleted' });
+      expect(await remaining(scratch.db)).toEqual(keep);
       const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`relay_janitor_deleted_total\\{[^}]*database="${scratch.name}"[^}]*\\} 25`));
     } finally {

@@ -81,7 +81,7 @@ describe('polling relay', () => {
     expect(metrics).toMatch(new RegExp(`relay_active\\{[^}]*database="${name}"[^}]*\\} 1`));
     const ready = await fetch(`http://127.0.0.1:${r.port}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ checks: { [`db:${name}`]: 'ok', kafka: 'ok' } });
+    expect(await ready.json()).toMatchObject({ checks: { [`outbox:${name}`]: 'ok', kafka: 'ok' } });
   }, 60_000);
 
   it('keeps exactly one of two relays active, publishes each event once, and the standby takes over when the active one stops', async () => {
@@ -189,7 +189,7 @@ describe('polling relay', () => {
         return producer;
       },
     } as unknown as Kafka;
-    const poller = new PollingRelay({ database: name, pg: infra.pg, kafka: flaky, intervalMs: 100, batchSize: 500, log, metrics: new RelayMetrics(new Registry()) });
+    const poller = new PollingRelay({ database: name, pg: infra.pg, kafka: flaky, intervalMs: 100, batchSize: 500, maxBatchBytes: 900_000, repairAfterMs: 0, log, metrics: new RelayMetrics(new Registry()) });
     poller.start();
     cleanup.push(() => poller.stop());
 

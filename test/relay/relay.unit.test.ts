@@ -1,8 +1,11 @@
 import { deleteInBatches } from '../../services/relay/src/janitor';
 import { Loop } from '../../services/relay/src/loop';
-import { shouldDrain, topicMessagesOf } from '../../services/relay/src/polling';
+import { isRecordError, planBatch, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
+import { eventIds } from '../../services/relay/src/confirmer';
+import { shouldDrain } from '../../services/relay/src/polling';
+import { connectorStateOf, problemsOf } from '../../services/relay/src/supervisor';
 
-const row = (id: string, aggregatetype: string, aggregateid: string, traceparent: string | null = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') => ({
+const row = (id: string, aggregatetype: string, aggregateid: string, traceparent: string | null = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'): UnsentRow => ({
   id,
   position: id,
   aggregatetype,
@@ -12,9 +15,11 @@ const row = (id: string, aggregatetype: string, aggregateid: string, traceparent
   traceparent,
 });
 
+const planned = (rows: UnsentRow[]) => planBatch(rows, 1_000_000).send;
+
 describe('topicMessagesOf', () => {
   it('groups the records by topic and keeps row order within each topic', () => {
-    const batch = topicMessagesOf([row('1', 'product', 'a'), row('2', 'order', 'o'), row('3', 'product', 'b'), row('4', 'product', 'a')]);
+    const batch = topicMessagesOf(planned([row('1', 'product', 'a'), row('2', 'order', 'o'), row('3', 'product', 'b'), row('4', 'product', 'a')]));
     expect(batch.map((t) => t.topic)).toEqual(['qtshop.product', 'qtshop.order']);
     expect(batch[0]!.messages.map((m) => m.headers?.id)).toEqual(['1', '3', '4']);
     expect(batch[0]!.messages.map((m) => m.key)).toEqual(['a', 'b', 'a']);
@@ -31,10 +36,91 @@ describe('topicMessagesOf', () => {
 });
 
 describe('shouldDrain', () => {
-  it('polls again at once only after a full batch', () => {
+  it('polls again at once after a full batch, or when rows were left out or quarantined', () => {
     expect(shouldDrain(500, 500)).toBe(true);
     expect(shouldDrain(499, 500)).toBe(false);
     expect(shouldDrain(0, 500)).toBe(false);
+    expect(shouldDrain(10, 500, 3)).toBe(true);
+  });
+});
+
+const big = (id: string, bytes: number, aggregatetype = 'product') => ({ ...row(id, aggregatetype, `k${id}`), payload: { blob: 'x'.repeat(bytes) } });
+
+describe('planBatch', () => {
+  it('stops a send before it exceeds the byte bound and leaves the rest for the next poll', () => {
+    const rows = [big('1', 300), big('2', 300), big('3', 300), big('4', 10)];
+    const plan = planBatch(rows, 1000);
+    expect(plan.send.map((r) => r.row.id)).toEqual(['1', '2']);
+    expect(plan.deferred).toBe(2);
+    expect(plan.quarantine).toEqual([]);
+    expect(plan.send.reduce((n, r) => n + r.bytes, 0)).toBeLessThanOrEqual(1000);
+  });
+
+  it('quarantines a record larger than the bound on its own, and the rows behind it still go', () => {
+    const plan = planBatch([big('1', 5000), big('2', 10)], 1000);
+    expect(plan.quarantine.map((q) => q.row.id)).toEqual(['1']);
+    expect(plan.quarantine[0]!.error).toMatch(/too large/);
+    expect(plan.send.map((r) => r.row.id)).toEqual(['2']);
+  });
+
+  it('quarantines a row whose aggregate type makes an illegal topic name', () => {
+    const plan = planBatch([row('1', 'bad topic!', 'a'), row('2', 'product', 'b')], 1000);
+    expect(plan.quarantine).toEqual([{ row: expect.objectContaining({ id: '1' }), error: expect.stringMatching(/unroutable.*qtshop\.bad topic!/) }]);
+    expect(plan.send.map((r) => r.row.id)).toEqual(['2']);
+  });
+
+  it('counts key, value and headers in a record\'s bytes', () => {
+    const [r] = planned([big('1', 1000)]);
+    expect(r!.bytes).toBe(recordBytes(r!.message));
+    expect(r!.bytes).toBeGreaterThan(1000 + 'k1'.length + r!.message.headers!.traceparent!.toString().length);
+  });
+});
+
+describe('isRecordError', () => {
+  const protocol = (type: string) => Object.assign(new Error(type), { type, retriable: false });
+  it('condemns the record for a broker answer about the record, also when kafkajs wraps it', () => {
+    expect(isRecordError(protocol('MESSAGE_TOO_LARGE'))).toBe(true);
+    expect(isRecordError(Object.assign(new Error('wrapped'), { retriable: false, cause: protocol('INVALID_TOPIC_EXCEPTION') }))).toBe(true);
+  });
+  it('treats outages as outages: connection errors, retries exhausted, leaders moving', () => {
+    expect(isRecordError(Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toBe(false);
+    expect(isRecordError(Object.assign(new Error('retries exceeded'), { retriable: false, cause: protocol('NOT_LEADER_OR_FOLLOWER') }))).toBe(false);
+    expect(isRecordError(new Error('broker away'))).toBe(false);
+  });
+});
+
+describe('eventIds', () => {
+  it('reads the id header of each record and ignores records that are not outbox records', () => {
+    const id = '8c1f6f5e-3b1e-4c8e-9a53-2f7d1d6b1a11';
+    expect(eventIds([{ headers: { id: Buffer.from(id.toUpperCase()) } }, { headers: {} }, { headers: { id: Buffer.from('nope') } }])).toEqual([id]);
+  });
+});
+
+describe('connectorStateOf', () => {
+  const status = (connector: string, ...tasks: string[]) => ({
+    connector: { state: connector },
+    tasks: tasks.map((state, id) => ({ id, state, ...(state === 'FAILED' ? { trace: 'org.apache.kafka.connect.errors.ConnectException: boom\n\tat x' } : {}) })),
+  });
+  it('is FAILED with the first trace line when a task failed, though the connector runs', () => {
+    expect(connectorStateOf(status('RUNNING', 'FAILED'))).toEqual({ state: 'FAILED', detail: 'task 0 failed: org.apache.kafka.connect.errors.ConnectException: boom' });
+  });
+  it('is RUNNING only when the connector and every task run', () => {
+    expect(connectorStateOf(status('RUNNING', 'RUNNING'))).toEqual({ state: 'RUNNING' });
+    expect(connectorStateOf(status('RUNNING')).state).toBe('UNASSIGNED');
+    expect(connectorStateOf(status('PAUSED', 'PAUSED')).state).toBe('PAUSED');
+  });
+});
+
+describe('problemsOf', () => {
+  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, oldestUnconfirmedS: 1, quarantined: 2 };
+  it('has none when the connector runs and nothing waits too long (quarantined rows do not count)', () => {
+    expect(problemsOf(healthy, 60_000)).toEqual([]);
+  });
+  it('names a failed or missing connector, a lost slot and an old undelivered row', () => {
+    expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'FAILED', detail: 'task 0 failed: x' } }, 60_000)[0]).toMatch(/connector c FAILED \(task 0 failed: x\)/);
+    expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'MISSING' } }, 60_000)[0]).toMatch(/not registered/);
+    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0 } }, 60_000)[0]).toMatch(/slot s was invalidated/);
+    expect(problemsOf({ ...healthy, oldestUnconfirmedS: 61 }, 60_000)[0]).toMatch(/oldest undelivered outbox row is 61 s old/);
   });
 });
 

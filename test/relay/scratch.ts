@@ -1,6 +1,6 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
-import { createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { addOutboxDelivery, createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 
@@ -10,10 +10,11 @@ export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 12);
 
 export type Scratch = ScratchDb;
 
-/** A fresh database `relay_<random>` with the outbox table; drop() removes it, connections and all. */
+/** A fresh database `relay_<random>` with the outbox table (no aggregate-type check, no publication); drop() removes it, connections and all. */
 export async function scratchDatabase(): Promise<Scratch> {
   const scratch = await scratchDb('relay');
   await createOutboxTable(scratch.db);
+  await addOutboxDelivery(scratch.db);
   return scratch;
 }
 
@@ -41,5 +42,14 @@ export async function insertRows(db: Knex, list: TestRow[]): Promise<void> {
 }
 
 export function relayConfig(database: string, overrides: Partial<RelayConfig> = {}): RelayConfig {
-  return { ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: [database], OUTBOX_POLL_INTERVAL_MS: 100, ...overrides };
+  // A confirm group of the test's own: a shared one would commit offsets past records of rows it does not hold.
+  return {
+    ...loadRelayConfig(),
+    RELAY_PORT: 0,
+    RELAY_MODE: 'polling',
+    OUTBOX_DATABASES: [database],
+    OUTBOX_POLL_INTERVAL_MS: 100,
+    RELAY_CONFIRM_GROUP: `relay-test-confirm-${suffix()}`,
+    ...overrides,
+  };
 }

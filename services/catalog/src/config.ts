@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...httpSettings,
+  ...outboxSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },
   CATALOG_GROUP: { doc: 'Kafka consumer group of the catalog service', default: 'qtshop-catalog', schema: env.string() },
   CATALOG_DB: { doc: 'PostgreSQL database of the catalog service', default: 'catalog', schema: env.string() },

@@ -18,5 +18,6 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     topics: CATALOG_TOPICS,
     routers: (db) => [productsRouter(db, cfg.ADMIN_TOKEN)],
     handlers: catalogHandlers(log),
+    outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

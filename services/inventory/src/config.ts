@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
 
 export const inventorySettings = {
   ...infraSettings,
   ...loggingSettings,
   ...httpSettings,
+  ...outboxSettings,
   INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },
   INVENTORY_GROUP: { doc: 'Kafka consumer group of the inventory service', default: 'qtshop-inventory', schema: env.string() },
   INVENTORY_DB: { doc: 'PostgreSQL database of the inventory service', default: 'inventory', schema: env.string() },

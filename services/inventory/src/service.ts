@@ -16,5 +16,6 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     topics: INVENTORY_TOPICS,
     routers: (db) => [inventoryRouter(db, cfg.ADMIN_TOKEN)],
     handlers: inventoryHandlers(),
+    outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

@@ -16,5 +16,6 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     topics: ORDER_COMMAND_TOPICS,
     routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES)],
     handlers: orderCommandHandlers(),
+    outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

@@ -1,6 +1,7 @@
-// Debezium mode: Debezium reads the INSERTs from the WAL, so the outbox rows themselves are only needed
-// until then; the janitor deletes rows older than the retention in bounded batches (the connector
-// drops DELETEs: tombstones.on.delete=false, and the EventRouter skips them).
+// Retention: a delivered outbox row (sent_at set: published by the relay, or seen on Kafka by its
+// confirmer) is kept for OUTBOX_RETENTION_MS, then deleted in bounded batches. Undelivered and quarantined
+// rows are never deleted: repair and `npm run outbox -- retry` still need them. The publication carries
+// INSERTs only, so Debezium never sees these deletes.
 import { OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
@@ -58,14 +59,14 @@ export class Janitor {
     const deleted = await deleteInBatches((limit) => this.deleteBatch(limit), this.opts.batchSize ?? JANITOR_BATCH);
     this.opts.metrics.deleted.inc({ database }, deleted);
     this.lastError = undefined;
-    if (deleted > 0) this.log.info({ deleted, retentionMs }, 'deleted old outbox rows');
-    else this.log.debug({ retentionMs }, 'no old outbox rows');
+    if (deleted > 0) this.log.info({ deleted, retentionMs }, 'deleted delivered outbox rows past the retention');
+    else this.log.debug({ retentionMs }, 'no delivered outbox rows past the retention');
     return deleted;
   }
 
   private async deleteBatch(limit: number): Promise<number> {
     const res = await this.opts.db.raw<{ rowCount: number | null }>(
-      `delete from ?? where id in (select id from ?? where created_at < now() - make_interval(secs => ?::double precision) order by created_at limit ?)`,
+      `delete from ?? where id in (select id from ?? where sent_at is not null and created_at < now() - make_interval(secs => ?::double precision) order by created_at limit ?)`,
       [OUTBOX_TABLE, OUTBOX_TABLE, this.opts.retentionMs / 1000, limit],
     );
     return res.rowCount ?? 0;

@@ -1,11 +1,20 @@
-// The polling relay of one outbox database (DESIGN.md "Polling mode"). Exactly one relay per database is
-// active: it holds a session-level advisory lock on ONE dedicated connection and does every read and
-// update on that connection, so if the connection dies the lock and the transaction in flight die with
-// it (the rows stay unsent and the next holder publishes them again: at-least-once, consumers dedup by
-// the `id` header). A relay without the lock is a standby and retries every interval.
-import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+// The polling relay of one outbox database (DESIGN.md "Polling mode"), which is also the repairer of
+// debezium mode ("Confirmation and repair"): with `repairAfterMs` > 0 it publishes only rows still
+// unconfirmed after that long (a failed, paused or deleted connector, a lost slot, Connect down), with the
+// same records Debezium would have produced. Exactly one relay per database is active: it holds a
+// session-level advisory lock on ONE dedicated connection and does every read and update on that
+// connection, so if the connection dies the lock and the transaction in flight die with it (the rows stay
+// unsent and the next holder publishes them again: at-least-once, consumers dedup by the `id` header). A
+// relay without the lock is a standby and retries every interval.
+//
+// A send never exceeds `maxBatchBytes` (planBatch). A row that can never be published (illegal topic, too
+// large, a broker answer that condemns the record) is quarantined: marked with its error in the same
+// transaction, counted and logged, and never selected again until `npm run outbox -- retry <id>`; the rows
+// behind it move on.
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { OUTBOX_TABLE, outboxRecord, type Infra, type Logger, type OutboxRow } from '@qtshop/shared';
+import { OUTBOX_TABLE, type Infra, type Logger } from '@qtshop/shared';
+import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
 
@@ -14,28 +23,29 @@ export const RELAY_LOCK_KEY = '7301160401';
 export const RELAY_APPLICATION_NAME = 'qtshop-relay';
 
 // Plain `for update`, not `skip locked`: only the lock holder reads here, and skipping a row locked by
-// someone else (an operator's UPDATE) would publish later rows first.
-const SELECT_UNSENT = `select id, position, aggregatetype, aggregateid, type, payload, traceparent
-  from ${OUTBOX_TABLE} where sent_at is null order by position limit $1 for update`;
+// someone else (an operator's UPDATE) would publish later rows first. The window sum returns only about
+// `$2` bytes of the `$1` rows picked (the first row always), so a backlog of large rows is fetched a
+// send's worth at a time; `picked` tells whether more were waiting.
+const selectUnsent = (repair: boolean) => `with picked as (
+    select id, position, aggregatetype, aggregateid, type, payload, traceparent, octet_length(payload::text) as bytes
+    from ${OUTBOX_TABLE}
+    where sent_at is null and quarantined_at is null${repair ? ' and created_at < now() - make_interval(secs => $3::double precision)' : ''}
+    order by position limit $1 for update)
+  select id, position, aggregatetype, aggregateid, type, payload, traceparent, count(*) over () as picked
+  from (select *, sum(bytes) over (order by position) - bytes as before from picked) p
+  where before < $2 order by position`;
 const MARK_SENT = `update ${OUTBOX_TABLE} set sent_at = now() where id = any($1::uuid[])`;
+const QUARANTINE = `update ${OUTBOX_TABLE} o set quarantined_at = now(), quarantine_error = q.error
+  from unnest($1::uuid[], $2::text[]) as q(id, error) where o.id = q.id`;
 
-type UnsentRow = Pick<OutboxRow, 'id' | 'position' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'>;
+type FetchedRow = UnsentRow & { picked: string };
 
-/** One entry per topic, records in row order (rows come in position order, so per-key order is kept). */
-export function topicMessagesOf(rows: UnsentRow[]): TopicMessages[] {
-  const byTopic = new Map<string, TopicMessages>();
-  for (const row of rows) {
-    const { topic, message } = outboxRecord(row);
-    const entry = byTopic.get(topic) ?? { topic, messages: [] };
-    entry.messages.push(message);
-    byTopic.set(topic, entry);
-  }
-  return [...byTopic.values()];
-}
-
-/** A full batch means more rows are probably waiting: poll again at once instead of after the interval. */
-export function shouldDrain(fetched: number, batchSize: number): boolean {
-  return fetched >= batchSize;
+/**
+ * Poll again at once instead of after the interval when more rows are probably waiting: a full batch, rows
+ * left out by the byte bound, or rows just quarantined (the ones behind them may be ready).
+ */
+export function shouldDrain(picked: number, batchSize: number, leftOver = 0): boolean {
+  return picked >= batchSize || leftOver > 0;
 }
 
 export type RelayState = 'disconnected' | 'standby' | 'active' | 'stopped';
@@ -46,6 +56,7 @@ export interface PollingStats {
   polls: number;
   rows: number;
   batches: number;
+  quarantined: number;
   errors: number;
   lastError: string | undefined;
 }
@@ -56,6 +67,10 @@ export interface PollingRelayOptions {
   kafka: Kafka;
   intervalMs: number;
   batchSize: number;
+  /** Upper bound of one send to Kafka, in record bytes (OUTBOX_BATCH_MAX_BYTES). */
+  maxBatchBytes: number;
+  /** 0: publish every unsent row (polling mode); > 0: only rows unconfirmed for this long (debezium mode's repair). */
+  repairAfterMs: number;
   log: Logger;
   metrics: RelayMetrics;
 }
@@ -69,13 +84,18 @@ export class PollingRelay {
   private readonly counts: PollingStats;
 
   constructor(private readonly opts: PollingRelayOptions) {
-    this.log = opts.log.child({ database: opts.database, worker: 'polling' });
-    this.counts = { database: opts.database, state: 'disconnected', polls: 0, rows: 0, batches: 0, errors: 0, lastError: undefined };
+    this.log = opts.log.child({ database: opts.database, worker: opts.repairAfterMs > 0 ? 'repair' : 'polling' });
+    this.counts = { database: opts.database, state: 'disconnected', polls: 0, rows: 0, batches: 0, quarantined: 0, errors: 0, lastError: undefined };
     this.loop = new Loop(() => this.tick(), opts.intervalMs, (err) => this.failed(err));
   }
 
   stats(): PollingStats {
     return { ...this.counts };
+  }
+
+  /** True while this relay holds the database's outbox lock (the one that publishes and supervises). */
+  get active(): boolean {
+    return this.counts.state === 'active' && !this.broken;
   }
 
   start(): void {
@@ -98,7 +118,8 @@ export class PollingRelay {
     if (this.broken) await this.disconnect();
     const client = this.client ?? (await this.connect());
     if (this.counts.state !== 'active' && !(await this.acquire(client))) return false;
-    return shouldDrain(await this.poll(client), this.opts.batchSize);
+    const { picked, leftOver } = await this.poll(client);
+    return shouldDrain(picked, this.opts.batchSize, leftOver);
   }
 
   private async connect(): Promise<pg.Client> {
@@ -136,47 +157,99 @@ export class PollingRelay {
     return false;
   }
 
-  /** Publishes up to one batch of unsent rows in one transaction; returns how many rows it fetched. */
-  private async poll(client: pg.Client): Promise<number> {
-    const producer = this.producer ?? (await this.connectProducer());
-    const { database } = this.opts;
+  /** Publishes up to one batch of unsent rows in one transaction; says how many it picked and left for now. */
+  private async poll(client: pg.Client): Promise<{ picked: number; leftOver: number }> {
+    const { database, batchSize, maxBatchBytes, repairAfterMs } = this.opts;
     await client.query('begin');
+    let outage: unknown;
+    let result = { picked: 0, leftOver: 0 };
     try {
-      const { rows } = await client.query<UnsentRow>(SELECT_UNSENT, [this.opts.batchSize]);
+      const params = repairAfterMs > 0 ? [batchSize, maxBatchBytes, repairAfterMs / 1000] : [batchSize, maxBatchBytes];
+      const { rows } = await client.query<FetchedRow>(selectUnsent(repairAfterMs > 0), params);
       this.counts.polls++;
       this.opts.metrics.polls.inc({ database });
       if (rows.length > 0) {
-        await this.publish(producer, rows);
-        await client.query(MARK_SENT, [rows.map((r) => r.id)]);
+        const picked = Number(rows[0]!.picked);
+        const plan = planBatch(rows, maxBatchBytes);
+        const sent = await this.publish(plan.send);
+        outage = sent.outage;
+        const quarantine = [...plan.quarantine, ...sent.failed];
+        if (sent.published.length > 0) await client.query(MARK_SENT, [sent.published.map((r) => r.row.id)]);
+        if (quarantine.length > 0) await client.query(QUARANTINE, [quarantine.map((q) => q.row.id), quarantine.map((q) => q.error)]);
+        this.published(sent.published);
+        this.quarantined(quarantine);
+        result = { picked, leftOver: picked - rows.length + plan.deferred + quarantine.length };
       }
       await client.query('commit');
-      return rows.length;
     } catch (err) {
       await client.query('rollback').catch(() => {
         this.broken = true;
       });
       throw err;
     }
+    if (outage !== undefined) throw outage; // what was published or quarantined before it is committed
+    return result;
   }
 
-  private async publish(producer: Producer, rows: UnsentRow[]): Promise<void> {
-    const { database } = this.opts;
+  /**
+   * Sends the records in one batch. When a record condemns the batch (see isRecordError), sends them one by
+   * one to find it: those that fail so are returned as `failed`; an outage on the way stops there.
+   */
+  private async publish(records: PlannedRecord[]): Promise<{ published: PlannedRecord[]; failed: Quarantine[]; outage?: unknown }> {
+    if (records.length === 0) return { published: [], failed: [] };
     try {
-      await producer.sendBatch({ topicMessages: topicMessagesOf(rows), acks: -1 });
+      const producer = this.producer ?? (await this.connectProducer());
+      await producer.sendBatch({ topicMessages: topicMessagesOf(records), acks: -1 });
+      return { published: records, failed: [] };
     } catch (err) {
-      // A fresh producer (new producer id, fresh sequences) for the retry: the failed batch may or may
-      // not have been written, and the retry's batches will not line up with it.
+      // A fresh producer (new producer id, fresh sequences) for whatever comes next: the failed batch may or
+      // may not have been written, and the next batches will not line up with it.
       await this.dropProducer();
-      throw err;
+      if (!isRecordError(err)) throw err;
+      this.log.warn({ err: { message: (err as Error).message, type: protocolErrorType(err) }, count: records.length }, 'Kafka refused a record of the batch; sending one by one');
     }
-    this.counts.rows += rows.length;
+    const published: PlannedRecord[] = [];
+    const failed: Quarantine[] = [];
+    for (const record of records) {
+      try {
+        const producer = this.producer ?? (await this.connectProducer());
+        await producer.send({ topic: record.topic, messages: [record.message], acks: -1 });
+        published.push(record);
+      } catch (err) {
+        await this.dropProducer();
+        if (!isRecordError(err)) return { published, failed, outage: err };
+        failed.push({ row: record.row, error: `refused by Kafka (${protocolErrorType(err)}): ${(err as Error).message}` });
+      }
+    }
+    return { published, failed };
+  }
+
+  private published(records: PlannedRecord[]): void {
+    if (records.length === 0) return;
+    const { database } = this.opts;
+    this.counts.rows += records.length;
     this.counts.batches++;
-    this.opts.metrics.rows.inc({ database }, rows.length);
+    this.opts.metrics.rows.inc({ database }, records.length);
     this.opts.metrics.batches.inc({ database });
-    const first = rows[0]!;
-    const last = rows[rows.length - 1]!;
-    this.log.debug({ count: rows.length, first: { id: first.id, type: first.type, position: first.position }, last: { id: last.id, type: last.type, position: last.position } }, 'published batch');
-    if (this.log.isLevelEnabled('trace')) for (const r of rows) this.log.trace({ eventId: r.id, eventType: r.type, aggregateId: r.aggregateid }, 'published event');
+    const first = records[0]!.row;
+    const last = records[records.length - 1]!.row;
+    if (this.opts.repairAfterMs > 0) {
+      this.opts.metrics.repaired.inc({ database }, records.length);
+      this.log.warn({ count: records.length, repairAfterMs: this.opts.repairAfterMs, first: { id: first.id, type: first.type } }, 'published rows Debezium had not delivered (repair)');
+    }
+    this.log.debug({ count: records.length, first: { id: first.id, type: first.type, position: first.position }, last: { id: last.id, type: last.type, position: last.position } }, 'published batch');
+    if (this.log.isLevelEnabled('trace')) for (const { row: r } of records) this.log.trace({ eventId: r.id, eventType: r.type, aggregateId: r.aggregateid }, 'published event');
+  }
+
+  private quarantined(rows: Quarantine[]): void {
+    for (const { row, error } of rows) {
+      this.log.error(
+        { eventId: row.id, eventType: row.type, aggregateType: row.aggregatetype, aggregateId: row.aggregateid, position: row.position, error },
+        'outbox row quarantined; the rows behind it go on (npm run outbox -- retry <id> after a fix)',
+      );
+    }
+    this.counts.quarantined += rows.length;
+    if (rows.length > 0) this.opts.metrics.quarantined.inc({ database: this.opts.database }, rows.length);
   }
 
   private async connectProducer(): Promise<Producer> {

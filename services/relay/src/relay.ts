@@ -1,22 +1,48 @@
-// The relay assembled: an HTTP app (/health, /ready, /metrics) and, per outbox database, a polling relay
-// (RELAY_MODE=polling) or a janitor (RELAY_MODE=debezium). main.ts runs it; tests start it in-process.
+// The relay assembled: an HTTP app (/health, /ready, /metrics) and, per outbox database:
+// - polling mode: a polling relay that publishes every unsent row;
+// - debezium mode: the same worker as repairer (only rows unconfirmed past OUTBOX_REPAIR_AFTER_MS), one
+//   confirmer for all databases (reads the outbox topics, marks rows delivered), and a connector supervisor;
+// - both modes: a janitor deleting delivered rows past the retention, and the outbox health behind /ready.
+// main.ts runs it; tests start it in-process.
 import type { Server } from 'node:http';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { closeServer, createDb, createHttpApp, createKafka, createLogger, infraFrom, listen, type Knex, type Logger } from '@qtshop/shared';
+import {
+  closeServer,
+  ConnectClient,
+  connectorFiles,
+  createDb,
+  createHttpApp,
+  createKafka,
+  createLogger,
+  infraFrom,
+  listen,
+  readConnectorFile,
+  TOPICS,
+  type ConnectorConfig,
+  type Knex,
+  type Logger,
+} from '@qtshop/shared';
 import type { RelayConfig } from './config';
+import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
 import { RelayMetrics } from './metrics';
 import { PollingRelay } from './polling';
+import { ConnectorSupervisor } from './supervisor';
 
 export interface RelayDeps {
   log?: Logger;
   registry?: Registry;
+  /** Connector files by database (default: connect-config/*.json by their database.dbname). */
+  connectors?: Map<string, ConnectorConfig>;
 }
 
 export interface Relay {
+  /** The publishing workers: the polling relays, or debezium mode's repairers. */
   readonly pollers: PollingRelay[];
   readonly janitors: Janitor[];
+  readonly supervisors: ConnectorSupervisor[];
+  readonly confirmer: Confirmer | undefined;
   readonly registry: Registry;
   /** The HTTP port actually bound (RELAY_PORT=0 picks a free one); 0 before start(). */
   readonly port: number;
@@ -34,52 +60,90 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
   }
 }
 
+function connectorsByDatabase(): Map<string, ConnectorConfig> {
+  return new Map(connectorFiles().map(readConnectorFile).map((c) => [c['database.dbname'] ?? '', c]));
+}
+
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger('relay', config.LOG_LEVEL);
   const infra = infraFrom(config);
   const kafka = createKafka(infra.kafka.brokers, 'qtshop-relay', log);
+  const connect = new ConnectClient(infra.connect.url);
+  const debezium = config.RELAY_MODE === 'debezium';
   const databases = [...new Set(config.OUTBOX_DATABASES)];
-  // One small pool per database for /ready and the janitor; the pollers use their own dedicated connection.
-  const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 1 })]));
+  // A small pool per database for /ready, the confirmer, the supervisor and the janitor; the publishing
+  // workers use their own dedicated connection (it holds the lock).
+  const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 3 })]));
 
   const { app, registry } = createHttpApp({
     name: 'relay',
     log,
     routers: [],
     readiness: {
-      ...Object.fromEntries([...dbs].map(([d, knex]) => [`db:${d}`, () => knex.raw('select 1')])),
+      ...Object.fromEntries(databases.map((d) => [`outbox:${d}`, () => supervisors.find((s) => s.database === d)!.ready()])),
       kafka: () => kafkaReachable(kafka),
     },
     ...(deps.registry ? { registry: deps.registry } : {}),
   });
   const metrics = new RelayMetrics(registry);
 
-  const pollers =
-    config.RELAY_MODE === 'polling'
-      ? databases.map((database) => new PollingRelay({ database, pg: infra.pg, kafka, intervalMs: config.OUTBOX_POLL_INTERVAL_MS, batchSize: config.OUTBOX_BATCH_SIZE, log, metrics }))
-      : [];
-  const janitors =
-    config.RELAY_MODE === 'debezium'
-      ? [...dbs].map(([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }))
-      : [];
+  const pollers = databases.map(
+    (database) =>
+      new PollingRelay({
+        database,
+        pg: infra.pg,
+        kafka,
+        intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        batchSize: config.OUTBOX_BATCH_SIZE,
+        maxBatchBytes: config.OUTBOX_BATCH_MAX_BYTES,
+        repairAfterMs: debezium ? config.OUTBOX_REPAIR_AFTER_MS : 0,
+        log,
+        metrics,
+      }),
+  );
+  const connectors = debezium ? (deps.connectors ?? connectorsByDatabase()) : new Map<string, ConnectorConfig>();
+  const supervisors = databases.map(
+    (database, i) =>
+      new ConnectorSupervisor({
+        database,
+        db: dbs.get(database)!,
+        connector: connectors.get(database),
+        connect,
+        intervalMs: config.RELAY_SUPERVISE_INTERVAL_MS,
+        readyMaxAgeMs: config.OUTBOX_READY_MAX_AGE_MS,
+        restartBackoffMs: config.CONNECT_RESTART_BACKOFF_MS,
+        restartBackoffMaxMs: config.CONNECT_RESTART_BACKOFF_MAX_MS,
+        isActive: () => pollers[i]!.active,
+        log,
+        metrics,
+      }),
+  );
+  const confirmer = debezium
+    ? new Confirmer({ kafka, groupId: config.RELAY_CONFIRM_GROUP, topics: config.RELAY_CONFIRM_TOPICS ?? TOPICS, dbs, log, metrics })
+    : undefined;
+  const janitors = [...dbs].map(([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }));
 
   let server: Server | undefined;
   let port = 0;
   return {
     pollers,
     janitors,
+    supervisors,
+    confirmer,
     registry,
     get port() {
       return port;
     },
     async start() {
+      await confirmer?.start();
       ({ server, port } = await listen(app, config.RELAY_PORT));
-      for (const w of [...pollers, ...janitors]) w.start();
-      log.info({ port, mode: config.RELAY_MODE, databases }, 'relay started');
+      for (const w of [...pollers, ...janitors, ...supervisors]) w.start();
+      log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },
     async stop() {
       if (server) await closeServer(server);
-      await Promise.all([...pollers, ...janitors].map((w) => w.stop()));
+      await Promise.all([...pollers, ...janitors, ...supervisors].map((w) => w.stop()));
+      await confirmer?.stop();
       await Promise.all([...dbs.values()].map((knex) => knex.destroy()));
     },
   };

@@ -1,7 +1,18 @@
-// The outbox table of DESIGN.md, defined once: every outbox database's migration calls this.
+// The outbox table of DESIGN.md, defined once: every outbox database's migrations call these.
 import type { Knex } from 'knex';
+import { EVENTS } from './events';
 
 export const OUTBOX_TABLE = 'outbox';
+
+/** Aggregate types the registry knows: the only values the database accepts in `aggregatetype`. */
+export const AGGREGATE_TYPES = [...new Set(Object.values(EVENTS).map((e) => e.aggregateType))].sort();
+
+/**
+ * The publication Debezium streams from, by database. The connector files name it (a unit test holds
+ * them to this); the migration creates it for INSERTs only, so the relay's updates of `sent_at`,
+ * `seen_at` and quarantine and the janitor's deletes never reach the connector.
+ */
+export const outboxPublicationOf = (database: string): string => `qtshop_${database}_outbox_publication`;
 
 export async function createOutboxTable(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
   await knex.schema.createTable(table, (t) => {
@@ -18,4 +29,43 @@ export async function createOutboxTable(knex: Knex, table = OUTBOX_TABLE): Promi
   // The polling relay reads unsent rows in position order; the janitor deletes by age.
   await knex.raw('create index ?? on ?? (position) where sent_at is null', [`${table}_unsent_idx`, table]);
   await knex.raw('create index ?? on ?? (created_at)', [`${table}_created_at_idx`, table]);
+}
+
+/**
+ * Delivery confirmation and quarantine (DESIGN.md "Confirmation and repair"):
+ * - `sent_at`: the row's record is on Kafka (published by the relay, or seen there by its confirmer);
+ * - `seen_at`: when the confirmer first saw the record on its topic (a later sighting is a duplicate);
+ * - `quarantined_at`/`quarantine_error`: the row cannot be published (unroutable, too large); nothing
+ *   waits behind it, and `npm run outbox -- retry <id>` releases it after a fix.
+ * The unsent index leaves quarantined rows out: relays never select them.
+ */
+export async function addOutboxDelivery(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
+  await knex.schema.alterTable(table, (t) => {
+    t.timestamp('seen_at', { useTz: true }).nullable();
+    t.timestamp('quarantined_at', { useTz: true }).nullable();
+    t.text('quarantine_error').nullable();
+  });
+  await knex.raw('drop index if exists ??', [`${table}_unsent_idx`]);
+  await knex.raw('create index ?? on ?? (position) where sent_at is null and quarantined_at is null', [`${table}_unsent_idx`, table]);
+  await knex.raw('create index ?? on ?? (position) where quarantined_at is not null', [`${table}_quarantined_idx`, table]);
+}
+
+/** The database refuses an aggregate type outside the registry (it would name a topic nobody reads). */
+export async function restrictOutboxAggregateTypes(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
+  // DDL takes no bind parameters: knex renders the (registry's own) values as escaped literals.
+  const ddl = knex.raw(`alter table ?? add constraint ?? check (aggregatetype in (${AGGREGATE_TYPES.map(() => '?').join(', ')}))`, [
+    table,
+    `${table}_aggregatetype_known`,
+    ...AGGREGATE_TYPES,
+  ]);
+  await knex.raw(ddl.toQuery());
+}
+
+/** Creates the Debezium publication for INSERTs only, or narrows an existing one (Debezium made it for every operation). */
+export async function createOutboxPublication(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
+  const { rows } = await knex.raw<{ rows: Array<{ db: string }> }>('select current_database() as db');
+  const name = outboxPublicationOf(rows[0]!.db);
+  const exists = await knex('pg_publication').where({ pubname: name }).first();
+  if (exists) await knex.raw("alter publication ?? set (publish = 'insert')", [name]);
+  else await knex.raw("create publication ?? for table ?? with (publish = 'insert')", [name, table]);
 }

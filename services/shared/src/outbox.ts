@@ -2,7 +2,9 @@
 // outbox row inside the caller's transaction, so the event commits or rolls back with the business change.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { env } from './config';
 import { EVENTS, type EventPayload, type EventType } from './events';
+import { AppError } from './http';
 import { OUTBOX_TABLE } from './outbox-table';
 import { isTraceparent, traceparentFrom } from './trace';
 
@@ -31,6 +33,25 @@ export interface OutboxRow {
   created_at: Date;
   sent_at: Date | null;
   traceparent: string | null;
+  seen_at: Date | null;
+  quarantined_at: Date | null;
+  quarantine_error: string | null;
+}
+
+/** Settings of every service that writes an outbox (spread into its config; see configureOutbox). */
+export const outboxSettings = {
+  OUTBOX_MAX_EVENT_BYTES: {
+    doc: 'Largest event payload (JSON bytes) the outbox writer accepts; a larger one is refused with 413 and nothing is written. Keep it well under Kafka\'s 1 MB record limit',
+    default: '262144',
+    schema: env.int(1),
+  },
+};
+
+let maxEventBytes = Number(outboxSettings.OUTBOX_MAX_EVENT_BYTES.default);
+
+/** Sets the writer's limits from the service's config (startPgService calls it). */
+export function configureOutbox(limits: { maxEventBytes: number }): void {
+  maxEventBytes = limits.maxEventBytes;
 }
 
 /** Validates the payload against its event schema and inserts the outbox row with `trx`. Returns the event id. */
@@ -38,12 +59,18 @@ export async function appendToOutbox<T extends EventType>(trx: Knex.Transaction,
   const def = EVENTS[event.type];
   const payload = def.schema.parse(event.payload);
   const id = event.id ?? randomUUID();
+  const json = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(json);
+  // Prevented here rather than quarantined later: a record over Kafka's limit can never be delivered.
+  if (bytes > maxEventBytes) {
+    throw new AppError(413, 'event_too_large', `the ${event.type} event would be ${bytes} bytes; the limit is ${maxEventBytes} (OUTBOX_MAX_EVENT_BYTES)`);
+  }
   await trx(OUTBOX_TABLE).insert({
     id,
     aggregatetype: def.aggregateType,
     aggregateid: event.aggregateId,
     type: event.type,
-    payload: JSON.stringify(payload),
+    payload: json,
     traceparent: isTraceparent(event.traceparent) ? event.traceparent : traceparentFrom(),
   });
   return id;

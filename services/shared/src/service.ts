@@ -9,6 +9,7 @@ import { createDb } from './db';
 import type { Infra } from './infra';
 import { createKafka } from './kafka';
 import { closeServer, createHttpApp, listen } from './http';
+import { configureOutbox } from './outbox';
 import type { Logger } from './logging';
 
 export interface ServiceOptions {
@@ -80,7 +81,10 @@ export async function startPgService(opts: {
   topics: string[];
   routers: (db: Knex) => Router[];
   handlers: Handlers<Knex.Transaction>;
+  /** Limits of the outbox writer, for a service that writes an outbox (OUTBOX_MAX_EVENT_BYTES). */
+  outbox?: { maxEventBytes: number };
 }): Promise<RunningService> {
+  if (opts.outbox) configureOutbox(opts.outbox);
   const db = createDb(opts.infra, opts.database);
   const kafka = createKafka(opts.infra.kafka.brokers, opts.name, opts.log);
   return startService({

@@ -1,0 +1,55 @@
+// npm run outbox -- quarantined [db...] | retry <event id> [db...]
+// quarantined: the outbox rows the relay could not publish, with why; retry: release one after a fix (the
+// active relay publishes it on its next pass, in either mode).
+import { createDb, createLogger, loadInfra, OUTBOX_TABLE } from '@qtshop/shared';
+import { loadRelayConfig } from '../services/relay/src/config';
+
+const USAGE = `usage: npm run outbox -- quarantined [db...]     list quarantined outbox rows (default: every outbox database)
+       npm run outbox -- retry <event id> [db...]  release a quarantined row; the relay publishes it on its next pass
+`;
+const log = createLogger('outbox-cli');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function main([cmd, ...args]: string[]): Promise<number> {
+  const infra = loadInfra();
+  const id = cmd === 'retry' ? args.shift() : undefined;
+  if ((cmd !== 'quarantined' && cmd !== 'retry') || (cmd === 'retry' && !(id && UUID.test(id)))) {
+    process.stderr.write(`${cmd === 'retry' ? 'retry needs the event id (a UUID) of a quarantined row\n' : ''}${USAGE}`);
+    return 2;
+  }
+  const databases = args.length ? args : loadRelayConfig().OUTBOX_DATABASES;
+  let found = 0;
+  for (const database of databases) {
+    const db = createDb(infra, database, { max: 1 });
+    try {
+      if (cmd === 'quarantined') {
+        const rows = await db(OUTBOX_TABLE)
+          .whereNotNull('quarantined_at')
+          .orderBy('position')
+          .select('id', 'position', 'aggregatetype', 'aggregateid', 'type', 'created_at', 'quarantined_at', 'quarantine_error', db.raw('octet_length(payload::text) as payload_bytes'));
+        for (const r of rows) process.stdout.write(`${JSON.stringify({ database, ...r })}\n`);
+        found += rows.length;
+      } else {
+        const n = await db(OUTBOX_TABLE).where({ id }).whereNotNull('quarantined_at').update({ quarantined_at: null, quarantine_error: null });
+        if (n > 0) log.info({ database, eventId: id }, 'released from quarantine; the relay publishes it on its next pass');
+        found += n;
+      }
+    } finally {
+      await db.destroy();
+    }
+  }
+  if (cmd === 'quarantined') process.stderr.write(`${found} quarantined outbox row(s) in ${databases.join(', ')}\n`);
+  else if (found === 0) {
+    process.stderr.write(`no quarantined row ${id} in ${databases.join(', ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.error({ err }, 'outbox command failed');
+    process.exit(1);
+  },
+);

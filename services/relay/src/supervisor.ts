@@ -1,0 +1,196 @@
+// Debezium mode: the relay watches its database's connector through Kafka Connect REST and the replication
+// slot through pg_replication_slots, exports both as metrics, and answers /ready with the reason while
+// something is wrong. The relay holding the database's outbox lock also acts:
+// - a FAILED connector or task is restarted, with a backoff that doubles up to a ceiling;
+// - a slot PostgreSQL invalidated (wal_status = lost, past max_slot_wal_keep_size) cannot stream again:
+//   the connector is deleted (offsets reset, slot dropped) and registered afresh; the rows of the gap are
+//   published by the repairer, so nothing is lost.
+// A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
+// the traffic meanwhile).
+import { ConnectError, OUTBOX_TABLE, registerConnector, removeConnector, type ConnectClient, type ConnectorConfig, type Knex, type Logger } from '@qtshop/shared';
+import { Loop } from './loop';
+import type { RelayMetrics } from './metrics';
+
+export const CONNECTOR_STATES = ['RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'UNASSIGNED', 'RESTARTING', 'MISSING', 'UNREACHABLE'] as const;
+export type ConnectorState = (typeof CONNECTOR_STATES)[number];
+
+export interface Observation {
+  connector?: { name: string; state: ConnectorState; detail?: string };
+  slot?: { name: string; exists: boolean; active: boolean; walStatus: string | null; retainedBytes: number };
+  /** Age of the oldest row not on Kafka yet (quarantined rows excluded), seconds; 0 when none. */
+  oldestUnconfirmedS: number;
+  quarantined: number;
+}
+
+export interface SupervisorOptions {
+  database: string;
+  db: Knex;
+  /** The connector file serving this database; undefined when there is none (nothing to supervise). */
+  connector: ConnectorConfig | undefined;
+  connect: ConnectClient;
+  intervalMs: number;
+  /** /ready fails when the oldest unconfirmed row is older than this. */
+  readyMaxAgeMs: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  /** True while this relay holds the database's outbox lock: only that one restarts or re-creates. */
+  isActive: () => boolean;
+  log: Logger;
+  metrics: RelayMetrics;
+}
+
+/** The worse of the connector's and its tasks' states, with the first line of a failure's trace. */
+export function connectorStateOf(status: { connector: { state: string; trace?: string }; tasks: Array<{ id: number; state: string; trace?: string }> }): { state: ConnectorState; detail?: string } {
+  const failedTask = status.tasks.find((t) => t.state === 'FAILED');
+  if (status.connector.state === 'FAILED') return { state: 'FAILED', detail: `connector failed: ${status.connector.trace?.split('\n')[0] ?? 'no trace'}` };
+  if (failedTask) return { state: 'FAILED', detail: `task ${failedTask.id} failed: ${failedTask.trace?.split('\n')[0] ?? 'no trace'}` };
+  const state = (CONNECTOR_STATES as readonly string[]).includes(status.connector.state) ? (status.connector.state as ConnectorState) : 'UNASSIGNED';
+  if (state === 'RUNNING' && status.tasks.length === 0) return { state: 'UNASSIGNED', detail: 'no task is running' };
+  const notRunning = status.tasks.find((t) => t.state !== 'RUNNING');
+  if (state === 'RUNNING' && notRunning) return { state: notRunning.state as ConnectorState, detail: `task ${notRunning.id} is ${notRunning.state}` };
+  return { state };
+}
+
+/** What keeps /ready red, one sentence each. */
+export function problemsOf(o: Observation, readyMaxAgeMs: number): string[] {
+  const out: string[] = [];
+  const c = o.connector;
+  if (c?.state === 'FAILED') out.push(`connector ${c.name} FAILED (${c.detail ?? 'no detail'}); restarting with backoff, repair publishes meanwhile`);
+  if (c?.state === 'MISSING') out.push(`connector ${c.name} is not registered in Kafka Connect (npm run connect -- register); repair publishes meanwhile`);
+  if (c?.state === 'UNREACHABLE') out.push(`Kafka Connect is unreachable (${c.detail ?? ''}); repair publishes meanwhile`);
+  if (o.slot?.walStatus === 'lost') out.push(`replication slot ${o.slot.name} was invalidated (wal_status lost, past max_slot_wal_keep_size); the connector is being re-created`);
+  if (o.oldestUnconfirmedS * 1000 > readyMaxAgeMs) out.push(`the oldest undelivered outbox row is ${o.oldestUnconfirmedS.toFixed(0)} s old (limit ${readyMaxAgeMs / 1000} s)`);
+  return out;
+}
+
+export class ConnectorSupervisor {
+  private readonly loop: Loop;
+  private readonly log: Logger;
+  private backoffMs: number;
+  private nextRestartAt = 0;
+  private lastProblems = '';
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.log = opts.log.child({ database: opts.database, worker: 'supervisor', connector: opts.connector?.name });
+    this.backoffMs = opts.restartBackoffMs;
+    this.loop = new Loop(
+      async () => {
+        await this.tick();
+        return false;
+      },
+      opts.intervalMs,
+      (err) => this.failed(err),
+    );
+  }
+
+  get database(): string {
+    return this.opts.database;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** For /ready: throws naming every problem. */
+  async ready(): Promise<void> {
+    const problems = problemsOf(await this.observe(), this.opts.readyMaxAgeMs);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  }
+
+  async observe(): Promise<Observation> {
+    const { db } = this.opts;
+    const [age, quarantined] = await Promise.all([
+      db.raw<{ rows: Array<{ age: number | null }> }>(
+        `select extract(epoch from now() - min(created_at))::float8 as age from ${OUTBOX_TABLE} where sent_at is null and quarantined_at is null`,
+      ),
+      db(OUTBOX_TABLE).whereNotNull('quarantined_at').count<Array<{ n: string }>>({ n: '*' }),
+    ]);
+    const o: Observation = { oldestUnconfirmedS: Math.max(0, age.rows[0]?.age ?? 0), quarantined: Number(quarantined[0]?.n ?? 0) };
+    const cfg = this.opts.connector;
+    if (cfg) {
+      o.connector = { name: cfg.name, ...(await this.connectorState(cfg.name)) };
+      const slotName = cfg['slot.name'];
+      if (slotName) {
+        const { rows } = await db.raw<{ rows: Array<{ active: boolean; wal_status: string | null; retained: string | null }> }>(
+          `select active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint as retained from pg_replication_slots where slot_name = ?`,
+          [slotName],
+        );
+        const r = rows[0];
+        o.slot = { name: slotName, exists: r !== undefined, active: r?.active ?? false, walStatus: r?.wal_status ?? null, retainedBytes: Number(r?.retained ?? 0) };
+      }
+    }
+    return o;
+  }
+
+  private async connectorState(name: string): Promise<{ state: ConnectorState; detail?: string }> {
+    try {
+      return connectorStateOf(await this.opts.connect.status(name));
+    } catch (err) {
+      if (err instanceof ConnectError && err.status === 404) return { state: 'MISSING' };
+      return { state: 'UNREACHABLE', detail: (err as Error).message };
+    }
+  }
+
+  /** Observes, exports the metrics and, on the active relay, acts. */
+  async tick(): Promise<Observation> {
+    const o = await this.observe();
+    this.export(o);
+    const problems = problemsOf(o, this.opts.readyMaxAgeMs).join('; ');
+    if (problems !== this.lastProblems) {
+      if (problems) this.log.warn({ problems }, 'outbox delivery degraded');
+      else if (this.lastProblems) this.log.info('outbox delivery healthy again');
+      this.lastProblems = problems;
+    }
+    const cfg = this.opts.connector;
+    if (!cfg || !o.connector || !this.opts.isActive()) return o;
+    if (o.slot?.walStatus === 'lost' && o.connector.state !== 'MISSING' && o.connector.state !== 'UNREACHABLE') {
+      await this.recreate(cfg);
+    } else if (o.connector.state === 'FAILED') {
+      await this.restart(cfg, o.connector.detail);
+    } else if (o.connector.state === 'RUNNING') {
+      this.backoffMs = this.opts.restartBackoffMs;
+      this.nextRestartAt = 0;
+    }
+    return o;
+  }
+
+  private async restart(cfg: ConnectorConfig, detail: string | undefined): Promise<void> {
+    const now = Date.now();
+    if (now < this.nextRestartAt) return;
+    this.log.warn({ detail, backoffMs: this.backoffMs }, 'connector failed; restarting it');
+    this.opts.metrics.connectorRestarts.inc({ database: this.opts.database, connector: cfg.name });
+    this.nextRestartAt = now + this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.restartBackoffMaxMs);
+    await this.opts.connect.restart(cfg.name);
+  }
+
+  private async recreate(cfg: ConnectorConfig): Promise<void> {
+    this.log.error({ slot: cfg['slot.name'] }, 'replication slot lost (past max_slot_wal_keep_size); re-creating the connector, repair covers the gap');
+    this.opts.metrics.connectorRecreated.inc({ database: this.opts.database, connector: cfg.name });
+    await removeConnector(this.opts.connect, this.opts.db, cfg);
+    await registerConnector(this.opts.connect, this.opts.db, cfg);
+    this.backoffMs = this.opts.restartBackoffMs;
+    this.log.info({ slot: cfg['slot.name'] }, 'connector re-created with a new replication slot');
+  }
+
+  private export(o: Observation): void {
+    const { metrics, database } = this.opts;
+    metrics.oldestUnconfirmedAge.set({ database }, o.oldestUnconfirmedS);
+    metrics.quarantinedRows.set({ database }, o.quarantined);
+    if (o.connector) for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
+    if (o.slot) {
+      metrics.slotRetainedWal.set({ database, slot: o.slot.name }, o.slot.retainedBytes);
+      metrics.slotActive.set({ database, slot: o.slot.name }, o.slot.active ? 1 : 0);
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.log.warn({ err }, 'supervision failed; retrying next interval');
+    this.opts.metrics.errors.inc({ database: this.opts.database });
+    this.opts.metrics.lastErrorTime.setToCurrentTime({ database: this.opts.database });
+  }
+}
