@@ -81,6 +81,19 @@ export function pgClient(cfg: StackConfig, database = 'postgres'): pg.Client {
   return new pg.Client({ host, port, user, password, database, connectionTimeoutMillis: 2000 });
 }
 
+const SLOT_WAL_MARK = '# qtshop stack: bounded slot WAL';
+
+/**
+ * Writes max_slot_wal_keep_size into postgresql.conf (replacing the stack's earlier line), not on the
+ * command line: a command-line setting would override ALTER SYSTEM, and the slot-invalidation test lowers
+ * it with ALTER SYSTEM for a moment.
+ */
+export function keepSlotWalBounded(conf: string, size: string): void {
+  const lines = readFileSync(conf, 'utf8').split('\n').filter((l) => !l.endsWith(SLOT_WAL_MARK));
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  writeFileSync(conf, `${lines.join('\n')}\nmax_slot_wal_keep_size = '${size.replace(/'/g, '')}'  ${SLOT_WAL_MARK}\n`);
+}
+
 const postgres: Component = {
   name: 'postgres',
   ports: (cfg) => [cfg.infra.pg.port],
@@ -109,6 +122,7 @@ const postgres: Component = {
         rmSync(pwfile, { force: true });
       }
     }
+    keepSlotWalBounded(resolve(data, 'postgresql.conf'), cfg.pgMaxSlotWalKeepSize);
     const flags: Array<[string, string]> = [
       ['listen_addresses', cfg.infra.pg.host === 'localhost' ? 'localhost' : '127.0.0.1'],
       ['unix_socket_directories', sockets],

@@ -16,6 +16,11 @@ export const stackSettings = {
   STACK_CONNECT_HEAP: { doc: 'JVM heap (-Xmx) of the Kafka Connect worker', default: '1g', schema: env.string() },
   STACK_MONGO_HEAP: { doc: 'JVM heap (-Xmx) of the MongoDB-wire server', default: '512m', schema: env.string() },
   STACK_KAFKA_PARTITIONS: { doc: 'Partitions of auto-created topics', default: '3', schema: env.int(1) },
+  STACK_PG_MAX_SLOT_WAL_KEEP_SIZE: {
+    doc: 'PostgreSQL max_slot_wal_keep_size: WAL a replication slot may hold back before PostgreSQL invalidates it (the relay then re-creates the connector and repair covers the gap), instead of filling the disk',
+    default: '2GB',
+    schema: env.string(),
+  },
 };
 
 export interface StackConfig {
@@ -26,6 +31,7 @@ export interface StackConfig {
   mvn: string;
   heap: { kafka: string; connect: string; mongo: string };
   partitions: number;
+  pgMaxSlotWalKeepSize: string;
   paths: {
     lib: string;
     kafkaLib: string;
@@ -50,6 +56,7 @@ export function loadStackConfig(e: NodeJS.ProcessEnv = process.env): StackConfig
     mvn: c.STACK_MVN,
     heap: { kafka: c.STACK_KAFKA_HEAP, connect: c.STACK_CONNECT_HEAP, mongo: c.STACK_MONGO_HEAP },
     partitions: c.STACK_KAFKA_PARTITIONS,
+    pgMaxSlotWalKeepSize: c.STACK_PG_MAX_SLOT_WAL_KEEP_SIZE,
     paths: {
       lib: resolve(dir, 'lib'),
       kafkaLib: resolve(dir, 'lib/kafka'),

@@ -15,6 +15,8 @@ const connectorOf = (db: OutboxDb) => readConnector(`${db}-outbox`);
 
 export interface RelayHandle {
   mode: RelayMode;
+  /** The in-process polling relay (polling mode only). */
+  relay: Relay | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 10
   }
   return {
     mode,
+    relay,
     async stop() {
       await relay?.stop();
       if (removed.length === 0) return;

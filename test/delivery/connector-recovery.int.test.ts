@@ -1,0 +1,109 @@
+// The connector's failures that used to lose or stall events, on the real stack in debezium mode:
+// - deleted and registered again (README's old recovery) while products are written: none is lost;
+// - Kafka Connect down for longer than the repair threshold: events keep flowing through the relay's
+//   repair, and once Connect is back Debezium carries the traffic again and repairs stop.
+import { resolve } from 'node:path';
+import { ConnectClient, readConnector, registerConnector, waitUntil } from '@qtshop/shared';
+import type { Relay } from '../../services/relay/src/relay';
+import { loadStackConfig } from '../../stack/config';
+import { livePid, stopPid } from '../../stack/procs';
+import { useRelay, type RelayHandle } from '../support/relay';
+import { catalogForTest, inventoryForTest } from '../support/services';
+import { cli, createProducts, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+
+const catalogDb = openDb('catalog');
+const inventoryDb = openDb('inventory');
+const connect = new ConnectClient(infra.connect.url);
+const CONNECTOR = readConnector('catalog-outbox');
+
+let handle: RelayHandle;
+let relay: Relay;
+let catalog: Awaited<ReturnType<typeof catalogForTest>>;
+let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+
+beforeAll(async () => {
+  handle = await useRelay('debezium', ['catalog']);
+  relay = await debeziumRelay(['catalog']);
+  catalog = await catalogForTest();
+  inventory = await inventoryForTest();
+}, 120_000);
+afterAll(async () => {
+  await inventory.stop();
+  await catalog.stop();
+  await relay.stop();
+  await handle.stop();
+  await catalogDb.destroy();
+  await inventoryDb.destroy();
+});
+
+const repaired = () => metric(relay, 'relay_repaired_total', { database: 'catalog' });
+
+/** True once Debezium streams again: a fresh product's row is confirmed well before repair could publish it. */
+async function debeziumDelivers(): Promise<void> {
+  const [id] = await createProducts(catalog.url, 1, 1);
+  const row = await waitUntil(async () => (await catalogDb('outbox').where({ aggregateid: id }).whereNotNull('seen_at').first('created_at', 'seen_at')) as { created_at: Date; seen_at: Date } | undefined, {
+    timeoutMs: 30_000,
+    what: 'the new row to be seen on Kafka',
+  });
+  expect(row.seen_at.getTime() - row.created_at.getTime()).toBeLessThan(REPAIR_AFTER_MS);
+}
+
+describe('debezium mode, delivery under connector failures', () => {
+  it('loses nothing when the connector is deleted and registered again while 300 products are written', async () => {
+    const before = await repaired();
+    let recovery: Promise<void> | undefined;
+    const ids = await createProducts(catalog.url, 300, 6, (done) => {
+      if (done !== 30) return;
+      recovery = (async () => {
+        const deleted = await cli('scripts/connect.ts', ['delete', CONNECTOR.name]);
+        expect(deleted.code).toBe(0);
+        const registered = await cli('scripts/connect.ts', ['register', CONNECTOR.name]);
+        expect(registered.code).toBe(0);
+      })();
+    });
+    await recovery;
+    await waitInInventory(inventoryDb, ids, REPAIR_AFTER_MS + 60_000);
+    // The rows written while no connector existed reached Kafka through the repair.
+    expect(await repaired()).toBeGreaterThan(before);
+    expect(await catalogDb('outbox').whereIn('aggregateid', ids).whereNull('sent_at').count({ n: '*' })).toEqual([{ n: '0' }]);
+    await debeziumDelivers();
+  }, 180_000);
+
+  it('keeps delivering while Kafka Connect is down longer than the repair threshold, and Debezium takes over again when it returns', async () => {
+    const stack = loadStackConfig();
+    const pidFile = resolve(stack.paths.run, 'connect.pid');
+    const pid = livePid(pidFile, 'ConnectDistributed');
+    expect(pid).toBeDefined();
+    await stopPid(pid!, 'SIGTERM', 60_000);
+    let back = false;
+    try {
+      const before = await repaired();
+      const first = await createProducts(catalog.url, 20, 2);
+      await waitInInventory(inventoryDb, first, REPAIR_AFTER_MS + 20_000);
+      // Down for longer than the threshold, still writing: these arrive too.
+      const second = await createProducts(catalog.url, 20, 2);
+      await waitInInventory(inventoryDb, second, REPAIR_AFTER_MS + 20_000);
+      expect(await repaired()).toBeGreaterThanOrEqual(before + 40);
+      const ready = (await (await fetch(`http://127.0.0.1:${relay.port}/ready`)).json()) as { checks: Record<string, string> };
+      expect(ready.checks['outbox:catalog']).toMatch(/Kafka Connect is unreachable/);
+
+      const up = await cli('stack/cli.ts', ['up']);
+      expect(up.code).toBe(0);
+      back = true;
+      await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the connector to run again' });
+      await debeziumDelivers();
+      // Repairs have stopped: the next products are confirmed from Debezium's records, none repaired.
+      const settled = await repaired();
+      const third = await createProducts(catalog.url, 10, 2);
+      await waitInInventory(inventoryDb, third, 20_000);
+      await waitUntil(async () => Number((await catalogDb('outbox').whereIn('aggregateid', third).whereNull('seen_at').count<Array<{ n: string }>>({ n: '*' }))[0]!.n) === 0, {
+        timeoutMs: 20_000,
+        what: 'the new rows to be seen on Kafka',
+      });
+      expect(await repaired()).toBe(settled);
+    } finally {
+      if (!back) await cli('stack/cli.ts', ['up']);
+      await registerConnector(connect, catalogDb, CONNECTOR);
+    }
+  }, 240_000);
+});
