@@ -198,4 +198,21 @@ describe('polling relay', () => {
     expect(poller.stats()).toMatchObject({ state: 'active', rows: 10, batches: 1, errors: 1, lastError: 'broker away (test)' });
     expect(recs.received.map((x) => x.headers.id)).toEqual(list.map((r) => r.id));
   }, 60_000);
+
+  it('drains a backlog of large rows that adds up to several MB on one partition, in sends under the byte bound', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaybig${suffix()}`;
+    const topic = `qtshop.${aggregatetype}`;
+    // 24 rows of ~300 KB for one aggregate (one partition): 7 MB, far over a 1 MB request.
+    const list = rows(aggregatetype, 24, ['big-1']).map((r, seq) => ({ ...r, payload: JSON.stringify({ seq, blob: 'b'.repeat(300_000) }) }));
+    await insertRows(db, list);
+    const recs = await reader([topic]);
+    const r = await relay(name, { OUTBOX_BATCH_MAX_BYTES: 900_000 });
+    const got = await recs.waitFor((x) => x.topic === topic, 24, 60_000);
+    expect(got.map((x) => x.headers.id)).toEqual(list.map((x) => x.id));
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 20_000, what: 'every row marked sent' });
+    const stats = r.pollers[0]!.stats();
+    expect(stats).toMatchObject({ rows: 24, quarantined: 0 });
+    expect(stats.batches).toBeGreaterThanOrEqual(8); // at most two ~300 KB records per 900 KB send
+  }, 90_000);
 });

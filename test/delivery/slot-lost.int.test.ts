@@ -1,0 +1,81 @@
+// A replication slot PostgreSQL invalidates because it held back more WAL than max_slot_wal_keep_size
+// (what protects the disk when a connector stays down): the relay re-creates the connector with a new
+// slot and its repair publishes the gap. Nothing is lost.
+import { ConnectClient, readConnector, registerConnector, waitUntil } from '@qtshop/shared';
+import type { Relay } from '../../services/relay/src/relay';
+import { useRelay, type RelayHandle } from '../support/relay';
+import { catalogForTest, inventoryForTest } from '../support/services';
+import { createProducts, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+
+const admin = openDb('postgres');
+const catalogDb = openDb('catalog');
+const inventoryDb = openDb('inventory');
+const connect = new ConnectClient(infra.connect.url);
+const CONNECTOR = readConnector('catalog-outbox');
+const SLOT = CONNECTOR['slot.name']!;
+
+let handle: RelayHandle;
+let relay: Relay;
+let catalog: Awaited<ReturnType<typeof catalogForTest>>;
+let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+
+beforeAll(async () => {
+  handle = await useRelay('debezium', ['catalog']);
+  relay = await debeziumRelay(['catalog']);
+  catalog = await catalogForTest();
+  inventory = await inventoryForTest();
+}, 120_000);
+afterAll(async () => {
+  await inventory.stop();
+  await catalog.stop();
+  await relay.stop();
+  await handle.stop();
+  await Promise.all([admin.destroy(), catalogDb.destroy(), inventoryDb.destroy()]);
+});
+
+const slot = async () => (await admin('pg_replication_slots').where({ slot_name: SLOT }).first('active', 'wal_status', 'restart_lsn')) as { active: boolean; wal_status: string } | undefined;
+
+describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
+  it('is replaced by a re-created connector, and every event written meanwhile is delivered', async () => {
+    const recreatedBefore = await metric(relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name });
+    // A connector that stays down: its tasks shut down, the slot is left behind, inactive.
+    await connect.stop(CONNECTOR.name);
+    await waitUntil(async () => (await slot())?.active === false, { timeoutMs: 30_000, what: 'the slot to be released' });
+    await admin.raw("alter system set max_slot_wal_keep_size = '32MB'");
+    await admin.raw('select pg_reload_conf()');
+    try {
+      const during = await createProducts(catalog.url, 20, 2);
+      // More WAL than the bound: five new 16 MB segments, then a checkpoint, which invalidates the slot.
+      await admin.raw('create table if not exists qtshop_wal_filler (x text)');
+      for (let i = 0; i < 5; i++) {
+        await admin.raw("insert into qtshop_wal_filler values (repeat('x', 1000))");
+        await admin.raw('select pg_switch_wal()');
+      }
+      await admin.raw('checkpoint');
+      // The relay sees wal_status = lost, deletes the connector (dropping the dead slot) and registers it afresh.
+      await waitUntil(async () => (await metric(relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name })) > recreatedBefore, {
+        timeoutMs: 90_000,
+        what: 'the relay to re-create the connector',
+      });
+      await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the re-created connector to run' });
+      expect((await slot())?.wal_status).not.toBe('lost');
+      await waitInInventory(inventoryDb, during, REPAIR_AFTER_MS + 30_000);
+
+      // The new slot streams: a fresh product is seen on Kafka well before repair could have published it.
+      const [fresh] = await createProducts(catalog.url, 1, 1);
+      const row = await waitUntil(
+        async () => (await catalogDb('outbox').where({ aggregateid: fresh }).whereNotNull('seen_at').first('created_at', 'seen_at')) as { created_at: Date; seen_at: Date } | undefined,
+        { timeoutMs: 30_000, what: 'the fresh row to be seen on Kafka' },
+      );
+      expect(row.seen_at.getTime() - row.created_at.getTime()).toBeLessThan(REPAIR_AFTER_MS);
+    } finally {
+      await admin.raw('alter system reset max_slot_wal_keep_size');
+      await admin.raw('select pg_reload_conf()');
+      await admin.raw('drop table if exists qtshop_wal_filler');
+      if (!(await connect.isRunning(CONNECTOR.name))) {
+        await connect.resume(CONNECTOR.name).catch(() => undefined);
+        await registerConnector(connect, admin, CONNECTOR).catch(() => undefined);
+      }
+    }
+  }, 240_000);
+});
