@@ -38,6 +38,8 @@ export function eventIds(messages: Array<{ headers?: Record<string, unknown> | u
 export class Confirmer {
   private readonly consumer: Consumer;
   private readonly log: Logger;
+  private endsAtStart: Array<{ topic: string; partition: number; high: string }> = [];
+  private caughtUpOnce = false;
 
   constructor(private readonly opts: ConfirmerOptions) {
     this.log = opts.log.child({ worker: 'confirmer' });
@@ -46,6 +48,15 @@ export class Confirmer {
 
   async start(): Promise<void> {
     await ensureTopics(this.opts.kafka, this.opts.topics); // kafkajs cannot subscribe to a topic that does not exist yet
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of this.opts.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) if (p.high !== p.low) this.endsAtStart.push({ topic, partition: p.partition, high: p.high });
+      }
+    } finally {
+      await admin.disconnect();
+    }
     await this.consumer.connect();
     // From the beginning the first time (a new group): every row still in an outbox gets confirmed rather
     // than repaired. Later starts resume from the committed offsets.
@@ -56,6 +67,27 @@ export class Confirmer {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+  }
+
+  /**
+   * True once the group's committed offsets reached the topics' ends as they were at start: every record
+   * on Kafka then has confirmed its row, and what is still unconfirmed really is missing. The repairer
+   * waits for this, so a relay starting on a long history (or an upgrade, where no row was ever
+   * confirmed) does not republish rows Debezium delivered long ago.
+   */
+  async caughtUp(): Promise<boolean> {
+    if (this.caughtUpOnce) return true;
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...new Set(this.endsAtStart.map((e) => e.topic))] });
+      const at = new Map(committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
+      this.caughtUpOnce = this.endsAtStart.every((e) => (at.get(`${e.topic}/${e.partition}`) ?? -1n) >= BigInt(e.high));
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.caughtUpOnce) this.log.info({ partitions: this.endsAtStart.length }, 'confirmer caught up with the outbox topics; repair enabled');
+    return this.caughtUpOnce;
   }
 
   private async confirmBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {

@@ -71,6 +71,8 @@ export interface PollingRelayOptions {
   maxBatchBytes: number;
   /** 0: publish every unsent row (polling mode); > 0: only rows unconfirmed for this long (debezium mode's repair). */
   repairAfterMs: number;
+  /** Repair waits until this says yes (the confirmer has read the topics up to where they ended at start). */
+  ready?: () => Promise<boolean>;
   log: Logger;
   metrics: RelayMetrics;
 }
@@ -118,6 +120,10 @@ export class PollingRelay {
     if (this.broken) await this.disconnect();
     const client = this.client ?? (await this.connect());
     if (this.counts.state !== 'active' && !(await this.acquire(client))) return false;
+    if (this.opts.ready && !(await this.opts.ready())) {
+      this.log.debug('waiting for the confirmer to catch up before repairing');
+      return false;
+    }
     const { picked, leftOver } = await this.poll(client);
     return shouldDrain(picked, this.opts.batchSize, leftOver);
   }

@@ -87,6 +87,9 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   });
   const metrics = new RelayMetrics(registry);
 
+  const confirmer = debezium
+    ? new Confirmer({ kafka, groupId: config.RELAY_CONFIRM_GROUP, topics: config.RELAY_CONFIRM_TOPICS ?? TOPICS, dbs, log, metrics })
+    : undefined;
   const pollers = databases.map(
     (database) =>
       new PollingRelay({
@@ -97,6 +100,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         batchSize: config.OUTBOX_BATCH_SIZE,
         maxBatchBytes: config.OUTBOX_BATCH_MAX_BYTES,
         repairAfterMs: debezium ? config.OUTBOX_REPAIR_AFTER_MS : 0,
+        ...(confirmer ? { ready: () => confirmer.caughtUp() } : {}),
         log,
         metrics,
       }),
@@ -118,9 +122,6 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         metrics,
       }),
   );
-  const confirmer = debezium
-    ? new Confirmer({ kafka, groupId: config.RELAY_CONFIRM_GROUP, topics: config.RELAY_CONFIRM_TOPICS ?? TOPICS, dbs, log, metrics })
-    : undefined;
   const janitors = [...dbs].map(([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }));
 
   let server: Server | undefined;
