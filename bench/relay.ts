@@ -9,6 +9,7 @@
 //
 //   npm run bench -- relay [--smoke] [--rates 200,1000] [--duration 10] [--backlog 20000] [--payload 512] ...
 //   npm run bench -- relay --help
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -19,16 +20,19 @@ import { Worker } from 'node:worker_threads';
 import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import {
+  addOutboxDelivery,
   appendToOutbox,
   ConnectClient,
   createDb,
   createKafka,
   createLogger,
-  addOutboxDelivery,
+  createOutboxPublication,
   createOutboxTable,
   ensureTopics,
+  GiveUp,
   loadInfra,
   OUTBOX_TABLE,
+  outboxPublicationOf,
   outboxRecord,
   readConnector,
   registerConnector,
@@ -42,7 +46,7 @@ import {
 } from '@qtshop/shared';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { RELAY_APPLICATION_NAME } from '../services/relay/src/polling';
-import { createRelay, type Relay } from '../services/relay/src/relay';
+import { createRelay, RELAY_POOL_APPLICATION_NAME, type Relay } from '../services/relay/src/relay';
 import { applyCommon, list, num, nums, rewriteFromJson, runAsScript } from './lib/cli-args';
 import { groupedBars, renderSvg, stack, type BarRow } from './lib/chart';
 import { LoadWatch, machineInfo, processCpuMs, type MachineInfo } from './lib/machine';
@@ -257,6 +261,20 @@ export interface DbCost {
   backendCpuPct: number | null;
   /** The same CPU time per 1,000 events of the run (ms). */
   backendCpuMsPer1k: number | null;
+  /** Debezium runs: what the relay's delivery confirmation costs beside Debezium (absent in older results). */
+  confirm?: ConfirmCost | null;
+}
+
+/** The confirmer (bench/lib/confirmer-process.ts) over one run. */
+export interface ConfirmCost {
+  /** Statements it ran per second (UPDATE … set seen_at per fetched batch, rarely a SELECT of duplicates), from pg_stat_statements. */
+  statementsPerS: number | null;
+  /** Their execution time per second of run (ms/s). */
+  sqlMsPerS: number | null;
+  /** CPU of the confirmer process (kafkajs consumer and pg client), % of one core. */
+  processCpuPct: number | null;
+  /** CPU of its PostgreSQL backends, % of one core. */
+  backendCpuPct: number | null;
 }
 
 export interface RunResult {
@@ -570,6 +588,23 @@ interface CostProbe {
   stats: { polls: number; batches: number } | null;
   pid: number | undefined;
   cpu0: number | undefined;
+  confirm?: { pid: number; cpu0: number | undefined; backendPids: number[]; backendCpu0: number | undefined };
+}
+
+async function confirmBackendPids(meta: Knex, db: string): Promise<number[]> {
+  const rows = await meta('pg_stat_activity').where({ datname: db, application_name: RELAY_POOL_APPLICATION_NAME }).select<Array<{ pid: number }>>('pid');
+  return rows.map((r) => r.pid);
+}
+
+async function cpuOfAll(pids: number[], expect: string): Promise<number | undefined> {
+  const each = await Promise.all(pids.map((p) => processCpuMs(p, expect)));
+  return each.some((c) => c === undefined) ? undefined : each.reduce<number>((a, c) => a + c!, 0);
+}
+
+async function confirmProbe(meta: Knex, db: string, confirmerPid: number | undefined): Promise<CostProbe['confirm']> {
+  if (confirmerPid === undefined) return undefined;
+  const backendPids = await confirmBackendPids(meta, db);
+  return { pid: confirmerPid, cpu0: await processCpuMs(confirmerPid, 'confirmer-process'), backendPids, backendCpu0: await cpuOfAll(backendPids, 'postgres') };
 }
 
 async function relayBackendPid(meta: Knex, kind: RelayKind, db: string, slot: string): Promise<number | undefined> {
@@ -588,13 +623,39 @@ async function relayBackendPid(meta: Knex, kind: RelayKind, db: string, slot: st
  * Opens a measuring window. `fresh`: the relay is about to be started, so its counters and its database
  * backend start from zero (the backend is looked up when the window closes).
  */
-async function startCost(meta: Knex, kind: RelayKind, db: string, slot: string, relay: Relay | undefined, fresh = false): Promise<CostProbe> {
+async function startCost(meta: Knex, kind: RelayKind, db: string, slot: string, relay: Relay | undefined, fresh = false, confirmerPid?: number): Promise<CostProbe> {
   if (kind === 'baseline') return { t0: now(), stats: null, pid: undefined, cpu0: undefined };
   await meta.raw('select pg_stat_statements_reset(0, (select oid from pg_database where datname = current_database()), 0)').catch(() => undefined);
-  if (fresh) return { t0: now(), stats: kind === 'polling' ? { polls: 0, batches: 0 } : null, pid: undefined, cpu0: 0 };
+  const confirm = await confirmProbe(meta, db, confirmerPid);
+  if (fresh) return { t0: now(), stats: kind === 'polling' ? { polls: 0, batches: 0 } : null, pid: undefined, cpu0: 0, ...(confirm ? { confirm } : {}) };
   const pid = await relayBackendPid(meta, kind, db, slot);
   const s = relay?.pollers[0]?.stats();
-  return { t0: now(), stats: s ? { polls: s.polls, batches: s.batches } : null, pid, cpu0: await processCpuMs(pid, 'postgres') };
+  return { t0: now(), stats: s ? { polls: s.polls, batches: s.batches } : null, pid, cpu0: await processCpuMs(pid, 'postgres'), ...(confirm ? { confirm } : {}) };
+}
+
+async function endConfirmCost(meta: Knex, probe: CostProbe, end: number): Promise<ConfirmCost | null> {
+  const c = probe.confirm;
+  if (!c) return null;
+  const ms = end - probe.t0;
+  const pct = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? ((b - a) / ms) * 100 : null);
+  let statements: number | null = null;
+  let execMs: number | null = null;
+  try {
+    const { rows } = await meta.raw<{ rows: Array<{ query: string; calls: string; total_exec_time: number }> }>(
+      `select query, calls, total_exec_time from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`,
+    );
+    const mine = rows.filter((r) => /^update outbox set seen_at/i.test(r.query.trim()) || /^select id from outbox where id = any/i.test(r.query.trim()));
+    statements = mine.reduce((a, r) => a + Number(r.calls), 0);
+    execMs = mine.reduce((a, r) => a + Number(r.total_exec_time), 0);
+  } catch {
+    /* pg_stat_statements unavailable */
+  }
+  return {
+    statementsPerS: statements === null ? null : statements / (ms / 1000),
+    sqlMsPerS: execMs === null ? null : execMs / (ms / 1000),
+    processCpuPct: pct(c.cpu0, await processCpuMs(c.pid, 'confirmer-process')),
+    backendCpuPct: pct(c.backendCpu0, await cpuOfAll(c.backendPids, 'postgres')),
+  };
 }
 
 async function endCost(meta: Knex, probe: CostProbe, relay: Relay | undefined, kind: RelayKind, db: string, slot: string, events: number): Promise<DbCost | null> {
@@ -608,7 +669,8 @@ async function endCost(meta: Knex, probe: CostProbe, relay: Relay | undefined, k
   const backendCpuMsPer1k = cpuMs !== undefined && events > 0 ? (cpuMs / events) * 1000 : null;
   const s = relay?.pollers[0]?.stats();
   if (!s || !probe.stats) {
-    return { pollsPerS: 0, batchesPerS: 0, statementsPerS: 0, pgss: null, sqlMsPerS: null, backendCpuPct, backendCpuMsPer1k };
+    const confirm = await endConfirmCost(meta, probe, end);
+    return { pollsPerS: 0, batchesPerS: 0, statementsPerS: 0, pgss: null, sqlMsPerS: null, backendCpuPct, backendCpuMsPer1k, ...(confirm ? { confirm } : {}) };
   }
   const polls = s.polls - probe.stats.polls;
   const batches = s.batches - probe.stats.batches;
@@ -617,7 +679,7 @@ async function endCost(meta: Knex, probe: CostProbe, relay: Relay | undefined, k
     const { rows } = await meta.raw<{ rows: Array<{ query: string; calls: string; total_exec_time: number }> }>(
       `select query, calls, total_exec_time from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())`,
     );
-    const sel = rows.filter((r) => /from outbox where sent_at is null/i.test(r.query));
+    const sel = rows.filter((r) => /from outbox\s+where sent_at is null/i.test(r.query));
     const upd = rows.filter((r) => /^update outbox set sent_at/i.test(r.query.trim()));
     pgss = {
       selectCalls: sel.reduce((a, r) => a + Number(r.calls), 0),
@@ -653,7 +715,7 @@ export function benchConnector(db: string, variant: string): ConnectorConfig {
     name: `${db}-outbox`,
     'database.dbname': db,
     'slot.name': `${db}_outbox`,
-    'publication.name': `${db}_outbox_publication`,
+    'publication.name': outboxPublicationOf(db),
     'topic.prefix': db.replace(/_/g, '-'),
   };
   for (const [k, v] of Object.entries(DEBEZIUM_VARIANTS[variant]?.settings ?? {})) {
@@ -690,6 +752,8 @@ async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string
       await createOutboxTable(knex);
       await addOutboxDelivery(knex);
     }
+    // INSERTs only, as the shop's migrations make it: the confirmer's updates never reach Debezium.
+    await createOutboxPublication(knex);
     await knex.raw('create extension if not exists pg_stat_statements');
     // The outbox writer derives the aggregate type (and so the topic) from the event type; this database's
     // trigger prefixes it, so the bench's events go to their own topic (qtshop.<db>.product) whichever
@@ -757,6 +821,32 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
   let consumer: ConsumerWorker | undefined;
   let relay: Relay | undefined;
   let registered: ConnectorConfig | undefined;
+  // Debezium runs: the relay's delivery confirmer beside the connector, as in production (its cost is measured).
+  let confirmer: ChildProcess | undefined;
+  const startConfirmer = async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(fileURLToPath(new URL('.', import.meta.url)), 'lib/confirmer-process.ts'), opts.db, topic, `bench-confirm-${randomUUID()}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    confirmer = child;
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new GiveUp(`the confirmer exited: ${out}`);
+        return out.includes('confirming');
+      },
+      { timeoutMs: 60_000, what: 'the confirmer to start' },
+    );
+  };
+  const stopConfirmer = async () => {
+    const child = confirmer;
+    confirmer = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
   const groupId = `bench-relay-${randomUUID()}`;
 
   try {
@@ -852,7 +942,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
         phase = `${scenario}: writing`;
         const run = tracker.newRun(scenario);
         live = run;
-        const cost0 = await startCost(meta!, kind, opts.db, `${opts.db}_outbox`, relay);
+        const cost0 = await startCost(meta!, kind, opts.db, `${opts.db}_outbox`, relay, false, confirmer?.pid);
         const timing = await openLoop({
           rate,
           total: totalFor(rate),
@@ -888,7 +978,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
       }
       phase = `${scenario}: draining`;
       // The relay's database backend (the polling connection, Debezium's walsender) starts with the relay.
-      const cost0 = await startCost(meta!, kind, opts.db, `${opts.db}_outbox`, relay, true);
+      const cost0 = await startCost(meta!, kind, opts.db, `${opts.db}_outbox`, relay, true, confirmer?.pid);
       const relayStart = now();
       await start();
       const complete = await waitReceived(run, settleMs + opts.backlog * 2);
@@ -932,6 +1022,8 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
           await db.raw(`truncate ${OUTBOX_TABLE}`);
           await registerConnector(connect, admin, cfg, 90_000);
           registered = cfg;
+          phase = `${label}: starting the confirmer`;
+          await startConfirmer();
           await warmUp(label, (run) => write(run, 1), 60_000);
           await steadyRuns('debezium', variant, label, settings, opts.settleS * 1000, write);
           if (opts.backlog > 0) {
@@ -950,6 +1042,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
             await drainRun('debezium', variant, label, settings, opts.settleS * 1000, () => connect.resume(cfg.name).then(() => undefined), writeBacklogDb);
           }
           phase = `${label}: removing the connector`;
+          await stopConfirmer();
           await removeConnector(connect, admin, cfg);
           registered = undefined;
         }
@@ -997,6 +1090,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
     phase = 'cleaning up';
     status(true);
     await relay?.stop().catch(() => undefined);
+    await stopConfirmer().catch(() => undefined);
     if (registered) await removeConnector(connect, admin, registered).catch((err: unknown) => progress.note(`could not remove connector ${registered!.name}: ${String(err)}`));
     await consumer?.stop().catch(() => undefined);
     const kadmin = kafka.admin();
@@ -1105,6 +1199,23 @@ export function relayMarkdown(r: RelayBenchResults, svgName: string): string {
     lines.push(
       `| ${x.scenario} | ${x.sent} | ${x.received} | ${x.lost} | ${x.duplicated} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${fmt(l.mean)} | ${fmt(x.writeRate)} | ${fmt(x.throughput)} | ` +
         `${d && x.relay === 'polling' ? fmt(d.pollsPerS) : '–'} | ${d && x.relay === 'polling' ? fmt(d.statementsPerS) : '–'} | ${d?.sqlMsPerS != null && x.relay === 'polling' ? fmt(d.sqlMsPerS, 2) : '–'} | ${d?.backendCpuPct != null ? fmt(d.backendCpuPct) : '–'} | ${d?.backendCpuMsPer1k != null ? fmt(d.backendCpuMsPer1k) : '–'} |`,
+    );
+  }
+  const confirmed = r.runs.filter((x) => x.db?.confirm);
+  if (confirmed.length > 0) {
+    const opt = (v: number | null | undefined, digits?: number) => (v == null ? '–' : fmt(v, digits));
+    lines.push(
+      '',
+      '### Cost of delivery confirmation (Debezium runs)',
+      '',
+      'In debezium mode the relay reads the outbox topic with its own consumer group and marks each row whose record it sees (one `UPDATE … set seen_at` per fetched batch). The runs above had it running beside the connector, in a process of its own; its latency is included in theirs. Its cost over each run:',
+      '',
+      '| scenario | confirm stmts/s | confirm SQL ms/s | confirmer process CPU % | its db backends CPU % |',
+      '|---|---:|---:|---:|---:|',
+      ...confirmed.map((x) => {
+        const c = x.db!.confirm!;
+        return `| ${x.scenario} | ${opt(c.statementsPerS)} | ${opt(c.sqlMsPerS, 2)} | ${opt(c.processCpuPct)} | ${opt(c.backendCpuPct)} |`;
+      }),
     );
   }
   lines.push('');

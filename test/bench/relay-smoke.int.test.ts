@@ -24,10 +24,15 @@ describe('npm run bench -- relay --smoke', () => {
     expect(results.runs.filter((r) => r.lost > 0 || r.writeErrors > 0).map((r) => `${r.scenario}: lost ${r.lost}, write errors ${r.writeErrors}`)).toEqual([]);
     expect(results.runs.every((r) => Number.isFinite(r.latencyMs.p99) && r.throughput > 0)).toBe(true);
     expect(results.runs.filter((r) => r.relay === 'polling').every((r) => r.db !== null && r.db.pollsPerS > 0)).toBe(true);
+    // Debezium runs carry the relay's delivery confirmation beside them, and its cost is measured.
+    const steadyDebezium = results.runs.filter((r) => r.relay === 'debezium' && r.mode === 'steady');
+    expect(steadyDebezium.length).toBeGreaterThan(0);
+    for (const r of steadyDebezium) expect(r.db?.confirm?.statementsPerS).toBeGreaterThan(0);
 
     const json = JSON.parse(await readFile(files.json, 'utf8')) as typeof results;
     expect(json.runs).toHaveLength(results.runs.length);
     expect(await readFile(files.md, 'utf8')).toContain('| scenario | sent | received | lost |');
+    expect(await readFile(files.md, 'utf8')).toContain('| scenario | confirm stmts/s | confirm SQL ms/s |');
     expect(await readFile(files.svg, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
   }, 120_000);
 });

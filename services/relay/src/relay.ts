@@ -60,6 +60,9 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
   }
 }
 
+/** How the relay's pools (confirmer, supervisor, janitor, /ready) appear in pg_stat_activity. */
+export const RELAY_POOL_APPLICATION_NAME = 'qtshop-relay-pool';
+
 function connectorsByDatabase(): Map<string, ConnectorConfig> {
   return new Map(connectorFiles().map(readConnectorFile).map((c) => [c['database.dbname'] ?? '', c]));
 }
@@ -73,7 +76,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const databases = [...new Set(config.OUTBOX_DATABASES)];
   // A small pool per database for /ready, the confirmer, the supervisor and the janitor; the publishing
   // workers use their own dedicated connection (it holds the lock).
-  const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 3 })]));
+  const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 3 }, RELAY_POOL_APPLICATION_NAME)]));
 
   const { app, registry } = createHttpApp({
     name: 'relay',

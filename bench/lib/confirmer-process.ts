@@ -1,0 +1,27 @@
+// The relay's delivery confirmer alone, in a process of its own, so that the relay benchmark can measure
+// what confirmation costs beside Debezium (this process's CPU from /proc, its database backend's CPU and
+// statements from PostgreSQL). Started by bench/relay.ts with: <database> <topic> <groupId>; prints
+// "confirming" once its consumer runs; SIGTERM stops it.
+import { Registry } from 'prom-client';
+import { createDb, createKafka, createLogger, loadInfra } from '@qtshop/shared';
+import { Confirmer } from '../../services/relay/src/confirmer';
+import { RelayMetrics } from '../../services/relay/src/metrics';
+import { RELAY_POOL_APPLICATION_NAME } from '../../services/relay/src/relay';
+
+const [database, topic, groupId] = process.argv.slice(2);
+if (!database || !topic || !groupId) {
+  process.stderr.write('usage: confirmer-process <database> <topic> <groupId>\n');
+  process.exit(2);
+}
+const infra = loadInfra();
+const log = createLogger('bench-confirmer', 'warn');
+const db = createDb(infra, database, { max: 3 }, RELAY_POOL_APPLICATION_NAME);
+const confirmer = new Confirmer({ kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log), groupId, topics: [topic], dbs: new Map([[database, db]]), log, metrics: new RelayMetrics(new Registry()) });
+await confirmer.start();
+process.stdout.write('confirming\n');
+process.once('SIGTERM', () => {
+  void confirmer
+    .stop()
+    .then(() => db.destroy())
+    .then(() => process.exit(0));
+});
