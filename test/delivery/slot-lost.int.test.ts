@@ -1,7 +1,11 @@
 // A replication slot PostgreSQL invalidates because it held back more WAL than max_slot_wal_keep_size
 // (what protects the disk when a connector stays down): the relay re-creates the connector with a new
 // slot and its repair publishes the gap. Nothing is lost.
-import { ConnectClient, readConnector, registerConnector, waitUntil } from '@qtshop/shared';
+//
+// Lowering the bound can invalidate any slot that lags at that moment, not only the stopped one, so the
+// relay here serves (and re-creates as needed) all three outbox databases' connectors, and the test ends
+// only when every one of them streams again from a healthy slot.
+import { ConnectClient, readConnector, waitUntil } from '@qtshop/shared';
 import type { Relay } from '../../services/relay/src/relay';
 import { useRelay, type RelayHandle } from '../support/relay';
 import { catalogForTest, inventoryForTest } from '../support/services';
@@ -13,6 +17,7 @@ const inventoryDb = openDb('inventory');
 const connect = new ConnectClient(infra.connect.url);
 const CONNECTOR = readConnector('catalog-outbox');
 const SLOT = CONNECTOR['slot.name']!;
+const ALL = ['catalog', 'inventory', 'orders'] as const;
 
 let handle: RelayHandle;
 let relay: Relay;
@@ -20,8 +25,8 @@ let catalog: Awaited<ReturnType<typeof catalogForTest>>;
 let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
 
 beforeAll(async () => {
-  handle = await useRelay('debezium', ['catalog']);
-  relay = await debeziumRelay(['catalog']);
+  handle = await useRelay('debezium', [...ALL]);
+  relay = await debeziumRelay([...ALL]);
   catalog = await catalogForTest();
   inventory = await inventoryForTest();
 }, 120_000);
@@ -72,10 +77,17 @@ describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
       await admin.raw('alter system reset max_slot_wal_keep_size');
       await admin.raw('select pg_reload_conf()');
       await admin.raw('drop table if exists qtshop_wal_filler');
-      if (!(await connect.isRunning(CONNECTOR.name))) {
-        await connect.resume(CONNECTOR.name).catch(() => undefined);
-        await registerConnector(connect, admin, CONNECTOR).catch(() => undefined);
-      }
+    }
+    // Every connector streams again from a slot that is not lost (the relay re-created any that was).
+    for (const db of ALL) {
+      const cfg = readConnector(`${db}-outbox`);
+      await waitUntil(
+        async () => {
+          const s = (await admin('pg_replication_slots').where({ slot_name: cfg['slot.name'] }).first('active', 'wal_status')) as { active: boolean; wal_status: string } | undefined;
+          return s?.active === true && s.wal_status !== 'lost' && (await connect.isRunning(cfg.name));
+        },
+        { timeoutMs: 90_000, what: `connector ${cfg.name} to stream from a healthy slot` },
+      );
     }
   }, 240_000);
 });

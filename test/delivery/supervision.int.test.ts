@@ -1,0 +1,81 @@
+// The relay supervises its connector through Kafka Connect REST: a FAILED task is restarted with a
+// doubling backoff, the state is a metric, /ready names the failure, and once the cause is gone the
+// connector runs again with no step of the operator's. Meanwhile repair carries the events.
+import { randomUUID } from 'node:crypto';
+import { ConnectClient, readConnector, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
+import type { Relay } from '../../services/relay/src/relay';
+import { useRelay, type RelayHandle } from '../support/relay';
+import { catalogForTest, inventoryForTest } from '../support/services';
+import { createProducts, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+
+const inventoryDb = openDb('inventory');
+const catalogDb = openDb('catalog');
+const admin = openDb('postgres');
+const connect = new ConnectClient(infra.connect.url);
+const CONNECTOR = readConnector('catalog-outbox');
+
+let handle: RelayHandle;
+let relay: Relay;
+let catalog: Awaited<ReturnType<typeof catalogForTest>>;
+let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+
+beforeAll(async () => {
+  handle = await useRelay('debezium', ['catalog']);
+  relay = await debeziumRelay(['catalog'], { CONNECT_RESTART_BACKOFF_MS: 1000, CONNECT_RESTART_BACKOFF_MAX_MS: 4000 });
+  catalog = await catalogForTest();
+  inventory = await inventoryForTest();
+}, 120_000);
+afterAll(async () => {
+  await inventory.stop();
+  await catalog.stop();
+  await relay.stop();
+  await handle.stop();
+  await Promise.all([inventoryDb.destroy(), catalogDb.destroy(), admin.destroy()]);
+});
+
+const failedState = () => metric(relay, 'relay_connector_state', { database: 'catalog', connector: CONNECTOR.name, state: 'FAILED' });
+const restarts = () => metric(relay, 'relay_connector_restarts_total', { database: 'catalog', connector: CONNECTOR.name });
+
+describe('connector supervision', () => {
+  it('restarts a failed task with backoff, reports it on /ready and in metrics, and the connector runs again once the cause is fixed', async () => {
+    const before = await restarts();
+    // A cause that outlives restarts: a connector file without errors.tolerance (as they were before) meets
+    // a row the producer refuses; the task fails on it again after every restart.
+    await connect.put(CONNECTOR.name, { ...CONNECTOR, 'errors.tolerance': 'none' });
+    await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 30_000, what: 'the reconfigured connector to run' });
+    const poison = randomUUID();
+    await catalogDb('outbox').insert({ id: poison, aggregatetype: 'product', aggregateid: poison, type: 'ProductCreated', payload: JSON.stringify({ blob: 'x'.repeat(1_500_000) }), traceparent: traceparentFrom() });
+    try {
+      await waitUntil(async () => (await failedState()) === 1, { timeoutMs: 90_000, what: 'the relay to see the connector FAILED' });
+      // /ready is red with the reason while the task is down (between restarts, which come further apart).
+      const reason = await waitUntil(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${relay.port}/ready`);
+          return res.status === 503 ? ((await res.json()) as { checks: Record<string, string> }).checks['outbox:catalog'] : undefined;
+        },
+        { timeoutMs: 30_000, everyMs: 50, what: '/ready to answer 503' },
+      );
+      expect(reason).toMatch(/connector catalog-outbox FAILED \(task 0 failed: .+\)/);
+      // Restarted again and again, further apart each time (1 s, 2 s, 4 s, 4 s …): a few, not one per check.
+      const t0 = Date.now();
+      await waitUntil(async () => (await restarts()) >= before + 3, { timeoutMs: 60_000, what: 'three restarts' });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
+      // Events still flow, through repair.
+      const during = await createProducts(catalog.url, 5, 1);
+      await waitInInventory(inventoryDb, during, REPAIR_AFTER_MS + 20_000);
+    } finally {
+      await connect.put(CONNECTOR.name, CONNECTOR);
+    }
+    // The fixed connector skips the row, and the relay quarantines it.
+    await waitUntil(async () => (await catalogDb('outbox').where({ id: poison }).whereNotNull('quarantined_at').first()) !== undefined, {
+      timeoutMs: REPAIR_AFTER_MS + 20_000,
+      what: 'the poison row to be quarantined',
+    });
+    await catalogDb('outbox').where({ id: poison }).delete();
+    // Fixed: the next restart brings it back, with no step of the operator's.
+    await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the connector to run again' });
+    await waitUntil(async () => (await failedState()) === 0, { timeoutMs: 20_000, what: 'the FAILED state to clear' });
+    await registerConnector(connect, admin, CONNECTOR);
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${relay.port}/ready`)).status === 200, { timeoutMs: 30_000, what: '/ready to turn green' });
+  }, 240_000);
+});
