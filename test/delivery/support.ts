@@ -94,3 +94,21 @@ export function cli(script: string, args: string[]): Promise<{ code: number; std
 
 export const infra = loadInfra();
 export const openDb = (name: string) => createDb(infra, name, { max: 2 });
+
+/**
+ * Debezium streams again: fresh products are written until one's row is seen on Kafka well before the
+ * repair could have published it (the first ones after a restart may still wait for the task to start).
+ */
+export async function debeziumDelivers(catalogUrl: string, catalogDb: Knex): Promise<void> {
+  await waitUntil(
+    async () => {
+      const [id] = await createProducts(catalogUrl, 1, 1);
+      const row = await waitUntil(
+        async () => (await catalogDb('outbox').where({ aggregateid: id }).whereNotNull('seen_at').first('created_at', 'seen_at')) as { created_at: Date; seen_at: Date } | undefined,
+        { timeoutMs: 30_000, what: 'the new row to be seen on Kafka' },
+      );
+      return row.seen_at.getTime() - row.created_at.getTime() < REPAIR_AFTER_MS / 2;
+    },
+    { timeoutMs: 60_000, everyMs: 0, what: 'a fresh row delivered by Debezium, well within the repair threshold' },
+  );
+}
