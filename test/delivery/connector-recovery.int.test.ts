@@ -4,45 +4,33 @@
 //   repair, and once Connect is back Debezium carries the traffic again and repairs stop.
 import { resolve } from 'node:path';
 import { ConnectClient, readConnector, registerConnector, waitUntil } from '@qtshop/shared';
-import type { Relay } from '../../services/relay/src/relay';
 import { loadStackConfig } from '../../stack/config';
 import { livePid, stopPid } from '../../stack/procs';
-import { useRelay, type RelayHandle } from '../support/relay';
-import { catalogForTest, inventoryForTest } from '../support/services';
-import { cli, createProducts, debeziumDelivers, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+import { cli, createProducts, debeziumDelivers, infra, metric, openDb, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 
 const catalogDb = openDb('catalog');
 const inventoryDb = openDb('inventory');
 const connect = new ConnectClient(infra.connect.url);
 const CONNECTOR = readConnector('catalog-outbox');
 
-let handle: RelayHandle;
-let relay: Relay;
-let catalog: Awaited<ReturnType<typeof catalogForTest>>;
-let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+let shop: Shop;
 
 beforeAll(async () => {
-  handle = await useRelay('debezium', ['catalog']);
-  relay = await debeziumRelay(['catalog']);
-  catalog = await catalogForTest();
-  inventory = await inventoryForTest();
+  shop = await startShop('debezium', ['catalog']);
 }, 120_000);
 afterAll(async () => {
-  await inventory.stop();
-  await catalog.stop();
-  await relay.stop();
-  await handle.stop();
+  await shop.stop();
   await catalogDb.destroy();
   await inventoryDb.destroy();
 });
 
-const repaired = () => metric(relay, 'relay_repaired_total', { database: 'catalog' });
+const repaired = () => metric(shop.relay, 'relay_repaired_total', { database: 'catalog' });
 
 describe('debezium mode, delivery under connector failures', () => {
   it('loses nothing when the connector is deleted and registered again while 300 products are written', async () => {
     const before = await repaired();
     let recovery: Promise<void> | undefined;
-    const ids = await createProducts(catalog.url, 300, 6, (done) => {
+    const ids = await createProducts(shop.catalog.url, 300, 6, (done) => {
       if (done !== 30) return;
       recovery = (async () => {
         const deleted = await cli('scripts/connect.ts', ['delete', CONNECTOR.name]);
@@ -56,7 +44,7 @@ describe('debezium mode, delivery under connector failures', () => {
     // The rows written while no connector existed reached Kafka through the repair.
     expect(await repaired()).toBeGreaterThan(before);
     expect(await catalogDb('outbox').whereIn('aggregateid', ids).whereNull('sent_at').count({ n: '*' })).toEqual([{ n: '0' }]);
-    await debeziumDelivers(catalog.url, catalogDb);
+    await debeziumDelivers(shop.catalog.url, catalogDb);
   }, 180_000);
 
   it('keeps delivering while Kafka Connect is down longer than the repair threshold, and Debezium takes over again when it returns', async () => {
@@ -68,23 +56,23 @@ describe('debezium mode, delivery under connector failures', () => {
     let back = false;
     try {
       const before = await repaired();
-      const first = await createProducts(catalog.url, 20, 2);
+      const first = await createProducts(shop.catalog.url, 20, 2);
       await waitInInventory(inventoryDb, first, REPAIR_AFTER_MS + 20_000);
       // Down for longer than the threshold, still writing: these arrive too.
-      const second = await createProducts(catalog.url, 20, 2);
+      const second = await createProducts(shop.catalog.url, 20, 2);
       await waitInInventory(inventoryDb, second, REPAIR_AFTER_MS + 20_000);
       expect(await repaired()).toBeGreaterThanOrEqual(before + 40);
-      const ready = (await (await fetch(`http://127.0.0.1:${relay.port}/ready`)).json()) as { checks: Record<string, string> };
+      const ready = (await (await fetch(`http://127.0.0.1:${shop.relay.port}/ready`)).json()) as { checks: Record<string, string> };
       expect(ready.checks['outbox:catalog']).toMatch(/Kafka Connect is unreachable/);
 
       const up = await cli('stack/cli.ts', ['up']);
       expect(up.code).toBe(0);
       back = true;
       await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the connector to run again' });
-      await debeziumDelivers(catalog.url, catalogDb);
+      await debeziumDelivers(shop.catalog.url, catalogDb);
       // Repairs have stopped: the next products are confirmed from Debezium's records, none repaired.
       const settled = await repaired();
-      const third = await createProducts(catalog.url, 10, 2);
+      const third = await createProducts(shop.catalog.url, 10, 2);
       await waitInInventory(inventoryDb, third, 20_000);
       await waitUntil(async () => Number((await catalogDb('outbox').whereIn('aggregateid', third).whereNull('seen_at').count<Array<{ n: string }>>({ n: '*' }))[0]!.n) === 0, {
         timeoutMs: 20_000,

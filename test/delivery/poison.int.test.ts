@@ -3,12 +3,11 @@
 // `npm run outbox -- retry` re-sends it after a fix. And the writer refuses an oversized event up front.
 import { randomUUID } from 'node:crypto';
 import { AGGREGATE_TYPES, configureOutbox, outboxSettings, restrictOutboxAggregateTypes, traceparentFrom, waitUntil, type Knex } from '@qtshop/shared';
-import type { Relay } from '../../services/relay/src/relay';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog } from '../../services/catalog/src/service';
-import { useRelay, type RelayHandle, type RelayMode } from '../support/relay';
-import { ADMIN, catalogForTest, http, inventoryForTest, quiet } from '../support/services';
-import { cli, createProducts, debeziumRelay, metric, openDb, productFields, REPAIR_AFTER_MS, waitInInventory } from './support';
+import type { RelayMode } from '../support/relay';
+import { ADMIN, http, quiet } from '../support/services';
+import { cli, createProducts, metric, openDb, productFields, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 
 const catalogDb = openDb('catalog');
 const inventoryDb = openDb('inventory');
@@ -36,26 +35,14 @@ async function insertByHand(db: Knex, aggregatetype: string, name: string): Prom
 }
 
 describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the %s relay', (mode) => {
-  let handle: RelayHandle;
-  let relay: Relay;
-  let catalog: Awaited<ReturnType<typeof catalogForTest>>;
-  let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
-
+  let shop: Shop;
   beforeAll(async () => {
-    handle = await useRelay(mode, ['catalog']);
-    relay = mode === 'debezium' ? await debeziumRelay(['catalog']) : handle.relay!;
-    catalog = await catalogForTest();
-    inventory = await inventoryForTest();
+    shop = await startShop(mode, ['catalog']);
   }, 120_000);
-  afterAll(async () => {
-    await inventory.stop();
-    await catalog.stop();
-    if (mode === 'debezium') await relay.stop();
-    await handle.stop();
-  });
+  afterAll(() => shop.stop());
 
   it('is quarantined, listed and counted; the events behind it arrive; retry re-sends it after a fix', async () => {
-    const quarantinedBefore = await metric(relay, 'relay_quarantined_total', { database: 'catalog' });
+    const quarantinedBefore = await metric(shop.relay, 'relay_quarantined_total', { database: 'catalog' });
     // The database refuses an unknown aggregate type; to prove the relay copes with one anyway (a row from
     // before the check, or written around it) the test lifts the check for the insert.
     await expect(insertByHand(catalogDb, 'bad topic!', 'refused')).rejects.toThrow(CONSTRAINT);
@@ -64,7 +51,7 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
     try {
       unroutable = await insertByHand(catalogDb, 'bad topic!', 'Unroutable kettle');
       const tooLarge = await insertByHand(catalogDb, 'product', 'x'.repeat(1_500_000));
-      const behind = await createProducts(catalog.url, 5, 2);
+      const behind = await createProducts(shop.catalog.url, 5, 2);
 
       // Delivered within the repair bound, whatever the poison did to the stream.
       await waitInInventory(inventoryDb, behind, REPAIR_AFTER_MS + 20_000);
@@ -78,7 +65,7 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
       expect(quarantined.every((r) => r.sent_at === null)).toBe(true);
       expect(quarantined.find((r) => r.id === unroutable.id)!.quarantine_error).toMatch(/unroutable/);
       expect(quarantined.find((r) => r.id === tooLarge.id)!.quarantine_error).toMatch(/too large/);
-      expect(await metric(relay, 'relay_quarantined_total', { database: 'catalog' })).toBeGreaterThanOrEqual(quarantinedBefore + 2);
+      expect(await metric(shop.relay, 'relay_quarantined_total', { database: 'catalog' })).toBeGreaterThanOrEqual(quarantinedBefore + 2);
 
       const listed = await cli('scripts/outbox.ts', ['quarantined', 'catalog']);
       expect(listed.code).toBe(0);

@@ -6,10 +6,7 @@
 // relay here serves (and re-creates as needed) all three outbox databases' connectors, and the test ends
 // only when every one of them streams again from a healthy slot.
 import { ConnectClient, readConnector, waitUntil } from '@qtshop/shared';
-import type { Relay } from '../../services/relay/src/relay';
-import { useRelay, type RelayHandle } from '../support/relay';
-import { catalogForTest, inventoryForTest } from '../support/services';
-import { createProducts, debeziumDelivers, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+import { createProducts, debeziumDelivers, infra, metric, openDb, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 
 const admin = openDb('postgres');
 const catalogDb = openDb('catalog');
@@ -19,22 +16,13 @@ const CONNECTOR = readConnector('catalog-outbox');
 const SLOT = CONNECTOR['slot.name']!;
 const ALL = ['catalog', 'inventory', 'orders'] as const;
 
-let handle: RelayHandle;
-let relay: Relay;
-let catalog: Awaited<ReturnType<typeof catalogForTest>>;
-let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+let shop: Shop;
 
 beforeAll(async () => {
-  handle = await useRelay('debezium', [...ALL]);
-  relay = await debeziumRelay([...ALL]);
-  catalog = await catalogForTest();
-  inventory = await inventoryForTest();
+  shop = await startShop('debezium', [...ALL]);
 }, 120_000);
 afterAll(async () => {
-  await inventory.stop();
-  await catalog.stop();
-  await relay.stop();
-  await handle.stop();
+  await shop.stop();
   await Promise.all([admin.destroy(), catalogDb.destroy(), inventoryDb.destroy()]);
 });
 
@@ -42,14 +30,14 @@ const slot = async () => (await admin('pg_replication_slots').where({ slot_name:
 
 describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
   it('is replaced by a re-created connector, and every event written meanwhile is delivered', async () => {
-    const recreatedBefore = await metric(relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name });
+    const recreatedBefore = await metric(shop.relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name });
     // A connector that stays down: its tasks shut down, the slot is left behind, inactive.
     await connect.stop(CONNECTOR.name);
     await waitUntil(async () => (await slot())?.active === false, { timeoutMs: 30_000, what: 'the slot to be released' });
     await admin.raw("alter system set max_slot_wal_keep_size = '32MB'");
     await admin.raw('select pg_reload_conf()');
     try {
-      const during = await createProducts(catalog.url, 20, 2);
+      const during = await createProducts(shop.catalog.url, 20, 2);
       // More WAL than the bound: five new 16 MB segments, then a checkpoint, which invalidates the slot.
       await admin.raw('create table if not exists qtshop_wal_filler (x text)');
       for (let i = 0; i < 5; i++) {
@@ -58,7 +46,7 @@ describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
       }
       await admin.raw('checkpoint');
       // The relay sees wal_status = lost, deletes the connector (dropping the dead slot) and registers it afresh.
-      await waitUntil(async () => (await metric(relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name })) > recreatedBefore, {
+      await waitUntil(async () => (await metric(shop.relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name })) > recreatedBefore, {
         timeoutMs: 90_000,
         what: 'the relay to re-create the connector',
       });
@@ -67,7 +55,7 @@ describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
       await waitInInventory(inventoryDb, during, REPAIR_AFTER_MS + 30_000);
 
       // The new slot streams: fresh rows are seen on Kafka well before repair could have published them.
-      await debeziumDelivers(catalog.url, catalogDb);
+      await debeziumDelivers(shop.catalog.url, catalogDb);
     } finally {
       await admin.raw('alter system reset max_slot_wal_keep_size');
       await admin.raw('select pg_reload_conf()');

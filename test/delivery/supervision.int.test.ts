@@ -3,10 +3,7 @@
 // connector runs again with no step of the operator's. Meanwhile repair carries the events.
 import { randomUUID } from 'node:crypto';
 import { ConnectClient, readConnector, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
-import type { Relay } from '../../services/relay/src/relay';
-import { useRelay, type RelayHandle } from '../support/relay';
-import { catalogForTest, inventoryForTest } from '../support/services';
-import { createProducts, debeziumRelay, infra, metric, openDb, REPAIR_AFTER_MS, waitInInventory } from './support';
+import { createProducts, infra, metric, openDb, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 
 const inventoryDb = openDb('inventory');
 const catalogDb = openDb('catalog');
@@ -14,27 +11,18 @@ const admin = openDb('postgres');
 const connect = new ConnectClient(infra.connect.url);
 const CONNECTOR = readConnector('catalog-outbox');
 
-let handle: RelayHandle;
-let relay: Relay;
-let catalog: Awaited<ReturnType<typeof catalogForTest>>;
-let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+let shop: Shop;
 
 beforeAll(async () => {
-  handle = await useRelay('debezium', ['catalog']);
-  relay = await debeziumRelay(['catalog'], { CONNECT_RESTART_BACKOFF_MS: 1000, CONNECT_RESTART_BACKOFF_MAX_MS: 4000 });
-  catalog = await catalogForTest();
-  inventory = await inventoryForTest();
+  shop = await startShop('debezium', ['catalog'], { CONNECT_RESTART_BACKOFF_MS: 1000, CONNECT_RESTART_BACKOFF_MAX_MS: 4000 });
 }, 120_000);
 afterAll(async () => {
-  await inventory.stop();
-  await catalog.stop();
-  await relay.stop();
-  await handle.stop();
+  await shop.stop();
   await Promise.all([inventoryDb.destroy(), catalogDb.destroy(), admin.destroy()]);
 });
 
-const failedState = () => metric(relay, 'relay_connector_state', { database: 'catalog', connector: CONNECTOR.name, state: 'FAILED' });
-const restarts = () => metric(relay, 'relay_connector_restarts_total', { database: 'catalog', connector: CONNECTOR.name });
+const failedState = () => metric(shop.relay, 'relay_connector_state', { database: 'catalog', connector: CONNECTOR.name, state: 'FAILED' });
+const restarts = () => metric(shop.relay, 'relay_connector_restarts_total', { database: 'catalog', connector: CONNECTOR.name });
 
 describe('connector supervision', () => {
   it('restarts a failed task with backoff, reports it on /ready and in metrics, and the connector runs again once the cause is fixed', async () => {
@@ -50,7 +38,7 @@ describe('connector supervision', () => {
       // /ready is red with the reason while the task is down (between restarts, which come further apart).
       const reason = await waitUntil(
         async () => {
-          const res = await fetch(`http://127.0.0.1:${relay.port}/ready`);
+          const res = await fetch(`http://127.0.0.1:${shop.relay.port}/ready`);
           return res.status === 503 ? ((await res.json()) as { checks: Record<string, string> }).checks['outbox:catalog'] : undefined;
         },
         { timeoutMs: 30_000, everyMs: 50, what: '/ready to answer 503' },
@@ -61,7 +49,7 @@ describe('connector supervision', () => {
       await waitUntil(async () => (await restarts()) >= before + 3, { timeoutMs: 60_000, what: 'three restarts' });
       expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
       // Events still flow, through repair.
-      const during = await createProducts(catalog.url, 5, 1);
+      const during = await createProducts(shop.catalog.url, 5, 1);
       await waitInInventory(inventoryDb, during, REPAIR_AFTER_MS + 20_000);
     } finally {
       await connect.put(CONNECTOR.name, CONNECTOR);
@@ -76,6 +64,6 @@ describe('connector supervision', () => {
     await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the connector to run again' });
     await waitUntil(async () => (await failedState()) === 0, { timeoutMs: 20_000, what: 'the FAILED state to clear' });
     await registerConnector(connect, admin, CONNECTOR);
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${relay.port}/ready`)).status === 200, { timeoutMs: 30_000, what: '/ready to turn green' });
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${shop.relay.port}/ready`)).status === 200, { timeoutMs: 30_000, what: '/ready to turn green' });
   }, 240_000);
 });

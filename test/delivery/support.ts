@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { createDb, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
-import { ADMIN, http, quiet } from '../support/services';
+import { useRelay, type OutboxDb, type RelayMode } from '../support/relay';
+import { ADMIN, catalogForTest, http, inventoryForTest, quiet } from '../support/services';
 
 export const REPAIR_AFTER_MS = 3000;
 const root = resolve(import.meta.dirname, '../..');
@@ -111,4 +112,34 @@ export async function debeziumDelivers(catalogUrl: string, catalogDb: Knex): Pro
     },
     { timeoutMs: 60_000, everyMs: 0, what: 'a fresh row delivered by Debezium, well within the repair threshold' },
   );
+}
+
+export interface Shop {
+  relay: Relay;
+  catalog: Awaited<ReturnType<typeof catalogForTest>>;
+  inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Catalog and inventory in-process with a relay in `mode` for `databases`: in debezium mode the
+ * connectors registered and the debezium-mode relay above; in polling mode the connectors removed and
+ * the polling relay. stop() leaves the connectors as it found them.
+ */
+export async function startShop(mode: RelayMode, databases: OutboxDb[], overrides: Partial<RelayConfig> = {}): Promise<Shop> {
+  const handle = await useRelay(mode, databases);
+  const relay = mode === 'debezium' ? await debeziumRelay(databases, overrides) : handle.relay!;
+  const catalog = await catalogForTest();
+  const inventory = await inventoryForTest();
+  return {
+    relay,
+    catalog,
+    inventory,
+    async stop() {
+      await inventory.stop();
+      await catalog.stop();
+      if (mode === 'debezium') await relay.stop();
+      await handle.stop();
+    },
+  };
 }

@@ -69,3 +69,17 @@ export async function createOutboxPublication(knex: Knex, table = OUTBOX_TABLE):
   if (exists) await knex.raw("alter publication ?? set (publish = 'insert')", [name]);
   else await knex.raw("create publication ?? for table ?? with (publish = 'insert')", [name, table]);
 }
+
+/** The migration every outbox database runs for delivery confirmation, repair and quarantine (issue 12). */
+export const outboxDeliveryMigration = {
+  async up(knex: Knex): Promise<void> {
+    await addOutboxDelivery(knex);
+    await restrictOutboxAggregateTypes(knex);
+    await createOutboxPublication(knex);
+  },
+  async down(knex: Knex): Promise<void> {
+    await knex.raw('alter table ?? drop constraint if exists ??', [OUTBOX_TABLE, `${OUTBOX_TABLE}_aggregatetype_known`]);
+    await knex.raw('drop index if exists ??', [`${OUTBOX_TABLE}_quarantined_idx`]);
+    await knex.schema.alterTable(OUTBOX_TABLE, (t) => t.dropColumns('seen_at', 'quarantined_at', 'quarantine_error'));
+  },
+};
