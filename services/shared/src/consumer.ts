@@ -8,6 +8,11 @@
 // for as long as they last, without skipping the message; any other handler failure is retried up to
 // maxAttempts and then dead-lettered, so the partition always moves on.
 //
+// Outcomes, counted in consumer_events_total by type: applied; duplicate (the inbox had the id); stale (the
+// handler returned stale(): the state it would change is at least as new as the event, see versions.ts);
+// skipped (no handler here); dead_lettered. A stale event commits with its inbox record, like an applied
+// one: the decision is final (held versions never go down), so a redelivery is a cheap duplicate.
+//
 // Decisions written down: an eventType the registry does not know is dead-lettered (reason
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
 // (a topic carries several types, each service handles the ones it cares about).
@@ -18,6 +23,7 @@ import { EVENTS, isEventType, type EventPayload, type EventType } from './events
 import { INBOX_TABLE } from './inbox-table';
 import { ensureTopics, headerString } from './kafka';
 import type { Logger } from './logging';
+import { isStale, type Stale } from './versions';
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
 
@@ -54,12 +60,18 @@ export interface ConsumedEvent<T extends EventType = EventType> {
   offset: string;
 }
 
+/** A handler returns nothing when it applied the event, or stale() when it skipped it as older than its state. */
+export type HandlerResult = void | Stale;
+
+/** What the inbox did with an event: ran the handler (which applied it or found it stale), or found its id processed. */
+export type InboxResult = 'applied' | 'duplicate' | Stale;
+
 /** Runs `fn` at most once per event id; 'duplicate' when the id was already processed. */
 export interface Inbox<Tx> {
-  process(event: ConsumedEvent, fn: (tx: Tx) => Promise<void>): Promise<'applied' | 'duplicate'>;
+  process(event: ConsumedEvent, fn: (tx: Tx) => Promise<HandlerResult>): Promise<InboxResult>;
 }
 
-export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<void> };
+export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<HandlerResult> };
 
 /** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
@@ -68,8 +80,7 @@ export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
       db.transaction(async (trx) => {
         const inserted = await trx(INBOX_TABLE).insert({ event_id: event.id, event_type: event.type }).onConflict('event_id').ignore().returning('event_id');
         if (inserted.length === 0) return 'duplicate' as const;
-        await fn(trx);
-        return 'applied' as const;
+        return (await fn(trx)) ?? ('applied' as const);
       }),
   };
 }
@@ -164,7 +175,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   const registers = opts.registry ? [opts.registry] : [];
   const outcomes = new Counter({
     name: 'consumer_events_total',
-    help: 'Consumed events by type and outcome (applied, duplicate, skipped, dead_lettered)',
+    help: 'Consumed events by type and outcome (applied, duplicate, stale, skipped, dead_lettered)',
     labelNames: ['type', 'outcome'],
     registers,
   });
@@ -200,7 +211,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       return;
     }
     const log = opts.log.child({ eventId: event.id, eventType: event.type, topic, partition, offset: message.offset });
-    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<void>) | undefined;
+    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<HandlerResult>) | undefined;
     if (!handler) {
       outcomes.inc({ type: event.type, outcome: 'skipped' });
       log.debug('no handler for this event type in this service; skipped');
@@ -210,10 +221,15 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     let delay = backoff.initialMs;
     for (;;) {
       try {
-        const result = await opts.inbox.process(event, (tx) => handler(event, tx));
-        outcomes.inc({ type: event.type, outcome: result });
-        log.info({ result }, result === 'applied' ? 'event applied' : 'duplicate event ignored');
-        if (result === 'applied') await opts.onApplied?.(event);
+        const r = await opts.inbox.process(event, (tx) => handler(event, tx));
+        if (isStale(r)) {
+          outcomes.inc({ type: event.type, outcome: 'stale' });
+          log.info({ result: 'stale', heldVersion: r.held, eventVersion: r.incoming }, 'stale event skipped: the state it would change is at least as new');
+          return;
+        }
+        outcomes.inc({ type: event.type, outcome: r });
+        log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
+        if (r === 'applied') await opts.onApplied?.(event);
         return;
       } catch (err) {
         if (err instanceof Unprocessable) {
