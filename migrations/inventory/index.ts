@@ -1,4 +1,5 @@
 import type { Migration } from '@qtshop/shared';
 import * as m001 from './001_inventory_outbox_inbox';
+import * as m002 from './002_aggregate_versions';
 
-export const inventoryMigrations: Migration[] = [m001];
+export const inventoryMigrations: Migration[] = [m001, m002];

@@ -6,6 +6,8 @@ interface Row {
   product_id: string;
   name: string;
   quantity: number;
+  /** The stock item's version: 1 at creation, +1 per quantity change. */
+  version: number;
   updated_at: Date;
 }
 
@@ -19,9 +21,23 @@ export async function upsertName(trx: Knex.Transaction, productId: string, name:
     .merge({ name, updated_at: trx.fn.now() });
 }
 
-export async function setQuantity(trx: Knex.Transaction, productId: string, quantity: number): Promise<StockItem | undefined> {
-  const [row] = await trx<Row>('product_inventory').where({ product_id: productId }).update({ quantity, updated_at: trx.fn.now() }).returning('*');
-  return row ? toItem(row as Row) : undefined;
+/** Sets the quantity and increments the stock item's version in the same statement. */
+export async function setQuantity(trx: Knex.Transaction, productId: string, quantity: number): Promise<{ item: StockItem; version: number } | undefined> {
+  const [row] = await trx<Row>('product_inventory')
+    .where({ product_id: productId })
+    .update({ quantity, version: trx.raw('version + 1'), updated_at: trx.fn.now() })
+    .returning('*');
+  return row ? { item: toItem(row as Row), version: (row as Row).version } : undefined;
+}
+
+/** The stock of `productIds`, rows locked in product-id order (two reservations never deadlock). */
+export async function lockStock(trx: Knex.Transaction, productIds: string[]): Promise<Map<string, number>> {
+  const rows: Array<{ product_id: string; quantity: number }> = await trx('product_inventory')
+    .whereIn('product_id', [...productIds].sort())
+    .orderBy('product_id')
+    .forUpdate()
+    .select('product_id', 'quantity');
+  return new Map(rows.map((r) => [r.product_id, r.quantity]));
 }
 
 export async function findItem(db: Knex, productId: string): Promise<StockItem | undefined> {

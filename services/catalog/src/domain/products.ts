@@ -1,7 +1,7 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import { appendToOutbox, AppError, type EventPayload, type Knex } from '@qtshop/shared';
 import * as store from '../store';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -24,7 +24,7 @@ export interface Product extends ProductFields {
   updatedAt: string;
 }
 
-const eventPayload = (p: Product) => ({
+const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
   productId: p.id,
   name: p.name,
   description: p.description,
@@ -32,6 +32,7 @@ const eventPayload = (p: Product) => ({
   brand: p.brand,
   pictureUrl: p.pictureUrl,
   price: p.price,
+  version,
 });
 
 export interface Ctx {
@@ -42,18 +43,18 @@ export interface Ctx {
 
 export async function createProduct(ctx: Ctx, fields: ProductFields): Promise<Product> {
   return ctx.db.transaction(async (trx) => {
-    const product = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
-    return product;
+    const created = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: ctx.traceparent });
+    return created.product;
   });
 }
 
 export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields): Promise<Product> {
   return ctx.db.transaction(async (trx) => {
-    const product = await store.updateProduct(trx, id, fields);
-    if (!product) throw AppError.notFound(`product ${id}`);
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
-    return product;
+    const updated = await store.updateProduct(trx, id, fields);
+    if (!updated) throw AppError.notFound(`product ${id}`);
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: ctx.traceparent });
+    return updated.product;
   });
 }
 

@@ -14,10 +14,10 @@ export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).ma
 
 export async function setStock(ctx: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem> {
   return ctx.db.transaction(async (trx) => {
-    const item = await store.setQuantity(trx, productId, quantity);
-    if (!item) throw AppError.notFound(`product ${productId}`);
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity }, traceparent: ctx.traceparent });
-    return item;
+    const changed = await store.setQuantity(trx, productId, quantity);
+    if (!changed) throw AppError.notFound(`product ${productId}`);
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: ctx.traceparent });
+    return changed.item;
   });
 }
 
