@@ -13,6 +13,8 @@ interface ProductRow {
   quantity: number;
   /** The product's version (ProductCreated 1, +1 per update). */
   version: number;
+  /** The inventory stock item version `quantity` came from (0: none yet). */
+  stock_version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -60,9 +62,14 @@ export async function updateProduct(trx: Knex.Transaction, id: string, fields: P
   return row ? { product: toProduct(row as ProductRow), version: (row as ProductRow).version } : undefined;
 }
 
-export async function setQuantity(trx: Knex.Transaction, id: string, quantity: number): Promise<boolean> {
-  const n = await trx('products').where({ id }).update({ quantity, updated_at: trx.fn.now() });
-  return n > 0;
+/** The stock version the product's quantity came from, with the row locked until the transaction ends; undefined for an unknown product. */
+export async function lockStockVersion(trx: Knex.Transaction, id: string): Promise<number | undefined> {
+  const row = await trx<ProductRow>('products').where({ id }).forUpdate().first('stock_version');
+  return row?.stock_version;
+}
+
+export async function setQuantity(trx: Knex.Transaction, id: string, quantity: number, stockVersion: number): Promise<void> {
+  await trx('products').where({ id }).update({ quantity, stock_version: stockVersion, updated_at: trx.fn.now() });
 }
 
 export async function findProduct(db: Knex, id: string): Promise<Product | undefined> {

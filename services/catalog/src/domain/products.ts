@@ -1,7 +1,7 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, AppError, type EventPayload, type Knex } from '@qtshop/shared';
+import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import * as store from '../store';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -58,7 +58,19 @@ export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields)
   });
 }
 
-/** Applies ProductQuantityUpdated from inventory (the owner of stock). */
-export async function applyQuantity(trx: Knex.Transaction, productId: string, quantity: number): Promise<boolean> {
-  return store.setQuantity(trx, productId, quantity);
+/**
+ * The catalog's rule for ProductQuantityUpdated: the quantity is inventory's, so it is replaced only by an
+ * event of a newer stock version than the one it came from (`held`; undefined for a product the catalog
+ * does not have). Pure; unit-tested.
+ */
+export function quantityUpdate(held: number | undefined, event: Pick<EventPayload<'ProductQuantityUpdated'>, 'version'>): 'apply' | 'unknown_product' | Stale {
+  if (held === undefined) return 'unknown_product';
+  return isNewer(event.version, held) ? 'apply' : stale(held, event.version);
+}
+
+/** Applies ProductQuantityUpdated from inventory (the owner of stock) when it is newer than the quantity held. */
+export async function applyQuantity(trx: Knex.Transaction, event: EventPayload<'ProductQuantityUpdated'>): Promise<HandlerResult | 'unknown_product'> {
+  const decision = quantityUpdate(await store.lockStockVersion(trx, event.productId), event);
+  if (decision !== 'apply') return decision;
+  await store.setQuantity(trx, event.productId, event.quantity, event.version);
 }
