@@ -8,17 +8,30 @@ interface Row {
   quantity: number;
   /** The stock item's version: 1 at creation, +1 per quantity change. */
   version: number;
+  /** The catalog product version the name came from. */
+  product_version: number;
   updated_at: Date;
 }
 
 const toItem = (r: Row): StockItem => ({ productId: r.product_id, name: r.name, quantity: r.quantity, updatedAt: r.updated_at.toISOString() });
 
-/** Creates the row with quantity 0, or only renames it when it exists (ProductCreated and ProductUpdated). */
-export async function upsertName(trx: Knex.Transaction, productId: string, name: string): Promise<void> {
-  await trx('product_inventory')
-    .insert({ product_id: productId, name, quantity: 0 })
-    .onConflict('product_id')
-    .merge({ name, updated_at: trx.fn.now() });
+/** The product version the row's name came from, with the row locked until the transaction ends; undefined when there is no row. */
+export async function lockProductVersion(trx: Knex.Transaction, productId: string): Promise<number | undefined> {
+  const row = await trx<Row>('product_inventory').where({ product_id: productId }).forUpdate().first('product_version');
+  return row?.product_version;
+}
+
+/**
+ * Creates the stock item (quantity 0, version 1) for a product first seen. A concurrent insert of the same
+ * product fails on the primary key and the consumer runner retries, then finding the row.
+ */
+export async function insertItem(trx: Knex.Transaction, productId: string, name: string, productVersion: number): Promise<void> {
+  await trx('product_inventory').insert({ product_id: productId, name, quantity: 0, version: 1, product_version: productVersion });
+}
+
+/** Takes the product's name; not a change of stock, so the stock item's version stays. */
+export async function renameItem(trx: Knex.Transaction, productId: string, name: string, productVersion: number): Promise<void> {
+  await trx('product_inventory').where({ product_id: productId }).update({ name, product_version: productVersion, updated_at: trx.fn.now() });
 }
 
 /** Sets the quantity and increments the stock item's version in the same statement. */
