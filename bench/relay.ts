@@ -455,11 +455,11 @@ async function startConsumer(data: { brokers: string[]; topic: string; groupId: 
 interface BenchEvent {
   id: string;
   aggregateId: string;
-  payload: { productId: string; name: string; description: string; type: string; brand: string; pictureUrl: string; price: number };
+  payload: { productId: string; name: string; description: string; type: string; brand: string; pictureUrl: string; price: number; version: number };
 }
 
 function eventFactory(payloadBytes: number): () => BenchEvent {
-  const base = { productId: randomUUID(), name: 'Bench kettle', description: '', type: 'bench', brand: 'QT-Shop', pictureUrl: 'https://img.example/bench.png', price: 2599 };
+  const base = { productId: randomUUID(), name: 'Bench kettle', description: '', type: 'bench', brand: 'QT-Shop', pictureUrl: 'https://img.example/bench.png', price: 2599, version: 1 };
   const pad = 'x'.repeat(Math.max(0, payloadBytes - JSON.stringify(base).length));
   return () => {
     const productId = randomUUID();

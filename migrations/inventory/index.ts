@@ -1,5 +1,6 @@
 import type { Migration } from '@qtshop/shared';
 import * as m001 from './001_inventory_outbox_inbox';
+import * as m002 from './002_aggregate_versions';
 import * as m003 from './003_outbox_delivery';
 
-export const inventoryMigrations: Migration[] = [m001, m003];
+export const inventoryMigrations: Migration[] = [m001, m002, m003];

@@ -1,7 +1,7 @@
 // The basket HTTP API against the real MongoDB-wire server. The product cache is seeded through the
 // service's own store (it is the basket service's data); events are covered in events.int.test.ts.
 import { randomUUID } from 'node:crypto';
-import { cacheProduct, MAX_QUANTITY, type CachedProduct } from '../../services/basket/src/domain/basket';
+import { applyProduct, MAX_QUANTITY, type CachedProduct } from '../../services/basket/src/domain/basket';
 import { ensureIndexes } from '../../services/basket/src/store';
 import { basketForTest, type BasketForTest } from '../support/basket';
 import { http } from '../support/services';
@@ -25,9 +25,10 @@ async function seedProduct(over: Partial<CachedProduct> = {}): Promise<CachedPro
     brand: 'Acme',
     pictureUrl: 'https://img.example/mug.png',
     price: 1250,
+    version: 1,
     ...over,
   };
-  await cacheProduct(svc.db, p);
+  await applyProduct(svc.db, p);
   return p;
 }
 

@@ -28,6 +28,7 @@ const product = (over: Partial<EventPayload<'ProductCreated'>> = {}): EventPaylo
   brand: 'Acme',
   pictureUrl: 'https://img.example/bowl.png',
   price: 900,
+  version: 1,
   ...over,
 });
 const productEvent = (type: 'ProductCreated' | 'ProductUpdated', payload: EventPayload<'ProductCreated'>, id?: string) =>
@@ -38,7 +39,7 @@ const orderPlaced = (orderId: string, basketId: string, productId: string, id?: 
     aggregatetype: 'order',
     aggregateid: orderId,
     type: 'OrderPlaced',
-    payload: { orderId, basketId, items: [{ productId, price: 900, quantity: 1 }], total: 900 },
+    payload: { orderId, basketId, items: [{ productId, price: 900, quantity: 1 }], total: 900, version: 1 },
   });
 
 const url = (basketId: string) => `${svc.url}/baskets/${basketId}`;
@@ -74,7 +75,7 @@ describe('ProductUpdated', () => {
     const b3 = await basketWith(other.productId);
     const untouched = await getBasket(b3);
 
-    await waitProcessed(svc.db, (await productEvent('ProductUpdated', { ...p, name: 'Bowl XL', price: 1500 })).id);
+    await waitProcessed(svc.db, (await productEvent('ProductUpdated', { ...p, name: 'Bowl XL', price: 1500, version: 2 })).id);
     for (const b of [b1, b2]) expect((await getBasket(b)).items[0]).toMatchObject({ productId: p.productId, name: 'Bowl XL', price: 1500 });
     expect((await getBasket(b1)).total).toBe(3000);
     expect(await getBasket(b3)).toEqual(untouched);
@@ -85,12 +86,12 @@ describe('ProductUpdated', () => {
   it('a redelivered ProductUpdated (same id) is skipped: it does not put back the values a later update replaced', async () => {
     const p = await createdProduct();
     const b = await basketWith(p.productId);
-    const first = await productEvent('ProductUpdated', { ...p, price: 1100 });
+    const first = await productEvent('ProductUpdated', { ...p, price: 1100, version: 2 });
     await waitProcessed(svc.db, first.id);
-    await waitProcessed(svc.db, (await productEvent('ProductUpdated', { ...p, name: 'Bowl v3', price: 1300 })).id);
+    await waitProcessed(svc.db, (await productEvent('ProductUpdated', { ...p, name: 'Bowl v3', price: 1300, version: 3 })).id);
     expect((await getBasket(b)).items[0]).toMatchObject({ name: 'Bowl v3', price: 1300 });
 
-    const again = await productEvent('ProductUpdated', { ...p, price: 1100 }, first.id); // the same record once more
+    const again = await productEvent('ProductUpdated', { ...p, price: 1100, version: 2 }, first.id); // the same record once more
     await waitConsumed(kafka, svc.groupId, again.meta);
     expect((await getBasket(b)).items[0]).toMatchObject({ name: 'Bowl v3', price: 1300 });
     expect(await svc.db.collection('products').findOne({ _id: p.productId as never })).toMatchObject({ name: 'Bowl v3', price: 1300 });
@@ -102,7 +103,7 @@ describe('ProductUpdated', () => {
     const b = await basketWith(other.productId);
     const before = await svc.db.collection('baskets').find({}, { sort: { _id: 1 } }).toArray();
 
-    const { id } = await productEvent('ProductUpdated', { ...p, price: 4200 });
+    const { id } = await productEvent('ProductUpdated', { ...p, price: 4200, version: 2 });
     await waitProcessed(svc.db, id); // recorded only after the handler succeeded
     expect(await svc.db.collection('products').findOne({ _id: p.productId as never })).toMatchObject({ price: 4200 });
     expect(await svc.db.collection('baskets').find({}, { sort: { _id: 1 } }).toArray()).toEqual(before);

@@ -84,7 +84,7 @@ describe('a product price change in the catalog reaches the baskets holding the 
       aggregatetype: 'order',
       aggregateid: orderId,
       type: 'OrderPlaced',
-      payload: { orderId, basketId: b1, items: [{ productId: p, price: 5200, quantity: 2 }, { productId: q, price: 1900, quantity: 1 }], total: 12300 },
+      payload: { orderId, basketId: b1, items: [{ productId: p, price: 5200, quantity: 2 }, { productId: q, price: 1900, quantity: 1 }], total: 12300, version: 1 },
     });
     await waitProcessed(basket.db, placed.id);
     expect((await http('GET', basketUrl(b1))).status).toBe(404);

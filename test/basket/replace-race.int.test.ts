@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { loadInfra } from '@qtshop/shared';
-import { applyProductUpdate, basketInput, cacheProduct, replaceBasket, type CachedProduct } from '../../services/basket/src/domain/basket';
+import { applyProduct, basketInput, replaceBasket, type CachedProduct } from '../../services/basket/src/domain/basket';
 import { BASKETS, ensureIndexes, findBasket } from '../../services/basket/src/store';
 
 const client = new MongoClient(loadInfra().mongo.url, { serverSelectionTimeoutMS: 5000 });
@@ -40,14 +40,14 @@ function withHookBeforeBasketWrite(real: Db, before: () => Promise<void>): Db {
 
 describe('PUT /baskets/:basketId racing a ProductUpdated', () => {
   it('ends with the updated name and price although the update landed between its cache read and its basket write', async () => {
-    const p: CachedProduct = { productId: randomUUID(), name: 'Jug', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 700 };
-    await cacheProduct(db, p);
+    const p: CachedProduct = { productId: randomUUID(), name: 'Jug', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 700, version: 1 };
+    await applyProduct(db, p);
     const basketId = randomUUID();
     let applied = false;
     const racing = withHookBeforeBasketWrite(db, async () => {
       if (applied) return;
       applied = true;
-      await applyProductUpdate(db, { ...p, name: 'Jug 2', price: 950 }); // the consumer: cache, then baskets (none yet)
+      await applyProduct(db, { ...p, name: 'Jug 2', price: 950, version: 2 }); // the consumer: cache, then baskets (none yet)
     });
 
     const { basket } = await replaceBasket({ db: racing }, basketId, basketInput(10).parse({ items: [{ productId: p.productId, quantity: 2 }] }));

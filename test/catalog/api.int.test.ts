@@ -37,7 +37,7 @@ describe('POST /products', () => {
     expect(res.headers.get('location')).toBe(`/products/${res.json.id}`);
     const rows = await db('outbox').where({ aggregateid: res.json.id });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ aggregatetype: 'product', type: 'ProductCreated', sent_at: null, payload: { productId: res.json.id, ...body } });
+    expect(rows[0]).toMatchObject({ aggregatetype: 'product', type: 'ProductCreated', sent_at: null, payload: { productId: res.json.id, ...body, version: 1 } });
     expect(rows[0].traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
@@ -105,14 +105,19 @@ describe('POST /products', () => {
 });
 
 describe('PUT /products/:id', () => {
-  it('updates the product and writes a ProductUpdated outbox row', async () => {
+  it('updates the product and writes a ProductUpdated outbox row carrying the next version', async () => {
     const created = await http('POST', `${svc.url}/products`, product(), ADMIN);
     const changed = product({ name: 'Kettle Pro', price: 3199 });
     const res = await http('PUT', `${svc.url}/products/${created.json.id}`, changed, ADMIN);
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ id: created.json.id, ...changed });
-    const types = (await db('outbox').where({ aggregateid: created.json.id }).orderBy('position')).map((r) => r.type);
-    expect(types).toEqual(['ProductCreated', 'ProductUpdated']);
+    await http('PUT', `${svc.url}/products/${created.json.id}`, { ...changed, price: 3299 }, ADMIN);
+    const rows = await db('outbox').where({ aggregateid: created.json.id }).orderBy('position');
+    expect(rows.map((r) => [r.type, r.payload.version])).toEqual([
+      ['ProductCreated', 1],
+      ['ProductUpdated', 2],
+      ['ProductUpdated', 3],
+    ]);
   });
 
   it('answers 404 for an unknown product, and writes nothing', async () => {

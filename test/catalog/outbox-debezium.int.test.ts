@@ -38,6 +38,6 @@ describe('catalog outbox streamed by Debezium', () => {
       expect(rec.headers).toEqual({ id: rows[i].id, eventType: rows[i].type, traceparent: rows[i].traceparent });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
     });
-    expect(JSON.parse(recs[1]!.value!)).toEqual({ productId: id, ...fields, price: 4500 });
+    expect(JSON.parse(recs[1]!.value!)).toEqual({ productId: id, ...fields, price: 4500, version: 2 });
   }, 60_000);
 });

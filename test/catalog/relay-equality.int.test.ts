@@ -36,6 +36,6 @@ describe('Debezium and the polling relay', () => {
     expect(a!.headers.id).toBe(b!.headers.id);
     const shape = (r: typeof a) => ({ topic: r!.topic, partition: r!.partition, key: r!.key, headers: r!.headers, value: JSON.parse(r!.value!) });
     expect(shape(a)).toEqual(shape(b));
-    expect(shape(a).value).toEqual({ productId: created.json.id, ...fields });
+    expect(shape(a).value).toEqual({ productId: created.json.id, ...fields, version: 1 });
   }, 60_000);
 });

@@ -27,7 +27,7 @@ function send(messages: Array<{ key?: string; value: string | null; headers: Rec
 }
 const event = (productId: string, quantity: number, id = randomUUID()) => ({
   key: 'same-partition',
-  value: JSON.stringify({ productId, quantity }),
+  value: JSON.stringify({ productId, quantity, version: 2 }),
   headers: { id, eventType: 'ProductQuantityUpdated' },
 });
 const effect = (productId: string) => db('effects').where({ product_id: productId }).first();
@@ -78,9 +78,9 @@ describe('consumer runner', () => {
     const ids = { json: randomUUID(), type: randomUUID(), schema: randomUUID() };
     await send([
       { key: 'same-partition', value: '{"productId": "x", ', headers: { id: ids.json, eventType: 'ProductQuantityUpdated' } },
-      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1 }), headers: { id: ids.type, eventType: 'ProductTeleported' } },
-      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: -4 }), headers: { id: ids.schema, eventType: 'ProductQuantityUpdated' } },
-      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1 }), headers: { eventType: 'ProductQuantityUpdated' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1, version: 2 }), headers: { id: ids.type, eventType: 'ProductTeleported' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: -4, version: 2 }), headers: { id: ids.schema, eventType: 'ProductQuantityUpdated' } },
+      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1, version: 2 }), headers: { eventType: 'ProductQuantityUpdated' } },
       event('p-after-poison', 5),
     ]);
     expect(await waitEffect('p-after-poison')).toMatchObject({ quantity: 5, applied: 1 });
@@ -96,7 +96,7 @@ describe('consumer runner', () => {
     // The original key, value and headers travel with the dead letter.
     const schema = dlq.find((d) => d.id === ids.schema)!;
     expect(schema.key).toBe('same-partition');
-    expect(JSON.parse(schema.message.value!.toString())).toEqual({ productId: 'x', quantity: -4 });
+    expect(JSON.parse(schema.message.value!.toString())).toEqual({ productId: 'x', quantity: -4, version: 2 });
     expect(schema.error).toMatch(/quantity/);
     expect(await effect('x')).toBeUndefined();
   });

@@ -28,7 +28,7 @@ async function insertByHand(db: Knex, aggregatetype: string, name: string): Prom
     aggregatetype,
     aggregateid: productId,
     type: 'ProductCreated',
-    payload: JSON.stringify({ productId, ...productFields(name) }),
+    payload: JSON.stringify({ productId, version: 1, ...productFields(name) }),
     traceparent: traceparentFrom(),
   });
   return { id, productId };
@@ -77,7 +77,7 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
       await restoreCheck();
       await catalogDb('outbox')
         .where({ id: tooLarge.id })
-        .update({ payload: JSON.stringify({ productId: tooLarge.productId, ...productFields('Large kettle, trimmed') }) });
+        .update({ payload: JSON.stringify({ productId: tooLarge.productId, version: 1, ...productFields('Large kettle, trimmed') }) });
       for (const { id } of [unroutable, tooLarge]) {
         const retried = await cli('scripts/outbox.ts', ['retry', id, 'catalog']);
         expect({ code: retried.code, stderr: retried.stderr }).toMatchObject({ code: 0 });

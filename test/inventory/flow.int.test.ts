@@ -47,7 +47,7 @@ describe.each<RelayMode>(['debezium', 'polling'])('with the %s relay', (mode) =>
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ productId: id, quantity: 7 });
     const rows = await inventoryDb('outbox').where({ aggregateid: id, type: 'ProductQuantityUpdated' });
-    expect(rows.map((r) => r.payload)).toEqual([{ productId: id, quantity: 7 }]);
+    expect(rows.map((r) => r.payload)).toEqual([{ productId: id, quantity: 7, version: 2 }]); // created at 1, first change 2
     await waitUntil(async () => (await http('GET', `${catalog.url}/products/${id}`)).json.quantity === 7, { timeoutMs: 20_000, what: 'catalog quantity 7' });
   }, 60_000);
 

@@ -51,7 +51,7 @@ describe('polling relay', () => {
     await insertRows(db, [...list, untraced]);
     const productId = `p-${suffix()}`;
     const written = await db.transaction((trx) =>
-      appendToOutbox(trx, { type: 'ProductCreated', aggregateId: productId, payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599 } }),
+      appendToOutbox(trx, { type: 'ProductCreated', aggregateId: productId, payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599, version: 1 } }),
     );
     const recs = await reader([topic, 'qtshop.product']);
 

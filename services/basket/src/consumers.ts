@@ -1,21 +1,25 @@
 // Basket consumes the catalog's product events (its name/price cache, and the baskets holding the
 // product) and OrderPlaced (the basket became an order). Handlers run inside the shared MongoDB inbox:
-// each effect is idempotent and the event id is recorded afterwards, so a redelivery is skipped. The one
-// window left: a crash after an OrderPlaced deleted the basket and before its id was recorded repeats the
-// delete on redelivery, which removes a basket the shopper refilled under the same id in between.
-import type { Handlers, Logger } from '@qtshop/shared';
+// each effect is idempotent and the event id is recorded afterwards, so a redelivery is skipped. Product
+// events are applied only where the cache or a basket line holds an older product version (stale
+// otherwise). The one window left: a crash after an OrderPlaced deleted the basket and before its id was
+// recorded repeats the delete on redelivery, which removes a basket the shopper refilled under the same id
+// in between.
+import type { ConsumedEvent, HandlerResult, Handlers, Logger } from '@qtshop/shared';
 import type { Db } from 'mongodb';
-import { applyProductUpdate, cacheProduct, dropOrderedBasket } from './domain/basket';
+import { applyProduct, dropOrderedBasket } from './domain/basket';
 
 export const BASKET_TOPICS = ['qtshop.product', 'qtshop.order'];
 
 export function basketHandlers(log: Logger): Handlers<Db> {
+  const product = async (event: ConsumedEvent<'ProductCreated' | 'ProductUpdated'>, db: Db): Promise<HandlerResult> => {
+    const { result, baskets } = await applyProduct(db, event.payload);
+    log.debug({ eventId: event.id, eventType: event.type, productId: event.payload.productId, version: event.payload.version, baskets }, 'product applied to cache and baskets');
+    return result;
+  };
   return {
-    ProductCreated: (event, db) => cacheProduct(db, event.payload),
-    ProductUpdated: async (event, db) => {
-      const baskets = await applyProductUpdate(db, event.payload);
-      log.debug({ eventId: event.id, eventType: event.type, productId: event.payload.productId, baskets }, 'product updated in baskets');
-    },
+    ProductCreated: product,
+    ProductUpdated: product,
     OrderPlaced: async (event, db) => {
       const deleted = await dropOrderedBasket(db, event.payload.basketId);
       if (!deleted) log.info({ eventId: event.id, eventType: event.type, basketId: event.payload.basketId }, 'ordered basket was already gone');

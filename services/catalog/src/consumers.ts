@@ -7,8 +7,9 @@ export const CATALOG_TOPICS = ['qtshop.inventory'];
 export function catalogHandlers(log: Logger): Handlers<Knex.Transaction> {
   return {
     ProductQuantityUpdated: async (event, trx) => {
-      const found = await applyQuantity(trx, event.payload.productId, event.payload.quantity);
-      if (!found) log.warn({ eventId: event.id, productId: event.payload.productId }, 'quantity for a product the catalog does not have; ignored');
+      const result = await applyQuantity(trx, event.payload);
+      if (result !== 'unknown_product') return result;
+      log.warn({ eventId: event.id, eventType: event.type, productId: event.payload.productId }, 'quantity for a product the catalog does not have; ignored');
     },
   };
 }

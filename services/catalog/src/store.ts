@@ -11,6 +11,10 @@ interface ProductRow {
   picture_url: string;
   price: string | number;
   quantity: number;
+  /** The product's version (ProductCreated 1, +1 per update). */
+  version: number;
+  /** The inventory stock item version `quantity` came from (0: none yet). */
+  stock_version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -37,22 +41,35 @@ const toRow = (f: ProductFields) => ({
   price: f.price,
 });
 
-export async function insertProduct(trx: Knex.Transaction, id: string, fields: ProductFields): Promise<Product> {
-  const [row] = await trx<ProductRow>('products').insert({ id, ...toRow(fields) }).returning('*');
-  return toProduct(row as ProductRow);
+/** A product and its version, for the event its change emits. */
+export interface Versioned {
+  product: Product;
+  version: number;
 }
 
-export async function updateProduct(trx: Knex.Transaction, id: string, fields: ProductFields): Promise<Product | undefined> {
+/** Inserts the product at version 1. */
+export async function insertProduct(trx: Knex.Transaction, id: string, fields: ProductFields): Promise<Versioned> {
+  const [row] = await trx<ProductRow>('products').insert({ id, ...toRow(fields), version: 1 }).returning('*');
+  return { product: toProduct(row as ProductRow), version: (row as ProductRow).version };
+}
+
+/** Updates the product and increments its version in the same statement. */
+export async function updateProduct(trx: Knex.Transaction, id: string, fields: ProductFields): Promise<Versioned | undefined> {
   const [row] = await trx<ProductRow>('products')
     .where({ id })
-    .update({ ...toRow(fields), updated_at: trx.fn.now() })
+    .update({ ...toRow(fields), version: trx.raw('version + 1'), updated_at: trx.fn.now() })
     .returning('*');
-  return row ? toProduct(row as ProductRow) : undefined;
+  return row ? { product: toProduct(row as ProductRow), version: (row as ProductRow).version } : undefined;
 }
 
-export async function setQuantity(trx: Knex.Transaction, id: string, quantity: number): Promise<boolean> {
-  const n = await trx('products').where({ id }).update({ quantity, updated_at: trx.fn.now() });
-  return n > 0;
+/** The stock version the product's quantity came from, with the row locked until the transaction ends; undefined for an unknown product. */
+export async function lockStockVersion(trx: Knex.Transaction, id: string): Promise<number | undefined> {
+  const row = await trx<ProductRow>('products').where({ id }).forUpdate().first('stock_version');
+  return row?.stock_version;
+}
+
+export async function setQuantity(trx: Knex.Transaction, id: string, quantity: number, stockVersion: number): Promise<void> {
+  await trx('products').where({ id }).update({ quantity, stock_version: stockVersion, updated_at: trx.fn.now() });
 }
 
 export async function findProduct(db: Knex, id: string): Promise<Product | undefined> {

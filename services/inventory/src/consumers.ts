@@ -1,4 +1,5 @@
-// Inventory consumes the catalog's product events and placed orders.
+// Inventory consumes the catalog's product events (the name it shows, applied only when newer) and placed
+// orders (stock reserved once per order, guarded by the inbox).
 import type { Handlers, Knex } from '@qtshop/shared';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
@@ -7,8 +8,8 @@ export const INVENTORY_TOPICS = ['qtshop.product', 'qtshop.order'];
 
 export function inventoryHandlers(): Handlers<Knex.Transaction> {
   return {
-    ProductCreated: (event, trx) => trackProduct(trx, event.payload.productId, event.payload.name),
-    ProductUpdated: (event, trx) => trackProduct(trx, event.payload.productId, event.payload.name),
+    ProductCreated: (event, trx) => trackProduct(trx, event.payload),
+    ProductUpdated: (event, trx) => trackProduct(trx, event.payload),
     OrderPlaced: async (event, trx) => {
       await reserveStock(trx, event.payload, event.traceparent);
     },

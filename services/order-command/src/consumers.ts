@@ -1,15 +1,20 @@
 // Order command consumes the stock outcome (confirm or reject the order) and the catalog's prices.
-import { Unprocessable, type Handlers, type Knex } from '@qtshop/shared';
+import { stale, Unprocessable, type ConsumedEvent, type HandlerResult, type Handlers, type Knex } from '@qtshop/shared';
 import { OrderRuleViolation, type OrderCommand } from './domain/order';
 import { execute } from './domain/orders';
-import * as store from './store';
+import { cachePrice } from './domain/prices';
 
 export const ORDER_COMMAND_TOPICS = ['qtshop.inventory', 'qtshop.product'];
 
-/** Applies a stock outcome; an outcome for an order this service never placed cannot be applied. */
-async function applyOutcome(trx: Knex.Transaction, command: OrderCommand, traceparent?: string): Promise<void> {
+/**
+ * Applies a stock outcome; an outcome for an order this service never placed cannot be applied. The
+ * order's stream is the state here: once it holds a stock decision (Confirmed or Rejected, decision
+ * version 1), decide() appends nothing for another one, which is reported as stale.
+ */
+async function applyOutcome(trx: Knex.Transaction, command: OrderCommand, event: ConsumedEvent<'OrderStockReserved' | 'OrderStockRejected'>): Promise<HandlerResult> {
   try {
-    await execute(trx, command, traceparent);
+    const { appended } = await execute(trx, command, event.traceparent);
+    if (appended.length === 0) return stale(1, event.payload.version);
   } catch (err) {
     if (err instanceof OrderRuleViolation && err.code === 'order_unknown') throw new Unprocessable(err.message);
     throw err;
@@ -18,12 +23,12 @@ async function applyOutcome(trx: Knex.Transaction, command: OrderCommand, tracep
 
 export function orderCommandHandlers(): Handlers<Knex.Transaction> {
   return {
-    OrderStockReserved: (event, trx) => applyOutcome(trx, { type: 'ConfirmOrder', orderId: event.payload.orderId }, event.traceparent),
+    OrderStockReserved: (event, trx) => applyOutcome(trx, { type: 'ConfirmOrder', orderId: event.payload.orderId }, event),
     OrderStockRejected: (event, trx) => {
       const reason = event.payload.reason;
-      return applyOutcome(trx, { type: 'RejectOrder', orderId: event.payload.orderId, ...(reason ? { reason } : {}) }, event.traceparent);
+      return applyOutcome(trx, { type: 'RejectOrder', orderId: event.payload.orderId, ...(reason ? { reason } : {}) }, event);
     },
-    ProductCreated: (event, trx) => store.upsertPrice(trx, event.payload.productId, event.payload.price),
-    ProductUpdated: (event, trx) => store.upsertPrice(trx, event.payload.productId, event.payload.price),
+    ProductCreated: (event, trx) => cachePrice(trx, event.payload),
+    ProductUpdated: (event, trx) => cachePrice(trx, event.payload),
   };
 }

@@ -44,8 +44,22 @@ export async function claimIdempotencyKey(trx: Knex.Transaction, key: string, re
   return rows.length === 1;
 }
 
-export async function upsertPrice(trx: Knex.Transaction, productId: string, price: number): Promise<void> {
-  await trx('product_prices').insert({ product_id: productId, price }).onConflict('product_id').merge({ price, updated_at: trx.fn.now() });
+/** The product version the cached price came from, with the row locked until the transaction ends; undefined for a product not seen yet. */
+export async function lockPriceVersion(trx: Knex.Transaction, productId: string): Promise<number | undefined> {
+  const row = await trx('product_prices').where({ product_id: productId }).forUpdate().first('product_version');
+  return row?.product_version as number | undefined;
+}
+
+/**
+ * Caches the price of a product first seen. A concurrent insert of the same product fails on the primary
+ * key and the consumer runner retries, then finding the row.
+ */
+export async function insertPrice(trx: Knex.Transaction, productId: string, price: number, productVersion: number): Promise<void> {
+  await trx('product_prices').insert({ product_id: productId, price, product_version: productVersion });
+}
+
+export async function updatePrice(trx: Knex.Transaction, productId: string, price: number, productVersion: number): Promise<void> {
+  await trx('product_prices').where({ product_id: productId }).update({ price, product_version: productVersion, updated_at: trx.fn.now() });
 }
 
 export async function pricesOf(db: Knex, productIds: string[]): Promise<Map<string, number>> {

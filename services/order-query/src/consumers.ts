@@ -7,7 +7,7 @@ export const ORDER_QUERY_TOPICS = ['qtshop.order'];
 export function orderQueryHandlers(): Handlers<Knex.Transaction> {
   return {
     OrderPlaced: (event, trx) => projectPlaced(trx, event.payload),
-    OrderConfirmed: (event, trx) => projectOutcome(trx, event.payload.orderId, 'Confirmed'),
-    OrderRejected: (event, trx) => projectOutcome(trx, event.payload.orderId, 'Rejected', event.payload.reason),
+    OrderConfirmed: (event, trx) => projectOutcome(trx, event.payload, 'Confirmed'),
+    OrderRejected: (event, trx) => projectOutcome(trx, event.payload, 'Rejected'),
   };
 }

@@ -4,9 +4,15 @@
 // invalid goes to <topic>.dlq at once; then run the handler inside the service's inbox (PostgreSQL: one
 // transaction with the processed_events insert; MongoDB: see mongo-inbox.ts), so a redelivered event
 // changes nothing. The offset is resolved only after that commits; kafkajs commits resolved offsets after
-// the batch. Transient failures (database unreachable, serialization conflicts) are retried with backoff
-// for as long as they last, without skipping the message; any other handler failure is retried up to
+// the batch. Transient failures (database unreachable, failing over, read-only, serialization conflicts)
+// are retried with backoff for as long as they last, without skipping the message, and the consumer keeps
+// heartbeating meanwhile, so it keeps its partitions; any other handler failure is retried up to
 // maxAttempts and then dead-lettered, so the partition always moves on.
+//
+// Outcomes, counted in consumer_events_total by type: applied; duplicate (the inbox had the id); stale (the
+// handler returned stale(): the state it would change is at least as new as the event, see versions.ts);
+// skipped (no handler here); dead_lettered. A stale event commits with its inbox record, like an applied
+// one: the decision is final (held versions never go down), so a redelivery is a cheap duplicate.
 //
 // Decisions written down: an eventType the registry does not know is dead-lettered (reason
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
@@ -18,6 +24,7 @@ import { EVENTS, isEventType, type EventPayload, type EventType } from './events
 import { INBOX_TABLE } from './inbox-table';
 import { ensureTopics, headerString } from './kafka';
 import type { Logger } from './logging';
+import { isStale, type Stale } from './versions';
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
 
@@ -54,12 +61,18 @@ export interface ConsumedEvent<T extends EventType = EventType> {
   offset: string;
 }
 
+/** A handler returns nothing when it applied the event, or stale() when it skipped it as older than its state. */
+export type HandlerResult = void | Stale;
+
+/** What the inbox did with an event: ran the handler (which applied it or found it stale), or found its id processed. */
+export type InboxResult = 'applied' | 'duplicate' | Stale;
+
 /** Runs `fn` at most once per event id; 'duplicate' when the id was already processed. */
 export interface Inbox<Tx> {
-  process(event: ConsumedEvent, fn: (tx: Tx) => Promise<void>): Promise<'applied' | 'duplicate'>;
+  process(event: ConsumedEvent, fn: (tx: Tx) => Promise<HandlerResult>): Promise<InboxResult>;
 }
 
-export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<void> };
+export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<HandlerResult> };
 
 /** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
@@ -68,8 +81,7 @@ export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
       db.transaction(async (trx) => {
         const inserted = await trx(INBOX_TABLE).insert({ event_id: event.id, event_type: event.type }).onConflict('event_id').ignore().returning('event_id');
         if (inserted.length === 0) return 'duplicate' as const;
-        await fn(trx);
-        return 'applied' as const;
+        return (await fn(trx)) ?? ('applied' as const);
       }),
   };
 }
@@ -114,15 +126,69 @@ export function decodeEvent(topic: string, partition: number, message: KafkaMess
   };
 }
 
-/** Errors worth waiting out: the database (or network to it) is unavailable, or a concurrency conflict. */
+/**
+ * PostgreSQL SQLSTATEs of a brief outage or conflict: 25006 read-only transaction (connected to a standby
+ * during a failover), 57014 query canceled, 55P03 lock not available, 40001 serialization failure, 40P01
+ * deadlock; and the classes 08 (connection), 57P (shutdown, cannot connect now) and 53 (resources).
+ */
+const PG_TRANSIENT = new Set(['25006', '57014', '55P03', '40001', '40P01']);
+const PG_TRANSIENT_CLASS = /^(08|57P|53)/;
+
+/**
+ * MongoDB server error codes of a replica set changing primary or a node shutting down: 10107
+ * NotWritablePrimary, 13435 NotPrimaryNoSecondaryOk, 13436 NotPrimaryOrSecondary, 189 PrimarySteppedDown,
+ * 91 ShutdownInProgress, 11600 InterruptedAtShutdown, 11602 InterruptedDueToReplStateChange; and network
+ * failures seen by the server: 6 HostUnreachable, 7 HostNotFound, 89 NetworkTimeout, 9001 SocketException.
+ */
+const MONGO_TRANSIENT = new Set([10107, 13435, 13436, 189, 91, 11600, 11602, 6, 7, 89, 9001]);
+/** Labels the MongoDB driver or server put on errors that a retry is expected to get past. */
+const MONGO_TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'InterruptInUseConnections'];
+const MONGO_TRANSIENT_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoPoolClearedError']);
+
+/** Errors worth waiting out: the database (or network to it) is unavailable or failing over, or a concurrency conflict. */
 export function isTransient(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; name?: string };
-  const code = e?.code ?? '';
+  const e = err as { code?: string | number; message?: string; name?: string; errorLabels?: unknown };
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'number' && MONGO_TRANSIENT.has(e.code)) return true;
+  if ((e.name && MONGO_TRANSIENT_NAMES.has(e.name)) || hasMongoLabel(e)) return true;
+  const code = typeof e.code === 'string' ? e.code : '';
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
-  if (/^(08|57P|53)/.test(code) || code === '40001' || code === '40P01') return true; // connection, shutdown, resources, serialization, deadlock
-  if (e?.name === 'KnexTimeoutError') return true;
-  if (e?.name === 'MongoNetworkError' || e?.name === 'MongoServerSelectionError' || e?.name === 'MongoNotConnectedError') return true;
-  return /Connection terminated|connection (?:is )?closed|not connected|Client has encountered a connection error/i.test(e?.message ?? '');
+  if (PG_TRANSIENT.has(code) || PG_TRANSIENT_CLASS.test(code)) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  return /Connection terminated|connection (?:is )?closed|not connected|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+function hasMongoLabel(e: { errorLabels?: unknown }): boolean {
+  // MongoError exposes its labels as a getter returning an array.
+  const labels = Array.isArray(e.errorLabels) ? (e.errorLabels as unknown[]) : [];
+  return labels.some((l) => typeof l === 'string' && MONGO_TRANSIENT_LABELS.includes(l));
+}
+
+/** kafkajs errors meaning this member no longer owns its partitions as they were (a rebalance is under way, or it was removed). */
+const LOST_MEMBERSHIP = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+export const lostMembership = (err: unknown): boolean => LOST_MEMBERSHIP.has((err as { type?: string })?.type ?? '');
+
+/**
+ * Runs `work` while heartbeating every `everyMs` (kafkajs sends one only when its heartbeat interval has
+ * passed), so that a consumer waiting out an outage (a handler attempt blocked on an unreachable database,
+ * or the backoff between attempts) keeps its group membership for as long as it waits. A heartbeat that
+ * fails because of a rebalance is rethrown after `work` ends: the partition may have moved, and the
+ * message must be left to its next owner rather than retried here. Other heartbeat failures (the broker
+ * unreachable) are ignored here; the consumer's own fetch loop meets them after the wait.
+ */
+export async function withHeartbeats<T>(heartbeat: () => Promise<void>, everyMs: number, work: () => Promise<T>): Promise<{ value: T; lost?: unknown }> {
+  let lost: unknown;
+  const beat = () =>
+    heartbeat().catch((err: unknown) => {
+      if (lostMembership(err)) lost ??= err;
+    });
+  const timer = setInterval(() => void beat(), everyMs);
+  try {
+    const value = await work();
+    return lost === undefined ? { value } : { value, lost };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export interface ConsumerRunnerOptions<Tx> {
@@ -153,18 +219,19 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   const maxAttempts = opts.maxAttempts ?? 5;
   const backoff = opts.backoff ?? { initialMs: 100, maxMs: 5000 };
   const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  const heartbeatInterval = Math.min(3000, Math.floor(sessionTimeout / 3));
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     maxWaitTimeInMs: 100,
     sessionTimeout,
-    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    heartbeatInterval,
     retry: { retries: 10 },
   });
   const producer: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const registers = opts.registry ? [opts.registry] : [];
   const outcomes = new Counter({
     name: 'consumer_events_total',
-    help: 'Consumed events by type and outcome (applied, duplicate, skipped, dead_lettered)',
+    help: 'Consumed events by type and outcome (applied, duplicate, stale, skipped, dead_lettered)',
     labelNames: ['type', 'outcome'],
     registers,
   });
@@ -200,7 +267,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       return;
     }
     const log = opts.log.child({ eventId: event.id, eventType: event.type, topic, partition, offset: message.offset });
-    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<void>) | undefined;
+    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<HandlerResult>) | undefined;
     if (!handler) {
       outcomes.inc({ type: event.type, outcome: 'skipped' });
       log.debug('no handler for this event type in this service; skipped');
@@ -208,12 +275,25 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     }
     let failures = 0;
     let delay = backoff.initialMs;
+    // Heartbeats run during each attempt and each wait: the attempt itself may block for as long as the
+    // database stays unreachable (connection and pool timeouts), longer than the session timeout.
+    const keepingMembership = async <T>(work: () => Promise<T>): Promise<T> => {
+      const { value, lost } = await withHeartbeats(heartbeat, heartbeatInterval, work);
+      if (lost !== undefined) throw lost;
+      return value;
+    };
     for (;;) {
       try {
-        const result = await opts.inbox.process(event, (tx) => handler(event, tx));
-        outcomes.inc({ type: event.type, outcome: result });
-        log.info({ result }, result === 'applied' ? 'event applied' : 'duplicate event ignored');
-        if (result === 'applied') await opts.onApplied?.(event);
+        const result = await withHeartbeats(heartbeat, heartbeatInterval, () => opts.inbox.process(event, (tx) => handler(event, tx)));
+        const r = result.value;
+        if (isStale(r)) {
+          outcomes.inc({ type: event.type, outcome: 'stale' });
+          log.info({ result: 'stale', heldVersion: r.held, eventVersion: r.incoming }, 'stale event skipped: the state it would change is at least as new');
+          return;
+        }
+        outcomes.inc({ type: event.type, outcome: r });
+        log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
+        if (r === 'applied') await opts.onApplied?.(event);
         return;
       } catch (err) {
         if (err instanceof Unprocessable) {
@@ -233,9 +313,12 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
         }
         if (stopping && transient) throw err; // leave it uncommitted; the next owner of the partition retries
         log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, transient, attempt: failures }, 'handler failed; retrying');
-        await sleep(delay);
+        // A rebalance noticed while waiting ends the retries here: thrown, the message stays uncommitted.
+        await keepingMembership(() => sleep(delay));
         delay = Math.min(delay * 2, backoff.maxMs);
-        await heartbeat().catch(() => undefined);
+        await heartbeat().catch((e: unknown) => {
+          if (lostMembership(e)) throw e;
+        });
       }
     }
   }

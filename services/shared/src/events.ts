@@ -5,6 +5,13 @@ import { z } from 'zod';
 
 const id = z.string().min(1).max(200);
 const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * The version of the event's aggregate after the change the event reports (README "Events and versions"):
+ * it starts at 1 and grows by one with every change of that aggregate, written in the change's transaction.
+ * Consumers that keep state derived from the aggregate apply an event only when it is newer than what they
+ * hold (versions.ts), so a late or redriven event never rolls their state back.
+ */
+const version = z.number().int().min(1);
 
 export const ProductCreated = z.strictObject({
   productId: id,
@@ -14,16 +21,25 @@ export const ProductCreated = z.strictObject({
   brand: z.string(),
   pictureUrl: z.string(),
   price: minorUnits,
+  /** The product's version: ProductCreated is 1, each update +1. */
+  version,
 });
 export const ProductUpdated = ProductCreated;
-export const ProductQuantityUpdated = z.strictObject({ productId: id, quantity: z.number().int().min(0) });
+/** `version` is the stock item's: 1 when inventory created the row, +1 per quantity change (set, reservation, release). */
+export const ProductQuantityUpdated = z.strictObject({ productId: id, quantity: z.number().int().min(0), version });
 
 export const OrderLine = z.strictObject({ productId: id, price: minorUnits, quantity: z.number().int().min(1) });
-export const OrderPlaced = z.strictObject({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits });
-export const OrderStockReserved = z.strictObject({ orderId: id, reason: z.string().optional() });
-export const OrderStockRejected = z.strictObject({ orderId: id, reason: z.string().optional() });
-export const OrderConfirmed = z.strictObject({ orderId: id, reason: z.string().optional() });
-export const OrderRejected = z.strictObject({ orderId: id, reason: z.string().optional() });
+// Order events: `version` is the event's version in the order's event stream (order_events.version).
+export const OrderPlaced = z.strictObject({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits, version });
+export const OrderConfirmed = z.strictObject({ orderId: id, reason: z.string().optional(), version });
+export const OrderRejected = z.strictObject({ orderId: id, reason: z.string().optional(), version });
+/**
+ * The stock decision for an order (keyed by orderId): inventory decides once per order, in the transaction
+ * that records OrderPlaced in its inbox, and the decision never changes, so `version` is 1 today. A later
+ * change of the decision (releasing the stock of a cancelled order) would be version 2.
+ */
+export const OrderStockReserved = z.strictObject({ orderId: id, reason: z.string().optional(), version });
+export const OrderStockRejected = z.strictObject({ orderId: id, reason: z.string().optional(), version });
 
 /** Every event type, its payload schema and its aggregate type (which names the topic qtshop.<aggregatetype>). */
 export const EVENTS = {

@@ -20,3 +20,4 @@ export * from './consumer';
 export * from './service';
 export * from './dlq';
 export * from './mongo-inbox';
+export * from './versions';

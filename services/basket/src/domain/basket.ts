@@ -5,13 +5,17 @@
 // PUT against a ProductUpdated being applied at the same time: the consumer writes the cache, then the
 // baskets; the PUT reads the cache, then writes the basket. Reading the cache before the consumer's cache
 // write but writing the basket after the consumer's basket update would keep the old price. So after
-// writing, the PUT reads the cache again and re-applies any product whose name or price moved (the same
-// set-to-value update the consumer uses), until a read matches what the basket holds (at most
+// writing, the PUT reads the cache again and re-applies any product whose version moved (the same
+// conditional update the consumer uses), until a read matches what the basket holds (at most
 // RECONCILE_ROUNDS reads; each extra one needs yet another update of the same product). Whatever the
 // interleaving, either that read sees the consumer's cache write or the consumer's basket update comes
 // after the PUT's write and fixes the basket.
+//
+// Versions: the cache and every basket line keep the product version their values came from, and both
+// are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
+// dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { AppError } from '@qtshop/shared';
+import { AppError, isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
 import type { Db } from 'mongodb';
 import * as store from '../store';
 
@@ -31,7 +35,12 @@ export interface Basket {
   updatedAt: string;
 }
 
-/** The product cache: what ProductCreated/ProductUpdated last said about a product. */
+/** A basket line as stored: with the product version its name and price came from. */
+export interface PricedLine extends BasketLine {
+  productVersion: number;
+}
+
+/** The product cache: what ProductCreated/ProductUpdated last said about a product, and that event's product version. */
 export interface CachedProduct {
   productId: string;
   name: string;
@@ -40,6 +49,8 @@ export interface CachedProduct {
   brand: string;
   pictureUrl: string;
   price: number;
+  /** 0 for a document cached before events carried versions. */
+  version: number;
 }
 
 /** Basket ids are chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. */
@@ -97,22 +108,22 @@ export async function replaceBasket(ctx: Ctx, basketId: string, input: BasketInp
     const fields = unknown.map((u) => ({ path: `items.${u.index}.productId`, message: `unknown product ${u.productId}` }));
     throw new AppError(404, 'not_found', `product${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => u.productId).join(', ')} not found`, fields);
   }
-  const lines = input.items.map((l): BasketLine => {
+  const lines = input.items.map((l): PricedLine => {
     const p = known.get(l.productId)!;
-    return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity };
+    return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
   });
   const { basket, created } = await store.replaceBasket(ctx.db, basketId, lines, (ctx.now ?? (() => new Date()))());
 
-  const holds = new Map(lines.map((l) => [l.productId, { name: l.name, price: l.price }]));
+  const holds = new Map(lines.map((l) => [l.productId, l.productVersion]));
   let moved = false;
   for (let round = 0; round < RECONCILE_ROUNDS; round += 1) {
     const latest = await store.findProducts(ctx.db, ids);
-    const changed = [...latest.values()].filter((p) => holds.get(p.productId)?.name !== p.name || holds.get(p.productId)?.price !== p.price);
+    const changed = [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
     if (changed.length === 0) break;
     moved = true;
     for (const p of changed) {
       await store.setProductInBaskets(ctx.db, p, basketId);
-      holds.set(p.productId, { name: p.name, price: p.price });
+      holds.set(p.productId, p.version);
     }
   }
   if (!moved) return { basket, created };
@@ -125,25 +136,29 @@ export async function deleteBasket(db: Db, basketId: string): Promise<void> {
   await store.deleteBasket(db, basketId);
 }
 
-/** ProductCreated: remember the product's name and price (no basket can hold a product not yet seen). */
-export async function cacheProduct(db: Db, product: CachedProduct, now = new Date()): Promise<void> {
-  await store.upsertProduct(db, product, now);
+/**
+ * The basket's rule for a product event, given what applying it changed: stale only when neither the
+ * cache nor any basket line held an older version. A cache already at the event's version does not make
+ * the event stale by itself: after a crash between the cache write and the basket update, the redelivered
+ * event finds the cache done and must still bring the lines. Pure; unit-tested.
+ */
+export function productOutcome(cache: 'applied' | Stale, basketsChanged: number): HandlerResult {
+  return cache !== 'applied' && basketsChanged === 0 ? cache : undefined;
 }
 
 /**
- * ProductUpdated: update the cache, then every basket holding the product, in that order (see the race
- * note at the top). Both writes set values, so a redelivery, or a crash between them followed by a
- * redelivery, ends in the same state. Ordering: the catalog's events are keyed by product id, so all
- * events of one product are on one partition and reach this handler in the order the catalog committed
- * them; a redelivery replays from the last committed offset in that same order, so set-to-value never
- * leaves an older event's values behind a newer one's (and the inbox skips ids already processed).
- * Not covered, because the payload carries no version to compare against: re-injecting an old event by
- * hand (a DLQ redrive of a stale ProductUpdated after newer ones), and a zombie consumer (one that lost
- * its partition but still finishes an old event after the new owner applied a newer one).
+ * ProductCreated / ProductUpdated: update the cache, then every basket line holding the product, in that
+ * order (see the race note at the top), each only where it holds an older version. Both writes are
+ * conditional set-to-value updates, so a redelivery, a crash between them followed by a redelivery, an
+ * older event redriven from the dead-letter topic, or a consumer finishing an old event after it lost its
+ * partition all end in the newest version's values. Events carry the whole product, so a gap in versions
+ * (3, then 5) applies like consecutive ones. ProductCreated takes the same path: no basket holds a product
+ * not yet seen, and a late ProductCreated must not undo an update either.
  */
-export async function applyProductUpdate(db: Db, product: CachedProduct, now = new Date()): Promise<number> {
-  await store.upsertProduct(db, product, now);
-  return store.setProductInBaskets(db, product);
+export async function applyProduct(db: Db, product: CachedProduct, now = new Date()): Promise<{ result: HandlerResult; baskets: number }> {
+  const cache = await store.upsertProduct(db, product, now);
+  const baskets = await store.setProductInBaskets(db, product);
+  return { result: productOutcome(cache, baskets), baskets };
 }
 
 /** OrderPlaced: the basket became an order; deleting an absent basket is a no-op. */

@@ -1,7 +1,7 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import * as store from '../store';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -24,7 +24,7 @@ export interface Product extends ProductFields {
   updatedAt: string;
 }
 
-const eventPayload = (p: Product) => ({
+const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
   productId: p.id,
   name: p.name,
   description: p.description,
@@ -32,6 +32,7 @@ const eventPayload = (p: Product) => ({
   brand: p.brand,
   pictureUrl: p.pictureUrl,
   price: p.price,
+  version,
 });
 
 export interface Ctx {
@@ -42,22 +43,34 @@ export interface Ctx {
 
 export async function createProduct(ctx: Ctx, fields: ProductFields): Promise<Product> {
   return ctx.db.transaction(async (trx) => {
-    const product = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
-    return product;
+    const created = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: ctx.traceparent });
+    return created.product;
   });
 }
 
 export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields): Promise<Product> {
   return ctx.db.transaction(async (trx) => {
-    const product = await store.updateProduct(trx, id, fields);
-    if (!product) throw AppError.notFound(`product ${id}`);
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: product.id, payload: eventPayload(product), traceparent: ctx.traceparent });
-    return product;
+    const updated = await store.updateProduct(trx, id, fields);
+    if (!updated) throw AppError.notFound(`product ${id}`);
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: ctx.traceparent });
+    return updated.product;
   });
 }
 
-/** Applies ProductQuantityUpdated from inventory (the owner of stock). */
-export async function applyQuantity(trx: Knex.Transaction, productId: string, quantity: number): Promise<boolean> {
-  return store.setQuantity(trx, productId, quantity);
+/**
+ * The catalog's rule for ProductQuantityUpdated: the quantity is inventory's, so it is replaced only by an
+ * event of a newer stock version than the one it came from (`held`; undefined for a product the catalog
+ * does not have). Pure; unit-tested.
+ */
+export function quantityUpdate(held: number | undefined, event: Pick<EventPayload<'ProductQuantityUpdated'>, 'version'>): 'apply' | 'unknown_product' | Stale {
+  if (held === undefined) return 'unknown_product';
+  return isNewer(event.version, held) ? 'apply' : stale(held, event.version);
+}
+
+/** Applies ProductQuantityUpdated from inventory (the owner of stock) when it is newer than the quantity held. */
+export async function applyQuantity(trx: Knex.Transaction, event: EventPayload<'ProductQuantityUpdated'>): Promise<HandlerResult | 'unknown_product'> {
+  const decision = quantityUpdate(await store.lockStockVersion(trx, event.productId), event);
+  if (decision !== 'apply') return decision;
+  await store.setQuantity(trx, event.productId, event.quantity, event.version);
 }

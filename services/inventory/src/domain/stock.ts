@@ -1,6 +1,6 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
-import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import * as store from '../store';
 
 export interface StockItem {
@@ -14,14 +14,27 @@ export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).ma
 
 export async function setStock(ctx: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem> {
   return ctx.db.transaction(async (trx) => {
-    const item = await store.setQuantity(trx, productId, quantity);
-    if (!item) throw AppError.notFound(`product ${productId}`);
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity }, traceparent: ctx.traceparent });
-    return item;
+    const changed = await store.setQuantity(trx, productId, quantity);
+    if (!changed) throw AppError.notFound(`product ${productId}`);
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: ctx.traceparent });
+    return changed.item;
   });
 }
 
-/** ProductCreated / ProductUpdated: inventory keeps a row per product (quantity starts at 0) with its name. */
-export async function trackProduct(trx: Knex.Transaction, productId: string, name: string): Promise<void> {
-  await store.upsertName(trx, productId, name);
+/**
+ * Inventory's rule for ProductCreated/ProductUpdated: a product first seen gets a stock row; an existing
+ * row takes the name only from a newer product version than the one its name came from (`held`). Pure;
+ * unit-tested.
+ */
+export function productNameUpdate(held: number | undefined, event: Pick<EventPayload<'ProductCreated'>, 'version'>): 'create' | 'rename' | Stale {
+  if (held === undefined) return 'create';
+  return isNewer(event.version, held) ? 'rename' : stale(held, event.version);
+}
+
+/** ProductCreated / ProductUpdated: inventory keeps a row per product (quantity starts at 0) with its latest name. */
+export async function trackProduct(trx: Knex.Transaction, event: EventPayload<'ProductCreated'>): Promise<HandlerResult> {
+  const decision = productNameUpdate(await store.lockProductVersion(trx, event.productId), event);
+  if (decision === 'create') await store.insertItem(trx, event.productId, event.name, event.version);
+  else if (decision === 'rename') await store.renameItem(trx, event.productId, event.name, event.version);
+  else return decision;
 }

@@ -2,10 +2,13 @@
 // evolve(state, event) -> state (emmett style). No I/O, no clock, no ids: they come in the command.
 import type { EventPayload } from '@qtshop/shared';
 
-export type OrderEvent =
-  | { type: 'OrderPlaced'; data: EventPayload<'OrderPlaced'> }
-  | { type: 'OrderConfirmed'; data: EventPayload<'OrderConfirmed'> }
-  | { type: 'OrderRejected'; data: EventPayload<'OrderRejected'> };
+/**
+ * An event's data as the stream stores it: the published payload without `version`, which is the event's
+ * position in the stream (order_events.version) and is added when the event is written to the outbox.
+ */
+type Data<T extends 'OrderPlaced' | 'OrderConfirmed' | 'OrderRejected'> = Omit<EventPayload<T>, 'version'>;
+
+export type OrderEvent = { type: 'OrderPlaced'; data: Data<'OrderPlaced'> } | { type: 'OrderConfirmed'; data: Data<'OrderConfirmed'> } | { type: 'OrderRejected'; data: Data<'OrderRejected'> };
 
 export type OrderStatus = 'Pending' | 'Confirmed' | 'Rejected';
 

@@ -46,7 +46,10 @@ export async function execute(trx: Knex.Transaction, command: OrderCommand, trac
         const stream = await store.loadStream(sp, command.orderId);
         const events = decide(command, fold(stream as OrderEvent[]));
         await store.appendEvents(sp, command.orderId, stream.length, events);
-        for (const e of events) await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: e.data, traceparent });
+        // Each event carries its version in the stream, the order's version after it.
+        for (const [i, e] of events.entries()) {
+          await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: { ...e.data, version: stream.length + 1 + i }, traceparent });
+        }
         return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
       });
     } catch (err) {

@@ -1,0 +1,17 @@
+// Order-command's cache of the catalog's prices (an order line must carry the current price). The price
+// is the catalog's: it is replaced only by a product event newer than the one it came from.
+import { isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import * as store from '../store';
+
+/** The rule for ProductCreated/ProductUpdated, given the product version the cached price came from (`held`). Pure; unit-tested. */
+export function priceUpdate(held: number | undefined, event: Pick<EventPayload<'ProductCreated'>, 'version'>): 'insert' | 'update' | Stale {
+  if (held === undefined) return 'insert';
+  return isNewer(event.version, held) ? 'update' : stale(held, event.version);
+}
+
+export async function cachePrice(trx: Knex.Transaction, event: EventPayload<'ProductCreated'>): Promise<HandlerResult> {
+  const decision = priceUpdate(await store.lockPriceVersion(trx, event.productId), event);
+  if (decision === 'insert') await store.insertPrice(trx, event.productId, event.price, event.version);
+  else if (decision === 'update') await store.updatePrice(trx, event.productId, event.price, event.version);
+  else return decision;
+}

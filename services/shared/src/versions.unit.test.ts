@@ -1,0 +1,16 @@
+import { isNewer, isStale, stale } from './versions';
+
+describe('isNewer and stale', () => {
+  it('is the one ordering rule: strictly newer, or nothing held yet', () => {
+    expect(isNewer(3, 2)).toBe(true);
+    expect(isNewer(5, 3)).toBe(true);
+    expect(isNewer(2, 3)).toBe(false);
+    expect(isNewer(3, 3)).toBe(false);
+    expect(isNewer(1, undefined)).toBe(true);
+  });
+  it('tells a stale result from an applied one', () => {
+    expect(isStale(stale(3, 2))).toBe(true);
+    expect(isStale(undefined)).toBe(false);
+    expect(isStale('applied')).toBe(false);
+  });
+});
