@@ -1,9 +1,10 @@
 // The README's walkthroughs, run word for word against the running shop.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { loadInfra } from '@qtshop/shared';
 import { isReadOnly, outputMatches, parseConsoleBlocks, Shell } from './console-blocks';
 import { provideInfrastructure, type Infrastructure } from './infrastructure';
-import { startShop, type RunningShop } from './shop';
+import { startShop, waitForConsumersCaughtUp, type RunningShop } from './shop';
 
 const root = resolve(import.meta.dirname, '../..');
 const steps = parseConsoleBlocks(readFileSync(resolve(root, 'README.md'), 'utf8'));
@@ -15,6 +16,7 @@ let shell: Shell;
 beforeAll(async () => {
   infra = await provideInfrastructure();
   shop = await startShop(infra);
+  await waitForConsumersCaughtUp(loadInfra({ ...process.env, ...infra.env }).kafka.brokers);
   shell = new Shell(root, { ...process.env, ...infra.env });
 }, 600_000);
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // infrastructure provideInfrastructure() chose. A shop that is already running is used as it is.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { waitUntil } from '@qtshop/shared';
+import { createKafka, waitUntil } from '@qtshop/shared';
 import type { Infrastructure } from './infrastructure';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -40,4 +40,43 @@ export async function startShop(infra: Infrastructure): Promise<RunningShop> {
       await exited;
     },
   };
+}
+
+/**
+ * Waits until every consumer group of the shop has read its topics to the end. The suites before this one
+ * leave backlogs on the shared stack (events written while a service was not running); a user's fresh
+ * shop has none, and the README's writes assume the services are caught up.
+ */
+export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 180_000): Promise<void> {
+  const kafka = createKafka(brokers, 'e2e-lag-check');
+  const admin = kafka.admin();
+  await admin.connect();
+  const groups: Record<string, string[]> = {
+    'qtshop-catalog': ['qtshop.inventory'],
+    'qtshop-inventory': ['qtshop.product', 'qtshop.order'],
+    'qtshop-basket': ['qtshop.product', 'qtshop.order'],
+    'qtshop-order-command': ['qtshop.inventory', 'qtshop.product'],
+    'qtshop-order-query': ['qtshop.order'],
+  };
+  try {
+    await waitUntil(
+      async () => {
+        for (const [groupId, topics] of Object.entries(groups)) {
+          for (const topic of topics) {
+            const ends = await admin.fetchTopicOffsets(topic);
+            const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+            for (const p of ends) {
+              const at = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
+              const from = at < 0 ? Number(p.low) : at;
+              if (Number(p.high) - from > 0) return false;
+            }
+          }
+        }
+        return true;
+      },
+      { timeoutMs, everyMs: 500, what: 'the shop\'s consumer groups to catch up with their topics' },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
