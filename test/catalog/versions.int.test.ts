@@ -2,14 +2,14 @@
 // is newer than the stock version the quantity came from; older or equal is counted stale and changes
 // nothing, also when it comes back from the dead-letter topic.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox, waitUntil } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, pgInbox } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { CATALOG_TOPICS, catalogHandlers } from '../../services/catalog/src/consumers';
 import { createProduct } from '../../services/catalog/src/domain/products';
 import { findProduct } from '../../services/catalog/src/store';
 import { quiet } from '../support/services';
-import { consumerForTest, waitCount, type ConsumerForTest } from '../support/versions';
+import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka.brokers, 'test-catalog-versions');
@@ -25,8 +25,7 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const processed = (eventId: string) =>
-  waitUntil(() => db('processed_events').where({ event_id: eventId }).first(), { timeoutMs: 30_000, what: `event ${eventId} processed by catalog` });
+const processed = (eventId: string) => waitPgProcessed(db, eventId, 'catalog');
 const newProduct = () => createProduct({ db }, { name: `Kettle ${randomUUID()}`, description: '', type: 'kitchen', brand: 'Tetsu', pictureUrl: '', price: 3900 });
 const quantity = (productId: string, q: number, version: number, id?: string) => consumer.publish('ProductQuantityUpdated', { productId, quantity: q, version }, id);
 const quantityOf = async (productId: string) => (await findProduct(db, productId))!.quantity;

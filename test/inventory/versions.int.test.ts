@@ -3,7 +3,7 @@
 // nothing, also when it comes back from the dead-letter topic. The stock item's own version grows with each
 // quantity change and travels in ProductQuantityUpdated.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox, waitUntil, type EventPayload, type Knex } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, pgInbox, type EventPayload, type Knex } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { INVENTORY_TOPICS, inventoryHandlers } from '../../services/inventory/src/consumers';
@@ -11,7 +11,7 @@ import { reserveStock } from '../../services/inventory/src/domain/reservation';
 import { setStock } from '../../services/inventory/src/domain/stock';
 import { findItem } from '../../services/inventory/src/store';
 import { quiet } from '../support/services';
-import { consumerForTest, waitCount, type ConsumerForTest } from '../support/versions';
+import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka.brokers, 'test-inventory-versions');
@@ -27,8 +27,7 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const processed = (eventId: string) =>
-  waitUntil(() => db('processed_events').where({ event_id: eventId }).first(), { timeoutMs: 30_000, what: `event ${eventId} processed by inventory` });
+const processed = (eventId: string) => waitPgProcessed(db, eventId, 'inventory');
 const product = (productId: string, name: string, version: number): EventPayload<'ProductCreated'> => ({
   productId,
   name,

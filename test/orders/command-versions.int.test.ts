@@ -2,13 +2,13 @@
 // new event id must not make it refuse orders at the real price), its events carry their version in the
 // order's stream, and a stock decision arriving for an order that already has one is counted stale.
 import { randomUUID } from 'node:crypto';
-import { AppError, createDb, createKafka, loadInfra, pgInbox, waitUntil, type EventPayload } from '@qtshop/shared';
+import { AppError, createDb, createKafka, loadInfra, pgInbox, type EventPayload } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from '../../services/order-command/src/consumers';
 import { getOrder, placeOrder } from '../../services/order-command/src/domain/orders';
 import { quiet } from '../support/services';
-import { consumerForTest, waitCount, type ConsumerForTest } from '../support/versions';
+import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka.brokers, 'test-order-command-versions');
@@ -24,10 +24,7 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const processed = async (sent: Promise<{ id: string }>) => {
-  const { id } = await sent;
-  return waitUntil(() => db('processed_events').where({ event_id: id }).first(), { timeoutMs: 30_000, what: `event ${id} processed by order-command` });
-};
+const processed = async (sent: Promise<{ id: string }>) => waitPgProcessed(db, (await sent).id, 'order-command');
 const product = (productId: string, price: number, version: number): EventPayload<'ProductCreated'> => ({
   productId,
   name: 'Lamp',

@@ -2,13 +2,13 @@
 // an event not newer than the row is counted stale and changes nothing, also when it comes back from the
 // dead-letter topic; OrderPlaced arriving after the outcome still fills in the order's lines.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox, waitUntil, type EventPayload } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, pgInbox, type EventPayload } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadOrderQueryConfig } from '../../services/order-query/src/config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from '../../services/order-query/src/consumers';
 import { findOrder } from '../../services/order-query/src/store';
 import { quiet } from '../support/services';
-import { consumerForTest, waitCount, type ConsumerForTest } from '../support/versions';
+import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka.brokers, 'test-order-query-versions');
@@ -24,10 +24,7 @@ afterAll(async () => {
   await db.destroy();
 });
 
-const processed = async (sent: Promise<{ id: string }>) => {
-  const { id } = await sent;
-  return waitUntil(() => db('processed_events').where({ event_id: id }).first(), { timeoutMs: 30_000, what: `event ${id} processed by order-query` });
-};
+const processed = async (sent: Promise<{ id: string }>) => waitPgProcessed(db, (await sent).id, 'order-query');
 const placed = (orderId: string): EventPayload<'OrderPlaced'> => ({ orderId, basketId: 'b-1', items: [{ productId: randomUUID(), price: 250, quantity: 2 }], total: 500, version: 1 });
 
 describe('order-query, order events with versions', () => {

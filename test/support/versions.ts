@@ -22,6 +22,7 @@ import {
   type EventType,
   type Handlers,
   type Inbox,
+  type Knex,
   type Kafka,
 } from '@qtshop/shared';
 import { quiet } from './services';
@@ -114,4 +115,9 @@ export async function consumerForTest<Tx>(kafka: Kafka, opts: { topics: string[]
 /** Waits until `probe` reaches `atLeast`: the counter moved. */
 export function waitCount(probe: () => Promise<number>, atLeast: number, what: string) {
   return waitUntil(async () => (await probe()) >= atLeast, { timeoutMs: 30_000, what });
+}
+
+/** Waits until a PostgreSQL consumer's inbox (processed_events) holds `eventId`: applied, or skipped as stale. */
+export function waitPgProcessed(db: Knex, eventId: string, service: string) {
+  return waitUntil(() => db('processed_events').where({ event_id: eventId }).first(), { timeoutMs: 30_000, what: `event ${eventId} processed by ${service}` });
 }
