@@ -91,7 +91,15 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const metrics = new RelayMetrics(registry);
 
   const confirmer = debezium
-    ? new Confirmer({ kafka, groupId: config.RELAY_CONFIRM_GROUP, topics: config.RELAY_CONFIRM_TOPICS ?? TOPICS, dbs, log, metrics })
+    ? new Confirmer({
+        kafka,
+        groupId: config.RELAY_CONFIRM_GROUP,
+        topics: config.RELAY_CONFIRM_TOPICS ?? TOPICS,
+        dbs,
+        fetch: { minBytes: config.RELAY_CONFIRM_MIN_BYTES, maxWaitTimeInMs: config.RELAY_CONFIRM_MAX_WAIT_MS },
+        log,
+        metrics,
+      })
     : undefined;
   const pollers = databases.map(
     (database) =>
