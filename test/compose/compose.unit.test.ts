@@ -80,14 +80,23 @@ function rawEnvOf(svc: ComposeService): Record<string, unknown> {
   return Object.fromEntries(env.map((entry) => [entry.split('=')[0]!, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : null]));
 }
 
-/** Compose interpolation with the defaults the file writes (`${VAR:-default}`), whatever the caller's shell says. */
+/**
+ * Secrets compose requires (`${VAR:?message}`): `docker compose up` refuses to start until the user sets
+ * them, so no development default reaches a production image. The values are what a user would set.
+ */
+const REQUIRED: Record<string, string> = { ADMIN_TOKEN: 'a-secret-of-the-operator' };
+
+/** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
+const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };
+
+/** Compose interpolation with the defaults the file writes (`${VAR:-default}`) and the REQUIRED values, whatever the caller's shell says. */
 function withDefaults(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (match, _name: string, fallback: string | undefined) =>
-    match === '$$' ? '$' : (fallback ?? ''),
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:\?[^}]*)?\}/g, (match, name: string, fallback: string | undefined) =>
+    match === '$$' ? '$' : (fallback ?? REQUIRED[name] ?? ''),
   );
 }
 
-/** The environment a container gets when compose runs with no variables set. */
+/** The environment a container gets when compose runs with only the REQUIRED variables set. */
 const envOf = (svc: ComposeService): Record<string, string> =>
   Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
 
@@ -153,8 +162,17 @@ describe('docker-compose.yml', () => {
     const strings = allStrings(compose);
     // ${env:...} belongs in connector files (Kafka Connect resolves it); compose would try to interpolate it.
     expect(strings.filter((s) => s.includes('${env:'))).toEqual([]);
-    // `docker compose up` with an empty environment must work: every ${VAR} has a default.
+    // `docker compose up` with only the secrets set must work: every other ${VAR} has a default.
     expect(strings.flatMap((s) => s.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g) ?? [])).toEqual([]);
+    const required = new Set(strings.flatMap((s) => [...s.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}/g)].map((m) => m[1]!)));
+    expect([...required].sort()).toEqual(Object.keys(REQUIRED).sort());
+  });
+
+  it('requires the admin token rather than passing the development default to a production image', () => {
+    expect(IMAGE_ENV.NODE_ENV).toBe('production');
+    const tokens = Object.values(services).flatMap((svc) => (rawEnvOf(svc).ADMIN_TOKEN === undefined ? [] : [String(rawEnvOf(svc).ADMIN_TOKEN)]));
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) expect(t).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
   });
 
   it('waits on what each container needs: long-running ones healthy (with a healthcheck), one-shot jobs completed successfully', () => {
@@ -191,6 +209,10 @@ describe.each(Object.entries(APP_SERVICES))('compose service %s', (name, spec) =
     expect(healthcheckOf(svc)).toContain(`http://127.0.0.1:${spec.port}/ready`);
   });
 
+  it('binds every interface in its container (HTTP_HOST=0.0.0.0): on loopback the published port would answer nothing', () => {
+    expect(env.HTTP_HOST).toBe('0.0.0.0');
+  });
+
   it('reaches the infrastructure by compose service name, like the local stack by address', () => {
     expect(env).toMatchObject({ PG_HOST: 'postgres', PG_PORT: '5432', KAFKA_BROKERS: 'kafka:9092', CONNECT_URL: 'http://connect:8083', MONGO_URL: 'mongodb://mongo:27017' });
     expect(env.PG_USER).toBe(envOf(services.postgres!).POSTGRES_USER);
@@ -216,7 +238,7 @@ describe.each(Object.entries(APP_SERVICES))('compose service %s', (name, spec) =
   it('sets only settings the service documents, each valid', async () => {
     const settings = await settingsOf(name);
     expect(Object.keys(env).filter((k) => !(k in settings))).toEqual([]);
-    expect(() => loadConfig(settings, env)).not.toThrow();
+    expect(() => loadConfig(settings, { ...IMAGE_ENV, ...env })).not.toThrow();
   });
 });
 

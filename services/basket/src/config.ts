@@ -3,8 +3,9 @@ import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@
 export const basketSettings = {
   ...infraSettings,
   ...loggingSettings,
-  // Only the body limit: basket writes are the shopper's and take no admin token (see api.ts).
+  // No admin token: basket writes are the shopper's (see api.ts).
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
+  HTTP_HOST: httpSettings.HTTP_HOST,
   BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },
   BASKET_GROUP: { doc: 'Kafka consumer group of the basket service', default: 'qtshop-basket', schema: env.string() },
   BASKET_DB: { doc: 'MongoDB database of the basket service', default: 'basket', schema: env.string() },

@@ -20,6 +20,7 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       name: 'basket',
       log,
       port,
+      host: cfg.HTTP_HOST,
       kafka,
       bodyLimit: cfg.HTTP_BODY_LIMIT,
       routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES })],

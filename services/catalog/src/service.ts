@@ -11,6 +11,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     name: 'catalog',
     log,
     port,
+    host: cfg.HTTP_HOST,
     infra: infraFrom(cfg),
     database: cfg.CATALOG_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

@@ -9,6 +9,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     name: 'inventory',
     log,
     port,
+    host: cfg.HTTP_HOST,
     infra: infraFrom(cfg),
     database: cfg.INVENTORY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

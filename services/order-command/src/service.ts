@@ -9,6 +9,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     name: 'order-command',
     log,
     port,
+    host: cfg.HTTP_HOST,
     infra: infraFrom(cfg),
     database: cfg.ORDER_COMMAND_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

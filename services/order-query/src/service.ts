@@ -9,6 +9,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     name: 'order-query',
     log,
     port,
+    host: cfg.HTTP_HOST,
     infra: infraFrom(cfg),
     database: cfg.ORDER_QUERY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

@@ -1,9 +1,10 @@
 // The relay's settings (STYLE.md: one typed schema, a default and a line of doc per key, validated once).
-import { env, infraSettings, loadConfig, loggingSettings, type ConfigOf } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, type ConfigOf } from '@qtshop/shared';
 
 export const relaySettings = {
   ...infraSettings,
   ...loggingSettings,
+  HTTP_HOST: httpSettings.HTTP_HOST,
   RELAY_PORT: { doc: 'HTTP port of the relay (/health, /ready, /metrics)', default: '3010', schema: env.port() },
   RELAY_MODE: {
     doc: 'debezium: Debezium publishes, the relay confirms, repairs what stays undelivered, supervises the connectors and deletes old rows; polling: the relay publishes unsent rows itself',

@@ -148,7 +148,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     },
     async start() {
       await confirmer?.start();
-      ({ server, port } = await listen(app, config.RELAY_PORT));
+      ({ server, port } = await listen(app, config.RELAY_PORT, config.HTTP_HOST));
       for (const w of [...pollers, ...janitors, ...supervisors]) w.start();
       log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },

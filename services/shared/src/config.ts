@@ -8,6 +8,11 @@ export interface Setting<T extends z.ZodType = z.ZodType> {
   /** Default as the string one would put in the environment. */
   default: string;
   schema: T;
+  /**
+   * The default is for development only (a well-known token or secret): with NODE_ENV=production the
+   * service refuses to start until the variable is set to something else.
+   */
+  devDefault?: boolean;
 }
 
 export type Settings = Record<string, Setting>;
@@ -25,6 +30,9 @@ export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessE
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings)) {
     const given = env[key] === undefined || env[key] === '' ? setting.default : env[key];
+    if (setting.devDefault && env.NODE_ENV === 'production' && given === setting.default) {
+      throw new ConfigError(key, `is the development default; set ${key} to a secret of your own (NODE_ENV=production refuses development defaults)`);
+    }
     // An empty default means "unset": optional keys then derive their value from others.
     const raw = given === '' ? undefined : given;
     const parsed = setting.schema.safeParse(raw);

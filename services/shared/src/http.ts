@@ -15,8 +15,14 @@ import { traceparentFrom } from './trace';
 /** Settings every HTTP service shares. */
 export const httpSettings = {
   ADMIN_TOKEN: {
-    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); the dev default must be overridden outside development',
+    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); with NODE_ENV=production the service refuses to start with the development default',
     default: 'dev-admin-token',
+    schema: env.string(),
+    devDefault: true,
+  },
+  HTTP_HOST: {
+    doc: 'Address the HTTP server binds: loopback for npm start; 0.0.0.0 (all interfaces) in a container, whose published port is reached through another interface',
+    default: '127.0.0.1',
     schema: env.string(),
   },
   HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },

@@ -16,6 +16,8 @@ export interface ServiceOptions {
   name: string;
   log: Logger;
   port: number;
+  /** Address to bind (HTTP_HOST); loopback when absent. */
+  host?: string;
   kafka: Kafka;
   routers: Router[];
   bodyLimit?: string;
@@ -55,7 +57,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   const runners = opts.consumers?.(registry) ?? [];
   for (const r of runners) await r.start();
-  const { server, port } = await listen(app, opts.port);
+  const { server, port } = await listen(app, opts.port, opts.host);
   opts.log.info({ port }, `${opts.name} listening`);
   return {
     port,
@@ -74,6 +76,7 @@ export async function startPgService(opts: {
   name: string;
   log: Logger;
   port: number;
+  host?: string;
   infra: Infra;
   database: string;
   bodyLimit: string;
@@ -91,6 +94,7 @@ export async function startPgService(opts: {
     name: opts.name,
     log: opts.log,
     port: opts.port,
+    ...(opts.host ? { host: opts.host } : {}),
     kafka,
     bodyLimit: opts.bodyLimit,
     routers: opts.routers(db),
