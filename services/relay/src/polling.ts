@@ -13,7 +13,7 @@
 // behind it move on.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { OUTBOX_TABLE, type Infra, type Logger } from '@qtshop/shared';
+import { OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
 import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
@@ -129,8 +129,7 @@ export class PollingRelay {
   }
 
   private async connect(): Promise<pg.Client> {
-    const { host, port, user, password } = this.opts.pg;
-    const client = new pg.Client({ host, port, user, password, database: this.opts.database, application_name: RELAY_APPLICATION_NAME, keepAlive: true });
+    const client = new pg.Client(pgConnection(this.opts.pg, this.opts.database, RELAY_APPLICATION_NAME));
     // A dead connection means the lock is gone too: mark it, and the next tick starts over.
     const lost = (err?: Error) => {
       if (this.client !== client || this.broken) return;
