@@ -74,6 +74,29 @@ describe('consumer runner', () => {
     expect(await db('processed_events').where({ event_id: id })).toHaveLength(1);
   });
 
+  it("observes each applied event's latency from its createdAt header, by group and type", async () => {
+    // The exposition text, as Prometheus scrapes it.
+    const series = async (suffixName: 'count' | 'sum') => {
+      const text = await registry.getSingleMetricAsString('consumer_event_latency_seconds');
+      const line = text.split('\n').find((l) => l.startsWith(`consumer_event_latency_seconds_${suffixName}{group="test-runner-${suffix}",type="ProductQuantityUpdated"}`));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const count = async () => ({ n: await series('count') });
+    const sum = () => series('sum');
+    const before = await count();
+    const sumBefore = await sum();
+    // Written "2 s ago" by the outbox: at least 2 s of latency are observed for it.
+    const twoSecondsAgo = new Date(Date.now() - 2000).toISOString().replace(/\.?0+Z$/, 'Z');
+    await send([{ ...event('p-latency', 1), headers: { ...event('p-latency', 1).headers, createdAt: twoSecondsAgo } }]);
+    await waitEffect('p-latency');
+    await waitUntil(async () => (await count()).n === before.n + 1, { timeoutMs: 5000, what: 'the latency to be observed' });
+    expect((await sum()) - sumBefore).toBeGreaterThanOrEqual(2);
+    // No header (a record not from an outbox): applied, not observed.
+    await send([event('p-no-created-at', 1)]);
+    await waitEffect('p-no-created-at');
+    expect((await count()).n).toBe(before.n + 1);
+  });
+
   it('dead-letters poison messages with the reason, and the next message on the partition is processed', async () => {
     const ids = { json: randomUUID(), type: randomUUID(), schema: randomUUID() };
     await send([

@@ -1,7 +1,7 @@
 // The polling relay against the real stack: scratch outbox databases, topics of the test's own.
 import type { Kafka, ProducerBatch } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { appendToOutbox, createDb, createKafka, createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import { appendToOutbox, createDb, createKafka, createLogger, outboxTimestamp, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { PollingRelay } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
@@ -59,14 +59,16 @@ describe('polling relay', () => {
     const got = await recs.waitFor((x) => x.topic === topic, 13);
     const [product] = await recs.waitFor((x) => x.headers.id === written);
 
+    const createdAt = async (id: string) =>
+      outboxTimestamp(((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc);
     for (const row of list) {
       const rec = got.find((x) => x.headers.id === row.id)!;
       expect(rec).toMatchObject({ topic, key: row.aggregateid });
-      expect(rec.headers).toEqual({ id: row.id, eventType: row.type, traceparent: row.traceparent });
+      expect(rec.headers).toEqual({ id: row.id, eventType: row.type, traceparent: row.traceparent, createdAt: await createdAt(row.id) });
       expect(JSON.parse(rec.value!)).toEqual(JSON.parse(row.payload));
     }
     // A hand-written row without traceparent: the header is left out (kafkajs cannot send a null value).
-    expect(got.find((x) => x.headers.id === untraced.id)!.headers).toEqual({ id: untraced.id, eventType: untraced.type });
+    expect(got.find((x) => x.headers.id === untraced.id)!.headers).toEqual({ id: untraced.id, eventType: untraced.type, createdAt: await createdAt(untraced.id) });
     for (const aggregate of ['a-1', 'a-2', 'a-3']) {
       expect(got.filter((x) => x.key === aggregate).map((x) => x.headers.id)).toEqual(list.filter((row) => row.aggregateid === aggregate).map((row) => row.id));
     }

@@ -1,7 +1,7 @@
 // CDC smoke: the real Debezium PostgreSQL connector with the outbox EventRouter, configured as the
 // catalog connector file says, on a scratch database; one row in, one clean Kafka record out.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, createOutboxTable, loadInfra, readConnector, waitUntil, type Knex } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, createOutboxTable, loadInfra, outboxTimestamp, readConnector, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();
@@ -66,11 +66,14 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
     const first = recs.find((r) => r.headers.id === withTrace.id);
     const second = recs.find((r) => r.headers.id === withoutTrace.id);
     // Exactly these headers: Debezium's context headers are switched off (extended.headers.enabled=false);
-    // traceparent is always placed, null when the row has none (the polling relay does the same).
+    // traceparent is always placed, null when the row has none (the polling relay does the same);
+    // createdAt is the row's created_at as the polling relay prints it too (outboxTimestamp).
+    const createdAt = async (id: string) =>
+      outboxTimestamp(((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc);
     expect(first).toMatchObject({ topic, key: 'p-1' });
-    expect(first!.headers).toEqual({ id: withTrace.id, eventType: 'ProductCreated', traceparent: withTrace.traceparent });
+    expect(first!.headers).toEqual({ id: withTrace.id, eventType: 'ProductCreated', traceparent: withTrace.traceparent, createdAt: await createdAt(withTrace.id) });
     expect(second).toMatchObject({ topic, key: 'p-1' });
-    expect(second!.headers).toEqual({ id: withoutTrace.id, eventType: 'ProductCreated', traceparent: null });
+    expect(second!.headers).toEqual({ id: withoutTrace.id, eventType: 'ProductCreated', traceparent: null, createdAt: await createdAt(withoutTrace.id) });
     // The bare payload, null fields kept (table.json.payload.null.behavior=optional_bytes).
     expect(JSON.parse(first!.value!)).toEqual(payload);
     expect(JSON.parse(second!.value!)).toEqual(payload);

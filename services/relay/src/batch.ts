@@ -4,7 +4,10 @@
 import type { Message, TopicMessages } from 'kafkajs';
 import { outboxRecord, type OutboxRow } from '@qtshop/shared';
 
-export type UnsentRow = Pick<OutboxRow, 'id' | 'position' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'>;
+export type UnsentRow = Pick<OutboxRow, 'id' | 'position' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & {
+  /** created_at as UTC text with microseconds (utcMicrosSql), for the createdAt header; absent in unit tests. */
+  created_at_utc?: string | null;
+};
 
 export interface PlannedRecord {
   row: UnsentRow;

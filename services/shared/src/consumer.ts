@@ -17,7 +17,7 @@
 // Decisions written down: an eventType the registry does not know is dead-lettered (reason
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
 // (a topic carries several types, each service handles the ones it cares about).
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import { EVENTS, isEventType, type EventPayload, type EventType } from './events';
@@ -236,6 +236,13 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     registers,
   });
   const retries = new Counter({ name: 'consumer_retries_total', help: 'Handler retries by type and kind', labelNames: ['type', 'kind'], registers });
+  const latency = new Histogram({
+    name: 'consumer_event_latency_seconds',
+    help: "Applied events: from the outbox row's created_at (createdAt header, both relays) to the handler's commit, by consumer group and type",
+    labelNames: ['group', 'type'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers,
+  });
   let stopping = false;
 
   async function deadLetter(topic: string, partition: number, message: KafkaMessage, reason: DlqReason, error: string, attempts: number) {
@@ -293,7 +300,11 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
         }
         outcomes.inc({ type: event.type, outcome: r });
         log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
-        if (r === 'applied') await opts.onApplied?.(event);
+        if (r === 'applied') {
+          const createdAt = Date.parse(headerString(message.headers, 'createdAt') ?? '');
+          if (!Number.isNaN(createdAt)) latency.observe({ group: opts.groupId, type: event.type }, Math.max(0, Date.now() - createdAt) / 1000);
+          await opts.onApplied?.(event);
+        }
         return;
       } catch (err) {
         if (err instanceof Unprocessable) {

@@ -1,6 +1,7 @@
 // The Kafka record of an outbox row, as both relays produce it (DESIGN.md "Kafka records"): topic
-// qtshop.<aggregatetype>, key = aggregate id, headers id, eventType and traceparent, value = the JSON
-// payload, no envelope. The outbox writer fills traceparent on every row. For a row written by hand with
+// qtshop.<aggregatetype>, key = aggregate id, headers id, eventType, traceparent and createdAt (the row's
+// created_at, in UTC, as Debezium prints a timestamptz: ISO 8601, fraction without trailing zeros, 'Z';
+// consumers measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills traceparent on every row. For a row written by hand with
 // a null traceparent the records differ in one way: Debezium places a header with a null value, the
 // polling relay leaves the header out (kafkajs cannot produce a null header value).
 import type { Message } from 'kafkajs';
@@ -12,13 +13,35 @@ export interface OutboxRecord {
   message: Message;
 }
 
-export function outboxRecord(row: Pick<OutboxRow, 'id' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'>): OutboxRecord {
+/**
+ * SQL for a timestamptz column as UTC text with microseconds ('2026-11-25T08:03:28.142100'), the input of
+ * outboxTimestamp (a JavaScript Date would lose the microseconds Debezium prints).
+ */
+export const utcMicrosSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+
+/**
+ * The createdAt header from utcMicrosSql's text, as Debezium writes a timestamptz without declared
+ * precision (io.debezium.time.ZonedTimestamp, ISO_OFFSET_DATE_TIME): the fraction without trailing zeros,
+ * none when zero, 'Z' for UTC. '…28.142100' → '…28.1421Z'; '…28.000000' → '…28Z'.
+ */
+export function outboxTimestamp(utcMicros: string): string {
+  return `${utcMicros.replace(/\.?0+$/, '')}Z`;
+}
+
+export function outboxRecord(
+  row: Pick<OutboxRow, 'id' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & { created_at_utc?: string | null },
+): OutboxRecord {
   return {
     topic: topicOf(row.aggregatetype),
     message: {
       key: row.aggregateid,
       value: typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload),
-      headers: { id: row.id, eventType: row.type, ...(row.traceparent === null ? {} : { traceparent: row.traceparent }) },
+      headers: {
+        id: row.id,
+        eventType: row.type,
+        ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+        ...(row.created_at_utc ? { createdAt: outboxTimestamp(row.created_at_utc) } : {}),
+      },
     },
   };
 }
