@@ -53,7 +53,8 @@ import { LoadWatch, machineInfo, processCpuMs, type MachineInfo } from './lib/ma
 import { Progress } from './lib/progress';
 import { fmt, summarize, type LatencySummary } from './lib/stats';
 
-export const RESULTS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), 'results');
+import { RESULTS_DIR } from './lib/report';
+export { RESULTS_DIR };
 
 // ---------------------------------------------------------------------------------------------------
 // Options
