@@ -8,8 +8,7 @@
 // Its parts are in bench/http/: options, servers (and pgbench), the run, the report.
 //
 //   npm run bench -- http [--connections 10] [--duration 10] [--warmup 2] [--seed 1000] ...
-import { runAsScript } from './lib/cli-args';
-import { printReport, rewriteFromJson } from './lib/report';
+import { benchMain, runAsScript } from './lib/cli-args';
 import { parseHttpArgs, USAGE } from './http/options';
 import { httpReport } from './http/report';
 import { runHttpBench } from './http/run';
@@ -19,19 +18,6 @@ export { evaluateHttpTargets, httpChart, httpMarkdown, type HttpBenchResults, ty
 export { runHttpBench } from './http/run';
 export { pgbenchAvailable } from './http/servers';
 
-export async function httpMain(argv: string[]): Promise<number> {
-  const o = parseHttpArgs(argv);
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if ('fromJson' in o) {
-    await rewriteFromJson(o.fromJson, httpReport);
-    return 0;
-  }
-  const { results, files } = await runHttpBench(o);
-  printReport(results, files, httpReport);
-  return 0;
-}
+export const httpMain = (argv: string[]) => benchMain(argv, { parse: parseHttpArgs, usage: USAGE, render: httpReport, run: runHttpBench });
 
 runAsScript(import.meta.url, 'http benchmark', httpMain);

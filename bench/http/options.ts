@@ -18,7 +18,9 @@ const TABLE = {
 
 export type HttpBenchOptions = DefaultsOf<typeof TABLE> & BenchFields;
 
-export const HTTP_DEFAULTS: HttpBenchOptions = { ...defaultsOf(TABLE), command: 'npm run bench -- http', progress: true };
+// name and outDir first: the order of the options recorded in the results.
+const { name, outDir, ...table } = defaultsOf(TABLE);
+export const HTTP_DEFAULTS: HttpBenchOptions = { name, outDir, ...table, command: 'npm run bench -- http', progress: true };
 
 export const USAGE = usage('npm run bench -- http [options]', TABLE, 22);
 
