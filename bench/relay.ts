@@ -22,8 +22,15 @@ export { DEBEZIUM_VARIANTS, DEFAULTS, parseRelayArgs, SMOKE, type RelayBenchOpti
 export { evaluateTargets, relayChart, relayMarkdown } from './relay/report';
 export type { ConfirmCost, DbCost, RelayBenchResults, RunResult } from './relay/results';
 
+/** Exits 1 when any run lost an event. */
 export const relayMain = (argv: string[]) =>
-  benchMain(argv, { parse: parseRelayArgs, usage: USAGE, render: relayReport, run: runInterruptible, exitCode: (r) => (r.runs.some((x) => x.lost > 0) ? 1 : 0) });
+  benchMain(argv, {
+    parse: parseRelayArgs,
+    usage: USAGE,
+    render: relayReport,
+    run: runInterruptible,
+    exitCode: (r) => (r.runs.some((x) => x.lost > 0) ? 1 : 0),
+  });
 
 /** Runs the benchmark; SIGINT or SIGTERM stops it, still cleaning up what it set up. */
 async function runInterruptible(opts: RelayBenchOptions) {

@@ -4,8 +4,10 @@ import { RESULTS_DIR } from '../lib/report';
 
 export type HttpTarget = 'koa' | 'get' | 'post' | 'pgbench';
 
+const TARGETS: HttpTarget[] = ['koa', 'get', 'post', 'pgbench'];
+
 const TABLE = {
-  targets: { flag: 'targets', arg: 'LIST', doc: 'koa,get,post,pgbench', default: ['koa', 'get', 'post', 'pgbench'] as HttpTarget[], parse: oneOf<HttpTarget>(['koa', 'get', 'post', 'pgbench'], 'target'), shown: 'default: all' },
+  targets: { flag: 'targets', arg: 'LIST', doc: 'koa,get,post,pgbench', default: TARGETS, parse: oneOf(TARGETS, 'target'), shown: 'default: all' },
   /** Concurrent HTTP connections, and pgbench clients. */
   connections: { flag: 'connections', arg: 'N', doc: 'HTTP connections and pgbench clients', default: 10, parse: atLeast(1) },
   /** Measured seconds per target, after `warmupS` unmeasured seconds. */

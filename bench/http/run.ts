@@ -31,7 +31,9 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
     progress.note(
       r.skipped
         ? `${r.label.padEnd(44)} skipped: ${r.skipped}`
-        : `${r.label.padEnd(44)} ${fmt(r.perSecond).padStart(7)}/s  p50 ${fmt(r.latencyMs.p50)} p90 ${fmt(r.latencyMs.p90)} p99 ${fmt(r.latencyMs.p99)} max ${fmt(r.latencyMs.max)} ms  non-2xx ${r.non2xx} errors ${r.errors}`,
+        : `${r.label.padEnd(44)} ${fmt(r.perSecond).padStart(7)}/s  ` +
+            `p50 ${fmt(r.latencyMs.p50)} p90 ${fmt(r.latencyMs.p90)} p99 ${fmt(r.latencyMs.p99)} max ${fmt(r.latencyMs.max)} ms  ` +
+            `non-2xx ${r.non2xx} errors ${r.errors}`,
     );
   };
 
@@ -93,7 +95,8 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
       const why = 'pgbench not found on PATH: install it (Debian: apt-get install -y postgresql-client) and run again';
       progress.note(`*** ${why} ***`);
       notes.push(`The write ceiling was not measured: ${why}.`);
-      rows.push({ target: 'pgbench', label, perSecond: Number.NaN, latencyMs: { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN }, total: 0, non2xx: 0, errors: 0, skipped: why });
+      const latencyMs = { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+      rows.push({ target: 'pgbench', label, perSecond: Number.NaN, latencyMs, total: 0, non2xx: 0, errors: 0, skipped: why });
     } else {
       progress.update('http bench: pgbench warm-up', true);
       if (warm) await runPgbench(infra, o, Math.max(1, Math.round(o.warmupS)), false);
@@ -101,7 +104,8 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
       const res = await runPgbench(infra, o, o.durationS, true);
       const s = summarize(res.latencies);
       notes.push(`pgbench: ${version}, -M extended -c ${o.connections} -j ${Math.min(o.connections, 2)}, script bench/pgbench/create-product.sql.`);
-      note({ target: 'pgbench', label, perSecond: res.tps, latencyMs: { p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, mean: s.mean }, total: s.count, non2xx: 0, errors: res.failed });
+      const latencyMs = { p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, mean: s.mean };
+      note({ target: 'pgbench', label, perSecond: res.tps, latencyMs, total: s.count, non2xx: 0, errors: res.failed });
     }
   }
   progress.clear();

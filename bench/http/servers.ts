@@ -132,8 +132,14 @@ export function pgbenchAvailable(): string | undefined {
   return res.status === 0 ? res.stdout.trim() : undefined;
 }
 
+interface PgbenchRun {
+  tps: number;
+  latencies: number[];
+  failed: number;
+}
+
 /** Runs pgbench with the product+outbox script; latency percentiles from its per-transaction log. */
-export async function runPgbench(infra: Infra, o: HttpBenchOptions, seconds: number, log: boolean): Promise<{ tps: number; latencies: number[]; failed: number }> {
+export async function runPgbench(infra: Infra, o: HttpBenchOptions, seconds: number, log: boolean): Promise<PgbenchRun> {
   const dir = await mkdtemp(join(tmpdir(), 'qtshop-pgbench-'));
   try {
     const args = [

@@ -1,6 +1,6 @@
 // The relay's delivery confirmer alone, in a process of its own, so that the relay benchmark can measure
 // what confirmation costs beside Debezium (this process's CPU from /proc, its database backend's CPU and
-// statements from PostgreSQL). Started by bench/relay.ts with: <database> <topic> <groupId>; prints
+// statements from PostgreSQL). Started by bench/relay/confirmer.ts with: <database> <topic> <groupId>; prints
 // "confirming" once its consumer runs; SIGTERM stops it.
 import { Registry } from 'prom-client';
 import { createDb, createKafka, createLogger, loadInfra } from '@qtshop/shared';
@@ -16,7 +16,14 @@ if (!database || !topic || !groupId) {
 const infra = loadInfra();
 const log = createLogger('bench-confirmer', 'warn');
 const db = createDb(infra, database, { max: 3 }, RELAY_POOL_APPLICATION_NAME);
-const confirmer = new Confirmer({ kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log), groupId, topics: [topic], dbs: new Map([[database, db]]), log, metrics: new RelayMetrics(new Registry()) });
+const confirmer = new Confirmer({
+  kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log),
+  groupId,
+  topics: [topic],
+  dbs: new Map([[database, db]]),
+  log,
+  metrics: new RelayMetrics(new Registry()),
+});
 await confirmer.start();
 process.stdout.write('confirming\n');
 process.once('SIGTERM', () => {

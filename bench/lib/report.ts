@@ -54,7 +54,8 @@ interface RunHeader {
 export function runLines(r: RunHeader): string[] {
   const m = r.machine;
   return [
-    `Run ${r.startedAt} (${r.durationS} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}; highest 1-minute load average ${m.maxLoad ?? m.loadAvg[0]}.`,
+    `Run ${r.startedAt} (${r.durationS} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}; ` +
+      `highest 1-minute load average ${m.maxLoad ?? m.loadAvg[0]}.`,
     '',
     '```',
     r.command,
@@ -72,7 +73,8 @@ export interface Target {
 const mark = (met: boolean | null) => (met === null ? 'ℹ' : met ? '✅ met' : '❌ missed');
 
 export function targetLines(targets: Target[]): string[] {
-  return ['## Targets (issue 8)', '', '| target | result | measured |', '|---|---|---|', ...targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`), ''];
+  const rows = targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`);
+  return ['## Targets (issue 8)', '', '| target | result | measured |', '|---|---|---|', ...rows, ''];
 }
 
 /** The results' options: the run's options without those that only say where and how it ran. */

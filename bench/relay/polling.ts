@@ -50,7 +50,13 @@ function pollingSetup(ctx: AdapterContext, interval: number): RelaySetup {
   const label = `polling ${interval} ms`;
   let relay: Relay | undefined;
   const startRelay = async () => {
-    const config = { RELAY_PORT: 0, RELAY_MODE: 'polling' as const, OUTBOX_DATABASES: [opts.db], OUTBOX_POLL_INTERVAL_MS: interval, OUTBOX_BATCH_SIZE: opts.batchSize };
+    const config = {
+      RELAY_PORT: 0,
+      RELAY_MODE: 'polling' as const,
+      OUTBOX_DATABASES: [opts.db],
+      OUTBOX_POLL_INTERVAL_MS: interval,
+      OUTBOX_BATCH_SIZE: opts.batchSize,
+    };
     relay = createRelay({ ...loadRelayConfig(), ...config }, { log: createLogger('bench-relay', 'silent') });
     await relay.start();
   };

@@ -85,13 +85,15 @@ function confirmLines(r: RelayBenchResults): string[] {
 }
 
 const MEASURES =
-  "Written: events/s the writer achieved (the target is the rate in the scenario name). Latency: steady runs, commit of the writer transaction → the consumer's " +
-  'batch callback (same process, monotonic clock); drains, relay start/resume → consumer. ' +
+  'Written: events/s the writer achieved (the target is the rate in the scenario name). ' +
+  "Latency: steady runs, commit of the writer transaction → the consumer's batch callback (same process, monotonic clock); " +
+  'drains, relay start/resume → consumer. ' +
   'Throughput: steady, received / (last receipt − first commit); drain, backlog / (last receipt − relay start). ' +
   'Relay statements/s: BEGIN, SELECT … FOR UPDATE and COMMIT per poll plus one UPDATE per non-empty batch (relay counters); ' +
   'SQL ms/s: execution time of its SELECT and UPDATE from pg_stat_statements. ' +
   'db backend CPU: the PostgreSQL process serving the relay (the polling connection, or the walsender that decodes WAL for Debezium), ' +
-  '% of one core over the run and ms per 1,000 events, from /proc (10 ms ticks). Not in it: for polling, the extra WAL and dead tuples of its UPDATE (vacuum); ' +
+  '% of one core over the run and ms per 1,000 events, from /proc (10 ms ticks). ' +
+  'Not in it: for polling, the extra WAL and dead tuples of its UPDATE (vacuum); ' +
   'for Debezium, nothing is left behind, but its walsender reads the WAL of the whole cluster, other databases included.';
 
 const DRAINS =

@@ -204,7 +204,8 @@ function finish(
   const polls = cost && adapter.polls ? `  ${fmt(cost.pollsPerS)} polls/s` : '';
   const cpu = cost?.backendCpuPct != null ? ` db cpu ${fmt(cost.backendCpuPct)}%` : '';
   ctx.progress.note(
-    `${result.scenario.padEnd(34)} sent ${String(result.sent).padStart(6)} recv ${String(result.received).padStart(6)} lost ${result.lost} dup ${result.duplicated}` +
+    `${result.scenario.padEnd(34)} sent ${String(result.sent).padStart(6)} recv ${String(result.received).padStart(6)} ` +
+      `lost ${result.lost} dup ${result.duplicated}` +
       `  p50 ${fmt(l.p50)} p99 ${fmt(l.p99)} max ${fmt(l.max)} ms  ${fmt(result.throughput)} ev/s${polls}${cpu}`,
   );
   return result;

@@ -11,7 +11,16 @@ export interface BenchEvent {
 }
 
 export function eventFactory(payloadBytes: number): () => BenchEvent {
-  const base = { productId: randomUUID(), name: 'Bench kettle', description: '', type: 'bench', brand: 'QT-Shop', pictureUrl: 'https://img.example/bench.png', price: 2599, version: 1 };
+  const base = {
+    productId: randomUUID(),
+    name: 'Bench kettle',
+    description: '',
+    type: 'bench',
+    brand: 'QT-Shop',
+    pictureUrl: 'https://img.example/bench.png',
+    price: 2599,
+    version: 1,
+  };
   const pad = 'x'.repeat(Math.max(0, payloadBytes - JSON.stringify(base).length));
   return () => {
     const productId = randomUUID();
@@ -97,10 +106,16 @@ export class DirectSender {
     const ids = events.map((e) => e.id);
     this.tracker.expect(run, ids);
     this.tracker.committed(run, ids, now());
-    const messages = events.map(
-      (e) =>
-        outboxRecord({ id: e.id, aggregatetype: this.aggregateType, aggregateid: e.aggregateId, type: 'ProductUpdated', payload: e.payload, traceparent: traceparentFrom() }).message,
-    );
+    const record = (e: BenchEvent) =>
+      outboxRecord({
+        id: e.id,
+        aggregatetype: this.aggregateType,
+        aggregateid: e.aggregateId,
+        type: 'ProductUpdated',
+        payload: e.payload,
+        traceparent: traceparentFrom(),
+      });
+    const messages = events.map((e) => record(e).message);
     this.queue.push({ run, ids, messages });
     this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
   }
