@@ -34,25 +34,23 @@ export interface HttpBenchResults {
   notes: string[];
 }
 
+/** `a` reaches at least `min` of `b`'s rate. */
+function atLeastOf(target: string, a: HttpRow, b: HttpRow, min: number): Target {
+  const ratio = a.perSecond / b.perSecond;
+  return { target, met: ratio >= min, detail: `${fmt(a.perSecond)} vs ${fmt(b.perSecond)} /s (${fmt(ratio * 100)}%)` };
+}
+
 export function evaluateHttpTargets(rows: HttpRow[]): HttpBenchResults['targets'] {
   const by = (t: HttpTarget) => rows.find((r) => r.target === t && !r.skipped);
   const out: HttpBenchResults['targets'] = [];
   const post = by('post');
   const pg = by('pgbench');
-  if (post && pg) {
-    const ratio = post.perSecond / pg.perSecond;
-    const detail = `${fmt(post.perSecond)} vs ${fmt(pg.perSecond)} /s (${fmt(ratio * 100)}%)`;
-    out.push({ target: 'POST /products ≥ 40% of the pgbench transaction rate', met: ratio >= 0.4, detail });
-  } else if (post) {
-    out.push({ target: 'POST /products ≥ 40% of the pgbench transaction rate', met: null, detail: 'pgbench did not run' });
-  }
+  const postTarget = 'POST /products ≥ 40% of the pgbench transaction rate';
+  if (post && pg) out.push(atLeastOf(postTarget, post, pg, 0.4));
+  else if (post) out.push({ target: postTarget, met: null, detail: 'pgbench did not run' });
   const get = by('get');
   const koa = by('koa');
-  if (get && koa) {
-    const ratio = get.perSecond / koa.perSecond;
-    const detail = `${fmt(get.perSecond)} vs ${fmt(koa.perSecond)} /s (${fmt(ratio * 100)}%)`;
-    out.push({ target: 'GET /products/:id ≥ 30% of the bare Koa handler', met: ratio >= 0.3, detail });
-  }
+  if (get && koa) out.push(atLeastOf('GET /products/:id ≥ 30% of the bare Koa handler', get, koa, 0.3));
   return out;
 }
 
