@@ -38,7 +38,9 @@ export function groupedBars(opts: {
   format?: string;
 }): vl.TopLevelSpec {
   const base = opts.logBase ?? 1;
-  const values = opts.rows.filter((r) => Number.isFinite(r.value) && (!opts.log || r.value > 0)).map((r) => ({ ...r, value: opts.log ? Math.max(base, r.value) : r.value }));
+  const values = opts.rows
+    .filter((r) => Number.isFinite(r.value) && (!opts.log || r.value > 0))
+    .map((r) => ({ ...r, value: opts.log ? Math.max(base, r.value) : r.value }));
   const sort = opts.seriesOrder ?? null;
   const grouped = new Set(values.map((v) => v.series)).size > 1;
   return {

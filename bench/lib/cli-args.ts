@@ -1,8 +1,8 @@
-// What the two benchmark entry points share: number/list options, the options every benchmark has
-// (--db, --name, --out, --quiet), re-rendering saved results (--from-json), and running as a script.
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+// What the two benchmark entry points share: number/list values, what an entry does with its options
+// (--help, --from-json, a run), and running as a script.
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { printReport, rewriteFromJson, type Renderer, type ReportFiles } from './report';
 
 export const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -19,32 +19,29 @@ export const nums = (v: string, what: string) =>
     return n;
   });
 
-export interface CommonOptions {
-  db: string;
-  name: string;
-  outDir: string;
-  progress: boolean;
-}
-
-/** Applies --db, --name, --out and --quiet to `o`. */
-export function applyCommon<O extends CommonOptions>(o: O, values: { db?: string | undefined; name?: string | undefined; out?: string | undefined; quiet?: boolean | undefined }): O {
-  if (values.db) {
-    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(values.db)) throw new Error('--db: lower-case letters, digits and _ only');
-    o.db = values.db;
+/** What a benchmark's entry does: --help prints the usage, --from-json re-renders saved results, else it runs. */
+export async function benchMain<O, R>(
+  argv: string[],
+  b: {
+    parse: (argv: string[]) => O | 'help' | { fromJson: string };
+    usage: string;
+    render: Renderer<R>;
+    run: (o: O) => Promise<{ results: R; files: ReportFiles }>;
+    exitCode?: (results: R) => number;
+  },
+): Promise<number> {
+  const o = b.parse(argv);
+  if (o === 'help') {
+    process.stdout.write(b.usage);
+    return 0;
   }
-  if (values.name) o.name = values.name;
-  if (values.out) o.outDir = resolve(values.out);
-  if (values.quiet) o.progress = false;
-  return o;
-}
-
-/** --from-json: rewrites the table and chart next to saved results without running anything. */
-export async function rewriteFromJson<R>(path: string, chart: (r: R) => Promise<string>, markdown: (r: R, svgName: string) => string): Promise<void> {
-  const results = JSON.parse(await readFile(path, 'utf8')) as R;
-  const base = path.replace(/\.json$/, '');
-  await writeFile(`${base}.svg`, await chart(results));
-  await writeFile(`${base}.md`, markdown(results, `${basename(base)}.svg`));
-  process.stdout.write(`rewrote ${base}.md and ${base}.svg from ${path}\n`);
+  if (typeof o === 'object' && o !== null && 'fromJson' in o && typeof o.fromJson === 'string') {
+    await rewriteFromJson(o.fromJson, b.render);
+    return 0;
+  }
+  const { results, files } = await b.run(o as O);
+  printReport(results, files, b.render);
+  return b.exitCode?.(results) ?? 0;
 }
 
 /** Runs `main` when the module is the script node was started with. */

@@ -1,6 +1,6 @@
 // The relay's delivery confirmer alone, in a process of its own, so that the relay benchmark can measure
 // what confirmation costs beside Debezium (this process's CPU from /proc, its database backend's CPU and
-// statements from PostgreSQL). Started by bench/relay.ts with: <database> <topic> <groupId>; prints
+// statements from PostgreSQL). Started by bench/relay/confirmer.ts with: <database> <topic> <groupId>; prints
 // "confirming" once its consumer runs; SIGTERM stops it.
 import { Registry } from 'prom-client';
 import { createDb, createKafka, createLogger, loadInfra } from '@qtshop/shared';

@@ -1,0 +1,175 @@
+// What the http benchmark runs against: its catalog database, the servers in their own process
+// (bench/http-server.ts), autocannon and pgbench.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createDb, migrateLatest, type Infra } from '@qtshop/shared';
+import { catalogMigrations } from '../../migrations/catalog';
+import { createProduct } from '../../services/catalog/src/domain/products';
+import type { Progress } from '../lib/progress';
+import { summarize } from '../lib/stats';
+import type { HttpBenchOptions, HttpTarget } from './options';
+import type { HttpRow } from './report';
+
+const BENCH = fileURLToPath(new URL('..', import.meta.url));
+const PGBENCH_SCRIPT = resolve(BENCH, 'pgbench/create-product.sql');
+
+export async function prepareCatalogDb(infra: Infra, db: string): Promise<void> {
+  const admin = createDb(infra, 'postgres', { max: 1 });
+  try {
+    if (!(await admin('pg_database').where({ datname: db }).first())) await admin.raw('create database ??', [db]);
+  } finally {
+    await admin.destroy();
+  }
+  const knex = createDb(infra, db, { max: 1 });
+  try {
+    await migrateLatest(knex, catalogMigrations);
+    await knex.raw('truncate products, outbox');
+  } finally {
+    await knex.destroy();
+  }
+}
+
+export const productBody = (n: number) => ({
+  name: `Kettle ${n}`,
+  description: 'Stainless steel, 1.7 l',
+  type: 'kitchen',
+  brand: 'Acme',
+  pictureUrl: 'https://img.example/kettle.png',
+  price: 2599,
+});
+
+export async function seedProducts(infra: Infra, db: string, n: number): Promise<string[]> {
+  const knex = createDb(infra, db, { max: 4 });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await createProduct({ db: knex }, productBody(i))).id);
+    return ids;
+  } finally {
+    await knex.destroy();
+  }
+}
+
+export interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/http-server.ts in its own Node process (tsx loader) and waits for its port. */
+export async function startServer(mode: 'catalog' | 'koa', env: NodeJS.ProcessEnv): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', resolve(BENCH, 'http-server.ts'), mode], {
+    cwd: resolve(BENCH, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${mode} server did not start within 60 s: ${stderr}`)), 60_000);
+    // The server's stdout also carries its log lines (pino): look for the one with the port, and keep
+    // reading the rest so that the pipe never fills.
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let parsed: { benchServerPort?: unknown } = {};
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        /* a log line */
+      }
+      if (typeof parsed.benchServerPort === 'number') {
+        clearTimeout(timer);
+        resolvePort(parsed.benchServerPort);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${mode} server exited (${code}): ${stderr}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function cannon(opts: autocannon.Options, label: string, target: HttpTarget, progress: Progress): Promise<HttpRow> {
+  // autocannon's own histogram keeps whole milliseconds; the response event carries the exact time.
+  const times: number[] = [];
+  const r = await new Promise<autocannon.Result>((resolveRun, reject) => {
+    const instance = autocannon(opts, (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolveRun(result)));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      times.push(responseTime);
+      if (times.length % 500 === 0) progress.update(`http bench: ${label} ${times.length.toLocaleString('en-US')} responses`);
+    });
+  });
+  const l = summarize(times);
+  return {
+    target,
+    label,
+    perSecond: r['2xx'] / r.duration,
+    latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max, mean: l.mean },
+    total: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+export function pgbenchAvailable(): string | undefined {
+  const res = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
+  return res.status === 0 ? res.stdout.trim() : undefined;
+}
+
+interface PgbenchRun {
+  tps: number;
+  latencies: number[];
+  failed: number;
+}
+
+/** Runs pgbench with the product+outbox script; latency percentiles from its per-transaction log. */
+export async function runPgbench(infra: Infra, o: HttpBenchOptions, seconds: number, log: boolean): Promise<PgbenchRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'qtshop-pgbench-'));
+  try {
+    const args = [
+      '-h', infra.pg.host, '-p', String(infra.pg.port), '-U', infra.pg.user,
+      '-n', '-M', 'extended', '-c', String(o.connections), '-j', String(Math.min(o.connections, 2)),
+      '-T', String(seconds), '-f', PGBENCH_SCRIPT,
+      ...(log ? ['--log', `--log-prefix=${join(dir, 'tx')}`] : []),
+      o.db,
+    ];
+    const res = await new Promise<{ code: number | null; out: string }>((r) => {
+      const child = spawn('pgbench', args, { env: { ...process.env, PGPASSWORD: infra.pg.password }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => r({ code, out }));
+    });
+    if (res.code !== 0) throw new Error(`pgbench failed (${res.code}):\n${res.out}`);
+    const tps = Number(/tps = ([\d.]+)/.exec(res.out)?.[1] ?? Number.NaN);
+    const failed = Number(/number of failed transactions: (\d+)/.exec(res.out)?.[1] ?? 0);
+    const latencies: number[] = [];
+    if (log) {
+      for (const f of await readdir(dir)) {
+        for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) {
+          const us = Number(line.split(' ')[2]);
+          if (line && Number.isFinite(us)) latencies.push(us / 1000);
+        }
+      }
+    }
+    return { tps, latencies, failed };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
