@@ -2,8 +2,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, parseInput, type Knex } from '@qtshop/shared';
-import { OrderRuleViolation } from './domain/order';
-import { getOrder, placeOrder, PlaceOrderBody } from './domain/orders';
+import { OrderRuleViolation } from './domain/aggregate';
+import { getOrder, placeOrder, PlaceOrderBody } from './domain/use-cases';
 import * as store from './store';
 
 const OrderId = z.object({ id: z.uuid({ message: 'must be a UUID' }) });

@@ -1,7 +1,7 @@
 // Order command data access: the append-only event stream, idempotency keys and the price cache.
 // Writes take the caller's transaction.
 import type { Knex } from '@qtshop/shared';
-import type { OrderEvent } from './domain/order';
+import type { OrderEvent } from './domain/aggregate';
 
 export interface StoredEvent {
   version: number;

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
 import * as store from '../store';
-import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './order';
+import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 
 const MAX_APPEND_ATTEMPTS = 5;
 
