@@ -3,9 +3,11 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import { appendToOutbox, type Knex } from '@qtshop/shared';
 import * as store from '../store';
 import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
+import { checkPrices } from './prices';
+import { OrderRefused } from './refusals';
 
 const MAX_APPEND_ATTEMPTS = 5;
 
@@ -53,8 +55,8 @@ export async function execute(trx: Knex.Transaction, command: OrderCommand, trac
         return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
       });
     } catch (err) {
+      // Past the last attempt the VersionConflict itself is the outcome (a 409 at the HTTP edge).
       if (err instanceof store.VersionConflict && attempt < MAX_APPEND_ATTEMPTS) continue;
-      if (err instanceof store.VersionConflict) throw AppError.conflict(err.message);
       throw err;
     }
   }
@@ -63,7 +65,7 @@ export async function execute(trx: Knex.Transaction, command: OrderCommand, trac
 const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 /**
- * POST /orders. Every line must name a product order-command has seen, at its current price. With an
+ * PlaceOrder, from POST /orders. Every line must name a product order-command has seen, at its current price. With an
  * Idempotency-Key, a retry of the same request returns the order the first one placed; the same key
  * with a different body is refused.
  */
@@ -76,7 +78,7 @@ export async function placeOrder(
     const existing = await store.findIdempotencyKey(ctx.db, key);
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash(body)) {
-      throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+      throw new OrderRefused('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
     }
     const order = await getOrder(ctx.db, existing.orderId);
     return order && { order, replayed: true };
@@ -87,12 +89,8 @@ export async function placeOrder(
   }
 
   const prices = await store.pricesOf(ctx.db, body.items.map((i) => i.productId));
-  const unknown = body.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
-  if (unknown.length) throw new AppError(404, 'product_not_found', `unknown product(s): ${unknown.join(', ')}`);
-  const stale = body.items.filter((i) => prices.get(i.productId) !== i.price);
-  if (stale.length) {
-    throw new AppError(409, 'price_changed', stale.map((i) => `${i.productId}: price is ${prices.get(i.productId)}, not ${i.price}`).join('; '));
-  }
+  const refused = checkPrices(body.items, prices);
+  if (refused) throw refused;
 
   const orderId = (ctx.newId ?? randomUUID)();
   const placed = await ctx.db.transaction(async (trx) => {
@@ -103,7 +101,7 @@ export async function placeOrder(
     // A concurrent request with the same key claimed it first: answer with its order.
     const earlier = await replay(idempotencyKey!);
     if (earlier) return earlier;
-    throw AppError.conflict('a request with this Idempotency-Key is in progress; retry');
+    throw new OrderRefused('idempotency_key_in_use', 'a request with this Idempotency-Key is in progress; retry');
   }
   return { order: view(placed.state, placed.version)!, replayed: false };
 }
@@ -113,4 +111,4 @@ export async function getOrder(db: Knex, orderId: string): Promise<OrderView | u
   return view(fold(stream as OrderEvent[]), stream.length);
 }
 
-export { OrderRuleViolation };
+export { OrderRefused, OrderRuleViolation };
