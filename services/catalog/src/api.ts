@@ -2,7 +2,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, parseInput, requireBearer, type Knex } from '@qtshop/shared';
-import { createProduct, ProductFields, updateProduct } from './domain/products';
+import { createProduct, updateProduct } from './domain/products';
+import { ProductFields } from './model';
 import * as store from './store';
 
 const Id = z.object({ id: z.uuid({ message: 'must be a UUID' }) });

@@ -1,28 +1,8 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { Product, ProductFields } from '../model';
 import * as store from '../store';
-
-const text = (max: number) => z.string().trim().min(1).max(max);
-
-/** What a client may send for a product; the price is an integer in minor units (cents). */
-export const ProductFields = z.strictObject({
-  name: text(200),
-  description: z.string().max(5000),
-  type: text(100),
-  brand: text(100),
-  pictureUrl: z.string().max(2000),
-  price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-});
-export type ProductFields = z.infer<typeof ProductFields>;
-
-export interface Product extends ProductFields {
-  id: string;
-  quantity: number;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
   productId: p.id,
