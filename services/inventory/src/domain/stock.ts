@@ -1,14 +1,8 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
 import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { StockItem } from '../model';
 import * as store from '../store';
-
-export interface StockItem {
-  productId: string;
-  name: string;
-  quantity: number;
-  updatedAt: string;
-}
 
 export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).max(1_000_000_000) });
 
