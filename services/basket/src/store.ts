@@ -14,7 +14,7 @@
 // filter `olderThan(v)` ({$not: {$gte: v}}) matches a missing field too, as version 0.
 import type { Db } from 'mongodb';
 import { stale, type Stale } from '@qtshop/shared';
-import type { Basket, BasketLine, CachedProduct, PricedLine } from './domain/basket';
+import type { Basket, BasketLine, CachedProduct, PricedLine } from './model';
 
 export const BASKETS = 'baskets';
 export const PRODUCTS = 'products';

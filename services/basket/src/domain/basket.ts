@@ -17,41 +17,8 @@
 import { z } from 'zod';
 import { AppError, isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
 import type { Db } from 'mongodb';
+import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';
-
-export interface BasketLine {
-  productId: string;
-  name: string;
-  /** Unit price in minor units, from the product cache. */
-  price: number;
-  quantity: number;
-}
-
-export interface Basket {
-  basketId: string;
-  items: BasketLine[];
-  /** Sum of price × quantity, minor units. */
-  total: number;
-  updatedAt: string;
-}
-
-/** A basket line as stored: with the product version its name and price came from. */
-export interface PricedLine extends BasketLine {
-  productVersion: number;
-}
-
-/** The product cache: what ProductCreated/ProductUpdated last said about a product, and that event's product version. */
-export interface CachedProduct {
-  productId: string;
-  name: string;
-  description: string;
-  type: string;
-  brand: string;
-  pictureUrl: string;
-  price: number;
-  /** 0 for a document cached before events carried versions. */
-  version: number;
-}
 
 /** Basket ids are chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. */
 export const BASKET_ID = /^[A-Za-z0-9_-]{1,100}$/;
