@@ -52,7 +52,8 @@ export function basketInput(maxLines: number) {
 }
 export type BasketInput = z.infer<ReturnType<typeof basketInput>>;
 
-export interface Ctx {
+/** What the use cases are given: the database and the clock (injectable). */
+export interface Deps {
   db: Db;
   now?: () => Date;
 }
@@ -67,9 +68,9 @@ export async function getBasket(db: Db, basketId: string): Promise<Basket> {
 const RECONCILE_ROUNDS = 5;
 
 /** Replaces the basket's lines, pricing them from the product cache; 404 naming any unknown product. */
-export async function replaceBasket(ctx: Ctx, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
+export async function replaceBasket(deps: Deps, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
   const ids = input.items.map((l) => l.productId);
-  const known = await store.findProducts(ctx.db, ids);
+  const known = await store.findProducts(deps.db, ids);
   const unknown = input.items.flatMap((l, i) => (known.has(l.productId) ? [] : [{ index: i, productId: l.productId }]));
   if (unknown.length > 0) {
     const fields = unknown.map((u) => ({ path: `items.${u.index}.productId`, message: `unknown product ${u.productId}` }));
@@ -79,23 +80,23 @@ export async function replaceBasket(ctx: Ctx, basketId: string, input: BasketInp
     const p = known.get(l.productId)!;
     return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
   });
-  const { basket, created } = await store.replaceBasket(ctx.db, basketId, lines, (ctx.now ?? (() => new Date()))());
+  const { basket, created } = await store.replaceBasket(deps.db, basketId, lines, (deps.now ?? (() => new Date()))());
 
   const holds = new Map(lines.map((l) => [l.productId, l.productVersion]));
   let moved = false;
   for (let round = 0; round < RECONCILE_ROUNDS; round += 1) {
-    const latest = await store.findProducts(ctx.db, ids);
+    const latest = await store.findProducts(deps.db, ids);
     const changed = [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
     if (changed.length === 0) break;
     moved = true;
     for (const p of changed) {
-      await store.setProductInBaskets(ctx.db, p, basketId);
+      await store.setProductInBaskets(deps.db, p, basketId);
       holds.set(p.productId, p.version);
     }
   }
   if (!moved) return { basket, created };
   // A product changed while we wrote: answer with what the basket now holds (an OrderPlaced may even have deleted it).
-  return { basket: (await store.findBasket(ctx.db, basketId)) ?? basket, created };
+  return { basket: (await store.findBasket(deps.db, basketId)) ?? basket, created };
 }
 
 /** Deleting a basket that does not exist is fine (DELETE is idempotent). */

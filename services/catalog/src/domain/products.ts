@@ -15,25 +15,26 @@ const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'P
   version,
 });
 
-export interface Ctx {
+/** What the use cases are given: the database, the request's trace context, and the id source (injectable). */
+export interface Deps {
   db: Knex;
   traceparent?: string;
   newId?: () => string;
 }
 
-export async function createProduct(ctx: Ctx, fields: ProductFields): Promise<Product> {
-  return ctx.db.transaction(async (trx) => {
-    const created = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: ctx.traceparent });
+export async function createProduct(deps: Deps, fields: ProductFields): Promise<Product> {
+  return deps.db.transaction(async (trx) => {
+    const created = await store.insertProduct(trx, (deps.newId ?? randomUUID)(), fields);
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: deps.traceparent });
     return created.product;
   });
 }
 
-export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields): Promise<Product> {
-  return ctx.db.transaction(async (trx) => {
+export async function updateProduct(deps: Deps, id: string, fields: ProductFields): Promise<Product> {
+  return deps.db.transaction(async (trx) => {
     const updated = await store.updateProduct(trx, id, fields);
     if (!updated) throw AppError.notFound(`product ${id}`);
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: ctx.traceparent });
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: deps.traceparent });
     return updated.product;
   });
 }

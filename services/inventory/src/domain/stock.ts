@@ -6,11 +6,11 @@ import * as store from '../store';
 
 export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).max(1_000_000_000) });
 
-export async function setStock(ctx: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem> {
-  return ctx.db.transaction(async (trx) => {
+export async function setStock(deps: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem> {
+  return deps.db.transaction(async (trx) => {
     const changed = await store.setQuantity(trx, productId, quantity);
     if (!changed) throw AppError.notFound(`product ${productId}`);
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: ctx.traceparent });
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: deps.traceparent });
     return changed.item;
   });
 }

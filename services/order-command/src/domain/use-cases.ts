@@ -70,17 +70,17 @@ const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.s
  * with a different body is refused.
  */
 export async function placeOrder(
-  ctx: { db: Knex; traceparent?: string; newId?: () => string },
+  deps: { db: Knex; traceparent?: string; newId?: () => string },
   body: PlaceOrderBody,
   idempotencyKey?: string,
 ): Promise<{ order: OrderView; replayed: boolean }> {
   const replay = async (key: string) => {
-    const existing = await store.findIdempotencyKey(ctx.db, key);
+    const existing = await store.findIdempotencyKey(deps.db, key);
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash(body)) {
       throw new OrderRefused('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
     }
-    const order = await getOrder(ctx.db, existing.orderId);
+    const order = await getOrder(deps.db, existing.orderId);
     return order && { order, replayed: true };
   };
   if (idempotencyKey) {
@@ -88,14 +88,14 @@ export async function placeOrder(
     if (earlier) return earlier;
   }
 
-  const prices = await store.pricesOf(ctx.db, body.items.map((i) => i.productId));
+  const prices = await store.pricesOf(deps.db, body.items.map((i) => i.productId));
   const refused = checkPrices(body.items, prices);
   if (refused) throw refused;
 
-  const orderId = (ctx.newId ?? randomUUID)();
-  const placed = await ctx.db.transaction(async (trx) => {
+  const orderId = (deps.newId ?? randomUUID)();
+  const placed = await deps.db.transaction(async (trx) => {
     if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
-    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, ctx.traceparent);
+    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, deps.traceparent);
   });
   if (!placed) {
     // A concurrent request with the same key claimed it first: answer with its order.
