@@ -39,7 +39,9 @@ export function productsRouter(db: Knex, adminToken: string): Router {
   r.put('/:id', admin, async (ctx) => {
     const { id } = parseInput(Id, ctx.params, 'id');
     const fields = parseInput(ProductFields, ctx.request.body);
-    ctx.body = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, fields);
+    const product = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, fields);
+    if (!product) throw AppError.notFound(`product ${id}`);
+    ctx.body = product;
   });
 
   return r;

@@ -1,10 +1,11 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
-import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { appendToOutbox, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import type { Product, ProductFields } from '../model';
 import * as store from '../store';
 
-const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
+/** The payload of the event a product change emits (ProductCreated or ProductUpdated), at the product's new version. Pure; unit-tested. */
+export const productEvent = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
   productId: p.id,
   name: p.name,
   description: p.description,
@@ -25,16 +26,17 @@ export interface Deps {
 export async function createProduct(deps: Deps, fields: ProductFields): Promise<Product> {
   return deps.db.transaction(async (trx) => {
     const created = await store.insertProduct(trx, (deps.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: deps.traceparent });
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created), traceparent: deps.traceparent });
     return created.product;
   });
 }
 
-export async function updateProduct(deps: Deps, id: string, fields: ProductFields): Promise<Product> {
+/** Undefined when there is no such product. */
+export async function updateProduct(deps: Deps, id: string, fields: ProductFields): Promise<Product | undefined> {
   return deps.db.transaction(async (trx) => {
     const updated = await store.updateProduct(trx, id, fields);
-    if (!updated) throw AppError.notFound(`product ${id}`);
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: deps.traceparent });
+    if (!updated) return undefined;
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated), traceparent: deps.traceparent });
     return updated.product;
   });
 }
