@@ -5,9 +5,9 @@
 // authenticating gateway in front of it when the shop is exposed.
 import Router from '@koa/router';
 import { z } from 'zod';
-import { parseInput } from '@qtshop/shared';
+import { BasketId, parseInput } from '@qtshop/shared';
 import type { Db } from 'mongodb';
-import { BasketId, basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
+import { basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
 
 const Params = z.object({ basketId: BasketId });
 

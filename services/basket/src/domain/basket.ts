@@ -20,10 +20,6 @@ import type { Db } from 'mongodb';
 import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';
 
-/** Basket ids are chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. */
-export const BASKET_ID = /^[A-Za-z0-9_-]{1,100}$/;
-export const BasketId = z.string().regex(BASKET_ID, 'must be 1-100 characters of A-Z, a-z, 0-9, _ and -');
-
 /** Most items of one product in one line. */
 export const MAX_QUANTITY = 10_000;
 

@@ -3,7 +3,7 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, type Knex } from '@qtshop/shared';
+import { appendToOutbox, BasketId, type Knex } from '@qtshop/shared';
 import * as store from '../store';
 import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';
@@ -13,7 +13,7 @@ const MAX_APPEND_ATTEMPTS = 5;
 
 export const PlaceOrderBody = (maxLines: number) =>
   z.strictObject({
-    basketId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-100 characters of A-Z, a-z, 0-9, _ or -'),
+    basketId: BasketId,
     items: z
       .array(
         z.strictObject({
