@@ -15,7 +15,7 @@
 // are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
 // dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { AppError, isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
+import { isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
 import type { Db } from 'mongodb';
 import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';
@@ -54,35 +54,58 @@ export interface Deps {
   now?: () => Date;
 }
 
-export async function getBasket(db: Db, basketId: string): Promise<Basket> {
-  const basket = await store.findBasket(db, basketId);
-  if (!basket) throw AppError.notFound(`basket ${basketId}`);
-  return basket;
+/** Undefined when there is no such basket. */
+export async function getBasket(db: Db, basketId: string): Promise<Basket | undefined> {
+  return store.findBasket(db, basketId);
+}
+
+/** A line of the client's basket naming a product the cache does not hold: its index in the body, and the product. */
+export interface UnknownLine {
+  index: number;
+  productId: string;
+}
+
+/** A basket names products this service has not seen (the catalog never announced them, or not yet). */
+export class UnknownProducts extends Error {
+  override name = 'UnknownProducts';
+  constructor(readonly lines: UnknownLine[]) {
+    super(`product${lines.length > 1 ? 's' : ''} ${lines.map((u) => u.productId).join(', ')} not found`);
+  }
+}
+
+/** The client's lines priced from the product cache, or the lines naming a product it does not hold. Pure; unit-tested. */
+export function priceLines(items: BasketInput['items'], cache: ReadonlyMap<string, CachedProduct>): { lines: PricedLine[] } | { unknown: UnknownLine[] } {
+  const unknown = items.flatMap((l, index) => (cache.has(l.productId) ? [] : [{ index, productId: l.productId }]));
+  if (unknown.length > 0) return { unknown };
+  return {
+    lines: items.map((l): PricedLine => {
+      const p = cache.get(l.productId)!;
+      return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
+    }),
+  };
+}
+
+/** The cached products at a newer version than the basket's lines hold (`holds`: product id -> version). Pure; unit-tested. */
+export function movedProducts(latest: ReadonlyMap<string, CachedProduct>, holds: ReadonlyMap<string, number>): CachedProduct[] {
+  return [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
 }
 
 /** Rounds of re-reading the cache after a PUT (each one needs a product update landing in between). */
 const RECONCILE_ROUNDS = 5;
 
-/** Replaces the basket's lines, pricing them from the product cache; 404 naming any unknown product. */
+/** Replaces the basket's lines, pricing them from the product cache; UnknownProducts naming any product it does not hold. */
 export async function replaceBasket(deps: Deps, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
   const ids = input.items.map((l) => l.productId);
-  const known = await store.findProducts(deps.db, ids);
-  const unknown = input.items.flatMap((l, i) => (known.has(l.productId) ? [] : [{ index: i, productId: l.productId }]));
-  if (unknown.length > 0) {
-    const fields = unknown.map((u) => ({ path: `items.${u.index}.productId`, message: `unknown product ${u.productId}` }));
-    throw new AppError(404, 'not_found', `product${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => u.productId).join(', ')} not found`, fields);
-  }
-  const lines = input.items.map((l): PricedLine => {
-    const p = known.get(l.productId)!;
-    return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
-  });
+  const priced = priceLines(input.items, await store.findProducts(deps.db, ids));
+  if ('unknown' in priced) throw new UnknownProducts(priced.unknown);
+  const { lines } = priced;
   const { basket, created } = await store.replaceBasket(deps.db, basketId, lines, (deps.now ?? (() => new Date()))());
 
   const holds = new Map(lines.map((l) => [l.productId, l.productVersion]));
   let moved = false;
   for (let round = 0; round < RECONCILE_ROUNDS; round += 1) {
     const latest = await store.findProducts(deps.db, ids);
-    const changed = [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
+    const changed = movedProducts(latest, holds);
     if (changed.length === 0) break;
     moved = true;
     for (const p of changed) {
