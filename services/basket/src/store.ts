@@ -30,14 +30,9 @@ interface BasketDoc {
   updatedAt: Date;
 }
 
-interface ProductDoc {
+/** A cached product as stored: keyed by its id. */
+interface ProductDoc extends Omit<CachedProduct, 'productId' | 'version'> {
   _id: string;
-  name: string;
-  description: string;
-  type: string;
-  brand: string;
-  pictureUrl: string;
-  price: number;
   /** The product version the fields came from (absent on documents written before versions: 0). */
   version?: number;
   updatedAt: Date;
