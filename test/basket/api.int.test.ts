@@ -1,7 +1,8 @@
 // The basket HTTP API against the real MongoDB-wire server. The product cache is seeded through the
 // service's own store (it is the basket service's data); events are covered in events.int.test.ts.
 import { randomUUID } from 'node:crypto';
-import { applyProduct, MAX_QUANTITY, type CachedProduct } from '../../services/basket/src/domain/basket';
+import { applyProduct, MAX_QUANTITY } from '../../services/basket/src/domain/basket';
+import type { CachedProduct } from '../../services/basket/src/model';
 import { ensureIndexes } from '../../services/basket/src/store';
 import { basketForTest, type BasketForTest } from '../support/basket';
 import { http } from '../support/services';

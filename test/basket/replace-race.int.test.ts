@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { loadInfra } from '@qtshop/shared';
-import { applyProduct, basketInput, replaceBasket, type CachedProduct } from '../../services/basket/src/domain/basket';
+import { applyProduct, basketInput, replaceBasket } from '../../services/basket/src/domain/basket';
+import type { CachedProduct } from '../../services/basket/src/model';
 import { BASKETS, ensureIndexes, findBasket } from '../../services/basket/src/store';
 
 const client = new MongoClient(loadInfra().mongo.url, { serverSelectionTimeoutMS: 5000 });

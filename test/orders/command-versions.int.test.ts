@@ -6,7 +6,8 @@ import { AppError, createDb, createKafka, loadInfra, pgInbox, type EventPayload 
 import { migrateAll } from '../../scripts/migrate';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from '../../services/order-command/src/consumers';
-import { getOrder, placeOrder } from '../../services/order-command/src/domain/orders';
+import { placeOrder } from '../../services/order-command/src/api';
+import { getOrder } from '../../services/order-command/src/domain/use-cases';
 import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDb, loadInfra } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
-import { execute } from '../../services/order-command/src/domain/orders';
+import { execute } from '../../services/order-command/src/domain/use-cases';
 import { appendEvents, loadStream, VersionConflict } from '../../services/order-command/src/store';
 
 const db = createDb(loadInfra(), 'orders');

@@ -5,9 +5,10 @@
 // authenticating gateway in front of it when the shop is exposed.
 import Router from '@koa/router';
 import { z } from 'zod';
-import { parseInput } from '@qtshop/shared';
+import { AppError, BasketId, parseInput } from '@qtshop/shared';
 import type { Db } from 'mongodb';
-import { BasketId, basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
+import { basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
+import { rethrowForHttp } from './http-errors';
 
 const Params = z.object({ basketId: BasketId });
 
@@ -17,13 +18,15 @@ export function basketsRouter(db: Db, opts: { maxLines: number }): Router {
 
   r.get('/:basketId', async (ctx) => {
     const { basketId } = parseInput(Params, ctx.params, 'basketId');
-    ctx.body = await getBasket(db, basketId);
+    const basket = await getBasket(db, basketId);
+    if (!basket) throw AppError.notFound(`basket ${basketId}`);
+    ctx.body = basket;
   });
 
   r.put('/:basketId', async (ctx) => {
     const { basketId } = parseInput(Params, ctx.params, 'basketId');
     const input = parseInput(Input, ctx.request.body);
-    const { basket, created } = await replaceBasket({ db }, basketId, input);
+    const { basket, created } = await replaceBasket({ db }, basketId, input).catch(rethrowForHttp);
     ctx.status = created ? 201 : 200;
     ctx.body = basket;
   });

@@ -14,7 +14,7 @@
 // filter `olderThan(v)` ({$not: {$gte: v}}) matches a missing field too, as version 0.
 import type { Db } from 'mongodb';
 import { stale, type Stale } from '@qtshop/shared';
-import type { Basket, BasketLine, CachedProduct, PricedLine } from './domain/basket';
+import type { Basket, BasketLine, CachedProduct, PricedLine } from './model';
 
 export const BASKETS = 'baskets';
 export const PRODUCTS = 'products';
@@ -30,14 +30,9 @@ interface BasketDoc {
   updatedAt: Date;
 }
 
-interface ProductDoc {
+/** A cached product as stored: keyed by its id. */
+interface ProductDoc extends Omit<CachedProduct, 'productId' | 'version'> {
   _id: string;
-  name: string;
-  description: string;
-  type: string;
-  brand: string;
-  pictureUrl: string;
-  price: number;
   /** The product version the fields came from (absent on documents written before versions: 0). */
   version?: number;
   updatedAt: Date;

@@ -2,7 +2,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, parseInput, requireBearer, type Knex } from '@qtshop/shared';
-import { createProduct, ProductFields, updateProduct } from './domain/products';
+import { createProduct, updateProduct } from './domain/products';
+import { ProductFields } from './model';
 import * as store from './store';
 
 const Id = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
@@ -38,7 +39,9 @@ export function productsRouter(db: Knex, adminToken: string): Router {
   r.put('/:id', admin, async (ctx) => {
     const { id } = parseInput(Id, ctx.params, 'id');
     const fields = parseInput(ProductFields, ctx.request.body);
-    ctx.body = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, fields);
+    const product = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, fields);
+    if (!product) throw AppError.notFound(`product ${id}`);
+    ctx.body = product;
   });
 
   return r;

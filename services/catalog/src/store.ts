@@ -1,6 +1,6 @@
 // Catalog data access. Writes take the caller's transaction (they cannot run outside one).
 import type { Knex } from '@qtshop/shared';
-import type { Product, ProductFields } from './domain/products';
+import type { Product, ProductFields } from './model';
 
 interface ProductRow {
   id: string;

@@ -29,7 +29,9 @@ export function inventoryRouter(db: Knex, adminToken: string): Router {
   r.put('/:productId', requireBearer(adminToken), async (ctx) => {
     const { productId } = parseInput(ProductId, ctx.params, 'productId');
     const { quantity } = parseInput(SetQuantity, ctx.request.body);
-    ctx.body = await setStock({ db, traceparent: ctx.state.traceparent }, productId, quantity);
+    const item = await setStock({ db, traceparent: ctx.state.traceparent }, productId, quantity);
+    if (!item) throw AppError.notFound(`product ${productId}`);
+    ctx.body = item;
   });
 
   return r;

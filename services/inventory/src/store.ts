@@ -1,6 +1,6 @@
 // Inventory data access. Writes take the caller's transaction.
 import type { Knex } from '@qtshop/shared';
-import type { StockItem } from './domain/stock';
+import type { StockItem } from './model';
 
 interface Row {
   product_id: string;

@@ -2,9 +2,13 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, parseInput, type Knex } from '@qtshop/shared';
-import { OrderRuleViolation } from './domain/order';
-import { getOrder, placeOrder, PlaceOrderBody } from './domain/orders';
+import * as useCases from './domain/use-cases';
+import { getOrder, PlaceOrderBody } from './domain/use-cases';
+import { overHttp } from './http-errors';
 import * as store from './store';
+
+/** PlaceOrder at the HTTP edge: a refusal rejects as the AppError http-errors.ts gives it. */
+export const placeOrder = overHttp(useCases.placeOrder);
 
 const OrderId = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
 const IdempotencyKey = z.string().min(1).max(200).optional();
@@ -17,16 +21,11 @@ export function ordersRouter(db: Knex, maxLines: number): Router {
   r.post('/', async (ctx) => {
     const key = parseInput(IdempotencyKey, ctx.get('idempotency-key') || undefined, 'Idempotency-Key');
     const input = parseInput(body, ctx.request.body);
-    try {
-      const { order, replayed } = await placeOrder({ db, traceparent: ctx.state.traceparent }, input, key);
-      ctx.status = 201;
-      ctx.set('Location', `/orders/${order.orderId}`);
-      if (replayed) ctx.set('Idempotent-Replayed', 'true');
-      ctx.body = order;
-    } catch (err) {
-      if (err instanceof OrderRuleViolation) throw new AppError(409, err.code, err.message);
-      throw err;
-    }
+    const { order, replayed } = await placeOrder({ db, traceparent: ctx.state.traceparent }, input, key);
+    ctx.status = 201;
+    ctx.set('Location', `/orders/${order.orderId}`);
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.body = order;
   });
 
   r.get('/:id', async (ctx) => {

@@ -1,7 +1,7 @@
 // Order command consumes the stock outcome (confirm or reject the order) and the catalog's prices.
 import { stale, Unprocessable, type ConsumedEvent, type HandlerResult, type Handlers, type Knex } from '@qtshop/shared';
-import { OrderRuleViolation, type OrderCommand } from './domain/order';
-import { execute } from './domain/orders';
+import { OrderRuleViolation, type OrderCommand } from './domain/aggregate';
+import { execute } from './domain/use-cases';
 import { cachePrice } from './domain/prices';
 
 export const ORDER_COMMAND_TOPICS = ['qtshop.inventory', 'qtshop.product'];

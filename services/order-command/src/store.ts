@@ -1,12 +1,15 @@
 // Order command data access: the append-only event stream, idempotency keys and the price cache.
 // Writes take the caller's transaction.
 import type { Knex } from '@qtshop/shared';
-import type { OrderEvent } from './domain/order';
 
-export interface StoredEvent {
+/** An event as the stream holds it; the domain's OrderEvent union is one of these. */
+export interface StreamEvent {
+  type: string;
+  data: object;
+}
+
+export interface StoredEvent extends StreamEvent {
   version: number;
-  type: OrderEvent['type'];
-  data: OrderEvent['data'];
   occurredAt: string;
 }
 
@@ -21,7 +24,7 @@ export async function loadStream(db: Knex, orderId: string): Promise<StoredEvent
  * Appends after `expectedVersion`; the primary key (order_id, version) turns a concurrent append at the
  * same version into a VersionConflict instead of an interleaved stream.
  */
-export async function appendEvents(trx: Knex.Transaction, orderId: string, expectedVersion: number, events: OrderEvent[]): Promise<void> {
+export async function appendEvents(trx: Knex.Transaction, orderId: string, expectedVersion: number, events: StreamEvent[]): Promise<void> {
   if (events.length === 0) return;
   try {
     await trx('order_events').insert(events.map((e, i) => ({ order_id: orderId, version: expectedVersion + 1 + i, type: e.type, data: JSON.stringify(e.data) })));

@@ -1,6 +1,6 @@
 // Order query consumes the order stream's events into its read model.
 import type { Handlers, Knex } from '@qtshop/shared';
-import { projectOutcome, projectPlaced } from './projection';
+import { projectOutcome, projectPlaced } from './domain/projection';
 
 export const ORDER_QUERY_TOPICS = ['qtshop.order'];
 

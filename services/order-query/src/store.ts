@@ -1,5 +1,6 @@
-// Reads of the order read model.
-import type { Knex } from '@qtshop/shared';
+// The order read model's data access: the API's reads, and the projection's writes, which take the
+// consumer's transaction.
+import type { EventPayload, Knex } from '@qtshop/shared';
 
 export interface OrderSummary {
   orderId: string;
@@ -46,4 +47,46 @@ export async function listOrders(db: Knex, q: { status?: string | undefined; lim
     base().count<{ count: string }[]>({ count: '*' }),
   ]);
   return { items: rows.map(toSummary), total: Number(count[0]?.count ?? 0) };
+}
+
+/** What the projection holds of an order: the version its status came from, and whether OrderPlaced's data is in. */
+export interface HeldOrder {
+  version: number;
+  placed: boolean;
+}
+
+/** An order's outcome as the projection records it. */
+export interface Outcome {
+  orderId: string;
+  status: 'Confirmed' | 'Rejected';
+  reason: string | undefined;
+  version: number;
+}
+
+/** The row's version and whether OrderPlaced's data is in, locked until the transaction ends; undefined when there is no row. */
+export async function lockOrder(trx: Knex.Transaction, orderId: string): Promise<HeldOrder | undefined> {
+  const row = await trx('orders').where({ order_id: orderId }).forUpdate().first('version', 'placed_at');
+  return row ? { version: row.version as number, placed: row.placed_at !== null } : undefined;
+}
+
+const placedData = (trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>) => ({ basket_id: e.basketId, total: e.total, items: JSON.stringify(e.items), placed_at: trx.fn.now() });
+
+export async function insertPlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>): Promise<void> {
+  await trx('orders').insert({ order_id: e.orderId, ...placedData(trx, e), status: 'Pending', version: e.version });
+}
+
+/** with-status: the order's data, status Pending and the event's version; data-only: the order's data, nothing else. */
+export async function updatePlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>, what: 'with-status' | 'data-only'): Promise<void> {
+  const status = what === 'with-status' ? { status: 'Pending', reason: null, version: e.version } : {};
+  await trx('orders').where({ order_id: e.orderId }).update({ ...placedData(trx, e), ...status, updated_at: trx.fn.now() });
+}
+
+const outcomeFields = (o: Outcome) => ({ status: o.status, reason: o.reason ?? null, version: o.version });
+
+export async function insertOutcome(trx: Knex.Transaction, o: Outcome): Promise<void> {
+  await trx('orders').insert({ order_id: o.orderId, ...outcomeFields(o) });
+}
+
+export async function updateOutcome(trx: Knex.Transaction, o: Outcome): Promise<void> {
+  await trx('orders').where({ order_id: o.orderId }).update({ ...outcomeFields(o), updated_at: trx.fn.now() });
 }

@@ -28,6 +28,13 @@ export const ProductUpdated = ProductCreated;
 /** `version` is the stock item's: 1 when inventory created the row, +1 per quantity change (set, reservation, release). */
 export const ProductQuantityUpdated = z.strictObject({ productId: id, quantity: z.number().int().min(0), version });
 
+/**
+ * A basket's id, chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. The
+ * basket API takes it and order-command's PlaceOrder names the basket it orders with it. OrderPlaced's
+ * basketId stays the looser `id`, so that no event published before this rule turns invalid.
+ */
+export const BasketId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-100 characters of A-Z, a-z, 0-9, _ and -');
+
 export const OrderLine = z.strictObject({ productId: id, price: minorUnits, quantity: z.number().int().min(1) });
 // Order events: `version` is the event's version in the order's event stream (order_events.version).
 export const OrderPlaced = z.strictObject({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits, version });

@@ -15,47 +15,10 @@
 // are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
 // dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { AppError, isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
+import { isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
 import type { Db } from 'mongodb';
+import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';
-
-export interface BasketLine {
-  productId: string;
-  name: string;
-  /** Unit price in minor units, from the product cache. */
-  price: number;
-  quantity: number;
-}
-
-export interface Basket {
-  basketId: string;
-  items: BasketLine[];
-  /** Sum of price × quantity, minor units. */
-  total: number;
-  updatedAt: string;
-}
-
-/** A basket line as stored: with the product version its name and price came from. */
-export interface PricedLine extends BasketLine {
-  productVersion: number;
-}
-
-/** The product cache: what ProductCreated/ProductUpdated last said about a product, and that event's product version. */
-export interface CachedProduct {
-  productId: string;
-  name: string;
-  description: string;
-  type: string;
-  brand: string;
-  pictureUrl: string;
-  price: number;
-  /** 0 for a document cached before events carried versions. */
-  version: number;
-}
-
-/** Basket ids are chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. */
-export const BASKET_ID = /^[A-Za-z0-9_-]{1,100}$/;
-export const BasketId = z.string().regex(BASKET_ID, 'must be 1-100 characters of A-Z, a-z, 0-9, _ and -');
 
 /** Most items of one product in one line. */
 export const MAX_QUANTITY = 10_000;
@@ -85,50 +48,74 @@ export function basketInput(maxLines: number) {
 }
 export type BasketInput = z.infer<ReturnType<typeof basketInput>>;
 
-export interface Ctx {
+/** What the use cases are given: the database and the clock (injectable). */
+export interface Deps {
   db: Db;
   now?: () => Date;
 }
 
-export async function getBasket(db: Db, basketId: string): Promise<Basket> {
-  const basket = await store.findBasket(db, basketId);
-  if (!basket) throw AppError.notFound(`basket ${basketId}`);
-  return basket;
+/** Undefined when there is no such basket. */
+export async function getBasket(db: Db, basketId: string): Promise<Basket | undefined> {
+  return store.findBasket(db, basketId);
+}
+
+/** A line of the client's basket naming a product the cache does not hold: its index in the body, and the product. */
+export interface UnknownLine {
+  index: number;
+  productId: string;
+}
+
+/** A basket names products this service has not seen (the catalog never announced them, or not yet). */
+export class UnknownProducts extends Error {
+  override name = 'UnknownProducts';
+  constructor(readonly lines: UnknownLine[]) {
+    super(`product${lines.length > 1 ? 's' : ''} ${lines.map((u) => u.productId).join(', ')} not found`);
+  }
+}
+
+/** The client's lines priced from the product cache, or the lines naming a product it does not hold. Pure; unit-tested. */
+export function priceLines(items: BasketInput['items'], cache: ReadonlyMap<string, CachedProduct>): { lines: PricedLine[] } | { unknown: UnknownLine[] } {
+  const unknown = items.flatMap((l, index) => (cache.has(l.productId) ? [] : [{ index, productId: l.productId }]));
+  if (unknown.length > 0) return { unknown };
+  return {
+    lines: items.map((l): PricedLine => {
+      const p = cache.get(l.productId)!;
+      return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
+    }),
+  };
+}
+
+/** The cached products at a newer version than the basket's lines hold (`holds`: product id -> version). Pure; unit-tested. */
+export function movedProducts(latest: ReadonlyMap<string, CachedProduct>, holds: ReadonlyMap<string, number>): CachedProduct[] {
+  return [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
 }
 
 /** Rounds of re-reading the cache after a PUT (each one needs a product update landing in between). */
 const RECONCILE_ROUNDS = 5;
 
-/** Replaces the basket's lines, pricing them from the product cache; 404 naming any unknown product. */
-export async function replaceBasket(ctx: Ctx, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
+/** Replaces the basket's lines, pricing them from the product cache; UnknownProducts naming any product it does not hold. */
+export async function replaceBasket(deps: Deps, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
   const ids = input.items.map((l) => l.productId);
-  const known = await store.findProducts(ctx.db, ids);
-  const unknown = input.items.flatMap((l, i) => (known.has(l.productId) ? [] : [{ index: i, productId: l.productId }]));
-  if (unknown.length > 0) {
-    const fields = unknown.map((u) => ({ path: `items.${u.index}.productId`, message: `unknown product ${u.productId}` }));
-    throw new AppError(404, 'not_found', `product${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => u.productId).join(', ')} not found`, fields);
-  }
-  const lines = input.items.map((l): PricedLine => {
-    const p = known.get(l.productId)!;
-    return { productId: l.productId, name: p.name, price: p.price, quantity: l.quantity, productVersion: p.version };
-  });
-  const { basket, created } = await store.replaceBasket(ctx.db, basketId, lines, (ctx.now ?? (() => new Date()))());
+  const priced = priceLines(input.items, await store.findProducts(deps.db, ids));
+  if ('unknown' in priced) throw new UnknownProducts(priced.unknown);
+  const { lines } = priced;
+  const { basket, created } = await store.replaceBasket(deps.db, basketId, lines, (deps.now ?? (() => new Date()))());
 
   const holds = new Map(lines.map((l) => [l.productId, l.productVersion]));
   let moved = false;
   for (let round = 0; round < RECONCILE_ROUNDS; round += 1) {
-    const latest = await store.findProducts(ctx.db, ids);
-    const changed = [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
+    const latest = await store.findProducts(deps.db, ids);
+    const changed = movedProducts(latest, holds);
     if (changed.length === 0) break;
     moved = true;
     for (const p of changed) {
-      await store.setProductInBaskets(ctx.db, p, basketId);
+      await store.setProductInBaskets(deps.db, p, basketId);
       holds.set(p.productId, p.version);
     }
   }
   if (!moved) return { basket, created };
   // A product changed while we wrote: answer with what the basket now holds (an OrderPlaced may even have deleted it).
-  return { basket: (await store.findBasket(ctx.db, basketId)) ?? basket, created };
+  return { basket: (await store.findBasket(deps.db, basketId)) ?? basket, created };
 }
 
 /** Deleting a basket that does not exist is fine (DELETE is idempotent). */

@@ -1,5 +1,6 @@
 import { stale } from '@qtshop/shared';
-import { productOutcome } from './basket';
+import type { CachedProduct } from '../model';
+import { movedProducts, priceLines, productOutcome, UnknownProducts } from './basket';
 
 // The basket applies a product event with conditional updates (store.ts): the cache document and each
 // basket line are written only where they hold an older version. productOutcome is the rule's verdict
@@ -15,5 +16,48 @@ describe("basket's rule for ProductCreated/ProductUpdated", () => {
   });
   it('is applied when the cache was already at the version but lines were older (a crash between the two writes, then redelivery)', () => {
     expect(productOutcome(stale(2, 2), 1)).toBeUndefined();
+  });
+});
+
+const cached = (productId: string, price: number, version: number): CachedProduct => ({ productId, name: `Name of ${productId}`, description: '', type: 'home', brand: 'Lumo', pictureUrl: '', price, version });
+
+describe("a PUT's lines, priced from the product cache", () => {
+  const cache = new Map([
+    ['p1', cached('p1', 250, 3)],
+    ['p2', cached('p2', 100, 1)],
+  ]);
+  it('given every product cached, then each line takes its name, price and version from the cache, the quantity from the client', () => {
+    expect(priceLines([{ productId: 'p2', quantity: 4 }, { productId: 'p1', quantity: 1 }], cache)).toEqual({
+      lines: [
+        { productId: 'p2', name: 'Name of p2', price: 100, quantity: 4, productVersion: 1 },
+        { productId: 'p1', name: 'Name of p1', price: 250, quantity: 1, productVersion: 3 },
+      ],
+    });
+  });
+  it('given products not cached, then it names every such line by its index, and prices none', () => {
+    expect(priceLines([{ productId: 'x', quantity: 1 }, { productId: 'p1', quantity: 1 }, { productId: 'y', quantity: 2 }], cache)).toEqual({
+      unknown: [
+        { index: 0, productId: 'x' },
+        { index: 2, productId: 'y' },
+      ],
+    });
+  });
+  it('given an empty basket, then there is nothing to price', () => {
+    expect(priceLines([], cache)).toEqual({ lines: [] });
+  });
+  it('says which products are unknown, in the singular or the plural', () => {
+    expect(new UnknownProducts([{ index: 0, productId: 'x' }]).message).toBe('product x not found');
+    expect(new UnknownProducts([{ index: 0, productId: 'x' }, { index: 2, productId: 'y' }]).message).toBe('products x, y not found');
+  });
+});
+
+describe('after a PUT, the products that moved while it wrote', () => {
+  it('given the cache re-read, then only products newer than the lines hold have moved', () => {
+    const latest = new Map([
+      ['p1', cached('p1', 260, 4)],
+      ['p2', cached('p2', 100, 1)],
+    ]);
+    expect(movedProducts(latest, new Map([['p1', 3], ['p2', 1]]))).toEqual([cached('p1', 260, 4)]);
+    expect(movedProducts(latest, new Map([['p1', 4], ['p2', 1]]))).toEqual([]);
   });
 });

@@ -1,30 +1,11 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { appendToOutbox, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { Product, ProductFields } from '../model';
 import * as store from '../store';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
-
-/** What a client may send for a product; the price is an integer in minor units (cents). */
-export const ProductFields = z.strictObject({
-  name: text(200),
-  description: z.string().max(5000),
-  type: text(100),
-  brand: text(100),
-  pictureUrl: z.string().max(2000),
-  price: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-});
-export type ProductFields = z.infer<typeof ProductFields>;
-
-export interface Product extends ProductFields {
-  id: string;
-  quantity: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
+/** The payload of the event a product change emits (ProductCreated or ProductUpdated), at the product's new version. Pure; unit-tested. */
+export const productEvent = ({ product: p, version }: store.Versioned): EventPayload<'ProductCreated'> => ({
   productId: p.id,
   name: p.name,
   description: p.description,
@@ -35,25 +16,27 @@ const eventPayload = ({ product: p, version }: store.Versioned): EventPayload<'P
   version,
 });
 
-export interface Ctx {
+/** What the use cases are given: the database, the request's trace context, and the id source (injectable). */
+export interface Deps {
   db: Knex;
   traceparent?: string;
   newId?: () => string;
 }
 
-export async function createProduct(ctx: Ctx, fields: ProductFields): Promise<Product> {
-  return ctx.db.transaction(async (trx) => {
-    const created = await store.insertProduct(trx, (ctx.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: eventPayload(created), traceparent: ctx.traceparent });
+export async function createProduct(deps: Deps, fields: ProductFields): Promise<Product> {
+  return deps.db.transaction(async (trx) => {
+    const created = await store.insertProduct(trx, (deps.newId ?? randomUUID)(), fields);
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created), traceparent: deps.traceparent });
     return created.product;
   });
 }
 
-export async function updateProduct(ctx: Ctx, id: string, fields: ProductFields): Promise<Product> {
-  return ctx.db.transaction(async (trx) => {
+/** Undefined when there is no such product. */
+export async function updateProduct(deps: Deps, id: string, fields: ProductFields): Promise<Product | undefined> {
+  return deps.db.transaction(async (trx) => {
     const updated = await store.updateProduct(trx, id, fields);
-    if (!updated) throw AppError.notFound(`product ${id}`);
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: eventPayload(updated), traceparent: ctx.traceparent });
+    if (!updated) return undefined;
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated), traceparent: deps.traceparent });
     return updated.product;
   });
 }

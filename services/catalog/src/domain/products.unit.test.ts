@@ -1,5 +1,5 @@
 import { stale } from '@qtshop/shared';
-import { quantityUpdate } from './products';
+import { productEvent, quantityUpdate } from './products';
 
 describe("catalog's rule for ProductQuantityUpdated (held: the stock version the quantity came from)", () => {
   it('applies a newer stock version', () => {
@@ -17,5 +17,12 @@ describe("catalog's rule for ProductQuantityUpdated (held: the stock version the
   });
   it('reports a product the catalog does not have', () => {
     expect(quantityUpdate(undefined, { version: 2 })).toBe('unknown_product');
+  });
+});
+
+describe('the event a product change emits', () => {
+  it('given a product at version 2, then the payload carries its catalog fields and that version, not its quantity or times', () => {
+    const product = { id: 'p1', name: 'Lamp', description: 'warm', type: 'home', brand: 'Lumo', pictureUrl: '/l.png', price: 1999, quantity: 7, createdAt: 't0', updatedAt: 't1' };
+    expect(productEvent({ product, version: 2 })).toEqual({ productId: 'p1', name: 'Lamp', description: 'warm', type: 'home', brand: 'Lumo', pictureUrl: '/l.png', price: 1999, version: 2 });
   });
 });

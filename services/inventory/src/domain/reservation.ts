@@ -13,7 +13,7 @@ import * as store from '../store';
 export const STOCK_DECISION_VERSION = 1;
 
 /** Why the order cannot be reserved (empty: it can), given the stock of its products. Pure. */
-export function reservationProblems(wanted: Map<string, number>, stock: Map<string, number>): string[] {
+export function reservationProblems(wanted: ReadonlyMap<string, number>, stock: ReadonlyMap<string, number>): string[] {
   return [...wanted].flatMap(([id, qty]) => {
     const have = stock.get(id);
     if (have === undefined) return [`unknown product ${id}`];
@@ -21,20 +21,35 @@ export function reservationProblems(wanted: Map<string, number>, stock: Map<stri
   });
 }
 
-export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>, traceparent?: string): Promise<'reserved' | 'rejected'> {
+/** An order's lines summed per product (the quantity wanted of each), in the order the lines name them. Pure. */
+export function wantedOf(lines: ReadonlyArray<{ productId: string; quantity: number }>): Map<string, number> {
   const wanted = new Map<string, number>();
-  for (const l of order.items) wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
-  const stock = await store.lockStock(trx, [...wanted.keys()]);
+  for (const l of lines) wanted.set(l.productId, (wanted.get(l.productId) ?? 0) + l.quantity);
+  return wanted;
+}
+
+/** The stock decision: rejected with the reason, or reserved with the quantity each product is left with. */
+export type Reservation = { outcome: 'rejected'; reason: string } | { outcome: 'reserved'; left: Array<{ productId: string; quantity: number }> };
+
+/** Reserve every line or none, given the stock of the order's products (absent: unknown). Pure; unit-tested. */
+export function decideReservation(wanted: ReadonlyMap<string, number>, stock: ReadonlyMap<string, number>): Reservation {
   const problems = reservationProblems(wanted, stock);
+  if (problems.length) return { outcome: 'rejected', reason: problems.join('; ') };
+  return { outcome: 'reserved', left: [...wanted].map(([productId, qty]) => ({ productId, quantity: stock.get(productId)! - qty })) };
+}
+
+/** OrderPlaced: lock the stock of the order's products, decide, and write the outcome with its events in `trx` (the consumer's). */
+export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>, traceparent?: string): Promise<'reserved' | 'rejected'> {
+  const wanted = wantedOf(order.items);
+  const reservation = decideReservation(wanted, await store.lockStock(trx, [...wanted.keys()]));
   const decision = { orderId: order.orderId, version: STOCK_DECISION_VERSION };
-  if (problems.length) {
-    await appendToOutbox(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: problems.join('; ') }, traceparent });
+  if (reservation.outcome === 'rejected') {
+    await appendToOutbox(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason }, traceparent });
     return 'rejected';
   }
-  for (const [id, qty] of wanted) {
-    const quantity = stock.get(id)! - qty;
-    const { version } = (await store.setQuantity(trx, id, quantity))!; // locked above: the row exists
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: id, payload: { productId: id, quantity, version }, traceparent });
+  for (const { productId, quantity } of reservation.left) {
+    const { version } = (await store.setQuantity(trx, productId, quantity))!; // locked above: the row exists
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version }, traceparent });
   }
   await appendToOutbox(trx, { type: 'OrderStockReserved', aggregateId: order.orderId, payload: decision, traceparent });
   return 'reserved';

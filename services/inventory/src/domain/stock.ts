@@ -1,22 +1,17 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
-import { appendToOutbox, AppError, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { appendToOutbox, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { StockItem } from '../model';
 import * as store from '../store';
-
-export interface StockItem {
-  productId: string;
-  name: string;
-  quantity: number;
-  updatedAt: string;
-}
 
 export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).max(1_000_000_000) });
 
-export async function setStock(ctx: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem> {
-  return ctx.db.transaction(async (trx) => {
+/** Sets the stock of a product, emitting ProductQuantityUpdated; undefined when inventory has no such product. */
+export async function setStock(deps: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem | undefined> {
+  return deps.db.transaction(async (trx) => {
     const changed = await store.setQuantity(trx, productId, quantity);
-    if (!changed) throw AppError.notFound(`product ${productId}`);
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: ctx.traceparent });
+    if (!changed) return undefined;
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: deps.traceparent });
     return changed.item;
   });
 }

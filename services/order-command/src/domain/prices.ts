@@ -2,6 +2,20 @@
 // is the catalog's: it is replaced only by a product event newer than the one it came from.
 import { isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import * as store from '../store';
+import { OrderRefused } from './refusals';
+
+/**
+ * PlaceOrder's check of its lines against the cached prices (product id -> price): every product must be
+ * known, then every line must carry its product's current price. The refusal, or undefined when the lines
+ * may be ordered. Pure; unit-tested.
+ */
+export function checkPrices(lines: ReadonlyArray<{ productId: string; price: number }>, prices: ReadonlyMap<string, number>): OrderRefused | undefined {
+  const unknown = lines.filter((l) => !prices.has(l.productId)).map((l) => l.productId);
+  if (unknown.length) return new OrderRefused('unknown_product', `unknown product(s): ${unknown.join(', ')}`);
+  const changed = lines.filter((l) => prices.get(l.productId) !== l.price);
+  if (changed.length) return new OrderRefused('price_changed', changed.map((l) => `${l.productId}: price is ${prices.get(l.productId)}, not ${l.price}`).join('; '));
+  return undefined;
+}
 
 /** The rule for ProductCreated/ProductUpdated, given the product version the cached price came from (`held`). Pure; unit-tested. */
 export function priceUpdate(held: number | undefined, event: Pick<EventPayload<'ProductCreated'>, 'version'>): 'insert' | 'update' | Stale {

@@ -3,15 +3,17 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, AppError, type Knex } from '@qtshop/shared';
+import { appendToOutbox, BasketId, type Knex } from '@qtshop/shared';
 import * as store from '../store';
-import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './order';
+import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
+import { checkPrices } from './prices';
+import { OrderRefused } from './refusals';
 
 const MAX_APPEND_ATTEMPTS = 5;
 
 export const PlaceOrderBody = (maxLines: number) =>
   z.strictObject({
-    basketId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-100 characters of A-Z, a-z, 0-9, _ or -'),
+    basketId: BasketId,
     items: z
       .array(
         z.strictObject({
@@ -53,8 +55,8 @@ export async function execute(trx: Knex.Transaction, command: OrderCommand, trac
         return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
       });
     } catch (err) {
+      // Past the last attempt the VersionConflict itself is the outcome (a 409 at the HTTP edge).
       if (err instanceof store.VersionConflict && attempt < MAX_APPEND_ATTEMPTS) continue;
-      if (err instanceof store.VersionConflict) throw AppError.conflict(err.message);
       throw err;
     }
   }
@@ -63,22 +65,22 @@ export async function execute(trx: Knex.Transaction, command: OrderCommand, trac
 const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 /**
- * POST /orders. Every line must name a product order-command has seen, at its current price. With an
+ * PlaceOrder, from POST /orders. Every line must name a product order-command has seen, at its current price. With an
  * Idempotency-Key, a retry of the same request returns the order the first one placed; the same key
  * with a different body is refused.
  */
 export async function placeOrder(
-  ctx: { db: Knex; traceparent?: string; newId?: () => string },
+  deps: { db: Knex; traceparent?: string; newId?: () => string },
   body: PlaceOrderBody,
   idempotencyKey?: string,
 ): Promise<{ order: OrderView; replayed: boolean }> {
   const replay = async (key: string) => {
-    const existing = await store.findIdempotencyKey(ctx.db, key);
+    const existing = await store.findIdempotencyKey(deps.db, key);
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash(body)) {
-      throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+      throw new OrderRefused('idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
     }
-    const order = await getOrder(ctx.db, existing.orderId);
+    const order = await getOrder(deps.db, existing.orderId);
     return order && { order, replayed: true };
   };
   if (idempotencyKey) {
@@ -86,24 +88,20 @@ export async function placeOrder(
     if (earlier) return earlier;
   }
 
-  const prices = await store.pricesOf(ctx.db, body.items.map((i) => i.productId));
-  const unknown = body.items.filter((i) => !prices.has(i.productId)).map((i) => i.productId);
-  if (unknown.length) throw new AppError(404, 'product_not_found', `unknown product(s): ${unknown.join(', ')}`);
-  const stale = body.items.filter((i) => prices.get(i.productId) !== i.price);
-  if (stale.length) {
-    throw new AppError(409, 'price_changed', stale.map((i) => `${i.productId}: price is ${prices.get(i.productId)}, not ${i.price}`).join('; '));
-  }
+  const prices = await store.pricesOf(deps.db, body.items.map((i) => i.productId));
+  const refused = checkPrices(body.items, prices);
+  if (refused) throw refused;
 
-  const orderId = (ctx.newId ?? randomUUID)();
-  const placed = await ctx.db.transaction(async (trx) => {
+  const orderId = (deps.newId ?? randomUUID)();
+  const placed = await deps.db.transaction(async (trx) => {
     if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
-    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, ctx.traceparent);
+    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, deps.traceparent);
   });
   if (!placed) {
     // A concurrent request with the same key claimed it first: answer with its order.
     const earlier = await replay(idempotencyKey!);
     if (earlier) return earlier;
-    throw AppError.conflict('a request with this Idempotency-Key is in progress; retry');
+    throw new OrderRefused('idempotency_key_in_use', 'a request with this Idempotency-Key is in progress; retry');
   }
   return { order: view(placed.state, placed.version)!, replayed: false };
 }
@@ -113,4 +111,4 @@ export async function getOrder(db: Knex, orderId: string): Promise<OrderView | u
   return view(fold(stream as OrderEvent[]), stream.length);
 }
 
-export { OrderRuleViolation };
+export { OrderRefused, OrderRuleViolation };

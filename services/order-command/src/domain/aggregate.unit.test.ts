@@ -1,4 +1,4 @@
-import { decide, evolve, fold, initialState, OrderRuleViolation, type OrderEvent } from './order';
+import { decide, evolve, fold, initialState, OrderRuleViolation, type OrderEvent } from './aggregate';
 
 const placed: OrderEvent = {
   type: 'OrderPlaced',
