@@ -20,21 +20,16 @@ import { Worker } from 'node:worker_threads';
 import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import {
-  addOutboxDelivery,
   appendToOutbox,
   ConnectClient,
   createDb,
   createKafka,
   createLogger,
-  createOutboxPublication,
-  createOutboxTable,
   ensureTopics,
   GiveUp,
   loadInfra,
   OUTBOX_TABLE,
-  outboxPublicationOf,
   outboxRecord,
-  readConnector,
   registerConnector,
   removeConnector,
   slotActive,
@@ -44,6 +39,13 @@ import {
   type Infra,
   type Knex,
 } from '@qtshop/shared';
+import {
+  addOutboxDelivery,
+  createOutboxPublication,
+  createOutboxTable,
+  outboxPublicationOf,
+  readConnector,
+} from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { RELAY_APPLICATION_NAME } from '../services/relay/src/polling';
 import { createRelay, RELAY_POOL_APPLICATION_NAME, type Relay } from '../services/relay/src/relay';

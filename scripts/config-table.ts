@@ -3,7 +3,8 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeSettings, httpSettings, infraSettings, loggingSettings, type Settings } from '@qtshop/shared';
+import { httpSettings, infraSettings, loggingSettings, type Settings } from '@qtshop/shared';
+import { describeSettings } from '@qtshop/shared/tooling';
 import { basketSettings } from '../services/basket/src/config';
 import { catalogSettings } from '../services/catalog/src/config';
 import { inventorySettings } from '../services/inventory/src/config';

@@ -1,6 +1,7 @@
 // npm run dlq -- list <topic> | redrive <topic>
 // list: every message dead-lettered from <topic> (in <topic>.dlq) with why; redrive: republish them to <topic>.
-import { createKafka, createLogger, listDeadLetters, loadInfra, redriveDeadLetters } from '@qtshop/shared';
+import { createKafka, createLogger, loadInfra } from '@qtshop/shared';
+import { listDeadLetters, redriveDeadLetters } from '@qtshop/shared/tooling';
 
 const USAGE = `usage: npm run dlq -- <list|redrive> <topic>     e.g. npm run dlq -- list qtshop.product\n`;
 const log = createLogger('dlq');

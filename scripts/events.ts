@@ -1,6 +1,7 @@
 // npm run -s events -- <topic> [--key <aggregate id>] [--type <eventType>]
 // Prints the records on a topic (from its start to now) as JSON lines: what a consumer receives.
-import { createKafka, headerString, loadInfra, readToEnd } from '@qtshop/shared';
+import { createKafka, headerString, loadInfra } from '@qtshop/shared';
+import { readToEnd } from '@qtshop/shared/tooling';
 import { randomUUID } from 'node:crypto';
 
 const USAGE = 'usage: npm run -s events -- <topic> [--key <aggregate id>] [--type <eventType>]\n';

@@ -1,0 +1,9 @@
+// Operator tooling: what the scripts, the stack, the benchmarks, the migrations and the tests use and no
+// service needs at runtime. Services import '@qtshop/shared' only.
+export * from './connector-files';
+export * from './dlq';
+export * from './inbox-table';
+export * from './migrate';
+export * from './outbox-table';
+export * from './read-to-end';
+export * from './settings-table';
