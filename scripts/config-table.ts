@@ -3,7 +3,7 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { httpSettings, infraSettings, loggingSettings, type Settings } from '@qtshop/shared';
+import { httpSettings, infraSettings, loggingSettings, type Settings, runAsScript } from '@qtshop/shared';
 import { describeSettings } from '@qtshop/shared/tooling';
 import { basketSettings } from '../services/basket/src/config';
 import { catalogSettings } from '../services/catalog/src/config';
@@ -51,8 +51,8 @@ export function withTable(readme: string): string {
   return `${readme.slice(0, a + START.length)}\n${configTable()}\n${readme.slice(b)}`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+runAsScript(import.meta.url, 'config-table', async (argv) => {
   const path = resolve(repoRoot, 'README.md');
-  if (process.argv.includes('--write')) writeFileSync(path, withTable(readFileSync(path, 'utf8')));
+  if (argv.includes('--write')) writeFileSync(path, withTable(readFileSync(path, 'utf8')));
   else process.stdout.write(`${configTable()}\n`);
-}
+});

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
+import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig, runAsScript } from '@qtshop/shared';
 import { loadBasketConfig } from '../services/basket/src/config';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { loadInventoryConfig } from '../services/inventory/src/config';
@@ -214,10 +214,6 @@ async function main(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'shop', main, {
+  report: (err) => process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+});

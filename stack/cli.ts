@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
-import { ConfigError, GiveUp } from '@qtshop/shared';
+import { ConfigError, GiveUp, runAsScript } from '@qtshop/shared';
 import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
@@ -174,11 +174,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
+runAsScript(import.meta.url, 'stack', main, {
+  report: (err) => {
     const msg = err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`[stack +${elapsed()}] error: ${msg}\n`);
-    process.exit(1);
   },
-);
+});

@@ -2,7 +2,7 @@
 // (--db, --name, --out, --quiet), re-rendering saved results (--from-json), and running as a script.
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runAsScript as runScript } from '@qtshop/shared';
 
 export const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -47,14 +47,7 @@ export async function rewriteFromJson<R>(path: string, chart: (r: R) => Promise<
   process.stdout.write(`rewrote ${base}.md and ${base}.svg from ${path}\n`);
 }
 
-/** Runs `main` when the module is the script node was started with. */
+/** Runs `main` when the module is the script node was started with; a benchmark that fails exits 2. */
 export function runAsScript(moduleUrl: string, what: string, main: (argv: string[]) => Promise<number>): void {
-  if (!process.argv[1] || moduleUrl !== pathToFileURL(resolve(process.argv[1])).href) return;
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`\n${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(2);
-    },
-  );
+  runScript(moduleUrl, what, main, { failureCode: 2 });
 }
