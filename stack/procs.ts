@@ -1,7 +1,7 @@
 // Background processes of the local stack: started detached, tracked by pid files, stopped by pid.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { waitUntil } from '@qtshop/shared';
 
@@ -103,15 +103,6 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-/** True when this process could bind host:port right now. */
-export function portBindable(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
