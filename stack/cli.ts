@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
-import { ConfigError, GiveUp, runAsScript } from '@qtshop/shared';
+import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
 import { loadStackConfig, type StackConfig } from './config';
-import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
+import { livePid, portInUse, removeFile, stopPid, tailFile } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
 
 const SHOP_SERVICES = ['catalog', 'inventory', 'basket', 'order-command', 'order-query', 'relay'];
@@ -53,13 +53,12 @@ async function startOne(cfg: StackConfig, c: Component, started: Component[]): P
     say(`${c.name}: started (pid ${pid}, port ${c.ports(cfg).join('/')}), waiting for readiness`);
   }
   const pid = pidOf(cfg, c);
-  const ok = await waitFor(
+  const ok = await waitUntil(
     async () => {
       if (pid !== undefined && pidOf(cfg, c) === undefined) throw new GiveUp('exited');
       return c.ready(cfg);
     },
-    cfg.readyTimeoutMs,
-    500,
+    { timeoutMs: cfg.readyTimeoutMs, everyMs: 500, what: `${c.name} to be ready` },
   ).catch(() => false);
   if (!ok) {
     const exited = pidOf(cfg, c) === undefined;
