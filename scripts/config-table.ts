@@ -3,26 +3,16 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { httpSettings, infraSettings, loggingSettings, type Settings, runAsScript } from '@qtshop/shared';
-import { describeSettings } from '@qtshop/shared/tooling';
-import { basketSettings } from '../services/basket/src/config';
-import { catalogSettings } from '../services/catalog/src/config';
-import { inventorySettings } from '../services/inventory/src/config';
-import { orderCommandSettings } from '../services/order-command/src/config';
-import { orderQuerySettings } from '../services/order-query/src/config';
-import { relaySettings } from '../services/relay/src/config';
+import { httpSettings, infraSettings, loggingSettings, runAsScript, type Settings } from '@qtshop/shared';
+import { describeSettings, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { repoRoot, stackSettings } from '../stack/config';
+import { SERVICE_SETTINGS } from './service-settings';
 import { shopSettings } from './shop';
 
 const GROUPS: Array<[string, Settings]> = [
   ['all services, the stack and the tools', { ...infraSettings, ...loggingSettings }],
   ['HTTP services', httpSettings],
-  ['catalog', catalogSettings],
-  ['inventory', inventorySettings],
-  ['basket', basketSettings],
-  ['order-command', orderCommandSettings],
-  ['order-query', orderQuerySettings],
-  ['relay', relaySettings],
+  ...SHOP_SERVICES.map((name): [string, Settings] => [name, SERVICE_SETTINGS[name]]),
   ['npm start, e2e tests', shopSettings],
   ['local stack (npm run stack)', stackSettings],
 ];

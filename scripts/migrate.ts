@@ -1,5 +1,5 @@
 // npm run migrate [db...]: applies every service database's migrations (re-runnable).
-import { createDb, createLogger, DATABASES, loadInfra, type DatabaseName, type Logger, runAsScript } from '@qtshop/shared';
+import { createDb, createLogger, DATABASES, loadInfra, runAsScript, type DatabaseName, type Logger } from '@qtshop/shared';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../migrations';
 

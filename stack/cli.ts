@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
 import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
+import { SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
-
-const SHOP_SERVICES = ['catalog', 'inventory', 'basket', 'order-command', 'order-query', 'relay'];
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -147,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
     case 'logs': {
       // Stack components, and the shop's services (npm start writes their logs next to the stack's).
       const name = rest.find((a) => !a.startsWith('-'));
-      const known = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
+      const known: string[] = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
       if (!name || !known.includes(name)) {
         process.stderr.write(`unknown component: ${name ?? '(none)'}\n${USAGE}`);
         return 2;

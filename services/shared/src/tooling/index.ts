@@ -8,4 +8,5 @@ export * from './inbox-table';
 export * from './migrate';
 export * from './outbox-table';
 export * from './read-to-end';
+export * from './services';
 export * from './settings-table';
