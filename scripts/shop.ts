@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, runAsScript, type ConnectorConfig } from '@qtshop/shared';
-import { portSettingOf, SHOP_SERVICES } from '@qtshop/shared/tooling';
+import { formatTable, portSettingOf, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { createRelay } from '../services/relay/src/relay';
 import { loadStackConfig, repoRoot } from '../stack/config';
@@ -44,8 +44,7 @@ class ShopError extends Error {}
 
 function printTable(): void {
   const rows = [...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]), ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`]];
-  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(`\n${rows.map((r) => r.map((v, i) => v.padEnd(w[i]!)).join('  ')).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
+  process.stdout.write(`\n${formatTable(rows).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
 import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
-import { SHOP_SERVICES } from '@qtshop/shared/tooling';
+import { formatTable, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
@@ -122,9 +122,7 @@ async function stopComponents(cfg: StackConfig, list: Component[]): Promise<void
 
 function printStatus(cfg: StackConfig, up: boolean[]): void {
   const rows = COMPONENTS.map((c, i) => [c.name, c.ports(cfg).join('/'), String(pidOf(cfg, c) ?? '-'), up[i] ? 'up' : 'down']);
-  const head = ['component', 'port', 'pid', 'state'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) process.stdout.write(r.map((v, i) => v.padEnd(widths[i]!)).join('  ') + '\n');
+  for (const line of formatTable([['component', 'port', 'pid', 'state'], ...rows])) process.stdout.write(line + '\n');
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -10,3 +10,4 @@ export * from './outbox-table';
 export * from './read-to-end';
 export * from './services';
 export * from './settings-table';
+export * from './text-table';
