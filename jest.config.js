@@ -7,6 +7,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@qtshop/shared$': '<rootDir>/services/shared/src/index.ts',
+    '^@qtshop/shared/tooling$': '<rootDir>/services/shared/src/tooling/index.ts',
     '^@qtshop/shared/(.*)$': '<rootDir>/services/shared/src/$1',
   },
   transform: {

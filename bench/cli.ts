@@ -1,5 +1,6 @@
 // npm run bench -- <relay|http> [options]: the benchmarks of issue 8. `--help` after a name lists its options.
 import { httpMain } from './http';
+import { runAsScript } from './lib/cli-args';
 import { relayMain } from './relay';
 
 const USAGE = `npm run bench -- <benchmark> [options]
@@ -16,10 +17,4 @@ if (!main) {
   process.stdout.write(USAGE);
   process.exit(name === undefined || name === '--help' || name === '-h' ? 0 : 1);
 }
-main(rest).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`\n${name} benchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(2);
-  },
-);
+runAsScript(import.meta.url, `${name} benchmark`, () => main(rest));

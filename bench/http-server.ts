@@ -3,7 +3,7 @@
 // a constant product, the ceiling for reads). Prints {"benchServerPort": N} on a line of its own once listening;
 // stops on SIGTERM.
 import Koa from 'koa';
-import { createLogger } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { startCatalog } from '../services/catalog/src/service';
 
@@ -48,7 +48,4 @@ async function main(mode: string | undefined): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-main(process.argv[2]).catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runAsScript(import.meta.url, 'bench server', ([mode]) => main(mode));

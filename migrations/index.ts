@@ -1,5 +1,6 @@
 // Every database's migrations, by database name (DESIGN.md: each service owns its database).
-import type { DatabaseName, Migration } from '@qtshop/shared';
+import type { DatabaseName } from '@qtshop/shared';
+import type { Migration } from '@qtshop/shared/tooling';
 import { catalogMigrations } from './catalog';
 import { inventoryMigrations } from './inventory';
 import { orderQueryMigrations } from './order_query';

@@ -3,25 +3,16 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeSettings, httpSettings, infraSettings, loggingSettings, type Settings } from '@qtshop/shared';
-import { basketSettings } from '../services/basket/src/config';
-import { catalogSettings } from '../services/catalog/src/config';
-import { inventorySettings } from '../services/inventory/src/config';
-import { orderCommandSettings } from '../services/order-command/src/config';
-import { orderQuerySettings } from '../services/order-query/src/config';
-import { relaySettings } from '../services/relay/src/config';
+import { httpSettings, infraSettings, loggingSettings, runAsScript, type Settings } from '@qtshop/shared';
+import { describeSettings, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { repoRoot, stackSettings } from '../stack/config';
+import { SERVICE_SETTINGS } from './service-settings';
 import { shopSettings } from './shop';
 
 const GROUPS: Array<[string, Settings]> = [
   ['all services, the stack and the tools', { ...infraSettings, ...loggingSettings }],
   ['HTTP services', httpSettings],
-  ['catalog', catalogSettings],
-  ['inventory', inventorySettings],
-  ['basket', basketSettings],
-  ['order-command', orderCommandSettings],
-  ['order-query', orderQuerySettings],
-  ['relay', relaySettings],
+  ...SHOP_SERVICES.map((name): [string, Settings] => [name, SERVICE_SETTINGS[name]]),
   ['npm start, e2e tests', shopSettings],
   ['local stack (npm run stack)', stackSettings],
 ];
@@ -50,8 +41,8 @@ export function withTable(readme: string): string {
   return `${readme.slice(0, a + START.length)}\n${configTable()}\n${readme.slice(b)}`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+runAsScript(import.meta.url, 'config-table', async (argv) => {
   const path = resolve(repoRoot, 'README.md');
-  if (process.argv.includes('--write')) writeFileSync(path, withTable(readFileSync(path, 'utf8')));
+  if (argv.includes('--write')) writeFileSync(path, withTable(readFileSync(path, 'utf8')));
   else process.stdout.write(`${configTable()}\n`);
-}
+});

@@ -1,7 +1,7 @@
 // npm run connect -- <register|status|restart|pause|resume|delete|list> [name...]
 // Drives Kafka Connect REST with the connector files in connect-config/ (default: all of them).
 import { basename } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, loadInfra, readConnectorFile, registerConnector, removeConnector } from '@qtshop/shared';
+import { ConnectClient, connectorFiles, createDb, createLogger, loadInfra, readConnectorFile, registerConnector, removeConnector, runAsScript } from '@qtshop/shared';
 
 const USAGE = `usage: npm run connect -- <command> [connector...]
 
@@ -70,10 +70,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log.error({ err }, 'connect command failed');
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'connect', main, { report: (err) => log.error({ err }, 'connect command failed') });

@@ -1,6 +1,7 @@
 // npm run dlq -- list <topic> | redrive <topic>
 // list: every message dead-lettered from <topic> (in <topic>.dlq) with why; redrive: republish them to <topic>.
-import { createKafka, createLogger, listDeadLetters, loadInfra, redriveDeadLetters } from '@qtshop/shared';
+import { createKafka, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
+import { listDeadLetters, redriveDeadLetters } from '@qtshop/shared/tooling';
 
 const USAGE = `usage: npm run dlq -- <list|redrive> <topic>     e.g. npm run dlq -- list qtshop.product\n`;
 const log = createLogger('dlq');
@@ -26,10 +27,4 @@ async function main([cmd, topic]: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log.error({ err }, 'dlq command failed');
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'dlq', main, { report: (err) => log.error({ err }, 'dlq command failed') });

@@ -1,6 +1,7 @@
 // npm run -s events -- <topic> [--key <aggregate id>] [--type <eventType>]
 // Prints the records on a topic (from its start to now) as JSON lines: what a consumer receives.
-import { createKafka, headerString, loadInfra, readToEnd } from '@qtshop/shared';
+import { createKafka, headerString, loadInfra, runAsScript } from '@qtshop/shared';
+import { readToEnd } from '@qtshop/shared/tooling';
 import { randomUUID } from 'node:crypto';
 
 const USAGE = 'usage: npm run -s events -- <topic> [--key <aggregate id>] [--type <eventType>]\n';
@@ -38,10 +39,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`events: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'events', main, { report: (err) => process.stderr.write(`events: ${err instanceof Error ? err.message : String(err)}\n`) });

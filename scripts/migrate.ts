@@ -1,5 +1,6 @@
 // npm run migrate [db...]: applies every service database's migrations (re-runnable).
-import { createDb, createLogger, DATABASES, loadInfra, migrateLatest, type DatabaseName, type Logger } from '@qtshop/shared';
+import { createDb, createLogger, DATABASES, loadInfra, runAsScript, type DatabaseName, type Logger } from '@qtshop/shared';
+import { migrateLatest } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../migrations';
 
 const log = createLogger('migrate');
@@ -20,9 +21,4 @@ export async function migrateAll(only: string[] = [], logger: Logger = log): Pro
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  migrateAll(process.argv.slice(2)).catch((err: unknown) => {
-    log.fatal({ err }, 'migration failed');
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, 'migrate', migrateAll, { report: (err) => log.fatal({ err }, 'migration failed') });

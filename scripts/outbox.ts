@@ -1,7 +1,7 @@
 // npm run outbox -- quarantined [db...] | retry <event id> [db...]
 // quarantined: the outbox rows the relay could not publish, with why; retry: release one after a fix (the
 // active relay publishes it on its next pass, in either mode).
-import { createDb, createLogger, loadInfra, OUTBOX_TABLE } from '@qtshop/shared';
+import { createDb, createLogger, loadInfra, OUTBOX_TABLE, runAsScript } from '@qtshop/shared';
 import { loadRelayConfig } from '../services/relay/src/config';
 
 const USAGE = `usage: npm run outbox -- quarantined [db...]     list quarantined outbox rows (default: every outbox database)
@@ -46,10 +46,4 @@ async function main([cmd, ...args]: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    log.error({ err }, 'outbox command failed');
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'outbox', main, { report: (err) => log.error({ err }, 'outbox command failed') });

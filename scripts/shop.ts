@@ -6,17 +6,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
-import { loadBasketConfig } from '../services/basket/src/config';
-import { loadCatalogConfig } from '../services/catalog/src/config';
-import { loadInventoryConfig } from '../services/inventory/src/config';
-import { loadOrderCommandConfig } from '../services/order-command/src/config';
-import { loadOrderQueryConfig } from '../services/order-query/src/config';
+import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, runAsScript, type ConnectorConfig } from '@qtshop/shared';
+import { formatTable, portSettingOf, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { createRelay } from '../services/relay/src/relay';
 import { loadStackConfig, repoRoot } from '../stack/config';
 import { isAlive, livePid, portInUse, removeFile, stopPid, tailFile } from '../stack/procs';
 import { migrateAll } from './migrate';
+import { SERVICE_SETTINGS } from './service-settings';
 
 const t0 = Date.now();
 const say = (msg: string) => process.stdout.write(`[shop +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -34,14 +31,7 @@ const stack = loadStackConfig();
 const relayConfig = loadRelayConfig();
 const mode = relayConfig.RELAY_MODE;
 
-export const SERVICES = [
-  { name: 'catalog', port: loadCatalogConfig().CATALOG_PORT },
-  { name: 'inventory', port: loadInventoryConfig().INVENTORY_PORT },
-  { name: 'basket', port: loadBasketConfig().BASKET_PORT },
-  { name: 'order-command', port: loadOrderCommandConfig().ORDER_COMMAND_PORT },
-  { name: 'order-query', port: loadOrderQueryConfig().ORDER_QUERY_PORT },
-  { name: 'relay', port: relayConfig.RELAY_PORT },
-] as const;
+export const SERVICES = SHOP_SERVICES.map((name) => ({ name, port: Number(loadConfig(SERVICE_SETTINGS[name])[portSettingOf(name)]) }));
 type Service = (typeof SERVICES)[number];
 
 const mainOf = (s: Service) => resolve(repoRoot, 'services', s.name, 'src/main.ts');
@@ -54,8 +44,7 @@ class ShopError extends Error {}
 
 function printTable(): void {
   const rows = [...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]), ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`]];
-  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(`\n${rows.map((r) => r.map((v, i) => v.padEnd(w[i]!)).join('  ')).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
+  process.stdout.write(`\n${formatTable(rows).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {
@@ -214,10 +203,6 @@ async function main(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runAsScript(import.meta.url, 'shop', main, {
+  report: (err) => process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+});

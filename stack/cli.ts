@@ -4,12 +4,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
-import { ConfigError, GiveUp } from '@qtshop/shared';
+import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
+import { formatTable, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadStackConfig, type StackConfig } from './config';
-import { livePid, portInUse, removeFile, stopPid, tailFile, waitFor } from './procs';
+import { livePid, portInUse, removeFile, stopPid, tailFile } from './procs';
 import { isResolved, resolveArtifacts, ResolveError } from './resolve';
-
-const SHOP_SERVICES = ['catalog', 'inventory', 'basket', 'order-command', 'order-query', 'relay'];
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -53,13 +52,12 @@ async function startOne(cfg: StackConfig, c: Component, started: Component[]): P
     say(`${c.name}: started (pid ${pid}, port ${c.ports(cfg).join('/')}), waiting for readiness`);
   }
   const pid = pidOf(cfg, c);
-  const ok = await waitFor(
+  const ok = await waitUntil(
     async () => {
       if (pid !== undefined && pidOf(cfg, c) === undefined) throw new GiveUp('exited');
       return c.ready(cfg);
     },
-    cfg.readyTimeoutMs,
-    500,
+    { timeoutMs: cfg.readyTimeoutMs, everyMs: 500, what: `${c.name} to be ready` },
   ).catch(() => false);
   if (!ok) {
     const exited = pidOf(cfg, c) === undefined;
@@ -124,9 +122,7 @@ async function stopComponents(cfg: StackConfig, list: Component[]): Promise<void
 
 function printStatus(cfg: StackConfig, up: boolean[]): void {
   const rows = COMPONENTS.map((c, i) => [c.name, c.ports(cfg).join('/'), String(pidOf(cfg, c) ?? '-'), up[i] ? 'up' : 'down']);
-  const head = ['component', 'port', 'pid', 'state'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) process.stdout.write(r.map((v, i) => v.padEnd(widths[i]!)).join('  ') + '\n');
+  for (const line of formatTable([['component', 'port', 'pid', 'state'], ...rows])) process.stdout.write(line + '\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -148,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     case 'logs': {
       // Stack components, and the shop's services (npm start writes their logs next to the stack's).
       const name = rest.find((a) => !a.startsWith('-'));
-      const known = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
+      const known: string[] = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
       if (!name || !known.includes(name)) {
         process.stderr.write(`unknown component: ${name ?? '(none)'}\n${USAGE}`);
         return 2;
@@ -174,11 +170,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
+runAsScript(import.meta.url, 'stack', main, {
+  report: (err) => {
     const msg = err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`[stack +${elapsed()}] error: ${msg}\n`);
-    process.exit(1);
   },
-);
+});

@@ -7,7 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { DATABASES } from '@qtshop/shared';
+import { ConnectClient, DATABASES } from '@qtshop/shared';
+import { hasOutboxPlugins } from '@qtshop/shared/tooling';
 import { repoRoot, type StackConfig } from './config';
 import { spawnDetached, type SpawnSpec } from './procs';
 
@@ -272,15 +273,6 @@ const kafka: Component = {
   },
 };
 
-export const DEBEZIUM_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
-export const EVENT_ROUTER = 'io.debezium.transforms.outbox.EventRouter';
-
-export async function connectPlugins(url: string): Promise<string[]> {
-  const res = await fetch(`${url}/connector-plugins?connectorsOnly=false`, { signal: AbortSignal.timeout(3000) });
-  if (!res.ok) return [];
-  return ((await res.json()) as Array<{ class: string }>).map((p) => p.class);
-}
-
 const connect: Component = {
   name: 'connect',
   ports: (cfg) => [cfg.infra.connect.port],
@@ -319,10 +311,7 @@ const connect: Component = {
       }),
     );
   },
-  async ready(cfg) {
-    const classes = await connectPlugins(cfg.infra.connect.url);
-    return classes.includes(DEBEZIUM_CONNECTOR) && classes.includes(EVENT_ROUTER);
-  },
+  ready: (cfg) => hasOutboxPlugins(new ConnectClient(cfg.infra.connect.url, 3000)),
 };
 
 // ---------------------------------------------------------------- MongoDB-wire server (mongo-java-server, H2 file backend)

@@ -1,7 +1,7 @@
 // Background processes of the local stack: started detached, tracked by pid files, stopped by pid.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { waitUntil } from '@qtshop/shared';
 
@@ -70,7 +70,8 @@ export async function stopPid(pid: number, signal: NodeJS.Signals, timeoutMs: nu
   } catch {
     return 'stopped';
   }
-  const ok = await waitFor(async () => !isAlive(pid), timeoutMs, 100);
+  const exited = async () => !isAlive(pid);
+  const ok = await waitUntil(exited, { timeoutMs, everyMs: 100, what: `pid ${pid} to exit` }).catch(() => false);
   if (ok) return 'stopped';
   try {
     process.kill(-pid, 'SIGKILL');
@@ -81,7 +82,7 @@ export async function stopPid(pid: number, signal: NodeJS.Signals, timeoutMs: nu
       /* already gone */
     }
   }
-  await waitFor(async () => !isAlive(pid), 5000, 100);
+  await waitUntil(exited, { timeoutMs: 5000, everyMs: 100, what: `pid ${pid} to exit after SIGKILL` }).catch(() => false);
   return 'killed';
 }
 
@@ -104,23 +105,6 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-/** True when this process could bind host:port right now. */
-export function portBindable(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-/** Polls `check` until it returns true (true) or the deadline passes (false); a GiveUp from `check` ends it at once (false). */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<boolean> {
-  return waitUntil(async () => (await check()) || undefined, { timeoutMs, everyMs, what: 'a condition' }).then(
-    () => true,
-    () => false,
-  );
 }
 
 export function tailFile(path: string, lines: number): string {

@@ -1,7 +1,6 @@
 // What the two benchmark entry points share: number/list values, what an entry does with its options
 // (--help, --from-json, a run), and running as a script.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runAsScript as runScript } from '@qtshop/shared';
 import { printReport, rewriteFromJson, type Renderer, type ReportFiles } from './report';
 
 export const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -44,14 +43,7 @@ export async function benchMain<O, R>(
   return b.exitCode?.(results) ?? 0;
 }
 
-/** Runs `main` when the module is the script node was started with. */
+/** Runs `main` when the module is the script node was started with; a benchmark that fails exits 2. */
 export function runAsScript(moduleUrl: string, what: string, main: (argv: string[]) => Promise<number>): void {
-  if (!process.argv[1] || moduleUrl !== pathToFileURL(resolve(process.argv[1])).href) return;
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`\n${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(2);
-    },
-  );
+  runScript(moduleUrl, what, main, { failureCode: 2 });
 }

@@ -1,17 +1,8 @@
 // Debezium: the connector of connect-config/catalog-outbox.json on the bench database, in the variants of
 // DEBEZIUM_VARIANTS, with the relay's delivery confirmer beside it. A drain stops the connector (its
 // replication connection closed) while the backlog is written, then resumes it.
-import {
-  readConnector,
-  outboxPublicationOf,
-  OUTBOX_TABLE,
-  registerConnector,
-  removeConnector,
-  slotActive,
-  waitUntil,
-  type ConnectorConfig,
-  type Knex,
-} from '@qtshop/shared';
+import { OUTBOX_TABLE, registerConnector, removeConnector, slotActive, waitUntil, type ConnectorConfig, type Knex } from '@qtshop/shared';
+import { outboxPublicationOf, readConnector } from '@qtshop/shared/tooling';
 import { fmt } from '../lib/stats';
 import type { AdapterContext, RelayAdapter, RelaySetup } from './adapter';
 import { confirmCost, startConfirmer, type Confirmer } from './confirmer';

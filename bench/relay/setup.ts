@@ -1,16 +1,8 @@
 // The bench's own database (outbox table, publication, a trigger routing its events to their own topic)
 // and its own topic, fresh for every benchmark.
 import type { Kafka } from 'kafkajs';
-import {
-  addOutboxDelivery,
-  createDb,
-  createOutboxPublication,
-  createOutboxTable,
-  ensureTopics,
-  OUTBOX_TABLE,
-  waitUntil,
-  type Infra,
-} from '@qtshop/shared';
+import { createDb, ensureTopics, OUTBOX_TABLE, waitUntil, type Infra } from '@qtshop/shared';
+import { addOutboxDelivery, createOutboxPublication, createOutboxTable } from '@qtshop/shared/tooling';
 
 export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string): Promise<void> {
   const admin = createDb(infra, 'postgres', { max: 1 });

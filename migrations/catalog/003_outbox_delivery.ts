@@ -1,5 +1,5 @@
 // Delivery confirmation, repair and quarantine of the outbox: see outboxDeliveryMigration.
-import { outboxDeliveryMigration } from '@qtshop/shared';
+import { outboxDeliveryMigration } from '@qtshop/shared/tooling';
 
 export const name = '003_outbox_delivery';
 export const { up, down } = outboxDeliveryMigration;

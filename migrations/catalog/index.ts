@@ -1,4 +1,4 @@
-import type { Migration } from '@qtshop/shared';
+import type { Migration } from '@qtshop/shared/tooling';
 import * as m001 from './001_products_outbox_inbox';
 import * as m002 from './002_aggregate_versions';
 import * as m003 from './003_outbox_delivery';

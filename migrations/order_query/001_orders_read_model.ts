@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createInboxTable } from '@qtshop/shared';
+import { createInboxTable } from '@qtshop/shared/tooling';
 
 export const name = '001_orders_read_model';
 

@@ -1,4 +1,4 @@
-import type { Migration } from '@qtshop/shared';
+import type { Migration } from '@qtshop/shared/tooling';
 import * as m001 from './001_orders_read_model';
 import * as m002 from './002_aggregate_versions';
 

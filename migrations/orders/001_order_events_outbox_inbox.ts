@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createInboxTable, createOutboxTable } from '@qtshop/shared';
+import { createInboxTable, createOutboxTable } from '@qtshop/shared/tooling';
 
 export const name = '001_order_events_outbox_inbox';
 

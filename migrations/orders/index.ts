@@ -1,4 +1,4 @@
-import type { Migration } from '@qtshop/shared';
+import type { Migration } from '@qtshop/shared/tooling';
 import * as m001 from './001_order_events_outbox_inbox';
 import * as m002 from './002_product_prices';
 import * as m003 from './003_aggregate_versions';

@@ -3,7 +3,8 @@
 // from the orders outbox (the order service does not exist yet). The Debezium path is covered in
 // product-updates.int.test.ts.
 import { randomUUID } from 'node:crypto';
-import { createKafka, listDeadLetters, loadInfra, waitUntil, type EventPayload } from '@qtshop/shared';
+import { createKafka, loadInfra, waitUntil, type EventPayload } from '@qtshop/shared';
+import { listDeadLetters } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitConsumed, waitProcessed, type BasketForTest } from '../support/basket';
 import { http } from '../support/services';
 

@@ -2,7 +2,8 @@
 // Debezium connector, the basket service consuming qtshop.product; then the basket side of "Placing
 // order" with the record the orders outbox will produce.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, readConnector, registerConnector, waitUntil } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, registerConnector, waitUntil } from '@qtshop/shared';
+import { readConnector } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitProcessed, type BasketForTest } from '../support/basket';
 import { ADMIN, catalogForTest, http } from '../support/services';
 

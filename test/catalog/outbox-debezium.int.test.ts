@@ -1,6 +1,7 @@
 // Product upsert through Debezium: POST then PUT a product with the catalog-outbox connector registered.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, readConnector, registerConnector } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, registerConnector } from '@qtshop/shared';
+import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 import { ADMIN, catalogForTest, http } from '../support/services';
 

@@ -6,11 +6,10 @@ import { parse } from 'yaml';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectorFiles, DATABASES, outboxPublicationOf, infraSettings, loadConfig, loggingSettings, readConnectorFile, type Settings } from '@qtshop/shared';
-import { basketSettings } from '../../services/basket/src/config';
-import { catalogSettings } from '../../services/catalog/src/config';
-import { inventorySettings } from '../../services/inventory/src/config';
+import { connectorFiles, DATABASES, infraSettings, loadConfig, loggingSettings, readConnectorFile } from '@qtshop/shared';
+import { outboxPublicationOf, portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 import { relaySettings } from '../../services/relay/src/config';
+import { SERVICE_SETTINGS } from '../../scripts/service-settings';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
@@ -18,31 +17,21 @@ const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 // ---------------------------------------------------------------- what compose must run (DESIGN.md)
 
 interface AppService {
-  /** HTTP port of DESIGN.md, and the setting that holds it. */
+  /** HTTP port of DESIGN.md (the setting that holds it is portSettingOf(name)). */
   port: number;
-  portVar: string;
-  /** The service's settings object when its config module exists now; otherwise loaded from services/<name>/src/config.ts once it lands. */
-  settings?: Settings;
   /** The database whose outbox the service writes (it must start after its connector streams). */
   outboxDb?: (typeof DATABASES)[number];
 }
 
-/** The services compose runs, by compose service name = folder under services/. Deliberate: change it with DESIGN.md. */
-const APP_SERVICES: Record<string, AppService> = {
-  catalog: { port: 3001, portVar: 'CATALOG_PORT', settings: catalogSettings, outboxDb: 'catalog' },
-  inventory: { port: 3002, portVar: 'INVENTORY_PORT', settings: inventorySettings, outboxDb: 'inventory' },
-  basket: { port: 3003, portVar: 'BASKET_PORT', settings: basketSettings },
-  'order-command': { port: 3004, portVar: 'ORDER_COMMAND_PORT', outboxDb: 'orders' },
-  'order-query': { port: 3005, portVar: 'ORDER_QUERY_PORT' },
-  relay: { port: 3010, portVar: 'RELAY_PORT', settings: relaySettings },
+/** The services compose runs (the shared SHOP_SERVICES), by compose service name = folder under services/. Deliberate: change it with DESIGN.md. */
+const APP_SERVICES: Record<ShopService, AppService> = {
+  catalog: { port: 3001, outboxDb: 'catalog' },
+  inventory: { port: 3002, outboxDb: 'inventory' },
+  basket: { port: 3003 },
+  'order-command': { port: 3004, outboxDb: 'orders' },
+  'order-query': { port: 3005 },
+  relay: { port: 3010 },
 };
-
-/**
- * Services whose code has not landed yet: while services/<name>/src/main.ts is missing the checks that
- * need their code are reported as todo instead of failing. Remove a name when its service lands; from
- * then on a missing main.ts fails. (Once main.ts exists every check runs, listed here or not.)
- */
-const NOT_YET_WRITTEN = new Set<string>();
 
 const INFRA = ['postgres', 'kafka', 'connect', 'mongo'] as const;
 const ONE_SHOTS = ['migrate', 'register-connectors'] as const;
@@ -123,20 +112,6 @@ function allStrings(value: unknown, out: string[] = []): string[] {
 const MAIN = /services\/([a-z0-9-]+)\/src\/main\.ts/;
 const mainPath = (name: string) => `services/${name}/src/main.ts`;
 
-/** Settings of a service: the static import when there is one, else every `*Settings` export of its config module. */
-async function settingsOf(name: string): Promise<Settings> {
-  const known = APP_SERVICES[name]?.settings;
-  if (known) return known;
-  const path = resolve(root, 'services', name, 'src/config.ts');
-  if (!existsSync(path)) throw new Error(`services/${name}/src/config.ts does not exist: nothing documents the settings compose gives ${name}`);
-  const mod = (await import(path)) as Record<string, unknown>;
-  const settings = Object.entries(mod)
-    .filter(([k, v]) => k.endsWith('Settings') && v !== null && typeof v === 'object')
-    .reduce<Settings>((all, [, v]) => ({ ...all, ...(v as Settings) }), {});
-  if (!Object.keys(settings).length) throw new Error(`services/${name}/src/config.ts exports no *Settings object`);
-  return settings;
-}
-
 // ---------------------------------------------------------------- the file as a whole
 
 describe('docker-compose.yml', () => {
@@ -198,13 +173,13 @@ describe('docker-compose.yml', () => {
 
 // ---------------------------------------------------------------- services
 
-describe.each(Object.entries(APP_SERVICES))('compose service %s', (name, spec) => {
+describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)('compose service %s', (name, spec) => {
   const svc = services[name]!;
   const env = envOf(svc);
   const written = existsSync(resolve(root, mainPath(name)));
 
-  it(`listens on ${spec.port} (${spec.portVar}), publishes it on the host and reports health from /ready`, () => {
-    expect(env[spec.portVar]).toBe(String(spec.port));
+  it(`listens on ${spec.port} (${portSettingOf(name)}), publishes it on the host and reports health from /ready`, () => {
+    expect(env[portSettingOf(name)]).toBe(String(spec.port));
     expect(publishedPorts(svc)).toEqual([{ host: spec.port, container: spec.port }]);
     expect(healthcheckOf(svc)).toContain(`http://127.0.0.1:${spec.port}/ready`);
   });
@@ -225,18 +200,13 @@ describe.each(Object.entries(APP_SERVICES))('compose service %s', (name, spec) =
     });
   }
 
-  if (!written && NOT_YET_WRITTEN.has(name)) {
-    it.todo(`${mainPath(name)} is not written yet: compose runs it, and sets only documented settings, once it is`);
-    return;
-  }
-
   it(`runs ${mainPath(name)}, which exists`, () => {
     expect(commandOf(svc)).toContain(mainPath(name));
     expect({ file: mainPath(name), exists: written }).toEqual({ file: mainPath(name), exists: true });
   });
 
-  it('sets only settings the service documents, each valid', async () => {
-    const settings = await settingsOf(name);
+  it('sets only settings the service documents, each valid', () => {
+    const settings = SERVICE_SETTINGS[name];
     expect(Object.keys(env).filter((k) => !(k in settings))).toEqual([]);
     expect(() => loadConfig(settings, { ...IMAGE_ENV, ...env })).not.toThrow();
   });

@@ -2,7 +2,8 @@
 // either relay mode: the rows behind it are delivered, it is quarantined, listed and counted, and
 // `npm run outbox -- retry` re-sends it after a fix. And the writer refuses an oversized event up front.
 import { randomUUID } from 'node:crypto';
-import { AGGREGATE_TYPES, configureOutbox, outboxSettings, restrictOutboxAggregateTypes, traceparentFrom, waitUntil, type Knex } from '@qtshop/shared';
+import { configureOutbox, outboxSettings, traceparentFrom, waitUntil, type Knex } from '@qtshop/shared';
+import { AGGREGATE_TYPES, restrictOutboxAggregateTypes } from '@qtshop/shared/tooling';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog } from '../../services/catalog/src/service';
 import type { RelayMode } from '../support/relay';

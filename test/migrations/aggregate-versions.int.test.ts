@@ -2,7 +2,7 @@
 // the previous migration, filled, then migrated to the latest): own versions start at 1, held versions at
 // 0 (older than any versioned event), and the order read model at the version its status implies.
 import { randomUUID } from 'node:crypto';
-import { migrateLatest, type Migration } from '@qtshop/shared';
+import { migrateLatest, type Migration } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 

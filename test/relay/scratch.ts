@@ -1,6 +1,7 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
-import { addOutboxDelivery, createOutboxTable, loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { addOutboxDelivery, createOutboxTable } from '@qtshop/shared/tooling';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 

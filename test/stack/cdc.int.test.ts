@@ -1,7 +1,8 @@
 // CDC smoke: the real Debezium PostgreSQL connector with the outbox EventRouter, configured as the
 // catalog connector file says, on a scratch database; one row in, one clean Kafka record out.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, createOutboxTable, loadInfra, outboxTimestamp, readConnector, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, outboxTimestamp, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
+import { createOutboxTable, readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();

@@ -1,4 +1,5 @@
 import { ConnectClient, loadInfra } from '@qtshop/shared';
+import { DEBEZIUM_CONNECTOR, EVENT_ROUTER } from '@qtshop/shared/tooling';
 
 const infra = loadInfra();
 
@@ -6,8 +7,8 @@ describe('the stack Kafka Connect worker', () => {
   it('lists the Debezium PostgreSQL connector and the outbox EventRouter transform', async () => {
     const plugins = await new ConnectClient(infra.connect.url).plugins();
     const classes = plugins.map((p) => p.class);
-    expect(classes).toContain('io.debezium.connector.postgresql.PostgresConnector');
-    expect(classes).toContain('io.debezium.transforms.outbox.EventRouter');
-    expect(plugins.find((p) => p.class === 'io.debezium.connector.postgresql.PostgresConnector')?.version).toMatch(/^3\.3\./);
+    expect(classes).toContain(DEBEZIUM_CONNECTOR);
+    expect(classes).toContain(EVENT_ROUTER);
+    expect(plugins.find((p) => p.class === DEBEZIUM_CONNECTOR)?.version).toMatch(/^3\.3\./);
   });
 });

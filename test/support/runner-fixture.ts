@@ -1,6 +1,7 @@
 // A consumer runner on a scratch database and topic, handling ProductQuantityUpdated by counting
 // applications per product in an `effects` table: what the runner tests (and the crash child) use.
-import { createConsumerRunner, createInboxTable, pgInbox, type ConsumerRunnerOptions, type Kafka, type Knex, type Logger } from '@qtshop/shared';
+import { createConsumerRunner, pgInbox, type ConsumerRunnerOptions, type Kafka, type Knex, type Logger } from '@qtshop/shared';
+import { createInboxTable } from '@qtshop/shared/tooling';
 
 export async function createEffectsTable(db: Knex): Promise<void> {
   await createInboxTable(db);

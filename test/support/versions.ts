@@ -14,9 +14,7 @@ import {
   createConsumerRunner,
   dlqTopicOf,
   EVENTS,
-  listDeadLetters,
   outboxRecord,
-  redriveDeadLetters,
   waitUntil,
   type EventPayload,
   type EventType,
@@ -25,6 +23,10 @@ import {
   type Knex,
   type Kafka,
 } from '@qtshop/shared';
+import {
+  listDeadLetters,
+  redriveDeadLetters,
+} from '@qtshop/shared/tooling';
 import { quiet } from './services';
 
 export interface ConsumerForTest {

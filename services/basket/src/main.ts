@@ -1,6 +1,6 @@
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadBasketConfig } from './config';
 import { startBasket } from './service';
 
 const log = createLogger('basket');
-await runMain(log, () => startBasket(loadBasketConfig(), log));
+runService(import.meta.url, log, () => startBasket(loadBasketConfig(), log));

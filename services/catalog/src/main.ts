@@ -1,6 +1,6 @@
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadCatalogConfig } from './config';
 import { startCatalog } from './service';
 
 const log = createLogger('catalog');
-await runMain(log, () => startCatalog(loadCatalogConfig(), log));
+runService(import.meta.url, log, () => startCatalog(loadCatalogConfig(), log));

@@ -1,6 +1,6 @@
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadInventoryConfig } from './config';
 import { startInventory } from './service';
 
 const log = createLogger('inventory');
-await runMain(log, () => startInventory(loadInventoryConfig(), log));
+runService(import.meta.url, log, () => startInventory(loadInventoryConfig(), log));

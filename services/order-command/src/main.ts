@@ -1,6 +1,6 @@
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadOrderCommandConfig } from './config';
 import { startOrderCommand } from './service';
 
 const log = createLogger('order-command');
-await runMain(log, () => startOrderCommand(loadOrderCommandConfig(), log));
+runService(import.meta.url, log, () => startOrderCommand(loadOrderCommandConfig(), log));

@@ -1,6 +1,6 @@
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadOrderQueryConfig } from './config';
 import { startOrderQuery } from './service';
 
 const log = createLogger('order-query');
-await runMain(log, () => startOrderQuery(loadOrderQueryConfig(), log));
+runService(import.meta.url, log, () => startOrderQuery(loadOrderQueryConfig(), log));

@@ -1,10 +1,10 @@
 // Relay entry point: the polling fallback (RELAY_MODE=polling) or the Debezium-mode janitor.
-import { createLogger, runMain } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared';
 import { loadRelayConfig } from './config';
 import { createRelay } from './relay';
 
 const log = createLogger('relay');
-await runMain(log, async () => {
+runService(import.meta.url, log, async () => {
   const relay = createRelay(loadRelayConfig(), { log });
   await relay.start();
   return relay;

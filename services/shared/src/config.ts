@@ -54,8 +54,3 @@ export const env = {
   list: () => z.string().min(1).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   oneOf: <T extends readonly [string, ...string[]]>(values: T) => z.enum(values),
 };
-
-/** Rows for a documentation table: key, default, doc. */
-export function describeSettings(settings: Settings): Array<{ key: string; default: string; doc: string }> {
-  return Object.entries(settings).map(([key, s]) => ({ key, default: s.default, doc: s.doc }));
-}

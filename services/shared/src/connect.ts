@@ -1,4 +1,4 @@
-// A small Kafka Connect REST client: what the connector CLI and the tests use.
+// A small Kafka Connect REST client: the relay's supervisor, the connector CLI, the stack and the tests use it.
 export interface ConnectorStatus {
   name: string;
   connector: { state: string; worker_id: string; trace?: string };
@@ -13,14 +13,18 @@ export class ConnectError extends Error {
 }
 
 export class ConnectClient {
-  constructor(readonly url: string) {}
+  /** `timeoutMs` bounds each request (a readiness probe wants a short one). */
+  constructor(
+    readonly url: string,
+    readonly timeoutMs = 30_000,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) {

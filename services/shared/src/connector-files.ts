@@ -24,7 +24,3 @@ export function readConnectorFile(path: string): ConnectorConfig {
   }
   return cfg as ConnectorConfig;
 }
-
-export function readConnector(name: string, dir = CONNECT_CONFIG_DIR): ConnectorConfig {
-  return readConnectorFile(resolve(dir, `${name}.json`));
-}

@@ -21,7 +21,6 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import { EVENTS, isEventType, type EventPayload, type EventType } from './events';
-import { INBOX_TABLE } from './inbox-table';
 import { ensureTopics, headerString } from './kafka';
 import type { Logger } from './logging';
 import { isStale, type Stale } from './versions';
@@ -73,6 +72,9 @@ export interface Inbox<Tx> {
 }
 
 export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<HandlerResult> };
+
+/** The inbox table of DESIGN.md (its migration is tooling/inbox-table.ts). */
+export const INBOX_TABLE = 'processed_events';
 
 /** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {

@@ -62,7 +62,6 @@ export const EVENTS = {
 
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]['schema']>;
-export type AggregateType = (typeof EVENTS)[EventType]['aggregateType'];
 
 export const topicOf = (aggregateType: string): string => `qtshop.${aggregateType}`;
 export const TOPICS = [...new Set(Object.values(EVENTS).map((e) => topicOf(e.aggregateType)))];

@@ -1,6 +1,6 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
-import { Kafka, logLevel, type KafkaConfig, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 export type { Kafka };
 import type { Logger } from './logging';
@@ -58,46 +58,3 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     await admin.disconnect();
   }
 }
-
-/**
- * Reads a topic up to its high watermarks at call time: from the start, or (fromCommitted) from the
- * group's committed offsets, committing as it goes. For tools (DLQ, event viewer), not services.
- */
-export async function readToEnd(kafka: Kafka, topic: string, groupId: string, fromCommitted: boolean, onMessage: (partition: number, m: KafkaMessage) => Promise<void>): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  let starts: Array<{ partition: number; offset: string }> = ends.map((e) => ({ partition: e.partition, offset: e.low }));
-  if (fromCommitted) {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    starts = ends.map((e) => {
-      const c = committed?.partitions.find((p) => p.partition === e.partition);
-      return { partition: e.partition, offset: c && Number(c.offset) >= 0 ? c.offset : e.low };
-    });
-  }
-  await admin.disconnect();
-  const pending = new Map(ends.filter((e, i) => BigInt(e.high) > BigInt(starts[i]!.offset)).map((e) => [e.partition, BigInt(e.high)]));
-  if (pending.size === 0) return;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    await consumer.run({
-      autoCommit: fromCommitted,
-      eachMessage: async ({ partition, message }) => {
-        const end = pending.get(partition);
-        if (end === undefined || BigInt(message.offset) >= end) return;
-        await onMessage(partition, message);
-        if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
-        if (pending.size === 0) done();
-      },
-    });
-    for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
-    await finished;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-

@@ -1,4 +1,8 @@
-// Process lifecycle for services: run until SIGTERM/SIGINT, then stop entry points in order, once.
+// Process lifecycle: entry points of scripts and services; a service runs until SIGTERM/SIGINT, then stops
+// its entry points in order, once.
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from './logging';
 
 export function stopOnSignals(log: Logger, stop: () => Promise<void>, timeoutMs = 15_000): void {
@@ -27,20 +31,55 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>, timeoutMs 
   process.on('SIGINT', handler);
 }
 
-/** Logs and exits non-zero when start-up fails (bad config, unreachable database). */
-export function exitOnStartFailure(log: Logger) {
-  return (err: unknown) => {
-    log.fatal({ err }, 'failed to start');
-    process.exit(1);
+/** True when the module at `moduleUrl` is the script node was started with, not a module it imported. */
+export function isEntryPoint(moduleUrl: string, argv1: string | undefined = process.argv[1]): boolean {
+  if (!argv1) return false;
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
   };
+  return real(fileURLToPath(moduleUrl)) === real(resolve(argv1));
 }
 
-/** A service's main: start it with its logger, stop it on SIGTERM/SIGINT, exit non-zero if it cannot start. */
-export async function runMain(log: Logger, start: () => Promise<{ stop(): Promise<void> }>): Promise<void> {
-  try {
-    const service = await start();
-    stopOnSignals(log, () => service.stop());
-  } catch (err) {
-    exitOnStartFailure(log)(err);
-  }
+export interface ScriptOptions {
+  /** Reports a failure of `main` (default: "<what> failed: <stack>" on stderr). */
+  report?: (err: unknown) => void;
+  /** The exit code after a failure (default 1). */
+  failureCode?: number;
+}
+
+/**
+ * The one way to write an entry point (scripts, the stack CLI, benchmarks, services): when `moduleUrl` (the
+ * caller's import.meta.url) is the script node was started with, runs `main` with the command-line arguments.
+ * A number it resolves with is the exit code; nothing leaves the process to end by itself (a service keeps
+ * serving until a signal). A failure is reported and exits with `failureCode`. Imported, it does nothing.
+ */
+export function runAsScript(moduleUrl: string, what: string, main: (argv: string[]) => Promise<number | void>, opts: ScriptOptions = {}): void {
+  if (!isEntryPoint(moduleUrl)) return;
+  const report = opts.report ?? ((err: unknown) => process.stderr.write(`\n${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (typeof code === 'number') process.exit(code);
+    },
+    (err: unknown) => {
+      report(err);
+      process.exit(opts.failureCode ?? 1);
+    },
+  );
+}
+
+/** A service's entry point: start it with its logger, stop it on SIGTERM/SIGINT, exit non-zero if it cannot start. */
+export function runService(moduleUrl: string, log: Logger, start: () => Promise<{ stop(): Promise<void> }>): void {
+  runAsScript(
+    moduleUrl,
+    'service',
+    async () => {
+      const service = await start();
+      stopOnSignals(log, () => service.stop());
+    },
+    { report: (err) => log.fatal({ err }, 'failed to start') },
+  );
 }

@@ -5,8 +5,10 @@ import type { Knex } from 'knex';
 import { env } from './config';
 import { EVENTS, type EventPayload, type EventType } from './events';
 import { AppError } from './http';
-import { OUTBOX_TABLE } from './outbox-table';
 import { isTraceparent, traceparentFrom } from './trace';
+
+/** The outbox table of DESIGN.md (its migrations are tooling/outbox-table.ts). */
+export const OUTBOX_TABLE = 'outbox';
 
 export interface OutboxEvent<T extends EventType> {
   type: T;

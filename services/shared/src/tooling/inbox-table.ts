@@ -1,7 +1,6 @@
 // The consumers' inbox (DESIGN.md): one row per processed event id, inserted in the handler's transaction.
 import type { Knex } from 'knex';
-
-export const INBOX_TABLE = 'processed_events';
+import { INBOX_TABLE } from '../consumer';
 
 export async function createInboxTable(knex: Knex): Promise<void> {
   await knex.schema.createTable(INBOX_TABLE, (t) => {

@@ -1,8 +1,9 @@
 // Reading and redriving dead-letter topics (<topic>.dlq), for the DLQ tool and tests.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, dlqTopicOf } from './consumer';
-import { headerString, readToEnd } from './kafka';
+import { DLQ_HEADERS, dlqTopicOf } from '../consumer';
+import { headerString } from '../kafka';
+import { readToEnd } from './read-to-end';
 
 export interface DeadLettered {
   partition: number;

@@ -1,0 +1,13 @@
+// Operator tooling: what the scripts, the stack, the benchmarks, the migrations and the tests use and no
+// service needs at runtime. Services import '@qtshop/shared' only; test/shared/tooling-boundary.unit.test.ts
+// fails if a file under services/*/src imports this entry.
+export * from './connect-plugins';
+export * from './connector-files';
+export * from './dlq';
+export * from './inbox-table';
+export * from './migrate';
+export * from './outbox-table';
+export * from './read-to-end';
+export * from './services';
+export * from './settings-table';
+export * from './text-table';

@@ -1,0 +1,44 @@
+// Reading a topic to its end, for tools (DLQ, event viewer), never for services.
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+/**
+ * Reads a topic up to its high watermarks at call time: from the start, or (fromCommitted) from the
+ * group's committed offsets, committing as it goes. For tools (DLQ, event viewer), not services.
+ */
+export async function readToEnd(kafka: Kafka, topic: string, groupId: string, fromCommitted: boolean, onMessage: (partition: number, m: KafkaMessage) => Promise<void>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  let starts: Array<{ partition: number; offset: string }> = ends.map((e) => ({ partition: e.partition, offset: e.low }));
+  if (fromCommitted) {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    starts = ends.map((e) => {
+      const c = committed?.partitions.find((p) => p.partition === e.partition);
+      return { partition: e.partition, offset: c && Number(c.offset) >= 0 ? c.offset : e.low };
+    });
+  }
+  await admin.disconnect();
+  const pending = new Map(ends.filter((e, i) => BigInt(e.high) > BigInt(starts[i]!.offset)).map((e) => [e.partition, BigInt(e.high)]));
+  if (pending.size === 0) return;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    await consumer.run({
+      autoCommit: fromCommitted,
+      eachMessage: async ({ partition, message }) => {
+        const end = pending.get(partition);
+        if (end === undefined || BigInt(message.offset) >= end) return;
+        await onMessage(partition, message);
+        if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
+        if (pending.size === 0) done();
+      },
+    });
+    for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+}
