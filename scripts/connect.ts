@@ -1,7 +1,17 @@
 // npm run connect -- <register|status|restart|pause|resume|delete|list> [name...]
 // Drives Kafka Connect REST with the connector files in connect-config/ (default: all of them).
 import { basename } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, loadInfra, readConnectorFile, registerConnector, removeConnector, runAsScript } from '@qtshop/shared';
+import {
+  ConnectClient,
+  connectorFiles,
+  createDb,
+  createLogger,
+  loadInfra,
+  readConnectorFile,
+  registerConnector,
+  removeConnector,
+  runAsScript,
+} from '@qtshop/shared';
 
 const USAGE = `usage: npm run connect -- <command> [connector...]
 
@@ -13,7 +23,9 @@ const USAGE = `usage: npm run connect -- <command> [connector...]
   delete     delete the connector and drop its replication slot
   list       connectors registered in Kafka Connect
 
-connectors: ${connectorFiles().map((f) => basename(f, '.json')).join(', ')} (default: all)
+connectors: ${connectorFiles()
+  .map((f) => basename(f, '.json'))
+  .join(', ')} (default: all)
 `;
 
 const log = createLogger('connect-cli');

@@ -26,7 +26,17 @@ async function main([cmd, ...args]: string[]): Promise<number> {
         const rows = await db(OUTBOX_TABLE)
           .whereNotNull('quarantined_at')
           .orderBy('position')
-          .select('id', 'position', 'aggregatetype', 'aggregateid', 'type', 'created_at', 'quarantined_at', 'quarantine_error', db.raw('octet_length(payload::text) as payload_bytes'));
+          .select(
+            'id',
+            'position',
+            'aggregatetype',
+            'aggregateid',
+            'type',
+            'created_at',
+            'quarantined_at',
+            'quarantine_error',
+            db.raw('octet_length(payload::text) as payload_bytes'),
+          );
         for (const r of rows) process.stdout.write(`${JSON.stringify({ database, ...r })}\n`);
         found += rows.length;
       } else {

@@ -6,7 +6,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConnectClient, connectorFiles, createDb, createLogger, env, GiveUp, loadConfig, loadInfra, readConnectorFile, registerConnector, removeConnector, waitUntil, runAsScript, type ConnectorConfig } from '@qtshop/shared';
+import {
+  ConnectClient,
+  connectorFiles,
+  createDb,
+  createLogger,
+  env,
+  GiveUp,
+  loadConfig,
+  loadInfra,
+  readConnectorFile,
+  registerConnector,
+  removeConnector,
+  waitUntil,
+  runAsScript,
+  type ConnectorConfig,
+} from '@qtshop/shared';
 import { formatTable, portSettingOf, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { createRelay } from '../services/relay/src/relay';
@@ -43,8 +58,13 @@ const url = (s: Service) => `http://127.0.0.1:${s.port}`;
 class ShopError extends Error {}
 
 function printTable(): void {
-  const rows = [...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]), ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`]];
-  process.stdout.write(`\n${formatTable(rows).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`);
+  const rows = [
+    ...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]),
+    ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`],
+  ];
+  process.stdout.write(
+    `\n${formatTable(rows).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`,
+  );
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {
@@ -82,10 +102,13 @@ async function setUpRelayMode(): Promise<void> {
       for (const database of relayConfig.OUTBOX_DATABASES) {
         const db = createDb(infra, database, { max: 1 });
         try {
-          await waitUntil(async () => Number((await db('outbox').whereNull('sent_at').where('created_at', '<', since).count<{ c: string }[]>({ c: '*' }))[0]!.c) === 0, {
-            timeoutMs: 120_000,
-            what: `the ${database} outbox to drain`,
-          });
+          await waitUntil(
+            async () => Number((await db('outbox').whereNull('sent_at').where('created_at', '<', since).count<{ c: string }[]>({ c: '*' }))[0]!.c) === 0,
+            {
+              timeoutMs: 120_000,
+              what: `the ${database} outbox to drain`,
+            },
+          );
         } finally {
           await db.destroy();
         }
@@ -138,7 +161,8 @@ async function main(): Promise<number> {
     return 0;
   }
   for (const s of SERVICES) {
-    if (await portInUse(s.port)) throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
+    if (await portInUse(s.port))
+      throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
   }
 
   if (loadConfig(shopSettings).QTSHOP_STACK === 'local') {
@@ -172,10 +196,13 @@ async function main(): Promise<number> {
   const results = await Promise.all(
     SERVICES.map(async (s) => {
       const child = children.get(s)!;
-      const ok = await waitUntil(async () => {
-        if (child.exitCode !== null) throw new GiveUp('exited');
-        return ready(s);
-      }, { timeoutMs, what: `${s.name} /ready`, everyMs: 250 }).then(
+      const ok = await waitUntil(
+        async () => {
+          if (child.exitCode !== null) throw new GiveUp('exited');
+          return ready(s);
+        },
+        { timeoutMs, what: `${s.name} /ready`, everyMs: 250 },
+      ).then(
         () => true,
         () => false,
       );
@@ -186,7 +213,9 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.ok);
   if (failed.length) {
     for (const { s } of failed) {
-      process.stderr.write(`\n${s.name} did not become ready (${children.get(s)!.exitCode !== null ? 'it exited' : `${timeoutMs} ms`}); last lines of ${logFileOf(s)}:\n${tailFile(logFileOf(s), 30)}\n`);
+      process.stderr.write(
+        `\n${s.name} did not become ready (${children.get(s)!.exitCode !== null ? 'it exited' : `${timeoutMs} ms`}); last lines of ${logFileOf(s)}:\n${tailFile(logFileOf(s), 30)}\n`,
+      );
     }
     stopping = true;
     await stopAll(children);
@@ -204,5 +233,6 @@ async function main(): Promise<number> {
 }
 
 runAsScript(import.meta.url, 'shop', main, {
-  report: (err) => process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  report: (err) =>
+    process.stderr.write(`[shop] error: ${err instanceof ShopError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
 });

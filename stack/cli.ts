@@ -90,7 +90,10 @@ async function up(cfg: StackConfig): Promise<void> {
     for (const c of COMPONENTS) {
       const dep = DEPENDS_ON[c.name];
       const before = dep ? done.get(dep) : undefined;
-      done.set(c.name, (before ?? Promise.resolve()).then(() => startOne(cfg, c, started)));
+      done.set(
+        c.name,
+        (before ?? Promise.resolve()).then(() => startOne(cfg, c, started)),
+      );
     }
     const results = await Promise.allSettled(done.values());
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -172,7 +175,12 @@ async function main(argv: string[]): Promise<number> {
 
 runAsScript(import.meta.url, 'stack', main, {
   report: (err) => {
-    const msg = err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const msg =
+      err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError
+        ? err.message
+        : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err);
     process.stderr.write(`[stack +${elapsed()}] error: ${msg}\n`);
   },
 });

@@ -90,7 +90,9 @@ const SLOT_WAL_MARK = '# qtshop stack: bounded slot WAL';
  * it with ALTER SYSTEM for a moment.
  */
 export function keepSlotWalBounded(conf: string, size: string): void {
-  const lines = readFileSync(conf, 'utf8').split('\n').filter((l) => !l.endsWith(SLOT_WAL_MARK));
+  const lines = readFileSync(conf, 'utf8')
+    .split('\n')
+    .filter((l) => !l.endsWith(SLOT_WAL_MARK));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   writeFileSync(conf, `${lines.join('\n')}\nmax_slot_wal_keep_size = '${size.replace(/'/g, '')}'  ${SLOT_WAL_MARK}\n`);
 }
@@ -184,7 +186,12 @@ function javaArgs(cfg: StackConfig, heap: string, lib: string, main: string, ext
 
 function writeProps(path: string, props: Record<string, string | number>): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    path,
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
 }
 
 function writeLog4j(cfg: StackConfig): void {

@@ -8,7 +8,11 @@ export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '.
 
 export const stackSettings = {
   ...infraSettings,
-  STACK_DIR: { doc: 'Where the local stack keeps resolved jars, data, logs and pid files (gitignored)', default: resolve(repoRoot, '.stack'), schema: env.string() },
+  STACK_DIR: {
+    doc: 'Where the local stack keeps resolved jars, data, logs and pid files (gitignored)',
+    default: resolve(repoRoot, '.stack'),
+    schema: env.string(),
+  },
   STACK_READY_TIMEOUT_MS: { doc: 'How long `stack up` waits for each component to become ready', default: '180000', schema: env.int(1000) },
   STACK_JAVA: { doc: 'The java binary (Java 17+) that runs Kafka, Connect and the MongoDB-wire server', default: 'java', schema: env.string() },
   STACK_MVN: { doc: 'The Maven binary that resolves the stack jars', default: 'mvn', schema: env.string() },

@@ -62,7 +62,13 @@ export async function resolveArtifacts(cfg: StackConfig, progress: (line: string
 
 /** Turns Maven's output into one clear message naming the artifact that failed, when Maven names one. */
 export function mavenFailureSummary(lines: string[]): string {
-  const artifactPatterns = [/Could not find artifact (\S+)/, /Failure to find (\S+)/, /Could not transfer artifact (\S+)/, /Could not resolve artifact (\S+)/, /Non-resolvable[^:]*: (\S+)/];
+  const artifactPatterns = [
+    /Could not find artifact (\S+)/,
+    /Failure to find (\S+)/,
+    /Could not transfer artifact (\S+)/,
+    /Could not resolve artifact (\S+)/,
+    /Non-resolvable[^:]*: (\S+)/,
+  ];
   let artifact: string | undefined;
   for (const line of lines) {
     for (const re of artifactPatterns) {
@@ -74,7 +80,9 @@ export function mavenFailureSummary(lines: string[]): string {
     }
     if (artifact) break;
   }
-  const errors = lines.filter((l) => l.startsWith('[ERROR]') && l.replace('[ERROR]', '').trim() && !/re-run Maven|For more information|\[Help \d\] http/.test(l));
+  const errors = lines.filter(
+    (l) => l.startsWith('[ERROR]') && l.replace('[ERROR]', '').trim() && !/re-run Maven|For more information|\[Help \d\] http/.test(l),
+  );
   const detail = (errors.length ? errors : lines.slice(-20)).slice(0, 10).join('\n');
   return `Maven could not resolve the stack${artifact ? `: artifact ${artifact} failed` : ''}\n${detail}`;
 }

@@ -144,9 +144,23 @@ export async function runPgbench(infra: Infra, o: HttpBenchOptions, seconds: num
   const dir = await mkdtemp(join(tmpdir(), 'qtshop-pgbench-'));
   try {
     const args = [
-      '-h', infra.pg.host, '-p', String(infra.pg.port), '-U', infra.pg.user,
-      '-n', '-M', 'extended', '-c', String(o.connections), '-j', String(Math.min(o.connections, 2)),
-      '-T', String(seconds), '-f', PGBENCH_SCRIPT,
+      '-h',
+      infra.pg.host,
+      '-p',
+      String(infra.pg.port),
+      '-U',
+      infra.pg.user,
+      '-n',
+      '-M',
+      'extended',
+      '-c',
+      String(o.connections),
+      '-j',
+      String(Math.min(o.connections, 2)),
+      '-T',
+      String(seconds),
+      '-f',
+      PGBENCH_SCRIPT,
       ...(log ? ['--log', `--log-prefix=${join(dir, 'tx')}`] : []),
       o.db,
     ];

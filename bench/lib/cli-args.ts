@@ -3,7 +3,11 @@
 import { runAsScript as runScript } from '@qtshop/shared';
 import { printReport, rewriteFromJson, type Renderer, type ReportFiles } from './report';
 
-export const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const num = (v: string, what: string, min = 0) => {
   const n = Number(v);

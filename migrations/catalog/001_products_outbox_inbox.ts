@@ -16,7 +16,9 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw('alter table products add constraint products_price_nonnegative check (price >= 0), add constraint products_quantity_nonnegative check (quantity >= 0)');
+  await knex.raw(
+    'alter table products add constraint products_price_nonnegative check (price >= 0), add constraint products_quantity_nonnegative check (quantity >= 0)',
+  );
   await createOutboxTable(knex);
   await createInboxTable(knex);
 }

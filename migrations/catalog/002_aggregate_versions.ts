@@ -11,7 +11,9 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('version').notNullable().defaultTo(1);
     t.integer('stock_version').notNullable().defaultTo(0);
   });
-  await knex.raw('alter table products add constraint products_version_positive check (version >= 1), add constraint products_stock_version_nonnegative check (stock_version >= 0)');
+  await knex.raw(
+    'alter table products add constraint products_version_positive check (version >= 1), add constraint products_stock_version_nonnegative check (stock_version >= 0)',
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

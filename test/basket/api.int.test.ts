@@ -40,7 +40,12 @@ describe('PUT /baskets/:basketId', () => {
   it('creates the basket (201) with name and price from the product cache, then replaces its lines (200)', async () => {
     const [mug, pot] = [await seedProduct(), await seedProduct({ name: 'Teapot', price: 3400 })];
     const id = randomUUID();
-    const created = await http('PUT', url(id), { items: [{ productId: mug.productId, quantity: 2 }, { productId: pot.productId, quantity: 1 }] });
+    const created = await http('PUT', url(id), {
+      items: [
+        { productId: mug.productId, quantity: 2 },
+        { productId: pot.productId, quantity: 1 },
+      ],
+    });
     expect(created.status).toBe(201);
     expect(created.json).toEqual({
       basketId: id,
@@ -168,7 +173,11 @@ describe('PUT /baskets/:basketId', () => {
     ['with a non-ASCII letter', 'k%C3%B6rb'],
   ])('rejects a basket id %s with 400 on PUT, GET and DELETE, creating nothing', async (_what, bad) => {
     const mug = await seedProduct();
-    for (const [method, body] of [['PUT', { items: [{ productId: mug.productId, quantity: 1 }] }], ['GET', undefined], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PUT', { items: [{ productId: mug.productId, quantity: 1 }] }],
+      ['GET', undefined],
+      ['DELETE', undefined],
+    ] as const) {
       const res = await http(method, url(bad), body);
       expect(res.status).toBe(400);
       expect(res.json.error.fields[0].path).toBe('basketId');

@@ -102,12 +102,20 @@ describe('ProductUpdated', () => {
     const p = await createdProduct();
     const other = await createdProduct();
     const b = await basketWith(other.productId);
-    const before = await svc.db.collection('baskets').find({}, { sort: { _id: 1 } }).toArray();
+    const before = await svc.db
+      .collection('baskets')
+      .find({}, { sort: { _id: 1 } })
+      .toArray();
 
     const { id } = await productEvent('ProductUpdated', { ...p, price: 4200, version: 2 });
     await waitProcessed(svc.db, id); // recorded only after the handler succeeded
     expect(await svc.db.collection('products').findOne({ _id: p.productId as never })).toMatchObject({ price: 4200 });
-    expect(await svc.db.collection('baskets').find({}, { sort: { _id: 1 } }).toArray()).toEqual(before);
+    expect(
+      await svc.db
+        .collection('baskets')
+        .find({}, { sort: { _id: 1 } })
+        .toArray(),
+    ).toEqual(before);
     expect((await getBasket(b)).items[0]).toMatchObject({ productId: other.productId, price: other.price });
     expect((await listDeadLetters(kafka, 'qtshop.product')).filter((d) => d.id === id)).toEqual([]);
   }, 60_000);

@@ -56,7 +56,16 @@ describe('a product price change in the catalog reaches the baskets holding the 
     });
 
     const [b1, b2, b3] = [randomUUID(), randomUUID(), randomUUID()];
-    expect((await http('PUT', basketUrl(b1), { items: [{ productId: p, quantity: 2 }, { productId: q, quantity: 1 }] })).status).toBe(201);
+    expect(
+      (
+        await http('PUT', basketUrl(b1), {
+          items: [
+            { productId: p, quantity: 2 },
+            { productId: q, quantity: 1 },
+          ],
+        })
+      ).status,
+    ).toBe(201);
     expect((await http('PUT', basketUrl(b2), { items: [{ productId: p, quantity: 1 }] })).status).toBe(201);
     expect((await http('PUT', basketUrl(b3), { items: [{ productId: q, quantity: 3 }] })).status).toBe(201);
     const third = await getBasket(b3);
@@ -85,7 +94,16 @@ describe('a product price change in the catalog reaches the baskets holding the 
       aggregatetype: 'order',
       aggregateid: orderId,
       type: 'OrderPlaced',
-      payload: { orderId, basketId: b1, items: [{ productId: p, price: 5200, quantity: 2 }, { productId: q, price: 1900, quantity: 1 }], total: 12300, version: 1 },
+      payload: {
+        orderId,
+        basketId: b1,
+        items: [
+          { productId: p, price: 5200, quantity: 2 },
+          { productId: q, price: 1900, quantity: 1 },
+        ],
+        total: 12300,
+        version: 1,
+      },
     });
     await waitProcessed(basket.db, placed.id);
     expect((await http('GET', basketUrl(b1))).status).toBe(404);

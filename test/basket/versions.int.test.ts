@@ -41,7 +41,8 @@ const product = (productId: string, version: number): EventPayload<'ProductCreat
   price: 100 * version,
   version,
 });
-const send = (type: 'ProductCreated' | 'ProductUpdated', productId: string, version: number, id?: string) => consumer.publish(type, product(productId, version), id);
+const send = (type: 'ProductCreated' | 'ProductUpdated', productId: string, version: number, id?: string) =>
+  consumer.publish(type, product(productId, version), id);
 const processed = async (sent: Promise<{ id: string }>) => waitProcessed(db, (await sent).id);
 const basketWith = async (productId: string) => {
   const basketId = randomUUID();
@@ -123,7 +124,9 @@ describe('basket, product events with versions', () => {
   it('treats cache documents and lines written before versions existed as older than any versioned event', async () => {
     const id = randomUUID();
     const basketId = randomUUID();
-    await db.collection(PRODUCTS).insertOne({ _id: id as never, name: 'Cup', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 50, updatedAt: new Date() });
+    await db
+      .collection(PRODUCTS)
+      .insertOne({ _id: id as never, name: 'Cup', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 50, updatedAt: new Date() });
     await db.collection(BASKETS).insertOne({ _id: basketId as never, items: [{ productId: id, name: 'Cup', price: 50, quantity: 1 }], updatedAt: new Date() });
     await processed(send('ProductUpdated', id, 1));
     expect(await cached(id)).toMatchObject({ version: 1, price: 100 });

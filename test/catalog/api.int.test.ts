@@ -37,7 +37,12 @@ describe('POST /products', () => {
     expect(res.headers.get('location')).toBe(`/products/${res.json.id}`);
     const rows = await db('outbox').where({ aggregateid: res.json.id });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ aggregatetype: 'product', type: 'ProductCreated', sent_at: null, payload: { productId: res.json.id, ...body, version: 1 } });
+    expect(rows[0]).toMatchObject({
+      aggregatetype: 'product',
+      type: 'ProductCreated',
+      sent_at: null,
+      payload: { productId: res.json.id, ...body, version: 1 },
+    });
     expect(rows[0].traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
@@ -49,7 +54,15 @@ describe('POST /products', () => {
   });
 
   const bad: Array<[string, unknown, number, string | RegExp]> = [
-    ['a missing field', (() => { const { brand: _b, ...rest } = product(); return rest; })(), 400, 'brand'],
+    [
+      'a missing field',
+      (() => {
+        const { brand: _b, ...rest } = product();
+        return rest;
+      })(),
+      400,
+      'brand',
+    ],
     ['a wrong-typed field', product({ price: '25.99' }), 400, 'price'],
     ['a negative price', product({ price: -1 }), 400, 'price'],
     ['a fractional price', product({ price: 25.99 }), 400, 'price'],

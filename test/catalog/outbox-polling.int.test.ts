@@ -26,7 +26,14 @@ afterAll(async () => {
 
 describe('catalog outbox relayed by polling', () => {
   it('delivers ProductCreated then ProductUpdated like Debezium does, and marks the rows sent', async () => {
-    const fields = { name: `Chair ${randomUUID()}`, description: 'Oak', type: 'home', brand: 'Holz', pictureUrl: 'https://img.example/chair.png', price: 12900 };
+    const fields = {
+      name: `Chair ${randomUUID()}`,
+      description: 'Oak',
+      type: 'home',
+      brand: 'Holz',
+      pictureUrl: 'https://img.example/chair.png',
+      price: 12900,
+    };
     const created = await http('POST', `${svc.url}/products`, fields, ADMIN);
     const id: string = created.json.id;
     await http('PUT', `${svc.url}/products/${id}`, { ...fields, name: 'Chair II' }, ADMIN);

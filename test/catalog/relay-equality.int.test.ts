@@ -18,7 +18,10 @@ let reader: TopicReader;
 beforeAll(async () => {
   svc = await catalogForTest();
   await registerConnector(new ConnectClient(infra.connect.url), admin, readConnector('catalog-outbox'));
-  relay = createRelay({ ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: ['catalog'], OUTBOX_POLL_INTERVAL_MS: 100 }, { log: quiet });
+  relay = createRelay(
+    { ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: ['catalog'], OUTBOX_POLL_INTERVAL_MS: 100 },
+    { log: quiet },
+  );
   await relay.start();
   reader = await TopicReader.start(kafka, ['qtshop.product']);
 }, 90_000);

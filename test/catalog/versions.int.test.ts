@@ -26,8 +26,10 @@ afterAll(async () => {
 });
 
 const processed = (eventId: string) => waitPgProcessed(db, eventId, 'catalog');
-const newProduct = () => createProduct({ db }, { name: `Kettle ${randomUUID()}`, description: '', type: 'kitchen', brand: 'Tetsu', pictureUrl: '', price: 3900 });
-const quantity = (productId: string, q: number, version: number, id?: string) => consumer.publish('ProductQuantityUpdated', { productId, quantity: q, version }, id);
+const newProduct = () =>
+  createProduct({ db }, { name: `Kettle ${randomUUID()}`, description: '', type: 'kitchen', brand: 'Tetsu', pictureUrl: '', price: 3900 });
+const quantity = (productId: string, q: number, version: number, id?: string) =>
+  consumer.publish('ProductQuantityUpdated', { productId, quantity: q, version }, id);
 const quantityOf = async (productId: string) => (await findProduct(db, productId))!.quantity;
 
 describe('catalog, ProductQuantityUpdated with versions', () => {

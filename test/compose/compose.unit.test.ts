@@ -86,12 +86,13 @@ function withDefaults(value: string): string {
 }
 
 /** The environment a container gets when compose runs with only the REQUIRED variables set. */
-const envOf = (svc: ComposeService): Record<string, string> =>
-  Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
+const envOf = (svc: ComposeService): Record<string, string> => Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
 
 function dependsOn(svc: ComposeService): Record<string, string | undefined> {
   const deps = svc.depends_on ?? {};
-  return Array.isArray(deps) ? Object.fromEntries(deps.map((d) => [d, undefined])) : Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v?.condition]));
+  return Array.isArray(deps)
+    ? Object.fromEntries(deps.map((d) => [d, undefined]))
+    : Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v?.condition]));
 }
 
 /** host port -> container port, after interpolating defaults ("${PG_PORT:-5432}:5432" -> 5432 -> 5432). */
@@ -189,7 +190,13 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
   });
 
   it('reaches the infrastructure by compose service name, like the local stack by address', () => {
-    expect(env).toMatchObject({ PG_HOST: 'postgres', PG_PORT: '5432', KAFKA_BROKERS: 'kafka:9092', CONNECT_URL: 'http://connect:8083', MONGO_URL: 'mongodb://mongo:27017' });
+    expect(env).toMatchObject({
+      PG_HOST: 'postgres',
+      PG_PORT: '5432',
+      KAFKA_BROKERS: 'kafka:9092',
+      CONNECT_URL: 'http://connect:8083',
+      MONGO_URL: 'mongodb://mongo:27017',
+    });
     expect(env.PG_USER).toBe(envOf(services.postgres!).POSTGRES_USER);
     expect(env.PG_PASSWORD).toBe(envOf(services.postgres!).POSTGRES_PASSWORD);
   });

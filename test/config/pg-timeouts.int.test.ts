@@ -36,10 +36,14 @@ describe('PostgreSQL time bounds', () => {
     const { rows } = (await trx.raw('select pg_backend_pid() as pid, pg_advisory_xact_lock(4242) is null as locked')) as { rows: Array<{ pid: number }> };
     const pid = rows[0]!.pid;
     // The server ends the session by itself: its backend disappears and the lock is free again.
-    await waitUntil(async () => ((await observer.raw('select count(*)::int as n from pg_stat_activity where pid = ?', [pid])) as { rows: Array<{ n: number }> }).rows[0]!.n === 0, {
-      timeoutMs: 10_000,
-      what: 'the idle transaction to be ended',
-    });
+    await waitUntil(
+      async () =>
+        ((await observer.raw('select count(*)::int as n from pg_stat_activity where pid = ?', [pid])) as { rows: Array<{ n: number }> }).rows[0]!.n === 0,
+      {
+        timeoutMs: 10_000,
+        what: 'the idle transaction to be ended',
+      },
+    );
     const free = (await observer.raw('select pg_try_advisory_lock(4242) as ok')) as { rows: Array<{ ok: boolean }> };
     expect(free.rows[0]!.ok).toBe(true);
     await observer.raw('select pg_advisory_unlock(4242)');

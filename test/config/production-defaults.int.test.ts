@@ -22,10 +22,14 @@ function run(service: string, extraEnv: Record<string, string>): Promise<{ code:
 }
 
 describe('NODE_ENV=production', () => {
-  it.each(['catalog', 'inventory', 'order-command', 'order-query'])('%s refuses to start with the development admin token, naming ADMIN_TOKEN', async (service) => {
-    const { code, out } = await run(service, { NODE_ENV: 'production' });
-    expect(code).toBe(1);
-    expect(out).toMatch(/ADMIN_TOKEN: is the development default/);
-    expect(out).not.toMatch(/listening/);
-  }, 30_000);
+  it.each(['catalog', 'inventory', 'order-command', 'order-query'])(
+    '%s refuses to start with the development admin token, naming ADMIN_TOKEN',
+    async (service) => {
+      const { code, out } = await run(service, { NODE_ENV: 'production' });
+      expect(code).toBe(1);
+      expect(out).toMatch(/ADMIN_TOKEN: is the development default/);
+      expect(out).not.toMatch(/listening/);
+    },
+    30_000,
+  );
 });

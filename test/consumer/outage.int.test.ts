@@ -47,8 +47,21 @@ describe('consumer runner during an outage', () => {
     try {
       await waitUntil(async () => joins === 1, { timeoutMs: 30_000, what: 'the runner to join its group' });
       outageUntil = Date.now() + 9000;
-      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: JSON.stringify({ productId: 'p-outage', quantity: 4, version: 2 }), headers: { id: randomUUID(), eventType: 'ProductQuantityUpdated' } }] });
-      const effect = await waitUntil(() => db('effects').where({ product_id: 'p-outage' }).first(), { timeoutMs: 45_000, what: 'the event applied after the outage' });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [
+          {
+            key: 'k',
+            value: JSON.stringify({ productId: 'p-outage', quantity: 4, version: 2 }),
+            headers: { id: randomUUID(), eventType: 'ProductQuantityUpdated' },
+          },
+        ],
+      });
+      const effect = await waitUntil(() => db('effects').where({ product_id: 'p-outage' }).first(), {
+        timeoutMs: 45_000,
+        what: 'the event applied after the outage',
+      });
       expect(effect).toMatchObject({ quantity: 4, applied: 1 });
       expect(await registry.getSingleMetricAsString('consumer_retries_total')).toMatch(/kind="transient"} [2-9]/);
       expect(joins).toBe(1); // never removed from the group, so never rejoined

@@ -79,7 +79,9 @@ describe('consumer runner', () => {
     // The exposition text, as Prometheus scrapes it.
     const series = async (suffixName: 'count' | 'sum') => {
       const text = await registry.getSingleMetricAsString('consumer_event_latency_seconds');
-      const line = text.split('\n').find((l) => l.startsWith(`consumer_event_latency_seconds_${suffixName}{group="test-runner-${suffix}",type="ProductQuantityUpdated"}`));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`consumer_event_latency_seconds_${suffixName}{group="test-runner-${suffix}",type="ProductQuantityUpdated"}`));
       return Number(line?.split(' ').at(-1) ?? 0);
     };
     const count = async () => ({ n: await series('count') });
@@ -103,7 +105,11 @@ describe('consumer runner', () => {
     await send([
       { key: 'same-partition', value: '{"productId": "x", ', headers: { id: ids.json, eventType: 'ProductQuantityUpdated' } },
       { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1, version: 2 }), headers: { id: ids.type, eventType: 'ProductTeleported' } },
-      { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: -4, version: 2 }), headers: { id: ids.schema, eventType: 'ProductQuantityUpdated' } },
+      {
+        key: 'same-partition',
+        value: JSON.stringify({ productId: 'x', quantity: -4, version: 2 }),
+        headers: { id: ids.schema, eventType: 'ProductQuantityUpdated' },
+      },
       { key: 'same-partition', value: JSON.stringify({ productId: 'x', quantity: 1, version: 2 }), headers: { eventType: 'ProductQuantityUpdated' } },
       event('p-after-poison', 5),
     ]);
@@ -169,7 +175,10 @@ describe('consumer runner', () => {
     const id = randomUUID();
     await send([event('p-crash', 6, id)], crashTopic);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'test/support/crash-consumer.ts'), scratch.name, crashTopic, group], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'test/support/crash-consumer.ts'), scratch.name, crashTopic, group], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const signal = await new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
@@ -199,7 +208,12 @@ describe('consumer runner', () => {
       c.on('close', (code) => r({ code: code ?? -1, out }));
     });
     expect(res.code).toBe(0);
-    const lines = res.out.trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
-    expect(lines.map((l) => l.reason)).toEqual(expect.arrayContaining(['invalid_json', 'unknown_event_type', 'schema_violation', 'missing_id', 'handler_failed']));
+    const lines = res.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string });
+    expect(lines.map((l) => l.reason)).toEqual(
+      expect.arrayContaining(['invalid_json', 'unknown_event_type', 'schema_violation', 'missing_id', 'handler_failed']),
+    );
   }, 60_000);
 });

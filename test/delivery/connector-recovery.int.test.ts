@@ -75,10 +75,13 @@ describe('debezium mode, delivery under connector failures', () => {
       const settled = await repaired();
       const third = await createProducts(shop.catalog.url, 10, 2);
       await waitInInventory(inventoryDb, third, 20_000);
-      await waitUntil(async () => Number((await catalogDb('outbox').whereIn('aggregateid', third).whereNull('seen_at').count<Array<{ n: string }>>({ n: '*' }))[0]!.n) === 0, {
-        timeoutMs: 20_000,
-        what: 'the new rows to be seen on Kafka',
-      });
+      await waitUntil(
+        async () => Number((await catalogDb('outbox').whereIn('aggregateid', third).whereNull('seen_at').count<Array<{ n: string }>>({ n: '*' }))[0]!.n) === 0,
+        {
+          timeoutMs: 20_000,
+          what: 'the new rows to be seen on Kafka',
+        },
+      );
       expect(await repaired()).toBe(settled);
     } finally {
       if (!back) await cli('stack/cli.ts', ['up']);

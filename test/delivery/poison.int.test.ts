@@ -58,7 +58,10 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
       await waitInInventory(inventoryDb, behind, REPAIR_AFTER_MS + 20_000);
       const quarantined = await waitUntil(
         async () => {
-          const rows = await catalogDb('outbox').whereIn('id', [unroutable.id, tooLarge.id]).whereNotNull('quarantined_at').select('id', 'quarantine_error', 'sent_at');
+          const rows = await catalogDb('outbox')
+            .whereIn('id', [unroutable.id, tooLarge.id])
+            .whereNotNull('quarantined_at')
+            .select('id', 'quarantine_error', 'sent_at');
           return rows.length === 2 ? rows : undefined;
         },
         { timeoutMs: REPAIR_AFTER_MS + 20_000, what: 'both poison rows quarantined' },
@@ -70,7 +73,10 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
 
       const listed = await cli('scripts/outbox.ts', ['quarantined', 'catalog']);
       expect(listed.code).toBe(0);
-      const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; quarantine_error: string });
+      const lines = listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; quarantine_error: string });
       expect(lines.map((l) => l.id)).toEqual(expect.arrayContaining([unroutable.id, tooLarge.id]));
 
       // The fix: route the first to the product topic, shrink the second; then release both.
@@ -104,7 +110,9 @@ describe('the outbox writer', () => {
       const name = `Too long ${randomUUID()}`;
       const res = await http('POST', `http://127.0.0.1:${svc.port}/products`, { ...productFields(name), description: 'd'.repeat(3000) }, ADMIN);
       expect(res.status).toBe(413);
-      expect(res.json).toEqual({ error: { code: 'event_too_large', message: expect.stringMatching(/ProductCreated event would be \d+ bytes; the limit is 2000/) } });
+      expect(res.json).toEqual({
+        error: { code: 'event_too_large', message: expect.stringMatching(/ProductCreated event would be \d+ bytes; the limit is 2000/) },
+      });
       expect(await catalogDb('products').where({ name }).count({ n: '*' })).toEqual([{ n: '0' }]);
       expect(await catalogDb('outbox').whereRaw("payload->>'name' = ?", [name]).count({ n: '*' })).toEqual([{ n: '0' }]);
       const small = await http('POST', `http://127.0.0.1:${svc.port}/products`, productFields(), ADMIN);

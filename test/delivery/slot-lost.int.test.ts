@@ -27,7 +27,9 @@ afterAll(async () => {
   await Promise.all([admin.destroy(), catalogDb.destroy(), inventoryDb.destroy()]);
 });
 
-const slot = async () => (await admin('pg_replication_slots').where({ slot_name: SLOT }).first('active', 'wal_status', 'restart_lsn')) as { active: boolean; wal_status: string } | undefined;
+const slot = async () =>
+  (await admin('pg_replication_slots').where({ slot_name: SLOT }).first('active', 'wal_status', 'restart_lsn')) as
+    { active: boolean; wal_status: string } | undefined;
 
 describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
   it('is replaced by a re-created connector, and every event written meanwhile is delivered', async () => {
@@ -47,10 +49,13 @@ describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
       }
       await admin.raw('checkpoint');
       // The relay sees wal_status = lost, deletes the connector (dropping the dead slot) and registers it afresh.
-      await waitUntil(async () => (await metric(shop.relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name })) > recreatedBefore, {
-        timeoutMs: 90_000,
-        what: 'the relay to re-create the connector',
-      });
+      await waitUntil(
+        async () => (await metric(shop.relay, 'relay_connector_recreated_total', { database: 'catalog', connector: CONNECTOR.name })) > recreatedBefore,
+        {
+          timeoutMs: 90_000,
+          what: 'the relay to re-create the connector',
+        },
+      );
       await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the re-created connector to run' });
       expect((await slot())?.wal_status).not.toBe('lost');
       await waitInInventory(inventoryDb, during, REPAIR_AFTER_MS + 30_000);
@@ -67,7 +72,8 @@ describe('a replication slot invalidated past max_slot_wal_keep_size', () => {
       const cfg = readConnector(`${db}-outbox`);
       await waitUntil(
         async () => {
-          const s = (await admin('pg_replication_slots').where({ slot_name: cfg['slot.name'] }).first('active', 'wal_status')) as { active: boolean; wal_status: string } | undefined;
+          const s = (await admin('pg_replication_slots').where({ slot_name: cfg['slot.name'] }).first('active', 'wal_status')) as
+            { active: boolean; wal_status: string } | undefined;
           return s?.active === true && s.wal_status !== 'lost' && (await connect.isRunning(cfg.name));
         },
         { timeoutMs: 90_000, what: `connector ${cfg.name} to stream from a healthy slot` },

@@ -33,7 +33,14 @@ describe('connector supervision', () => {
     await connect.put(CONNECTOR.name, { ...CONNECTOR, 'errors.tolerance': 'none' });
     await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 30_000, what: 'the reconfigured connector to run' });
     const poison = randomUUID();
-    await catalogDb('outbox').insert({ id: poison, aggregatetype: 'product', aggregateid: poison, type: 'ProductCreated', payload: JSON.stringify({ blob: 'x'.repeat(1_500_000) }), traceparent: traceparentFrom() });
+    await catalogDb('outbox').insert({
+      id: poison,
+      aggregatetype: 'product',
+      aggregateid: poison,
+      type: 'ProductCreated',
+      payload: JSON.stringify({ blob: 'x'.repeat(1_500_000) }),
+      traceparent: traceparentFrom(),
+    });
     try {
       await waitUntil(async () => (await failedState()) === 1, { timeoutMs: 90_000, what: 'the relay to see the connector FAILED' });
       // /ready is red with the reason while the task is down (between restarts, which come further apart).

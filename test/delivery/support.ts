@@ -70,7 +70,9 @@ export async function waitInInventory(inventoryDb: Knex, ids: string[], timeoutM
     async () => {
       found = 0;
       for (let i = 0; i < ids.length; i += 1000) {
-        const [row] = await inventoryDb('product_inventory').whereIn('product_id', ids.slice(i, i + 1000)).count<Array<{ n: string }>>({ n: '*' });
+        const [row] = await inventoryDb('product_inventory')
+          .whereIn('product_id', ids.slice(i, i + 1000))
+          .count<Array<{ n: string }>>({ n: '*' });
         found += Number(row?.n ?? 0);
       }
       return found === ids.length;
@@ -105,7 +107,9 @@ export async function debeziumDelivers(catalogUrl: string, catalogDb: Knex): Pro
     async () => {
       const [id] = await createProducts(catalogUrl, 1, 1);
       const row = await waitUntil(
-        async () => (await catalogDb('outbox').where({ aggregateid: id }).whereNotNull('seen_at').first('created_at', 'seen_at')) as { created_at: Date; seen_at: Date } | undefined,
+        async () =>
+          (await catalogDb('outbox').where({ aggregateid: id }).whereNotNull('seen_at').first('created_at', 'seen_at')) as
+            { created_at: Date; seen_at: Date } | undefined,
         { timeoutMs: 30_000, what: 'the new row to be seen on Kafka' },
       );
       return row.seen_at.getTime() - row.created_at.getTime() < REPAIR_AFTER_MS / 2;

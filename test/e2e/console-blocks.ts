@@ -23,7 +23,13 @@ export function parseConsoleBlocks(markdown: string): Step[] {
   return steps;
 }
 
-const wildcard = (text: string) => new RegExp(`^${text.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*?')}$`);
+const wildcard = (text: string) =>
+  new RegExp(
+    `^${text
+      .split('…')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[\\s\\S]*?')}$`,
+  );
 
 export function jsonMatches(expected: unknown, actual: unknown): boolean {
   if (typeof expected === 'string' && expected.includes('…')) return expected === '…' || (typeof actual === 'string' && wildcard(expected).test(actual));
@@ -32,7 +38,10 @@ export function jsonMatches(expected: unknown, actual: unknown): boolean {
     if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return false;
     const ek = Object.keys(expected).sort();
     const ak = Object.keys(actual).sort();
-    return ek.length === ak.length && ek.every((k, i) => k === ak[i] && jsonMatches((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k]));
+    return (
+      ek.length === ak.length &&
+      ek.every((k, i) => k === ak[i] && jsonMatches((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k]))
+    );
   }
   return expected === actual;
 }

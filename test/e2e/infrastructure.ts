@@ -18,7 +18,9 @@ const root = resolve(import.meta.dirname, '../..');
 
 function run(args: string[]): Promise<void> {
   return new Promise((ok, fail) =>
-    spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' }).on('close', (code) => (code === 0 ? ok() : fail(new Error(`${args.join(' ')} exited ${code}`)))),
+    spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: 'inherit' }).on('close', (code) =>
+      code === 0 ? ok() : fail(new Error(`${args.join(' ')} exited ${code}`)),
+    ),
   );
 }
 
@@ -42,7 +44,9 @@ async function containers(): Promise<Infrastructure> {
     .withNetworkAliases('postgres')
     .withEnvironment({ POSTGRES_PASSWORD: 'postgres' })
     .withCommand(['postgres', '-c', 'wal_level=logical', '-c', 'max_replication_slots=20', '-c', 'max_wal_senders=20'])
-    .withCopyContentToContainer([{ content: readFileSync(resolve(root, 'docker/postgres/create-databases.sql'), 'utf8'), target: '/docker-entrypoint-initdb.d/10-create-databases.sql' }])
+    .withCopyContentToContainer([
+      { content: readFileSync(resolve(root, 'docker/postgres/create-databases.sql'), 'utf8'), target: '/docker-entrypoint-initdb.d/10-create-databases.sql' },
+    ])
     .withExposedPorts(5432)
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .start();

@@ -30,15 +30,19 @@ describe('README walkthroughs', () => {
     expect(steps.length).toBeGreaterThan(20);
   });
 
-  it.each(steps.map((s) => [`block ${s.block}: ${s.command.slice(0, 100)}`, s] as const))('%s', async (_name, step) => {
-    const deadline = Date.now() + (isReadOnly(step.command) ? 30_000 : 0);
-    let res = await shell.run(step.command);
-    while (res.code === 0 && !outputMatches(step.expected, res.lines) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      res = await shell.run(step.command);
-    }
-    expect(res.code).toBe(0);
-    expect(res.lines).toHaveLength(step.expected.length);
-    if (!outputMatches(step.expected, res.lines)) expect(res.lines).toEqual(step.expected); // shows the difference
-  }, 60_000);
+  it.each(steps.map((s) => [`block ${s.block}: ${s.command.slice(0, 100)}`, s] as const))(
+    '%s',
+    async (_name, step) => {
+      const deadline = Date.now() + (isReadOnly(step.command) ? 30_000 : 0);
+      let res = await shell.run(step.command);
+      while (res.code === 0 && !outputMatches(step.expected, res.lines) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        res = await shell.run(step.command);
+      }
+      expect(res.code).toBe(0);
+      expect(res.lines).toHaveLength(step.expected.length);
+      if (!outputMatches(step.expected, res.lines)) expect(res.lines).toEqual(step.expected); // shows the difference
+    },
+    60_000,
+  );
 });

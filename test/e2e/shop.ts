@@ -74,7 +74,7 @@ export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 18
         }
         return true;
       },
-      { timeoutMs, everyMs: 500, what: 'the shop\'s consumer groups to catch up with their topics' },
+      { timeoutMs, everyMs: 500, what: "the shop's consumer groups to catch up with their topics" },
     );
   } finally {
     await admin.disconnect();

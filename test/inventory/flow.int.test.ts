@@ -33,7 +33,10 @@ describe.each<RelayMode>(['debezium', 'polling'])('with the %s relay', (mode) =>
 
   it('creates an inventory row with quantity 0 for a new product, and follows its name', async () => {
     const { id, fields } = await newProduct();
-    const row = await waitUntil(async () => ((await stockOf(id)).status === 200 ? (await stockOf(id)).json : undefined), { timeoutMs: 20_000, what: 'inventory row' });
+    const row = await waitUntil(async () => ((await stockOf(id)).status === 200 ? (await stockOf(id)).json : undefined), {
+      timeoutMs: 20_000,
+      what: 'inventory row',
+    });
     expect(row).toMatchObject({ productId: id, name: fields.name, quantity: 0 });
 
     await http('PUT', `${catalog.url}/products/${id}`, { ...fields, name: 'Teapot, renamed' }, ADMIN);
@@ -60,16 +63,20 @@ describe.each<RelayMode>(['debezium', 'polling'])('with the %s relay', (mode) =>
         ['a string quantity', { quantity: '3' }, ADMIN, 400, 'validation_failed'],
         ['an unknown field', { quantity: 3, note: 'x' }, ADMIN, 400, 'validation_failed'],
         ['no token', { quantity: 3 }, {}, 401, 'unauthorized'],
-      ])('rejects %s, writes no event and leaves the stock unchanged', async (_what, body, headers, status, code) => {
-        const { id } = await newProduct();
-        await waitUntil(async () => (await stockOf(id)).status === 200, { timeoutMs: 20_000, what: 'inventory row' });
-        const before = await outboxCount();
-        const res = await http('PUT', `${inventory.url}/inventory/${id}`, body, headers);
-        expect(res.status).toBe(status);
-        expect(res.json.error.code).toBe(code);
-        expect(await outboxCount()).toBe(before);
-        expect((await stockOf(id)).json.quantity).toBe(0);
-      }, 60_000);
+      ])(
+        'rejects %s, writes no event and leaves the stock unchanged',
+        async (_what, body, headers, status, code) => {
+          const { id } = await newProduct();
+          await waitUntil(async () => (await stockOf(id)).status === 200, { timeoutMs: 20_000, what: 'inventory row' });
+          const before = await outboxCount();
+          const res = await http('PUT', `${inventory.url}/inventory/${id}`, body, headers);
+          expect(res.status).toBe(status);
+          expect(res.json.error.code).toBe(code);
+          expect(await outboxCount()).toBe(before);
+          expect((await stockOf(id)).json.quantity).toBe(0);
+        },
+        60_000,
+      );
 
       it('answers 404 for an unknown product and writes no event', async () => {
         const before = await outboxCount();

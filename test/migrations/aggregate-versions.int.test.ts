@@ -6,7 +6,11 @@ import { migrateLatest, type Migration } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 
-const upTo = (list: Migration[], name: string) => list.slice(0, list.findIndex((m) => m.name === name));
+const upTo = (list: Migration[], name: string) =>
+  list.slice(
+    0,
+    list.findIndex((m) => m.name === name),
+  );
 const scratches: ScratchDb[] = [];
 afterAll(async () => {
   for (const s of scratches) await s.drop();
@@ -48,7 +52,12 @@ describe('002/003_aggregate_versions on existing rows', () => {
     const rows = ['Pending', 'Confirmed', 'Rejected'].map((status) => ({ order_id: randomUUID(), status }));
     await db('orders').insert(rows);
     await migrateLatest(db, MIGRATIONS.order_query);
-    const versions = await db('orders').whereIn('order_id', rows.map((r) => r.order_id)).select('status', 'version');
+    const versions = await db('orders')
+      .whereIn(
+        'order_id',
+        rows.map((r) => r.order_id),
+      )
+      .select('status', 'version');
     expect(Object.fromEntries(versions.map((r) => [r.status, r.version]))).toEqual({ Pending: 1, Confirmed: 2, Rejected: 2 });
   });
 });

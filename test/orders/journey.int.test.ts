@@ -58,7 +58,10 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
   it('confirms an order with enough stock: basket gone, read model Confirmed, inventory and catalog decremented', async () => {
     const p = await productWithStock(5);
     const basketId = `b-${randomUUID()}`;
-    await wait('basket to accept the product', async () => (await http('PUT', `${basket.url}/baskets/${basketId}`, { items: [{ productId: p.id, quantity: 2 }] })).status === 201);
+    await wait(
+      'basket to accept the product',
+      async () => (await http('PUT', `${basket.url}/baskets/${basketId}`, { items: [{ productId: p.id, quantity: 2 }] })).status === 201,
+    );
 
     const placed = await placeOrder(basketId, [{ productId: p.id, price: p.price, quantity: 2 }]);
     expect(placed.status).toBe(201);
@@ -94,7 +97,11 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
       // Make sure order-command knows every product before the race starts.
       for (const p of products) await placeOrder(`warmup-${randomUUID()}`, [{ productId: p.id, price: p.price, quantity: 2 }]);
       const racing = await Promise.all(
-        products.flatMap((p) => [1, 2].map(() => http('POST', `${orderCommand.url}/orders`, { basketId: `b-${randomUUID()}`, items: [{ productId: p.id, price: p.price, quantity: 1 }] }))),
+        products.flatMap((p) =>
+          [1, 2].map(() =>
+            http('POST', `${orderCommand.url}/orders`, { basketId: `b-${randomUUID()}`, items: [{ productId: p.id, price: p.price, quantity: 1 }] }),
+          ),
+        ),
       );
       expect(racing.every((r) => r.status === 201)).toBe(true);
       const outcomes = await Promise.all(
@@ -116,7 +123,11 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
       const basketId = `b-${randomUUID()}`;
       const key = randomUUID();
       const first = await placeOrder(basketId, [{ productId: p.id, price: p.price, quantity: 1 }], key);
-      const [second, third] = await Promise.all([1, 2].map(() => http('POST', `${orderCommand.url}/orders`, { basketId, items: [{ productId: p.id, price: p.price, quantity: 1 }] }, { 'idempotency-key': key })));
+      const [second, third] = await Promise.all(
+        [1, 2].map(() =>
+          http('POST', `${orderCommand.url}/orders`, { basketId, items: [{ productId: p.id, price: p.price, quantity: 1 }] }, { 'idempotency-key': key }),
+        ),
+      );
       expect(first.status).toBe(201);
       for (const again of [second!, third!]) {
         expect(again.status).toBe(201);
@@ -125,7 +136,12 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
       }
       const placedForBasket = await ordersDb('order_events').where({ type: 'OrderPlaced' }).whereRaw("data->>'basketId' = ?", [basketId]);
       expect(placedForBasket).toHaveLength(1);
-      const other = await http('POST', `${orderCommand.url}/orders`, { basketId, items: [{ productId: p.id, price: p.price, quantity: 2 }] }, { 'idempotency-key': key });
+      const other = await http(
+        'POST',
+        `${orderCommand.url}/orders`,
+        { basketId, items: [{ productId: p.id, price: p.price, quantity: 2 }] },
+        { 'idempotency-key': key },
+      );
       expect(other.status).toBe(422);
       expect(other.json.error.code).toBe('idempotency_key_reused');
     }, 60_000);
@@ -140,15 +156,19 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
         ['a stale price', (p) => ({ basketId: 'b1', items: [{ productId: p.id, price: p.price - 1, quantity: 1 }] }), 409, 'price_changed'],
         ['a missing basketId', (p) => ({ items: [{ productId: p.id, price: p.price, quantity: 1 }] }), 400, 'validation_failed'],
         ['a malformed body', () => '{"basketId": ', 400, 'invalid_json'],
-      ])('rejects %s', async (_what, body, status, code) => {
-        const p = await productWithStock(1);
-        await placeOrder(`warmup-${randomUUID()}`, [{ productId: p.id, price: p.price, quantity: 5 }]); // order-command has seen it
-        const before = await count();
-        const res = await http('POST', `${orderCommand.url}/orders`, body(p));
-        expect(res.status).toBe(status);
-        expect(res.json.error.code).toBe(code);
-        expect(await count()).toBe(before);
-      }, 60_000);
+      ])(
+        'rejects %s',
+        async (_what, body, status, code) => {
+          const p = await productWithStock(1);
+          await placeOrder(`warmup-${randomUUID()}`, [{ productId: p.id, price: p.price, quantity: 5 }]); // order-command has seen it
+          const before = await count();
+          const res = await http('POST', `${orderCommand.url}/orders`, body(p));
+          expect(res.status).toBe(status);
+          expect(res.json.error.code).toBe(code);
+          expect(await count()).toBe(before);
+        },
+        60_000,
+      );
     });
   }
 });

@@ -25,7 +25,13 @@ afterAll(async () => {
 });
 
 const processed = async (sent: Promise<{ id: string }>) => waitPgProcessed(db, (await sent).id, 'order-query');
-const placed = (orderId: string): EventPayload<'OrderPlaced'> => ({ orderId, basketId: 'b-1', items: [{ productId: randomUUID(), price: 250, quantity: 2 }], total: 500, version: 1 });
+const placed = (orderId: string): EventPayload<'OrderPlaced'> => ({
+  orderId,
+  basketId: 'b-1',
+  items: [{ productId: randomUUID(), price: 250, quantity: 2 }],
+  total: 500,
+  version: 1,
+});
 
 describe('order-query, order events with versions', () => {
   it('keeps the status of version 3 when version 2 arrives afterwards under a fresh event id, and counts it stale', async () => {

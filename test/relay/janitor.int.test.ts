@@ -26,8 +26,18 @@ async function seed(db: Knex, old: number, recent: number): Promise<string[]> {
   const [undelivered, quarantined] = rows(aggregatetype, 2, ['j-3']);
   await insertRows(db, [...stale, undelivered!, quarantined!, ...fresh]);
   const twoDaysAgo = db.raw(`now() - interval '2 days'`);
-  await db('outbox').whereIn('id', stale.map((r) => r.id)).update({ created_at: twoDaysAgo, sent_at: twoDaysAgo });
-  await db('outbox').whereIn('id', fresh.map((r) => r.id)).update({ sent_at: db.fn.now() });
+  await db('outbox')
+    .whereIn(
+      'id',
+      stale.map((r) => r.id),
+    )
+    .update({ created_at: twoDaysAgo, sent_at: twoDaysAgo });
+  await db('outbox')
+    .whereIn(
+      'id',
+      fresh.map((r) => r.id),
+    )
+    .update({ sent_at: db.fn.now() });
   await db('outbox').where({ id: undelivered!.id }).update({ created_at: twoDaysAgo });
   await db('outbox').where({ id: quarantined!.id }).update({ created_at: twoDaysAgo, quarantined_at: twoDaysAgo, quarantine_error: 'test' });
   return [undelivered!.id, quarantined!.id, ...fresh.map((r) => r.id)];
@@ -37,7 +47,15 @@ const remaining = async (db: Knex): Promise<string[]> => (await db('outbox').sel
 describe('outbox janitor', () => {
   it('deletes the delivered rows older than the retention in bounded batches and keeps newer, undelivered and quarantined ones', async () => {
     const fresh = await seed(scratch.db, 7, 3);
-    const janitor = new Janitor({ database: scratch.name, db: scratch.db, retentionMs: 86_400_000, intervalMs: 60_000, batchSize: 3, log, metrics: new RelayMetrics(new Registry()) });
+    const janitor = new Janitor({
+      database: scratch.name,
+      db: scratch.db,
+      retentionMs: 86_400_000,
+      intervalMs: 60_000,
+      batchSize: 3,
+      log,
+      metrics: new RelayMetrics(new Registry()),
+    });
     expect(await janitor.runOnce()).toBe(7);
     expect(await remaining(scratch.db)).toEqual(fresh);
     expect(await janitor.runOnce()).toBe(0);
@@ -46,9 +64,17 @@ describe('outbox janitor', () => {
   it('runs on its interval in debezium mode', async () => {
     const keep = await seed(scratch.db, 25, 5);
     // Repair only after three days here: the undelivered row stays undelivered for this test.
-    const relay = createRelay(relayConfig(scratch.name, { RELAY_MODE: 'debezium', OUTBOX_REPAIR_AFTER_MS: 3 * 86_400_000, OUTBOX_RETENTION_MS: 86_400_000, OUTBOX_JANITOR_INTERVAL_MS: 100 }), {
-      log,
-    });
+    const relay = createRelay(
+      relayConfig(scratch.name, {
+        RELAY_MODE: 'debezium',
+        OUTBOX_REPAIR_AFTER_MS: 3 * 86_400_000,
+        OUTBOX_RETENTION_MS: 86_400_000,
+        OUTBOX_JANITOR_INTERVAL_MS: 100,
+      }),
+      {
+        log,
+      },
+    );
     await relay.start();
     try {
       expect(relay.janitors).toHaveLength(1);

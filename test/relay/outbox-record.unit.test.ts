@@ -14,7 +14,14 @@ describe('outboxTimestamp (the createdAt header, as Debezium prints a timestampt
 });
 
 describe('outboxRecord', () => {
-  const row = { id: 'a6c2f1f8-3f3e-4f6e-9d7a-1d2c3b4a5f60', aggregatetype: 'product', aggregateid: 'p-1', type: 'ProductCreated', payload: { a: 1 }, traceparent: null };
+  const row = {
+    id: 'a6c2f1f8-3f3e-4f6e-9d7a-1d2c3b4a5f60',
+    aggregatetype: 'product',
+    aggregateid: 'p-1',
+    type: 'ProductCreated',
+    payload: { a: 1 },
+    traceparent: null,
+  };
 
   it('carries createdAt when the row has its time, and leaves it out otherwise', () => {
     expect(outboxRecord({ ...row, created_at_utc: '2026-11-25T08:03:28.142100' }).message.headers).toEqual({

@@ -51,7 +51,11 @@ describe('polling relay', () => {
     await insertRows(db, [...list, untraced]);
     const productId = `p-${suffix()}`;
     const written = await db.transaction((trx) =>
-      appendToOutbox(trx, { type: 'ProductCreated', aggregateId: productId, payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599, version: 1 } }),
+      appendToOutbox(trx, {
+        type: 'ProductCreated',
+        aggregateId: productId,
+        payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599, version: 1 },
+      }),
     );
     const recs = await reader([topic, 'qtshop.product']);
 
@@ -60,7 +64,9 @@ describe('polling relay', () => {
     const [product] = await recs.waitFor((x) => x.headers.id === written);
 
     const createdAt = async (id: string) =>
-      outboxTimestamp(((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc);
+      outboxTimestamp(
+        ((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc,
+      );
     for (const row of list) {
       const rec = got.find((x) => x.headers.id === row.id)!;
       expect(rec).toMatchObject({ topic, key: row.aggregateid });
@@ -68,7 +74,11 @@ describe('polling relay', () => {
       expect(JSON.parse(rec.value!)).toEqual(JSON.parse(row.payload));
     }
     // A hand-written row without traceparent: the header is left out (kafkajs cannot send a null value).
-    expect(got.find((x) => x.headers.id === untraced.id)!.headers).toEqual({ id: untraced.id, eventType: untraced.type, createdAt: await createdAt(untraced.id) });
+    expect(got.find((x) => x.headers.id === untraced.id)!.headers).toEqual({
+      id: untraced.id,
+      eventType: untraced.type,
+      createdAt: await createdAt(untraced.id),
+    });
     for (const aggregate of ['a-1', 'a-2', 'a-3']) {
       expect(got.filter((x) => x.key === aggregate).map((x) => x.headers.id)).toEqual(list.filter((row) => row.aggregateid === aggregate).map((row) => row.id));
     }
@@ -92,7 +102,10 @@ describe('polling relay', () => {
     const topic = `qtshop.${aggregatetype}`;
     const recs = await reader([topic]);
     const [one, two] = [await relay(name), await relay(name)];
-    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', { timeoutMs: 20_000, what: 'one active relay and one standby' });
+    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', {
+      timeoutMs: 20_000,
+      what: 'one active relay and one standby',
+    });
 
     // 300 events in 30 transactions while both run.
     const list = rows(aggregatetype, 300, ['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
@@ -122,7 +135,10 @@ describe('polling relay', () => {
     const aggregatetype = `relaytest${suffix()}`;
     const recs = await reader([`qtshop.${aggregatetype}`]);
     const [one, two] = [await relay(name), await relay(name)];
-    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', { timeoutMs: 20_000, what: 'one active relay and one standby' });
+    await waitUntil(async () => [stateOf(one!), stateOf(two!)].sort().join() === 'active,standby', {
+      timeoutMs: 20_000,
+      what: 'one active relay and one standby',
+    });
     const [active, standby] = stateOf(one!) === 'active' ? [one!, two!] : [two!, one!];
 
     // Kill the backend that holds the advisory lock: the lock goes with the session.
@@ -193,7 +209,17 @@ describe('polling relay', () => {
         return producer;
       },
     } as unknown as Kafka;
-    const poller = new PollingRelay({ database: name, pg: infra.pg, kafka: flaky, intervalMs: 100, batchSize: 500, maxBatchBytes: 900_000, repairAfterMs: 0, log, metrics: new RelayMetrics(new Registry()) });
+    const poller = new PollingRelay({
+      database: name,
+      pg: infra.pg,
+      kafka: flaky,
+      intervalMs: 100,
+      batchSize: 500,
+      maxBatchBytes: 900_000,
+      repairAfterMs: 0,
+      log,
+      metrics: new RelayMetrics(new Registry()),
+    });
     poller.start();
     cleanup.push(() => poller.stop());
 

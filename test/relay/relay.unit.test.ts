@@ -5,7 +5,12 @@ import { eventIds } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';
 import { connectorStateOf, problemsOf } from '../../services/relay/src/supervisor';
 
-const row = (id: string, aggregatetype: string, aggregateid: string, traceparent: string | null = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'): UnsentRow => ({
+const row = (
+  id: string,
+  aggregatetype: string,
+  aggregateid: string,
+  traceparent: string | null = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+): UnsentRow => ({
   id,
   position: id,
   aggregatetype,
@@ -69,7 +74,7 @@ describe('planBatch', () => {
     expect(plan.send.map((r) => r.row.id)).toEqual(['2']);
   });
 
-  it('counts key, value and headers in a record\'s bytes', () => {
+  it("counts key, value and headers in a record's bytes", () => {
     const [r] = planned([big('1', 1000)]);
     expect(r!.bytes).toBe(recordBytes(r!.message));
     expect(r!.bytes).toBeGreaterThan(1000 + 'k1'.length + r!.message.headers!.traceparent!.toString().length);
@@ -99,10 +104,17 @@ describe('eventIds', () => {
 describe('connectorStateOf', () => {
   const status = (connector: string, ...tasks: string[]) => ({
     connector: { state: connector },
-    tasks: tasks.map((state, id) => ({ id, state, ...(state === 'FAILED' ? { trace: 'org.apache.kafka.connect.errors.ConnectException: boom\n\tat x' } : {}) })),
+    tasks: tasks.map((state, id) => ({
+      id,
+      state,
+      ...(state === 'FAILED' ? { trace: 'org.apache.kafka.connect.errors.ConnectException: boom\n\tat x' } : {}),
+    })),
   });
   it('is FAILED with the first trace line when a task failed, though the connector runs', () => {
-    expect(connectorStateOf(status('RUNNING', 'FAILED'))).toEqual({ state: 'FAILED', detail: 'task 0 failed: org.apache.kafka.connect.errors.ConnectException: boom' });
+    expect(connectorStateOf(status('RUNNING', 'FAILED'))).toEqual({
+      state: 'FAILED',
+      detail: 'task 0 failed: org.apache.kafka.connect.errors.ConnectException: boom',
+    });
   });
   it('is RUNNING only when the connector and every task run', () => {
     expect(connectorStateOf(status('RUNNING', 'RUNNING'))).toEqual({ state: 'RUNNING' });
@@ -117,9 +129,13 @@ describe('problemsOf', () => {
     expect(problemsOf(healthy, 60_000)).toEqual([]);
   });
   it('names a failed or missing connector, a lost slot and an old undelivered row', () => {
-    expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'FAILED', detail: 'task 0 failed: x' } }, 60_000)[0]).toMatch(/connector c FAILED \(task 0 failed: x\)/);
+    expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'FAILED', detail: 'task 0 failed: x' } }, 60_000)[0]).toMatch(
+      /connector c FAILED \(task 0 failed: x\)/,
+    );
     expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'MISSING' } }, 60_000)[0]).toMatch(/not registered/);
-    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0 } }, 60_000)[0]).toMatch(/slot s was invalidated/);
+    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0 } }, 60_000)[0]).toMatch(
+      /slot s was invalidated/,
+    );
     expect(problemsOf({ ...healthy, oldestUnconfirmedS: 61 }, 60_000)[0]).toMatch(/oldest undelivered outbox row is 61 s old/);
   });
 });
@@ -149,10 +165,14 @@ describe('deleteInBatches', () => {
 describe('Loop', () => {
   it('runs again at once while the step asks to, then waits the interval; stop() wakes the wait', async () => {
     const stamps: number[] = [];
-    const loop = new Loop(async () => {
-      stamps.push(Date.now());
-      return stamps.length < 4;
-    }, 60_000, () => undefined);
+    const loop = new Loop(
+      async () => {
+        stamps.push(Date.now());
+        return stamps.length < 4;
+      },
+      60_000,
+      () => undefined,
+    );
     const started = Date.now();
     loop.start();
     await new Promise<void>((resolve) => {
@@ -167,13 +187,17 @@ describe('Loop', () => {
   it('reports a failing step and keeps going', async () => {
     const errors: unknown[] = [];
     let calls = 0;
-    const loop = new Loop(async () => {
-      calls++;
-      if (calls === 1) throw new Error('boom');
-      return calls < 3;
-    }, 1, (err) => {
-      errors.push(err);
-    });
+    const loop = new Loop(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('boom');
+        return calls < 3;
+      },
+      1,
+      (err) => {
+        errors.push(err);
+      },
+    );
     loop.start();
     await new Promise<void>((resolve) => {
       const check = () => (calls >= 3 ? resolve() : setTimeout(check, 1));

@@ -8,7 +8,9 @@ const servicesDir = resolve(root, 'services');
 const sharedSrc = resolve(servicesDir, 'shared/src');
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(resolve(dir, e.name)) : e.name.endsWith('.ts') ? [resolve(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(resolve(dir, e.name)) : e.name.endsWith('.ts') ? [resolve(dir, e.name)] : [],
+  );
 }
 
 /** Module specifiers of static imports, re-exports and dynamic imports. */
@@ -24,7 +26,12 @@ function reachesTooling(file: string, specifier: string): boolean {
   return target === '' || !target.startsWith('..');
 }
 
-const offenders = (files: string[]) => files.flatMap((f) => importsOf(readFileSync(f, 'utf8')).filter((s) => reachesTooling(f, s)).map((s) => `${relative(root, f)}: ${s}`));
+const offenders = (files: string[]) =>
+  files.flatMap((f) =>
+    importsOf(readFileSync(f, 'utf8'))
+      .filter((s) => reachesTooling(f, s))
+      .map((s) => `${relative(root, f)}: ${s}`),
+  );
 
 describe('the tooling entry', () => {
   const serviceFiles = readdirSync(servicesDir)

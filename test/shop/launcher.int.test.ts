@@ -44,7 +44,6 @@ function launch(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => st
   return { child, output: () => out, exit };
 }
 
-
 describe('npm start', () => {
   it('says the shop is already running when started twice, and Ctrl-C stops the services', async () => {
     const env = launcherEnv(13000);

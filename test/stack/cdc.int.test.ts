@@ -44,14 +44,24 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
   });
 
   it('routes an inserted outbox row to qtshop.<aggregatetype> with the aggregate id as key, id and eventType headers, and the bare JSON payload', async () => {
-    const config = { ...readConnector('catalog-outbox'), name, 'database.dbname': database, 'slot.name': slot, 'publication.name': `${slot}_pub`, 'topic.prefix': name };
+    const config = {
+      ...readConnector('catalog-outbox'),
+      name,
+      'database.dbname': database,
+      'slot.name': slot,
+      'publication.name': `${slot}_pub`,
+      'topic.prefix': name,
+    };
     await connect.put(name, config);
     // snapshot.mode=no_data: only rows committed after the slot exists are streamed; wait for it.
     // The slot can be open a moment before Connect reports the task RUNNING: wait for both.
-    await waitUntil(async () => (await admin('pg_replication_slots').where({ slot_name: slot, active: true }).first()) !== undefined && (await connect.isRunning(name)), {
-      timeoutMs: 60_000,
-      what: `connector ${name} to run and open its replication slot`,
-    });
+    await waitUntil(
+      async () => (await admin('pg_replication_slots').where({ slot_name: slot, active: true }).first()) !== undefined && (await connect.isRunning(name)),
+      {
+        timeoutMs: 60_000,
+        what: `connector ${name} to run and open its replication slot`,
+      },
+    );
 
     const aggregatetype = `smoke${suffix}`;
     const topic = `qtshop.${aggregatetype}`;
@@ -70,9 +80,16 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
     // traceparent is always placed, null when the row has none (the polling relay does the same);
     // createdAt is the row's created_at as the polling relay prints it too (outboxTimestamp).
     const createdAt = async (id: string) =>
-      outboxTimestamp(((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc);
+      outboxTimestamp(
+        ((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc,
+      );
     expect(first).toMatchObject({ topic, key: 'p-1' });
-    expect(first!.headers).toEqual({ id: withTrace.id, eventType: 'ProductCreated', traceparent: withTrace.traceparent, createdAt: await createdAt(withTrace.id) });
+    expect(first!.headers).toEqual({
+      id: withTrace.id,
+      eventType: 'ProductCreated',
+      traceparent: withTrace.traceparent,
+      createdAt: await createdAt(withTrace.id),
+    });
     expect(second).toMatchObject({ topic, key: 'p-1' });
     expect(second!.headers).toEqual({ id: withoutTrace.id, eventType: 'ProductCreated', traceparent: null, createdAt: await createdAt(withoutTrace.id) });
     // The bare payload, null fields kept (table.json.payload.null.behavior=optional_bytes).

@@ -42,7 +42,6 @@ function scratchStack(offset: number): NodeJS.ProcessEnv {
   };
 }
 
-
 function listen(port: number): Promise<Server> {
   return new Promise((ok, fail) => {
     const s = createServer();

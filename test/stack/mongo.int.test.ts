@@ -37,14 +37,26 @@ describe('the stack MongoDB-wire server', () => {
     type Basket = { _id: string; items: Array<{ productId: string; price: number }> };
     const col = db.collection<Basket>('baskets');
     await col.insertMany([
-      { _id: 'b1', items: [{ productId: 'p', price: 1 }, { productId: 'q', price: 5 }] },
+      {
+        _id: 'b1',
+        items: [
+          { productId: 'p', price: 1 },
+          { productId: 'q', price: 5 },
+        ],
+      },
       { _id: 'b2', items: [{ productId: 'p', price: 1 }] },
       { _id: 'b3', items: [{ productId: 'q', price: 5 }] },
     ]);
     const res = await col.updateMany({ 'items.productId': 'p' }, { $set: { 'items.$[i].price': 9 } }, { arrayFilters: [{ 'i.productId': 'p' }] });
     expect(res.modifiedCount).toBe(2);
     expect(await col.find({}, { sort: { _id: 1 } }).toArray()).toEqual([
-      { _id: 'b1', items: [{ productId: 'p', price: 9 }, { productId: 'q', price: 5 }] },
+      {
+        _id: 'b1',
+        items: [
+          { productId: 'p', price: 9 },
+          { productId: 'q', price: 5 },
+        ],
+      },
       { _id: 'b2', items: [{ productId: 'p', price: 9 }] },
       { _id: 'b3', items: [{ productId: 'q', price: 5 }] },
     ]);

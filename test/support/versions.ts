@@ -23,10 +23,7 @@ import {
   type Knex,
   type Kafka,
 } from '@qtshop/shared';
-import {
-  listDeadLetters,
-  redriveDeadLetters,
-} from '@qtshop/shared/tooling';
+import { listDeadLetters, redriveDeadLetters } from '@qtshop/shared/tooling';
 import { quiet } from './services';
 
 export interface ConsumerForTest {

@@ -14,7 +14,10 @@ export const BASKET_TOPICS = ['qtshop.product', 'qtshop.order'];
 export function basketHandlers(log: Logger): Handlers<Db> {
   const product = async (event: ConsumedEvent<'ProductCreated' | 'ProductUpdated'>, db: Db): Promise<HandlerResult> => {
     const { result, baskets } = await applyProduct(db, event.payload);
-    log.debug({ eventId: event.id, eventType: event.type, productId: event.payload.productId, version: event.payload.version, baskets }, 'product applied to cache and baskets');
+    log.debug(
+      { eventId: event.id, eventType: event.type, productId: event.payload.productId, version: event.payload.version, baskets },
+      'product applied to cache and baskets',
+    );
     return result;
   };
   return {

@@ -12,7 +12,12 @@ describe("the basket's domain errors at the HTTP edge", () => {
       }
     })();
     expect(thrown).toBeInstanceOf(AppError);
-    expect(thrown).toMatchObject({ status: 404, code: 'not_found', message: 'product x not found', fields: [{ path: 'items.1.productId', message: 'unknown product x' }] });
+    expect(thrown).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'product x not found',
+      fields: [{ path: 'items.1.productId', message: 'unknown product x' }],
+    });
   });
   it('rethrows any other error as it is (a 500)', () => {
     const err = new Error('boom');

@@ -79,11 +79,24 @@ export async function deleteBasket(db: Db, basketId: string): Promise<boolean> {
 
 /** The cached products among `ids`, by id (absent ids: products this service has not seen). */
 export async function findProducts(db: Db, ids: string[]): Promise<Map<string, CachedProduct>> {
-  const docs = ids.length ? await products(db).find({ _id: { $in: ids } }).toArray() : [];
+  const docs = ids.length
+    ? await products(db)
+        .find({ _id: { $in: ids } })
+        .toArray()
+    : [];
   return new Map(
     docs.map((d) => [
       d._id,
-      { productId: d._id, name: d.name, description: d.description, type: d.type, brand: d.brand, pictureUrl: d.pictureUrl, price: d.price, version: d.version ?? 0 },
+      {
+        productId: d._id,
+        name: d.name,
+        description: d.description,
+        type: d.type,
+        brand: d.brand,
+        pictureUrl: d.pictureUrl,
+        price: d.price,
+        version: d.version ?? 0,
+      },
     ]),
   );
 }

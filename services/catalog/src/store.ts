@@ -49,7 +49,9 @@ export interface Versioned {
 
 /** Inserts the product at version 1. */
 export async function insertProduct(trx: Knex.Transaction, id: string, fields: ProductFields): Promise<Versioned> {
-  const [row] = await trx<ProductRow>('products').insert({ id, ...toRow(fields), version: 1 }).returning('*');
+  const [row] = await trx<ProductRow>('products')
+    .insert({ id, ...toRow(fields), version: 1 })
+    .returning('*');
   return { product: toProduct(row as ProductRow), version: (row as ProductRow).version };
 }
 
@@ -79,7 +81,10 @@ export async function findProduct(db: Knex, id: string): Promise<Product | undef
 
 export async function listProducts(db: Knex, page: { limit: number; offset: number }): Promise<{ items: Product[]; total: number }> {
   const [rows, count] = await Promise.all([
-    db<ProductRow>('products').orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(page.limit).offset(page.offset),
+    db<ProductRow>('products')
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .limit(page.limit)
+      .offset(page.offset),
     db('products').count<{ count: string }[]>({ count: '*' }),
   ]);
   return { items: rows.map(toProduct), total: Number(count[0]?.count ?? 0) };

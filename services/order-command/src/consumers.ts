@@ -11,7 +11,11 @@ export const ORDER_COMMAND_TOPICS = ['qtshop.inventory', 'qtshop.product'];
  * order's stream is the state here: once it holds a stock decision (Confirmed or Rejected, decision
  * version 1), decide() appends nothing for another one, which is reported as stale.
  */
-async function applyOutcome(trx: Knex.Transaction, command: OrderCommand, event: ConsumedEvent<'OrderStockReserved' | 'OrderStockRejected'>): Promise<HandlerResult> {
+async function applyOutcome(
+  trx: Knex.Transaction,
+  command: OrderCommand,
+  event: ConsumedEvent<'OrderStockReserved' | 'OrderStockRejected'>,
+): Promise<HandlerResult> {
   try {
     const { appended } = await execute(trx, command, event.traceparent);
     if (appended.length === 0) return stale(1, event.payload.version);

@@ -27,7 +27,9 @@ export async function loadStream(db: Knex, orderId: string): Promise<StoredEvent
 export async function appendEvents(trx: Knex.Transaction, orderId: string, expectedVersion: number, events: StreamEvent[]): Promise<void> {
   if (events.length === 0) return;
   try {
-    await trx('order_events').insert(events.map((e, i) => ({ order_id: orderId, version: expectedVersion + 1 + i, type: e.type, data: JSON.stringify(e.data) })));
+    await trx('order_events').insert(
+      events.map((e, i) => ({ order_id: orderId, version: expectedVersion + 1 + i, type: e.type, data: JSON.stringify(e.data) })),
+    );
   } catch (err) {
     if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'order_events_pkey') {
       throw new VersionConflict(`order ${orderId} was appended to concurrently at version ${expectedVersion + 1}`);

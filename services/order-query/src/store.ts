@@ -40,10 +40,16 @@ export async function findOrder(db: Knex, orderId: string): Promise<OrderSummary
   return row ? toSummary(row) : undefined;
 }
 
-export async function listOrders(db: Knex, q: { status?: string | undefined; limit: number; offset: number }): Promise<{ items: OrderSummary[]; total: number }> {
+export async function listOrders(
+  db: Knex,
+  q: { status?: string | undefined; limit: number; offset: number },
+): Promise<{ items: OrderSummary[]; total: number }> {
   const base = () => (q.status ? db<Row>('orders').where({ status: q.status }) : db<Row>('orders'));
   const [rows, count] = await Promise.all([
-    base().orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'order_id' }]).limit(q.limit).offset(q.offset),
+    base()
+      .orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'order_id' }])
+      .limit(q.limit)
+      .offset(q.offset),
     base().count<{ count: string }[]>({ count: '*' }),
   ]);
   return { items: rows.map(toSummary), total: Number(count[0]?.count ?? 0) };
@@ -69,7 +75,12 @@ export async function lockOrder(trx: Knex.Transaction, orderId: string): Promise
   return row ? { version: row.version as number, placed: row.placed_at !== null } : undefined;
 }
 
-const placedData = (trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>) => ({ basket_id: e.basketId, total: e.total, items: JSON.stringify(e.items), placed_at: trx.fn.now() });
+const placedData = (trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>) => ({
+  basket_id: e.basketId,
+  total: e.total,
+  items: JSON.stringify(e.items),
+  placed_at: trx.fn.now(),
+});
 
 export async function insertPlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>): Promise<void> {
   await trx('orders').insert({ order_id: e.orderId, ...placedData(trx, e), status: 'Pending', version: e.version });
@@ -78,7 +89,9 @@ export async function insertPlaced(trx: Knex.Transaction, e: EventPayload<'Order
 /** with-status: the order's data, status Pending and the event's version; data-only: the order's data, nothing else. */
 export async function updatePlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>, what: 'with-status' | 'data-only'): Promise<void> {
   const status = what === 'with-status' ? { status: 'Pending', reason: null, version: e.version } : {};
-  await trx('orders').where({ order_id: e.orderId }).update({ ...placedData(trx, e), ...status, updated_at: trx.fn.now() });
+  await trx('orders')
+    .where({ order_id: e.orderId })
+    .update({ ...placedData(trx, e), ...status, updated_at: trx.fn.now() });
 }
 
 const outcomeFields = (o: Outcome) => ({ status: o.status, reason: o.reason ?? null, version: o.version });
@@ -88,5 +101,7 @@ export async function insertOutcome(trx: Knex.Transaction, o: Outcome): Promise<
 }
 
 export async function updateOutcome(trx: Knex.Transaction, o: Outcome): Promise<void> {
-  await trx('orders').where({ order_id: o.orderId }).update({ ...outcomeFields(o), updated_at: trx.fn.now() });
+  await trx('orders')
+    .where({ order_id: o.orderId })
+    .update({ ...outcomeFields(o), updated_at: trx.fn.now() });
 }

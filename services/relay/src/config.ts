@@ -13,13 +13,13 @@ export const relaySettings = {
   },
   OUTBOX_DATABASES: { doc: 'outbox databases the relay serves, comma separated', default: 'catalog,inventory,orders', schema: env.list() },
   OUTBOX_POLL_INTERVAL_MS: {
-    doc: 'pause after a poll (polling mode) or repair pass (debezium mode) that found nothing more, and between a standby\'s lock attempts',
+    doc: "pause after a poll (polling mode) or repair pass (debezium mode) that found nothing more, and between a standby's lock attempts",
     default: '3000',
     schema: env.int(1),
   },
   OUTBOX_BATCH_SIZE: { doc: 'rows published per poll at most; a full batch is followed by another poll at once', default: '500', schema: env.int(1) },
   OUTBOX_BATCH_MAX_BYTES: {
-    doc: 'bytes one send to Kafka carries at most (under the broker\'s message.max.bytes, 1 MB by default); a single record larger than this is quarantined',
+    doc: "bytes one send to Kafka carries at most (under the broker's message.max.bytes, 1 MB by default); a single record larger than this is quarantined",
     default: '900000',
     schema: env.int(1024),
   },
@@ -28,19 +28,43 @@ export const relaySettings = {
     default: '30000',
     schema: env.int(1),
   },
-  OUTBOX_READY_MAX_AGE_MS: { doc: '/ready answers 503 while the oldest undelivered (not quarantined) outbox row is older than this', default: '60000', schema: env.int(1) },
-  OUTBOX_RETENTION_MS: { doc: 'delivered outbox rows older than this are deleted by the janitor (undelivered and quarantined rows are kept)', default: '86400000', schema: env.int(1) },
+  OUTBOX_READY_MAX_AGE_MS: {
+    doc: '/ready answers 503 while the oldest undelivered (not quarantined) outbox row is older than this',
+    default: '60000',
+    schema: env.int(1),
+  },
+  OUTBOX_RETENTION_MS: {
+    doc: 'delivered outbox rows older than this are deleted by the janitor (undelivered and quarantined rows are kept)',
+    default: '86400000',
+    schema: env.int(1),
+  },
   OUTBOX_JANITOR_INTERVAL_MS: { doc: 'pause between janitor runs', default: '60000', schema: env.int(1) },
-  RELAY_CONFIRM_GROUP: { doc: 'debezium mode: Kafka consumer group with which the relay reads the outbox topics to confirm delivery', default: 'qtshop-relay-confirm', schema: env.string() },
-  RELAY_CONFIRM_TOPICS: { doc: 'debezium mode: topics the confirmer reads, comma separated (default: every topic of the event registry)', default: '', schema: env.list().optional() },
+  RELAY_CONFIRM_GROUP: {
+    doc: 'debezium mode: Kafka consumer group with which the relay reads the outbox topics to confirm delivery',
+    default: 'qtshop-relay-confirm',
+    schema: env.string(),
+  },
+  RELAY_CONFIRM_TOPICS: {
+    doc: 'debezium mode: topics the confirmer reads, comma separated (default: every topic of the event registry)',
+    default: '',
+    schema: env.list().optional(),
+  },
   RELAY_CONFIRM_MIN_BYTES: {
     doc: 'debezium mode: bytes the confirmer waits for per fetch (up to RELAY_CONFIRM_MAX_WAIT_MS): fewer, larger batches cost less CPU and fewer UPDATEs',
     default: '65536',
     schema: env.int(1),
   },
-  RELAY_CONFIRM_MAX_WAIT_MS: { doc: 'debezium mode: longest wait of a confirmer fetch for RELAY_CONFIRM_MIN_BYTES (confirmation lags by at most this)', default: '1000', schema: env.int(1) },
+  RELAY_CONFIRM_MAX_WAIT_MS: {
+    doc: 'debezium mode: longest wait of a confirmer fetch for RELAY_CONFIRM_MIN_BYTES (confirmation lags by at most this)',
+    default: '1000',
+    schema: env.int(1),
+  },
   RELAY_SUPERVISE_INTERVAL_MS: { doc: 'pause between checks of the connectors, replication slots and outbox age', default: '5000', schema: env.int(100) },
-  CONNECT_RESTART_BACKOFF_MS: { doc: 'debezium mode: first wait before restarting a failed connector again; doubles up to CONNECT_RESTART_BACKOFF_MAX_MS', default: '5000', schema: env.int(1) },
+  CONNECT_RESTART_BACKOFF_MS: {
+    doc: 'debezium mode: first wait before restarting a failed connector again; doubles up to CONNECT_RESTART_BACKOFF_MAX_MS',
+    default: '5000',
+    schema: env.int(1),
+  },
   CONNECT_RESTART_BACKOFF_MAX_MS: { doc: 'debezium mode: longest wait between restarts of a failed connector', default: '300000', schema: env.int(1) },
 };
 

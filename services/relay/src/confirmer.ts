@@ -100,7 +100,8 @@ export class Confirmer {
       const found = await this.confirm(unique);
       const { duplicates } = found;
       const inBatch = all.length - unique.length; // the same id twice within the batch
-      if (duplicates + inBatch > 0) this.log.debug({ topic: batch.topic, partition: batch.partition, duplicates: duplicates + inBatch }, 'records of rows already confirmed');
+      if (duplicates + inBatch > 0)
+        this.log.debug({ topic: batch.topic, partition: batch.partition, duplicates: duplicates + inBatch }, 'records of rows already confirmed');
     }
     const last = batch.messages[batch.messages.length - 1];
     if (last) resolveOffset(last.offset);

@@ -26,37 +26,82 @@ export class RelayMetrics {
     const registers = [registry];
     const labelNames = ['database'] as const;
     this.polls = new Counter({ name: 'relay_polls_total', help: 'outbox polls (SELECTs of unsent rows) issued', labelNames, registers });
-    this.rows = new Counter({ name: 'relay_rows_published_total', help: 'outbox rows published to Kafka by the relay (polling, or repair in debezium mode)', labelNames, registers });
+    this.rows = new Counter({
+      name: 'relay_rows_published_total',
+      help: 'outbox rows published to Kafka by the relay (polling, or repair in debezium mode)',
+      labelNames,
+      registers,
+    });
     this.batches = new Counter({ name: 'relay_batches_total', help: 'non-empty batches published to Kafka', labelNames, registers });
     this.errors = new Counter({ name: 'relay_errors_total', help: 'failed polls, confirmations, supervision or janitor runs', labelNames, registers });
     this.lastErrorTime = new Gauge({ name: 'relay_last_error_timestamp_seconds', help: 'time of the last failure', labelNames, registers });
     this.active = new Gauge({ name: 'relay_active', help: '1 when this relay holds the outbox lock of the database, 0 when standby', labelNames, registers });
-    this.deleted = new Counter({ name: 'relay_janitor_deleted_total', help: 'delivered outbox rows deleted by the janitor after the retention', labelNames, registers });
+    this.deleted = new Counter({
+      name: 'relay_janitor_deleted_total',
+      help: 'delivered outbox rows deleted by the janitor after the retention',
+      labelNames,
+      registers,
+    });
     this.repaired = new Counter({
       name: 'relay_repaired_total',
       help: 'debezium mode: rows the relay published because Debezium had not delivered them within OUTBOX_REPAIR_AFTER_MS (each may also arrive from Debezium later: a harmless duplicate)',
       labelNames,
       registers,
     });
-    this.quarantined = new Counter({ name: 'relay_quarantined_total', help: 'outbox rows quarantined because they can never be published as they are', labelNames, registers });
-    this.confirmed = new Counter({ name: 'relay_confirmed_total', help: 'debezium mode: outbox rows confirmed by seeing their record on Kafka', labelNames, registers });
+    this.quarantined = new Counter({
+      name: 'relay_quarantined_total',
+      help: 'outbox rows quarantined because they can never be published as they are',
+      labelNames,
+      registers,
+    });
+    this.confirmed = new Counter({
+      name: 'relay_confirmed_total',
+      help: 'debezium mode: outbox rows confirmed by seeing their record on Kafka',
+      labelNames,
+      registers,
+    });
     this.duplicates = new Counter({
       name: 'relay_duplicate_records_total',
       help: 'debezium mode: records seen on Kafka for a row already confirmed (a repair and Debezium both delivered it, or re-read after a relay restart)',
       labelNames,
       registers,
     });
-    this.oldestUnconfirmedAge = new Gauge({ name: 'relay_oldest_unconfirmed_age_seconds', help: 'age of the oldest outbox row not yet on Kafka (quarantined rows excluded); 0 when none', labelNames, registers });
+    this.oldestUnconfirmedAge = new Gauge({
+      name: 'relay_oldest_unconfirmed_age_seconds',
+      help: 'age of the oldest outbox row not yet on Kafka (quarantined rows excluded); 0 when none',
+      labelNames,
+      registers,
+    });
     this.quarantinedRows = new Gauge({ name: 'relay_quarantined_rows', help: 'outbox rows in quarantine now', labelNames, registers });
     this.connectorState = new Gauge({
       name: 'relay_connector_state',
-      help: '1 for the current state of the database\'s Debezium connector (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED, RESTARTING, MISSING, UNREACHABLE), 0 for the others; FAILED when any task failed',
+      help: "1 for the current state of the database's Debezium connector (RUNNING, PAUSED, STOPPED, FAILED, UNASSIGNED, RESTARTING, MISSING, UNREACHABLE), 0 for the others; FAILED when any task failed",
       labelNames: ['database', 'connector', 'state'],
       registers,
     });
-    this.connectorRestarts = new Counter({ name: 'relay_connector_restarts_total', help: 'restarts of a failed connector or task requested by the relay', labelNames: ['database', 'connector'], registers });
-    this.connectorRecreated = new Counter({ name: 'relay_connector_recreated_total', help: 'connectors deleted and registered again because their replication slot was lost', labelNames: ['database', 'connector'], registers });
-    this.slotRetainedWal = new Gauge({ name: 'relay_slot_retained_wal_bytes', help: 'WAL the connector\'s replication slot holds back (current LSN - restart LSN)', labelNames: ['database', 'slot'], registers });
-    this.slotActive = new Gauge({ name: 'relay_slot_active', help: '1 when a connector streams from the replication slot', labelNames: ['database', 'slot'], registers });
+    this.connectorRestarts = new Counter({
+      name: 'relay_connector_restarts_total',
+      help: 'restarts of a failed connector or task requested by the relay',
+      labelNames: ['database', 'connector'],
+      registers,
+    });
+    this.connectorRecreated = new Counter({
+      name: 'relay_connector_recreated_total',
+      help: 'connectors deleted and registered again because their replication slot was lost',
+      labelNames: ['database', 'connector'],
+      registers,
+    });
+    this.slotRetainedWal = new Gauge({
+      name: 'relay_slot_retained_wal_bytes',
+      help: "WAL the connector's replication slot holds back (current LSN - restart LSN)",
+      labelNames: ['database', 'slot'],
+      registers,
+    });
+    this.slotActive = new Gauge({
+      name: 'relay_slot_active',
+      help: '1 when a connector streams from the replication slot',
+      labelNames: ['database', 'slot'],
+      registers,
+    });
   }
 }

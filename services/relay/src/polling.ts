@@ -89,7 +89,11 @@ export class PollingRelay {
   constructor(private readonly opts: PollingRelayOptions) {
     this.log = opts.log.child({ database: opts.database, worker: opts.repairAfterMs > 0 ? 'repair' : 'polling' });
     this.counts = { database: opts.database, state: 'disconnected', polls: 0, rows: 0, batches: 0, quarantined: 0, errors: 0, lastError: undefined };
-    this.loop = new Loop(() => this.tick(), opts.intervalMs, (err) => this.failed(err));
+    this.loop = new Loop(
+      () => this.tick(),
+      opts.intervalMs,
+      (err) => this.failed(err),
+    );
   }
 
   stats(): PollingStats {
@@ -212,7 +216,10 @@ export class PollingRelay {
       // may not have been written, and the next batches will not line up with it.
       await this.dropProducer();
       if (!isRecordError(err)) throw err;
-      this.log.warn({ err: { message: (err as Error).message, type: protocolErrorType(err) }, count: records.length }, 'Kafka refused a record of the batch; sending one by one');
+      this.log.warn(
+        { err: { message: (err as Error).message, type: protocolErrorType(err) }, count: records.length },
+        'Kafka refused a record of the batch; sending one by one',
+      );
     }
     const published: PlannedRecord[] = [];
     const failed: Quarantine[] = [];
@@ -241,10 +248,21 @@ export class PollingRelay {
     const last = records[records.length - 1]!.row;
     if (this.opts.repairAfterMs > 0) {
       this.opts.metrics.repaired.inc({ database }, records.length);
-      this.log.warn({ count: records.length, repairAfterMs: this.opts.repairAfterMs, first: { id: first.id, type: first.type } }, 'published rows Debezium had not delivered (repair)');
+      this.log.warn(
+        { count: records.length, repairAfterMs: this.opts.repairAfterMs, first: { id: first.id, type: first.type } },
+        'published rows Debezium had not delivered (repair)',
+      );
     }
-    this.log.debug({ count: records.length, first: { id: first.id, type: first.type, position: first.position }, last: { id: last.id, type: last.type, position: last.position } }, 'published batch');
-    if (this.log.isLevelEnabled('trace')) for (const { row: r } of records) this.log.trace({ eventId: r.id, eventType: r.type, aggregateId: r.aggregateid }, 'published event');
+    this.log.debug(
+      {
+        count: records.length,
+        first: { id: first.id, type: first.type, position: first.position },
+        last: { id: last.id, type: last.type, position: last.position },
+      },
+      'published batch',
+    );
+    if (this.log.isLevelEnabled('trace'))
+      for (const { row: r } of records) this.log.trace({ eventId: r.id, eventType: r.type, aggregateId: r.aggregateid }, 'published event');
   }
 
   private quarantined(rows: Quarantine[]): void {

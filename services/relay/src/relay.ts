@@ -64,7 +64,11 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
 export const RELAY_POOL_APPLICATION_NAME = 'qtshop-relay-pool';
 
 function connectorsByDatabase(): Map<string, ConnectorConfig> {
-  return new Map(connectorFiles().map(readConnectorFile).map((c) => [c['database.dbname'] ?? '', c]));
+  return new Map(
+    connectorFiles()
+      .map(readConnectorFile)
+      .map((c) => [c['database.dbname'] ?? '', c]),
+  );
 }
 
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
@@ -133,7 +137,9 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         metrics,
       }),
   );
-  const janitors = [...dbs].map(([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }));
+  const janitors = [...dbs].map(
+    ([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }),
+  );
 
   let server: Server | undefined;
   let port = 0;

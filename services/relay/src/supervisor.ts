@@ -7,7 +7,16 @@
 //   published by the repairer, so nothing is lost.
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
 // the traffic meanwhile).
-import { ConnectError, OUTBOX_TABLE, registerConnector, removeConnector, type ConnectClient, type ConnectorConfig, type Knex, type Logger } from '@qtshop/shared';
+import {
+  ConnectError,
+  OUTBOX_TABLE,
+  registerConnector,
+  removeConnector,
+  type ConnectClient,
+  type ConnectorConfig,
+  type Knex,
+  type Logger,
+} from '@qtshop/shared';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
 
@@ -40,7 +49,10 @@ export interface SupervisorOptions {
 }
 
 /** The worse of the connector's and its tasks' states, with the first line of a failure's trace. */
-export function connectorStateOf(status: { connector: { state: string; trace?: string }; tasks: Array<{ id: number; state: string; trace?: string }> }): { state: ConnectorState; detail?: string } {
+export function connectorStateOf(status: { connector: { state: string; trace?: string }; tasks: Array<{ id: number; state: string; trace?: string }> }): {
+  state: ConnectorState;
+  detail?: string;
+} {
   const failedTask = status.tasks.find((t) => t.state === 'FAILED');
   if (status.connector.state === 'FAILED') return { state: 'FAILED', detail: `connector failed: ${status.connector.trace?.split('\n')[0] ?? 'no trace'}` };
   if (failedTask) return { state: 'FAILED', detail: `task ${failedTask.id} failed: ${failedTask.trace?.split('\n')[0] ?? 'no trace'}` };
@@ -58,8 +70,10 @@ export function problemsOf(o: Observation, readyMaxAgeMs: number): string[] {
   if (c?.state === 'FAILED') out.push(`connector ${c.name} FAILED (${c.detail ?? 'no detail'}); restarting with backoff, repair publishes meanwhile`);
   if (c?.state === 'MISSING') out.push(`connector ${c.name} is not registered in Kafka Connect (npm run connect -- register); repair publishes meanwhile`);
   if (c?.state === 'UNREACHABLE') out.push(`Kafka Connect is unreachable (${c.detail ?? ''}); repair publishes meanwhile`);
-  if (o.slot?.walStatus === 'lost') out.push(`replication slot ${o.slot.name} was invalidated (wal_status lost, past max_slot_wal_keep_size); the connector is being re-created`);
-  if (o.oldestUnconfirmedS * 1000 > readyMaxAgeMs) out.push(`the oldest undelivered outbox row is ${o.oldestUnconfirmedS.toFixed(0)} s old (limit ${readyMaxAgeMs / 1000} s)`);
+  if (o.slot?.walStatus === 'lost')
+    out.push(`replication slot ${o.slot.name} was invalidated (wal_status lost, past max_slot_wal_keep_size); the connector is being re-created`);
+  if (o.oldestUnconfirmedS * 1000 > readyMaxAgeMs)
+    out.push(`the oldest undelivered outbox row is ${o.oldestUnconfirmedS.toFixed(0)} s old (limit ${readyMaxAgeMs / 1000} s)`);
   return out;
 }
 
@@ -120,7 +134,13 @@ export class ConnectorSupervisor {
           [slotName],
         );
         const r = rows[0];
-        o.slot = { name: slotName, exists: r !== undefined, active: r?.active ?? false, walStatus: r?.wal_status ?? null, retainedBytes: Number(r?.retained ?? 0) };
+        o.slot = {
+          name: slotName,
+          exists: r !== undefined,
+          active: r?.active ?? false,
+          walStatus: r?.wal_status ?? null,
+          retainedBytes: Number(r?.retained ?? 0),
+        };
       }
     }
     return o;
@@ -181,7 +201,8 @@ export class ConnectorSupervisor {
     const { metrics, database } = this.opts;
     metrics.oldestUnconfirmedAge.set({ database }, o.oldestUnconfirmedS);
     metrics.quarantinedRows.set({ database }, o.quarantined);
-    if (o.connector) for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
+    if (o.connector)
+      for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
     if (o.slot) {
       metrics.slotRetainedWal.set({ database, slot: o.slot.name }, o.slot.retainedBytes);
       metrics.slotActive.set({ database, slot: o.slot.name }, o.slot.active ? 1 : 0);

@@ -19,7 +19,10 @@ export type Settings = Record<string, Setting>;
 export type ConfigOf<S extends Settings> = { [K in keyof S]: z.output<S[K]['schema']> };
 
 export class ConfigError extends Error {
-  constructor(readonly key: string, detail: string) {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
     super(`invalid configuration: ${key}: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -51,6 +54,15 @@ export const env = {
   string: () => z.string().min(1),
   url: () => z.url(),
   bool: () => z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
-  list: () => z.string().min(1).transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  list: () =>
+    z
+      .string()
+      .min(1)
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
   oneOf: <T extends readonly [string, ...string[]]>(values: T) => z.enum(values),
 };

@@ -6,7 +6,10 @@ export interface ConnectorStatus {
 }
 
 export class ConnectError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ConnectError';
   }

@@ -23,21 +23,24 @@ export async function registerConnector(connect: ConnectClient, admin: Knex, con
   await connect.put(config.name, config);
   let restarted = false;
   try {
-    await waitUntil(async () => {
-      // A task that failed before (e.g. the outbox table did not exist yet) is restarted once.
-      const status = await connect.status(config.name).catch(() => undefined);
-      const failed = status?.tasks.find((t) => t.state === 'FAILED');
-      if (failed && restarted) throw new ConnectorFailed(`connector ${config.name} task failed: ${failed.trace?.split('\n')[0] ?? 'no trace'}`);
-      if (failed) {
-        restarted = true;
-        await connect.restart(config.name);
-        return false;
-      }
-      return (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? ''));
-    }, {
-      timeoutMs,
-      what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
-    });
+    await waitUntil(
+      async () => {
+        // A task that failed before (e.g. the outbox table did not exist yet) is restarted once.
+        const status = await connect.status(config.name).catch(() => undefined);
+        const failed = status?.tasks.find((t) => t.state === 'FAILED');
+        if (failed && restarted) throw new ConnectorFailed(`connector ${config.name} task failed: ${failed.trace?.split('\n')[0] ?? 'no trace'}`);
+        if (failed) {
+          restarted = true;
+          await connect.restart(config.name);
+          return false;
+        }
+        return (await connect.isRunning(config.name)) && (await slotActive(admin, slotOf(config) ?? ''));
+      },
+      {
+        timeoutMs,
+        what: `connector ${config.name} to run with an active replication slot ${slotOf(config)}`,
+      },
+    );
   } catch (err) {
     if (err instanceof ConnectorFailed) throw err;
     // Say why when a task failed (its trace's first line), rather than only that we timed out.

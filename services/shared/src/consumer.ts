@@ -145,7 +145,13 @@ const PG_TRANSIENT_CLASS = /^(08|57P|53)/;
 const MONGO_TRANSIENT = new Set([10107, 13435, 13436, 189, 91, 11600, 11602, 6, 7, 89, 9001]);
 /** Labels the MongoDB driver or server put on errors that a retry is expected to get past. */
 const MONGO_TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'InterruptInUseConnections'];
-const MONGO_TRANSIENT_NAMES = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoPoolClearedError']);
+const MONGO_TRANSIENT_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+]);
 
 /** Errors worth waiting out: the database (or network to it) is unavailable or failing over, or a concurrency conflict. */
 export function isTransient(err: unknown): boolean {

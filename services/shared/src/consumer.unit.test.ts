@@ -14,9 +14,12 @@ describe('isTransient', () => {
   it('waits out a MongoDB error labelled RetryableWriteError whatever its code', () => {
     expect(isTransient(mongo(262, ['RetryableWriteError']))).toBe(true);
   });
-  it.each(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'KnexTimeoutError'])('waits out %s', (name) => {
-    expect(isTransient(Object.assign(new Error('x'), { name }))).toBe(true);
-  });
+  it.each(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'KnexTimeoutError'])(
+    'waits out %s',
+    (name) => {
+      expect(isTransient(Object.assign(new Error('x'), { name }))).toBe(true);
+    },
+  );
   it('waits out an unreachable database', () => {
     expect(isTransient(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
   });

@@ -7,7 +7,11 @@ export const infraSettings = {
   PG_PORT: { doc: 'PostgreSQL port (the machine runs its own PostgreSQL on 5432, so the stack uses 55432)', default: '55432', schema: env.port() },
   PG_USER: { doc: 'PostgreSQL user (superuser of the stack cluster; also used by Debezium)', default: 'postgres', schema: env.string() },
   PG_PASSWORD: { doc: 'PostgreSQL password', default: 'postgres', schema: env.string() },
-  PG_STATEMENT_TIMEOUT_MS: { doc: 'statement_timeout of every connection: a statement running longer is cancelled (0 = none)', default: '30000', schema: env.int(0) },
+  PG_STATEMENT_TIMEOUT_MS: {
+    doc: 'statement_timeout of every connection: a statement running longer is cancelled (0 = none)',
+    default: '30000',
+    schema: env.int(0),
+  },
   PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: {
     doc: 'idle_in_transaction_session_timeout of every connection: PostgreSQL ends a session left idle inside a transaction this long, releasing its locks (0 = none)',
     default: '60000',
@@ -58,7 +62,10 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
       },
     },
     kafka: {
-      brokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`).split(',').map((s) => s.trim()).filter(Boolean),
+      brokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,
     },

@@ -50,10 +50,13 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
       }
     }
     // A topic created a moment ago (here or by a concurrent client) may not have its leaders yet.
-    await waitUntil(async () => (await admin.fetchTopicMetadata({ topics })).topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)), {
-      timeoutMs: 30_000,
-      what: `leaders for ${topics.join(', ')}`,
-    });
+    await waitUntil(
+      async () => (await admin.fetchTopicMetadata({ topics })).topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      {
+        timeoutMs: 30_000,
+        what: `leaders for ${topics.join(', ')}`,
+      },
+    );
   } finally {
     await admin.disconnect();
   }

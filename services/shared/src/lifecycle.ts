@@ -59,7 +59,8 @@ export interface ScriptOptions {
  */
 export function runAsScript(moduleUrl: string, what: string, main: (argv: string[]) => Promise<number | void>, opts: ScriptOptions = {}): void {
   if (!isEntryPoint(moduleUrl)) return;
-  const report = opts.report ?? ((err: unknown) => process.stderr.write(`\n${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  const report =
+    opts.report ?? ((err: unknown) => process.stderr.write(`\n${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
   main(process.argv.slice(2)).then(
     (code) => {
       if (typeof code === 'number') process.exit(code);

@@ -5,7 +5,11 @@ import { env, loadConfig } from './config';
 export type { Logger };
 
 export const loggingSettings = {
-  LOG_LEVEL: { doc: 'pino log level: trace, debug, info, warn, error, fatal, silent', default: 'info', schema: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const) },
+  LOG_LEVEL: {
+    doc: 'pino log level: trace, debug, info, warn, error, fatal, silent',
+    default: 'info',
+    schema: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+  },
 };
 
 export function createLogger(name: string, level: string = loadConfig(loggingSettings).LOG_LEVEL): Logger {

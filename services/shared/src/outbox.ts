@@ -43,7 +43,7 @@ export interface OutboxRow {
 /** Settings of every service that writes an outbox (spread into its config; see configureOutbox). */
 export const outboxSettings = {
   OUTBOX_MAX_EVENT_BYTES: {
-    doc: 'Largest event payload (JSON bytes) the outbox writer accepts; a larger one is refused with 413 and nothing is written. Keep it well under Kafka\'s 1 MB record limit',
+    doc: "Largest event payload (JSON bytes) the outbox writer accepts; a larger one is refused with 413 and nothing is written. Keep it well under Kafka's 1 MB record limit",
     default: '262144',
     schema: env.int(1),
   },

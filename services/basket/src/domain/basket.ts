@@ -40,7 +40,8 @@ export function basketInput(maxLines: number) {
       .superRefine((lines, ctx) => {
         const seen = new Set<string>();
         lines.forEach((l, i) => {
-          if (seen.has(l.productId)) ctx.addIssue({ code: 'custom', path: [i, 'productId'], message: `duplicate line for product ${l.productId}; one line per product` });
+          if (seen.has(l.productId))
+            ctx.addIssue({ code: 'custom', path: [i, 'productId'], message: `duplicate line for product ${l.productId}; one line per product` });
           seen.add(l.productId);
         });
       }),

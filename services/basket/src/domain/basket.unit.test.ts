@@ -19,7 +19,16 @@ describe("basket's rule for ProductCreated/ProductUpdated", () => {
   });
 });
 
-const cached = (productId: string, price: number, version: number): CachedProduct => ({ productId, name: `Name of ${productId}`, description: '', type: 'home', brand: 'Lumo', pictureUrl: '', price, version });
+const cached = (productId: string, price: number, version: number): CachedProduct => ({
+  productId,
+  name: `Name of ${productId}`,
+  description: '',
+  type: 'home',
+  brand: 'Lumo',
+  pictureUrl: '',
+  price,
+  version,
+});
 
 describe("a PUT's lines, priced from the product cache", () => {
   const cache = new Map([
@@ -27,7 +36,15 @@ describe("a PUT's lines, priced from the product cache", () => {
     ['p2', cached('p2', 100, 1)],
   ]);
   it('given every product cached, then each line takes its name, price and version from the cache, the quantity from the client', () => {
-    expect(priceLines([{ productId: 'p2', quantity: 4 }, { productId: 'p1', quantity: 1 }], cache)).toEqual({
+    expect(
+      priceLines(
+        [
+          { productId: 'p2', quantity: 4 },
+          { productId: 'p1', quantity: 1 },
+        ],
+        cache,
+      ),
+    ).toEqual({
       lines: [
         { productId: 'p2', name: 'Name of p2', price: 100, quantity: 4, productVersion: 1 },
         { productId: 'p1', name: 'Name of p1', price: 250, quantity: 1, productVersion: 3 },
@@ -35,7 +52,16 @@ describe("a PUT's lines, priced from the product cache", () => {
     });
   });
   it('given products not cached, then it names every such line by its index, and prices none', () => {
-    expect(priceLines([{ productId: 'x', quantity: 1 }, { productId: 'p1', quantity: 1 }, { productId: 'y', quantity: 2 }], cache)).toEqual({
+    expect(
+      priceLines(
+        [
+          { productId: 'x', quantity: 1 },
+          { productId: 'p1', quantity: 1 },
+          { productId: 'y', quantity: 2 },
+        ],
+        cache,
+      ),
+    ).toEqual({
       unknown: [
         { index: 0, productId: 'x' },
         { index: 2, productId: 'y' },
@@ -47,7 +73,12 @@ describe("a PUT's lines, priced from the product cache", () => {
   });
   it('says which products are unknown, in the singular or the plural', () => {
     expect(new UnknownProducts([{ index: 0, productId: 'x' }]).message).toBe('product x not found');
-    expect(new UnknownProducts([{ index: 0, productId: 'x' }, { index: 2, productId: 'y' }]).message).toBe('products x, y not found');
+    expect(
+      new UnknownProducts([
+        { index: 0, productId: 'x' },
+        { index: 2, productId: 'y' },
+      ]).message,
+    ).toBe('products x, y not found');
   });
 });
 
@@ -57,7 +88,23 @@ describe('after a PUT, the products that moved while it wrote', () => {
       ['p1', cached('p1', 260, 4)],
       ['p2', cached('p2', 100, 1)],
     ]);
-    expect(movedProducts(latest, new Map([['p1', 3], ['p2', 1]]))).toEqual([cached('p1', 260, 4)]);
-    expect(movedProducts(latest, new Map([['p1', 4], ['p2', 1]]))).toEqual([]);
+    expect(
+      movedProducts(
+        latest,
+        new Map([
+          ['p1', 3],
+          ['p2', 1],
+        ]),
+      ),
+    ).toEqual([cached('p1', 260, 4)]);
+    expect(
+      movedProducts(
+        latest,
+        new Map([
+          ['p1', 4],
+          ['p2', 1],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

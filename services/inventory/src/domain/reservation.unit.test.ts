@@ -6,8 +6,24 @@ describe('reservationProblems', () => {
       ['a', 2],
       ['b', 5],
     ]);
-    expect(reservationProblems(new Map([['a', 2], ['b', 1]]), stock)).toEqual([]);
-    expect(reservationProblems(new Map([['a', 3], ['c', 1]]), stock)).toEqual(['insufficient stock for a: requested 3, available 2', 'unknown product c']);
+    expect(
+      reservationProblems(
+        new Map([
+          ['a', 2],
+          ['b', 1],
+        ]),
+        stock,
+      ),
+    ).toEqual([]);
+    expect(
+      reservationProblems(
+        new Map([
+          ['a', 3],
+          ['c', 1],
+        ]),
+        stock,
+      ),
+    ).toEqual(['insufficient stock for a: requested 3, available 2', 'unknown product c']);
   });
 });
 
@@ -28,7 +44,15 @@ describe("inventory's answer to OrderPlaced: every line reserved, or none", () =
     ]);
   });
   it('given enough stock of every product, when the order is decided, then it is reserved with what each product is left with', () => {
-    expect(decideReservation(new Map([['b', 5], ['a', 1]]), stock)).toEqual({
+    expect(
+      decideReservation(
+        new Map([
+          ['b', 5],
+          ['a', 1],
+        ]),
+        stock,
+      ),
+    ).toEqual({
       outcome: 'reserved',
       left: [
         { productId: 'b', quantity: 0 },
@@ -37,10 +61,26 @@ describe("inventory's answer to OrderPlaced: every line reserved, or none", () =
     });
   });
   it('given one line short of stock, when the order is decided, then it is rejected whole, naming the line', () => {
-    expect(decideReservation(new Map([['a', 3], ['b', 1]]), stock)).toEqual({ outcome: 'rejected', reason: 'insufficient stock for a: requested 3, available 2' });
+    expect(
+      decideReservation(
+        new Map([
+          ['a', 3],
+          ['b', 1],
+        ]),
+        stock,
+      ),
+    ).toEqual({ outcome: 'rejected', reason: 'insufficient stock for a: requested 3, available 2' });
   });
   it('given a product inventory does not have, when the order is decided, then it is rejected, every problem in the reason', () => {
-    expect(decideReservation(new Map([['x', 1], ['a', 9]]), stock)).toEqual({
+    expect(
+      decideReservation(
+        new Map([
+          ['x', 1],
+          ['a', 9],
+        ]),
+        stock,
+      ),
+    ).toEqual({
       outcome: 'rejected',
       reason: 'unknown product x; insufficient stock for a: requested 9, available 2',
     });

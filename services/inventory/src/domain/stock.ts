@@ -11,7 +11,12 @@ export async function setStock(deps: { db: Knex; traceparent?: string }, product
   return deps.db.transaction(async (trx) => {
     const changed = await store.setQuantity(trx, productId, quantity);
     if (!changed) return undefined;
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version: changed.version }, traceparent: deps.traceparent });
+    await appendToOutbox(trx, {
+      type: 'ProductQuantityUpdated',
+      aggregateId: productId,
+      payload: { productId, quantity, version: changed.version },
+      traceparent: deps.traceparent,
+    });
     return changed.item;
   });
 }

@@ -8,7 +8,10 @@ import type { EventPayload } from '@qtshop/shared';
  */
 type Data<T extends 'OrderPlaced' | 'OrderConfirmed' | 'OrderRejected'> = Omit<EventPayload<T>, 'version'>;
 
-export type OrderEvent = { type: 'OrderPlaced'; data: Data<'OrderPlaced'> } | { type: 'OrderConfirmed'; data: Data<'OrderConfirmed'> } | { type: 'OrderRejected'; data: Data<'OrderRejected'> };
+export type OrderEvent =
+  | { type: 'OrderPlaced'; data: Data<'OrderPlaced'> }
+  | { type: 'OrderConfirmed'; data: Data<'OrderConfirmed'> }
+  | { type: 'OrderRejected'; data: Data<'OrderRejected'> };
 
 export type OrderStatus = 'Pending' | 'Confirmed' | 'Rejected';
 
@@ -29,7 +32,10 @@ export type OrderCommand =
   | { type: 'RejectOrder'; orderId: string; reason?: string };
 
 export class OrderRuleViolation extends Error {
-  constructor(readonly code: 'order_exists' | 'order_unknown' | 'empty_order', message: string) {
+  constructor(
+    readonly code: 'order_exists' | 'order_unknown' | 'empty_order',
+    message: string,
+  ) {
     super(message);
   }
 }

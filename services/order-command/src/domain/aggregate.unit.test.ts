@@ -2,7 +2,15 @@ import { decide, evolve, fold, initialState, OrderRuleViolation, type OrderEvent
 
 const placed: OrderEvent = {
   type: 'OrderPlaced',
-  data: { orderId: 'o1', basketId: 'b1', items: [{ productId: 'p1', price: 250, quantity: 2 }, { productId: 'p2', price: 100, quantity: 1 }], total: 600 },
+  data: {
+    orderId: 'o1',
+    basketId: 'b1',
+    items: [
+      { productId: 'p1', price: 250, quantity: 2 },
+      { productId: 'p2', price: 100, quantity: 1 },
+    ],
+    total: 600,
+  },
 };
 
 describe('order decide/evolve', () => {

@@ -13,7 +13,8 @@ export function checkPrices(lines: ReadonlyArray<{ productId: string; price: num
   const unknown = lines.filter((l) => !prices.has(l.productId)).map((l) => l.productId);
   if (unknown.length) return new OrderRefused('unknown_product', `unknown product(s): ${unknown.join(', ')}`);
   const changed = lines.filter((l) => prices.get(l.productId) !== l.price);
-  if (changed.length) return new OrderRefused('price_changed', changed.map((l) => `${l.productId}: price is ${prices.get(l.productId)}, not ${l.price}`).join('; '));
+  if (changed.length)
+    return new OrderRefused('price_changed', changed.map((l) => `${l.productId}: price is ${prices.get(l.productId)}, not ${l.price}`).join('; '));
   return undefined;
 }
 

@@ -25,15 +25,39 @@ describe('PlaceOrder, its lines checked against the cached prices', () => {
     ['p2', 100],
   ]);
   it('given every product cached, when each line carries its current price, then nothing is refused', () => {
-    expect(checkPrices([{ productId: 'p1', price: 250 }, { productId: 'p2', price: 100 }], prices)).toBeUndefined();
+    expect(
+      checkPrices(
+        [
+          { productId: 'p1', price: 250 },
+          { productId: 'p2', price: 100 },
+        ],
+        prices,
+      ),
+    ).toBeUndefined();
   });
   it('given a product not cached, when a line names it, then unknown_product names every such product', () => {
-    const refused = checkPrices([{ productId: 'p1', price: 1 }, { productId: 'x', price: 1 }, { productId: 'y', price: 1 }], prices);
+    const refused = checkPrices(
+      [
+        { productId: 'p1', price: 1 },
+        { productId: 'x', price: 1 },
+        { productId: 'y', price: 1 },
+      ],
+      prices,
+    );
     expect(refused).toBeInstanceOf(OrderRefused);
     expect(refused).toMatchObject({ code: 'unknown_product', message: 'unknown product(s): x, y' });
   });
   it('given every product cached, when lines carry other prices, then price_changed says each current price', () => {
-    expect(checkPrices([{ productId: 'p1', price: 200 }, { productId: 'p2', price: 100 }, { productId: 'p2', price: 90 }], prices)).toMatchObject({
+    expect(
+      checkPrices(
+        [
+          { productId: 'p1', price: 200 },
+          { productId: 'p2', price: 100 },
+          { productId: 'p2', price: 90 },
+        ],
+        prices,
+      ),
+    ).toMatchObject({
       code: 'price_changed',
       message: 'p1: price is 250, not 200; p2: price is 100, not 90',
     });

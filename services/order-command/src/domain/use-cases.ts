@@ -41,7 +41,11 @@ export interface OrderView {
 const view = (state: OrderState, version: number): OrderView | undefined => (state.status === 'None' ? undefined : { ...state, version });
 
 /** Decides `command` on the current stream and appends the outcome (events + outbox rows) within `trx`. */
-export async function execute(trx: Knex.Transaction, command: OrderCommand, traceparent?: string): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
+export async function execute(
+  trx: Knex.Transaction,
+  command: OrderCommand,
+  traceparent?: string,
+): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await trx.transaction(async (sp) => {
@@ -88,7 +92,10 @@ export async function placeOrder(
     if (earlier) return earlier;
   }
 
-  const prices = await store.pricesOf(deps.db, body.items.map((i) => i.productId));
+  const prices = await store.pricesOf(
+    deps.db,
+    body.items.map((i) => i.productId),
+  );
   const refused = checkPrices(body.items, prices);
   if (refused) throw refused;
 

@@ -5,7 +5,13 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
  * Reads a topic up to its high watermarks at call time: from the start, or (fromCommitted) from the
  * group's committed offsets, committing as it goes. For tools (DLQ, event viewer), not services.
  */
-export async function readToEnd(kafka: Kafka, topic: string, groupId: string, fromCommitted: boolean, onMessage: (partition: number, m: KafkaMessage) => Promise<void>): Promise<void> {
+export async function readToEnd(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  fromCommitted: boolean,
+  onMessage: (partition: number, m: KafkaMessage) => Promise<void>,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
