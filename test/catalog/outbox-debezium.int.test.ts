@@ -1,6 +1,6 @@
 // Product upsert through Debezium: POST then PUT a product with the catalog-outbox connector registered.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, registerConnector } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, outboxTimestamp, registerConnector, utcMicrosSql } from '@qtshop/shared';
 import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 import { ADMIN, catalogForTest, http } from '../support/services';
@@ -32,11 +32,19 @@ describe('catalog outbox streamed by Debezium', () => {
     expect(updated.status).toBe(200);
 
     const recs = await reader.waitFor((r) => r.key === id, 2, 30_000);
-    const rows = await db('outbox').where({ aggregateid: id }).orderBy('position');
+    const rows = await db('outbox')
+      .where({ aggregateid: id })
+      .orderBy('position')
+      .select('*', db.raw(`${utcMicrosSql('created_at')} as created_at_utc`));
     expect(recs.map((r) => r.headers.eventType)).toEqual(['ProductCreated', 'ProductUpdated']);
     recs.forEach((rec, i) => {
       expect(rec.topic).toBe('qtshop.product');
-      expect(rec.headers).toEqual({ id: rows[i].id, eventType: rows[i].type, traceparent: rows[i].traceparent });
+      expect(rec.headers).toEqual({
+        id: rows[i].id,
+        eventType: rows[i].type,
+        traceparent: rows[i].traceparent,
+        createdAt: outboxTimestamp(rows[i].created_at_utc),
+      });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
     });
     expect(JSON.parse(recs[1]!.value!)).toEqual({ productId: id, ...fields, price: 4500, version: 2 });

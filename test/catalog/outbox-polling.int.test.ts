@@ -1,6 +1,6 @@
 // Product upsert through the polling relay (RELAY_MODE=polling), with the Debezium connector removed.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, waitUntil } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, outboxTimestamp, utcMicrosSql, waitUntil } from '@qtshop/shared';
 import { TopicReader } from '../support/kafka';
 import { useRelay, type RelayHandle } from '../support/relay';
 import { ADMIN, catalogForTest, http } from '../support/services';
@@ -41,7 +41,10 @@ describe('catalog outbox relayed by polling', () => {
     const recs = await reader.waitFor((r) => r.key === id, 2, 30_000);
     const rows = await waitUntil(
       async () => {
-        const list = await db('outbox').where({ aggregateid: id }).orderBy('position');
+        const list = await db('outbox')
+          .where({ aggregateid: id })
+          .orderBy('position')
+          .select('*', db.raw(`${utcMicrosSql('created_at')} as created_at_utc`));
         return list.every((r) => r.sent_at !== null) ? list : undefined;
       },
       { timeoutMs: 10_000, what: 'rows marked sent' },
@@ -49,7 +52,12 @@ describe('catalog outbox relayed by polling', () => {
     expect(recs.map((r) => r.headers.eventType)).toEqual(['ProductCreated', 'ProductUpdated']);
     recs.forEach((rec, i) => {
       expect(rec.topic).toBe('qtshop.product');
-      expect(rec.headers).toEqual({ id: rows[i].id, eventType: rows[i].type, traceparent: rows[i].traceparent });
+      expect(rec.headers).toEqual({
+        id: rows[i].id,
+        eventType: rows[i].type,
+        traceparent: rows[i].traceparent,
+        createdAt: outboxTimestamp(rows[i].created_at_utc),
+      });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
     });
   }, 60_000);

@@ -3,10 +3,9 @@ import { outboxRecord, outboxTimestamp } from '@qtshop/shared';
 describe('outboxTimestamp (the createdAt header, as Debezium prints a timestamptz)', () => {
   it.each([
     ['2026-11-25T08:03:28.142115', '2026-11-25T08:03:28.142115Z'],
-    ['2026-11-25T08:03:28.142100', '2026-11-25T08:03:28.1421Z'],
-    ['2026-11-25T08:03:28.100000', '2026-11-25T08:03:28.1Z'],
-    ['2026-11-25T08:03:20.000000', '2026-11-25T08:03:20Z'],
-    ['2026-11-25T08:00:00.000010', '2026-11-25T08:00:00.00001Z'],
+    // Debezium keeps the column's six fractional digits, trailing zeros included (seen: …40.501740Z).
+    ['2026-11-25T08:59:40.501740', '2026-11-25T08:59:40.501740Z'],
+    ['2026-11-25T08:03:20.000000', '2026-11-25T08:03:20.000000Z'],
   ])('%s → %s', (utc, header) => {
     expect(outboxTimestamp(utc)).toBe(header);
     expect(Date.parse(header)).toBe(Date.parse(`${utc}Z`));
@@ -27,7 +26,7 @@ describe('outboxRecord', () => {
     expect(outboxRecord({ ...row, created_at_utc: '2026-11-25T08:03:28.142100' }).message.headers).toEqual({
       id: row.id,
       eventType: 'ProductCreated',
-      createdAt: '2026-11-25T08:03:28.1421Z',
+      createdAt: '2026-11-25T08:03:28.142100Z',
     });
     expect(outboxRecord(row).message.headers).toEqual({ id: row.id, eventType: 'ProductCreated' });
   });

@@ -1,7 +1,7 @@
 // The Kafka record of an outbox row, as both relays produce it (DESIGN.md "Kafka records"): topic
 // qtshop.<aggregatetype>, key = aggregate id, headers id, eventType, traceparent and createdAt (the row's
-// created_at, in UTC, as Debezium prints a timestamptz: ISO 8601, fraction without trailing zeros, 'Z';
-// consumers measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills traceparent on every row. For a row written by hand with
+// created_at, in UTC, as Debezium prints a timestamptz: ISO 8601 with microseconds and 'Z'; consumers
+// measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills traceparent on every row. For a row written by hand with
 // a null traceparent the records differ in one way: Debezium places a header with a null value, the
 // polling relay leaves the header out (kafkajs cannot produce a null header value).
 import type { Message } from 'kafkajs';
@@ -20,12 +20,13 @@ export interface OutboxRecord {
 export const utcMicrosSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 /**
- * The createdAt header from utcMicrosSql's text, as Debezium writes a timestamptz without declared
- * precision (io.debezium.time.ZonedTimestamp, ISO_OFFSET_DATE_TIME): the fraction without trailing zeros,
- * none when zero, 'Z' for UTC. '…28.142100' → '…28.1421Z'; '…28.000000' → '…28Z'.
+ * The createdAt header from utcMicrosSql's text, as Debezium writes a timestamptz column
+ * (io.debezium.time.ZonedTimestamp with the column's fractional width, 6 for timestamptz): ISO 8601 with
+ * exactly six fractional digits, trailing zeros kept, and 'Z' for UTC. Seen on Debezium 3.3.2:
+ * '2026-11-25T08:59:40.501740Z'.
  */
 export function outboxTimestamp(utcMicros: string): string {
-  return `${utcMicros.replace(/\.?0+$/, '')}Z`;
+  return `${utcMicros}Z`;
 }
 
 export function outboxRecord(
