@@ -40,6 +40,11 @@ export const shopSettings = {
     default: 'local',
     schema: env.oneOf(['local', 'containers', 'external'] as const),
   },
+  SHOP_RESTART_BACKOFF_MS: {
+    doc: 'npm start restarts a service that exits unexpectedly after this long, doubling for each quick exit (up to 30 s)',
+    default: '1000',
+    schema: env.int(1),
+  },
 };
 
 const stack = loadStackConfig();
@@ -223,12 +228,25 @@ async function main(): Promise<number> {
   }
   say(`the shop is up in ${((Date.now() - t0) / 1000).toFixed(1)}s (Ctrl-C stops the services)`);
   printTable();
-  // Stay in the foreground; a service that dies is reported, the others keep running.
-  for (const [s, c] of children) {
-    c.on('exit', (code, signal) => {
-      if (!stopping) say(`${s.name} exited (${signal ?? `code ${code}`}); see npm run stack -- logs ${s.name}`);
+  // Stay in the foreground; a service that dies unexpectedly is started again, with a backoff that
+  // doubles from SHOP_RESTART_BACKOFF_MS up to 30 s and starts over once it has run for a minute.
+  const { SHOP_RESTART_BACKOFF_MS: firstBackoffMs } = loadConfig(shopSettings);
+  const supervise = (s: Service, child: ChildProcess, backoffMs: number) => {
+    const startedAt = Date.now();
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const delay = Date.now() - startedAt > 60_000 ? firstBackoffMs : backoffMs;
+      say(`${s.name} exited (${signal ?? `code ${code}`}); restarting it in ${(delay / 1000).toFixed(1)}s (logs: npm run stack -- logs ${s.name})`);
+      setTimeout(() => {
+        if (stopping) return;
+        const next = start(s);
+        children.set(s, next);
+        say(`${s.name}: restarted (pid ${next.pid})`);
+        supervise(s, next, Math.min(delay * 2, 30_000));
+      }, delay);
     });
-  }
+  };
+  for (const [s, c] of children) supervise(s, c, firstBackoffMs);
   return new Promise<number>(() => undefined);
 }
 

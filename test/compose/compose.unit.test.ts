@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectorFiles, DATABASES, infraSettings, loadConfig, loggingSettings, readConnectorFile } from '@qtshop/shared';
+import { connectorFiles, DATABASES, httpSettings, infraSettings, loadConfig, loggingSettings, readConnectorFile } from '@qtshop/shared';
 import { outboxPublicationOf, portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 import { relaySettings } from '../../services/relay/src/config';
 import { SERVICE_SETTINGS } from '../../scripts/service-settings';
@@ -51,6 +51,8 @@ interface ComposeService {
   healthcheck?: { test?: string | string[] };
   depends_on?: string[] | Record<string, { condition?: string }>;
   init?: boolean;
+  restart?: string;
+  stop_grace_period?: string;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -187,6 +189,12 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
 
   it('binds every interface in its container (HTTP_HOST=0.0.0.0): on loopback the published port would answer nothing', () => {
     expect(env.HTTP_HOST).toBe('0.0.0.0');
+  });
+
+  it('is restarted when it dies, and given longer to stop than its requests in flight may take', () => {
+    expect(svc.restart).toBe('unless-stopped');
+    const grace = Number(env.HTTP_SHUTDOWN_GRACE_MS ?? httpSettings.HTTP_SHUTDOWN_GRACE_MS.default);
+    expect(Number.parseInt(String(svc.stop_grace_period), 10) * 1000).toBeGreaterThan(grace);
   });
 
   it('reaches the infrastructure by compose service name, like the local stack by address', () => {

@@ -3,7 +3,7 @@
 // service ports and consumer groups, so it does not meet a shop that may already be running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { alivePids } from '../support/procs';
@@ -44,8 +44,15 @@ function launch(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => st
   return { child, output: () => out, exit };
 }
 
+/** Stops what a launcher killed with SIGKILL could not: its services (a leak breaks later suites). */
+function killLeftovers(env: NodeJS.ProcessEnv): void {
+  for (const pid of alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')) process.kill(pid, 'SIGKILL');
+}
+
+const pidOf = (env: NodeJS.ProcessEnv, service: string) => Number.parseInt(readFileSync(resolve(env.STACK_DIR!, 'run', `shop-${service}.pid`), 'utf8'), 10);
+
 describe('npm start', () => {
-  it('says the shop is already running when started twice, and Ctrl-C stops the services', async () => {
+  it('says the shop is already running when started twice, restarts a service that dies, and Ctrl-C stops the services', async () => {
     const env = launcherEnv(13000);
     const first = launch(env);
     try {
@@ -55,11 +62,27 @@ describe('npm start', () => {
       expect(second.output()).toContain(`the shop is already running (${SHOP_SERVICES.join(', ')}); not starting a second copy`);
       expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toHaveLength(SHOP_SERVICES.length);
 
+      // A service killed outright is started again, says so, and becomes ready.
+      const killed = pidOf(env, 'order-query');
+      process.kill(killed, 'SIGKILL');
+      await waitUntil(async () => /order-query: restarted \(pid \d+\)/.test(first.output()), {
+        timeoutMs: 30_000,
+        what: `order-query to restart:\n${first.output()}`,
+      });
+      expect(first.output()).toMatch(/order-query exited \(SIGKILL\); restarting it in 1\.0s/);
+      expect(pidOf(env, 'order-query')).not.toBe(killed);
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${env.ORDER_QUERY_PORT}/ready`).catch(() => undefined))?.status === 200, {
+        timeoutMs: 60_000,
+        what: 'the restarted order-query to be ready',
+      });
+      expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toHaveLength(SHOP_SERVICES.length);
+
       first.child.kill('SIGINT');
       expect(await first.exit).toBe(0);
       expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toEqual([]);
     } finally {
       first.child.kill('SIGKILL');
+      killLeftovers(env);
       rmSync(env.STACK_DIR!, { recursive: true, force: true });
     }
   }, 180_000);
@@ -74,6 +97,7 @@ describe('npm start', () => {
       expect(alivePids(resolve(env.STACK_DIR!, 'run'), 'shop-')).toEqual([]);
     } finally {
       run.child.kill('SIGKILL');
+      killLeftovers(env);
       rmSync(env.STACK_DIR!, { recursive: true, force: true });
     }
   }, 180_000);

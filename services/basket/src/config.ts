@@ -6,6 +6,7 @@ export const basketSettings = {
   // No admin token: basket writes are the shopper's (see api.ts).
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
   HTTP_HOST: httpSettings.HTTP_HOST,
+  HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
   BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },
   BASKET_GROUP: { doc: 'Kafka consumer group of the basket service', default: 'qtshop-basket', schema: env.string() },
   BASKET_DB: { doc: 'MongoDB database of the basket service', default: 'basket', schema: env.string() },

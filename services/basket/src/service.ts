@@ -21,6 +21,7 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       log,
       port,
       host: cfg.HTTP_HOST,
+      shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
       kafka,
       bodyLimit: cfg.HTTP_BODY_LIMIT,
       routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES })],

@@ -12,6 +12,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     log,
     port,
     host: cfg.HTTP_HOST,
+    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
     database: cfg.CATALOG_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

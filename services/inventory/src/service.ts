@@ -10,6 +10,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     log,
     port,
     host: cfg.HTTP_HOST,
+    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
     database: cfg.INVENTORY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

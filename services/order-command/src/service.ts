@@ -10,6 +10,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     log,
     port,
     host: cfg.HTTP_HOST,
+    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
     database: cfg.ORDER_COMMAND_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

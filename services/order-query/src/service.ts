@@ -10,6 +10,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     log,
     port,
     host: cfg.HTTP_HOST,
+    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
     database: cfg.ORDER_QUERY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,

@@ -5,6 +5,7 @@ export const relaySettings = {
   ...infraSettings,
   ...loggingSettings,
   HTTP_HOST: httpSettings.HTTP_HOST,
+  HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
   RELAY_PORT: { doc: 'HTTP port of the relay (/health, /ready, /metrics)', default: '3010', schema: env.port() },
   RELAY_MODE: {
     doc: 'debezium: Debezium publishes, the relay confirms, repairs what stays undelivered, supervises the connectors and deletes old rows; polling: the relay publishes unsent rows itself',

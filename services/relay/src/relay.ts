@@ -159,7 +159,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },
     async stop() {
-      if (server) await closeServer(server);
+      if (server) await closeServer(server, config.HTTP_SHUTDOWN_GRACE_MS);
       await Promise.all([...pollers, ...janitors, ...supervisors].map((w) => w.stop()));
       await confirmer?.stop();
       await Promise.all([...dbs.values()].map((knex) => knex.destroy()));

@@ -20,6 +20,11 @@ export const httpSettings = {
     schema: env.string(),
     devDefault: true,
   },
+  HTTP_SHUTDOWN_GRACE_MS: {
+    doc: 'On SIGTERM the server stops accepting and lets requests in flight finish for up to this long before it closes their connections',
+    default: '10000',
+    schema: env.int(0),
+  },
   HTTP_HOST: {
     doc: 'Address the HTTP server binds: loopback for npm start; 0.0.0.0 (all interfaces) in a container, whose published port is reached through another interface',
     default: '127.0.0.1',
@@ -219,9 +224,22 @@ export function listen(app: Koa, port: number, host = '127.0.0.1'): Promise<{ se
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting connections and lets the requests in flight finish: idle keep-alive connections are
+ * closed at once and as they become idle, responses still to come tell the client to close; after
+ * `graceMs` whatever is left is cut. Resolves once every connection is closed.
+ */
+export function closeServer(server: Server, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
+    const closing = (_req: unknown, res: { setHeader(name: string, value: string): void }) => res.setHeader('connection', 'close');
+    server.on('request', closing);
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

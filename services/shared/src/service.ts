@@ -18,6 +18,8 @@ export interface ServiceOptions {
   port: number;
   /** Address to bind (HTTP_HOST); loopback when absent. */
   host?: string;
+  /** How long requests in flight may take to finish on stop (HTTP_SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs?: number;
   kafka: Kafka;
   routers: Router[];
   bodyLimit?: string;
@@ -63,7 +65,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     port,
     registry,
     async stop() {
-      await closeServer(server);
+      await closeServer(server, opts.shutdownGraceMs);
       for (const r of runners) await r.stop();
       if (adminConnected) await admin.disconnect();
       await opts.close();
@@ -77,6 +79,7 @@ export async function startPgService(opts: {
   log: Logger;
   port: number;
   host?: string;
+  shutdownGraceMs?: number;
   infra: Infra;
   database: string;
   bodyLimit: string;
@@ -95,6 +98,7 @@ export async function startPgService(opts: {
     log: opts.log,
     port: opts.port,
     ...(opts.host ? { host: opts.host } : {}),
+    ...(opts.shutdownGraceMs !== undefined ? { shutdownGraceMs: opts.shutdownGraceMs } : {}),
     kafka,
     bodyLimit: opts.bodyLimit,
     routers: opts.routers(db),
