@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { isTransient, lostMembership, withHeartbeats } from './consumer';
+import { lostMembership, withHeartbeats } from './consumer';
+import { isTransient } from './transient';
 
 const pg = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 const mongo = (code: number, labels: string[] = []) => Object.assign(new Error(`mongo ${code}`), { name: 'MongoServerError', code, errorLabels: labels });

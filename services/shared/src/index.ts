@@ -14,6 +14,7 @@ export * from './trace';
 export * from './lifecycle';
 export * from './connectors';
 export * from './consumer';
+export * from './transient';
 export * from './service';
 export * from './mongo-inbox';
 export * from './versions';
