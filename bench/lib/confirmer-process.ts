@@ -3,35 +3,37 @@
 // statements from PostgreSQL). Started by bench/relay/confirmer.ts with: <database> <topic> <groupId>; prints
 // "confirming" once its consumer runs; SIGTERM stops it.
 import { Registry } from 'prom-client';
-import { createDb, createKafka, createLogger, loadInfra } from '@qtshop/shared';
+import { createDb, createKafka, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
 import { Confirmer } from '../../services/relay/src/confirmer';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { RELAY_POOL_APPLICATION_NAME } from '../../services/relay/src/relay';
 
-const [database, topic, groupId] = process.argv.slice(2);
-if (!database || !topic || !groupId) {
-  process.stderr.write('usage: confirmer-process <database> <topic> <groupId>\n');
-  process.exit(2);
-}
-const infra = loadInfra();
-const config = loadRelayConfig(); // the relay's own fetch settings, defaults or RELAY_CONFIRM_* from the environment
-const log = createLogger('bench-confirmer', 'warn');
-const db = createDb(infra, database, { max: 3 }, RELAY_POOL_APPLICATION_NAME);
-const confirmer = new Confirmer({
-  kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log),
-  groupId,
-  topics: [topic],
-  dbs: new Map([[database, db]]),
-  fetch: { minBytes: config.RELAY_CONFIRM_MIN_BYTES, maxWaitTimeInMs: config.RELAY_CONFIRM_MAX_WAIT_MS },
-  log,
-  metrics: new RelayMetrics(new Registry()),
-});
-await confirmer.start();
-process.stdout.write('confirming\n');
-process.once('SIGTERM', () => {
-  void confirmer
-    .stop()
-    .then(() => db.destroy())
-    .then(() => process.exit(0));
+runAsScript(import.meta.url, 'confirmer-process', async (argv) => {
+  const [database, topic, groupId] = argv;
+  if (!database || !topic || !groupId) {
+    process.stderr.write('usage: confirmer-process <database> <topic> <groupId>\n');
+    return 2;
+  }
+  const infra = loadInfra();
+  const config = loadRelayConfig(); // the relay's own fetch settings, defaults or RELAY_CONFIRM_* from the environment
+  const log = createLogger('bench-confirmer', 'warn');
+  const db = createDb(infra, database, { max: 3 }, RELAY_POOL_APPLICATION_NAME);
+  const confirmer = new Confirmer({
+    kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log),
+    groupId,
+    topics: [topic],
+    dbs: new Map([[database, db]]),
+    fetch: { minBytes: config.RELAY_CONFIRM_MIN_BYTES, maxWaitTimeInMs: config.RELAY_CONFIRM_MAX_WAIT_MS },
+    log,
+    metrics: new RelayMetrics(new Registry()),
+  });
+  await confirmer.start();
+  process.stdout.write('confirming\n');
+  process.once('SIGTERM', () => {
+    void confirmer
+      .stop()
+      .then(() => db.destroy())
+      .then(() => process.exit(0));
+  });
 });

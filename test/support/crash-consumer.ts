@@ -1,18 +1,20 @@
 // Child process for the crash test: consumes with the real runner and SIGKILLs itself right after the
 // first event's transaction commits, before its offset can be committed.
-import { createKafka, createDb, createLogger, loadInfra } from '@qtshop/shared';
+import { createKafka, createDb, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
 import { effectsRunner } from './runner-fixture';
 
-const [database, topic, groupId] = process.argv.slice(2) as [string, string, string];
-const infra = loadInfra();
-const db = createDb(infra, database);
-const runner = effectsRunner(createKafka(infra.kafka.brokers, 'crash-consumer'), db, createLogger('crash-consumer', 'warn'), {
-  groupId,
-  topic,
-  sessionTimeoutMs: 6000, // the broker's minimum: the group notices the dead member sooner
-  onApplied: () => {
-    process.stdout.write('applied; killing myself before the offset commit\n');
-    process.kill(process.pid, 'SIGKILL');
-  },
+runAsScript(import.meta.url, 'crash-consumer', async (argv) => {
+  const [database, topic, groupId] = argv as [string, string, string];
+  const infra = loadInfra();
+  const db = createDb(infra, database);
+  const runner = effectsRunner(createKafka(infra.kafka.brokers, 'crash-consumer'), db, createLogger('crash-consumer', 'warn'), {
+    groupId,
+    topic,
+    sessionTimeoutMs: 6000, // the broker's minimum: the group notices the dead member sooner
+    onApplied: () => {
+      process.stdout.write('applied; killing myself before the offset commit\n');
+      process.kill(process.pid, 'SIGKILL');
+    },
+  });
+  await runner.start();
 });
-await runner.start();

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { appendToOutbox, BasketId, type Knex } from '@qtshop/shared';
 import * as store from '../store';
-import { decide, fold, OrderRuleViolation, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
+import { decide, fold, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';
 import { OrderRefused } from './refusals';
 
@@ -117,5 +117,3 @@ export async function getOrder(db: Knex, orderId: string): Promise<OrderView | u
   const stream = await store.loadStream(db, orderId);
   return view(fold(stream as OrderEvent[]), stream.length);
 }
-
-export { OrderRefused, OrderRuleViolation };
