@@ -19,16 +19,8 @@ describe("basket's rule for ProductCreated/ProductUpdated", () => {
   });
 });
 
-const cached = (productId: string, price: number, version: number): CachedProduct => ({
-  productId,
-  name: `Name of ${productId}`,
-  description: '',
-  type: 'home',
-  brand: 'Lumo',
-  pictureUrl: '',
-  price,
-  version,
-});
+const DETAILS = { description: '', type: 'home', brand: 'Lumo', pictureUrl: '' };
+const cached = (productId: string, price: number, version: number): CachedProduct => ({ productId, name: `Name of ${productId}`, ...DETAILS, price, version });
 
 describe("a PUT's lines, priced from the product cache", () => {
   const cache = new Map([
