@@ -1,6 +1,6 @@
 // Product upsert through Debezium: POST then PUT a product with the catalog-outbox connector registered.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, outboxTimestamp, registerConnector, utcMicrosSql } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, createdAtHeaderSql, registerConnector } from '@qtshop/shared';
 import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 import { ADMIN, catalogForTest, http } from '../support/services';
@@ -35,7 +35,7 @@ describe('catalog outbox streamed by Debezium', () => {
     const rows = await db('outbox')
       .where({ aggregateid: id })
       .orderBy('position')
-      .select('*', db.raw(`${utcMicrosSql('created_at')} as created_at_utc`));
+      .select('*', db.raw(`${createdAtHeaderSql('created_at')} as created_at_header`));
     expect(recs.map((r) => r.headers.eventType)).toEqual(['ProductCreated', 'ProductUpdated']);
     recs.forEach((rec, i) => {
       expect(rec.topic).toBe('qtshop.product');
@@ -43,7 +43,7 @@ describe('catalog outbox streamed by Debezium', () => {
         id: rows[i].id,
         eventType: rows[i].type,
         traceparent: rows[i].traceparent,
-        createdAt: outboxTimestamp(rows[i].created_at_utc),
+        createdAt: rows[i].created_at_header,
       });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
     });

@@ -1,6 +1,6 @@
 // Product upsert through the polling relay (RELAY_MODE=polling), with the Debezium connector removed.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, outboxTimestamp, utcMicrosSql, waitUntil } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, createdAtHeaderSql, waitUntil } from '@qtshop/shared';
 import { TopicReader } from '../support/kafka';
 import { useRelay, type RelayHandle } from '../support/relay';
 import { ADMIN, catalogForTest, http } from '../support/services';
@@ -44,7 +44,7 @@ describe('catalog outbox relayed by polling', () => {
         const list = await db('outbox')
           .where({ aggregateid: id })
           .orderBy('position')
-          .select('*', db.raw(`${utcMicrosSql('created_at')} as created_at_utc`));
+          .select('*', db.raw(`${createdAtHeaderSql('created_at')} as created_at_header`));
         return list.every((r) => r.sent_at !== null) ? list : undefined;
       },
       { timeoutMs: 10_000, what: 'rows marked sent' },
@@ -56,7 +56,7 @@ describe('catalog outbox relayed by polling', () => {
         id: rows[i].id,
         eventType: rows[i].type,
         traceparent: rows[i].traceparent,
-        createdAt: outboxTimestamp(rows[i].created_at_utc),
+        createdAt: rows[i].created_at_header,
       });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
     });

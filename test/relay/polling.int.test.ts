@@ -1,7 +1,8 @@
 // The polling relay against the real stack: scratch outbox databases, topics of the test's own.
 import type { Kafka, ProducerBatch } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { appendToOutbox, createDb, createKafka, createLogger, outboxTimestamp, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
+import { appendToOutbox, createDb, createKafka, createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import { createdAtHeaderOf } from '../support/outbox';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { PollingRelay } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
@@ -63,10 +64,7 @@ describe('polling relay', () => {
     const got = await recs.waitFor((x) => x.topic === topic, 13);
     const [product] = await recs.waitFor((x) => x.headers.id === written);
 
-    const createdAt = async (id: string) =>
-      outboxTimestamp(
-        ((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc,
-      );
+    const createdAt = (id: string) => createdAtHeaderOf(db, id);
     for (const row of list) {
       const rec = got.find((x) => x.headers.id === row.id)!;
       expect(rec).toMatchObject({ topic, key: row.aggregateid });

@@ -1,7 +1,8 @@
 // CDC smoke: the real Debezium PostgreSQL connector with the outbox EventRouter, configured as the
 // catalog connector file says, on a scratch database; one row in, one clean Kafka record out.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, outboxTimestamp, utcMicrosSql, waitUntil, type Knex } from '@qtshop/shared';
+import { ConnectClient, createDb, createKafka, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { createdAtHeaderOf } from '../support/outbox';
 import { createOutboxTable, readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 
@@ -78,11 +79,8 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
     const second = recs.find((r) => r.headers.id === withoutTrace.id);
     // Exactly these headers: Debezium's context headers are switched off (extended.headers.enabled=false);
     // traceparent is always placed, null when the row has none (the polling relay does the same);
-    // createdAt is the row's created_at as the polling relay prints it too (outboxTimestamp).
-    const createdAt = async (id: string) =>
-      outboxTimestamp(
-        ((await db.raw(`select ${utcMicrosSql('created_at')} as utc from outbox where id = ?`, [id])) as { rows: Array<{ utc: string }> }).rows[0]!.utc,
-      );
+    // createdAt is the row's created_at as the polling relay prints it too (createdAtHeaderSql).
+    const createdAt = (id: string) => createdAtHeaderOf(db, id);
     expect(first).toMatchObject({ topic, key: 'p-1' });
     expect(first!.headers).toEqual({
       id: withTrace.id,

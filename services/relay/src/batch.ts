@@ -5,8 +5,8 @@ import type { Message, TopicMessages } from 'kafkajs';
 import { outboxRecord, type OutboxRow } from '@qtshop/shared';
 
 export type UnsentRow = Pick<OutboxRow, 'id' | 'position' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & {
-  /** created_at as UTC text with microseconds (utcMicrosSql), for the createdAt header; absent in unit tests. */
-  created_at_utc?: string | null;
+  /** The createdAt header text (createdAtHeaderSql); absent in unit tests. */
+  created_at_header?: string | null;
 };
 
 export interface PlannedRecord {

@@ -13,7 +13,7 @@
 // behind it move on.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { OUTBOX_TABLE, pgConnection, utcMicrosSql, type Infra, type Logger } from '@qtshop/shared';
+import { createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
 import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
@@ -27,12 +27,12 @@ export const RELAY_APPLICATION_NAME = 'qtshop-relay';
 // `$2` bytes of the `$1` rows picked (the first row always), so a backlog of large rows is fetched a
 // send's worth at a time; `picked` tells whether more were waiting.
 const selectUnsent = (repair: boolean) => `with picked as (
-    select id, position, aggregatetype, aggregateid, type, payload, traceparent, ${utcMicrosSql('created_at')} as created_at_utc,
+    select id, position, aggregatetype, aggregateid, type, payload, traceparent, ${createdAtHeaderSql('created_at')} as created_at_header,
       octet_length(payload::text) as bytes
     from ${OUTBOX_TABLE}
     where sent_at is null and quarantined_at is null${repair ? ' and created_at < now() - make_interval(secs => $3::double precision)' : ''}
     order by position limit $1 for update)
-  select id, position, aggregatetype, aggregateid, type, payload, traceparent, created_at_utc, count(*) over () as picked
+  select id, position, aggregatetype, aggregateid, type, payload, traceparent, created_at_header, count(*) over () as picked
   from (select *, sum(bytes) over (order by position) - bytes as before from picked) p
   where before < $2 order by position`;
 const MARK_SENT = `update ${OUTBOX_TABLE} set sent_at = now() where id = any($1::uuid[])`;

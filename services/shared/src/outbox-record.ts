@@ -1,8 +1,8 @@
 // The Kafka record of an outbox row, as both relays produce it (DESIGN.md "Kafka records"): topic
 // qtshop.<aggregatetype>, key = aggregate id, headers id, eventType, traceparent and createdAt (the row's
 // created_at, in UTC, as Debezium prints a timestamptz: ISO 8601 with microseconds and 'Z'; consumers
-// measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills traceparent on every row. For a row written by hand with
-// a null traceparent the records differ in one way: Debezium places a header with a null value, the
+// measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills
+// traceparent on every row. For a row written by hand with a null traceparent the records differ in one way: Debezium places a header with a null value, the
 // polling relay leaves the header out (kafkajs cannot produce a null header value).
 import type { Message } from 'kafkajs';
 import { topicOf } from './events';
@@ -14,23 +14,15 @@ export interface OutboxRecord {
 }
 
 /**
- * SQL for a timestamptz column as UTC text with microseconds ('2026-11-25T08:03:28.142100'), the input of
- * outboxTimestamp (a JavaScript Date would lose the microseconds Debezium prints).
+ * SQL for the createdAt header of a timestamptz column, printed the way Debezium writes one
+ * (io.debezium.time.ZonedTimestamp with the column's fractional width, 6 for timestamptz): UTC, ISO 8601,
+ * exactly six fractional digits, trailing zeros kept, 'Z'. Seen on Debezium 3.3.2:
+ * '2026-11-25T08:59:40.501740Z'. Printed by PostgreSQL because a JavaScript Date would lose the microseconds.
  */
-export const utcMicrosSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
-
-/**
- * The createdAt header from utcMicrosSql's text, as Debezium writes a timestamptz column
- * (io.debezium.time.ZonedTimestamp with the column's fractional width, 6 for timestamptz): ISO 8601 with
- * exactly six fractional digits, trailing zeros kept, and 'Z' for UTC. Seen on Debezium 3.3.2:
- * '2026-11-25T08:59:40.501740Z'.
- */
-export function outboxTimestamp(utcMicros: string): string {
-  return `${utcMicros}Z`;
-}
+export const createdAtHeaderSql = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export function outboxRecord(
-  row: Pick<OutboxRow, 'id' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & { created_at_utc?: string | null },
+  row: Pick<OutboxRow, 'id' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & { created_at_header?: string | null },
 ): OutboxRecord {
   return {
     topic: topicOf(row.aggregatetype),
@@ -41,7 +33,7 @@ export function outboxRecord(
         id: row.id,
         eventType: row.type,
         ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
-        ...(row.created_at_utc ? { createdAt: outboxTimestamp(row.created_at_utc) } : {}),
+        ...(row.created_at_header ? { createdAt: row.created_at_header } : {}),
       },
     },
   };

@@ -1,0 +1,7 @@
+// What an outbox row's createdAt header must be: its created_at as createdAtHeaderSql prints it.
+import { createdAtHeaderSql, type Knex } from '@qtshop/shared';
+
+export async function createdAtHeaderOf(db: Knex, id: string): Promise<string> {
+  const { rows } = (await db.raw(`select ${createdAtHeaderSql('created_at')} as header from outbox where id = ?`, [id])) as { rows: Array<{ header: string }> };
+  return rows[0]!.header;
+}
