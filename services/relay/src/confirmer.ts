@@ -22,7 +22,7 @@ export interface ConfirmerOptions {
   /** The outbox databases served, by name. A record's row is looked for in each (ids are UUIDs). */
   dbs: Map<string, Knex>;
   /** Fetch tuning: bytes to wait for, and how long at most (confirmation is not on the latency path). */
-  fetch?: { minBytes: number; maxWaitTimeInMs: number };
+  fetch: { minBytes: number; maxWaitTimeInMs: number };
   log: Logger;
   metrics: RelayMetrics;
 }
@@ -45,8 +45,7 @@ export class Confirmer {
 
   constructor(private readonly opts: ConfirmerOptions) {
     this.log = opts.log.child({ worker: 'confirmer' });
-    const fetch = opts.fetch ?? { minBytes: 1, maxWaitTimeInMs: 250 };
-    this.consumer = opts.kafka.consumer({ groupId: opts.groupId, ...fetch, retry: { retries: 10 } });
+    this.consumer = opts.kafka.consumer({ groupId: opts.groupId, ...opts.fetch, retry: { retries: 10 } });
   }
 
   async start(): Promise<void> {
