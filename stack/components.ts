@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import { ConnectClient, DATABASES } from '@qtshop/shared';
+import { ConnectClient, DATABASES, pgConnection } from '@qtshop/shared';
 import { hasOutboxPlugins } from '@qtshop/shared/tooling';
 import { repoRoot, type StackConfig } from './config';
 import { spawnDetached, type SpawnSpec } from './procs';
@@ -78,8 +78,8 @@ function ownedDir(path: string, user: { uid: number; gid: number } | undefined, 
 }
 
 export function pgClient(cfg: StackConfig, database = 'postgres'): pg.Client {
-  const { host, port, user, password } = cfg.infra.pg;
-  return new pg.Client({ host, port, user, password, database, connectionTimeoutMillis: 2000 });
+  // The shop's connection settings, with a short connect timeout: the stack polls for readiness with it.
+  return new pg.Client({ ...pgConnection(cfg.infra.pg, database), connectionTimeoutMillis: 2000 });
 }
 
 const SLOT_WAL_MARK = '# qtshop stack: bounded slot WAL';
