@@ -170,7 +170,8 @@ async function main(): Promise<number> {
       throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
   }
 
-  if (loadConfig(shopSettings).QTSHOP_STACK === 'local') {
+  const shop = loadConfig(shopSettings);
+  if (shop.QTSHOP_STACK === 'local') {
     say('starting the local stack');
     await run(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'stack/cli.ts'), 'up']);
   }
@@ -230,12 +231,11 @@ async function main(): Promise<number> {
   printTable();
   // Stay in the foreground; a service that dies unexpectedly is started again, with a backoff that
   // doubles from SHOP_RESTART_BACKOFF_MS up to 30 s and starts over once it has run for a minute.
-  const { SHOP_RESTART_BACKOFF_MS: firstBackoffMs } = loadConfig(shopSettings);
   const supervise = (s: Service, child: ChildProcess, backoffMs: number) => {
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {
       if (stopping) return;
-      const delay = Date.now() - startedAt > 60_000 ? firstBackoffMs : backoffMs;
+      const delay = Date.now() - startedAt > 60_000 ? shop.SHOP_RESTART_BACKOFF_MS : backoffMs;
       say(`${s.name} exited (${signal ?? `code ${code}`}); restarting it in ${(delay / 1000).toFixed(1)}s (logs: npm run stack -- logs ${s.name})`);
       setTimeout(() => {
         if (stopping) return;
@@ -246,7 +246,7 @@ async function main(): Promise<number> {
       }, delay);
     });
   };
-  for (const [s, c] of children) supervise(s, c, firstBackoffMs);
+  for (const [s, c] of children) supervise(s, c, shop.SHOP_RESTART_BACKOFF_MS);
   return new Promise<number>(() => undefined);
 }
 
