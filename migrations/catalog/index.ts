@@ -2,5 +2,6 @@ import type { Migration } from '@qtshop/shared/tooling';
 import * as m001 from './001_products_outbox_inbox';
 import * as m002 from './002_aggregate_versions';
 import * as m003 from './003_outbox_delivery';
+import * as m004 from './004_inbox_audit';
 
-export const catalogMigrations: Migration[] = [m001, m002, m003];
+export const catalogMigrations: Migration[] = [m001, m002, m003, m004];

@@ -1,5 +1,6 @@
 import type { Migration } from '@qtshop/shared/tooling';
 import * as m001 from './001_orders_read_model';
 import * as m002 from './002_aggregate_versions';
+import * as m003 from './003_inbox_audit';
 
-export const orderQueryMigrations: Migration[] = [m001, m002];
+export const orderQueryMigrations: Migration[] = [m001, m002, m003];

@@ -77,14 +77,25 @@ export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx
 /** The inbox table of DESIGN.md (its migration is tooling/inbox-table.ts). */
 export const INBOX_TABLE = 'processed_events';
 
+/**
+ * An inbox row: the event id (the dedup key) and, for audits, its type, aggregate (the Kafka key), the
+ * version it carried and what the handler did (applied, or stale: see inboxAuditMigration).
+ */
+export function inboxRecord(event: ConsumedEvent, outcome: 'applied' | 'stale') {
+  return { event_id: event.id, event_type: event.type, aggregate_id: event.key, version: event.payload.version, outcome };
+}
+
 /** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
   return {
     process: (event, fn) =>
       db.transaction(async (trx) => {
-        const inserted = await trx(INBOX_TABLE).insert({ event_id: event.id, event_type: event.type }).onConflict('event_id').ignore().returning('event_id');
+        const inserted = await trx(INBOX_TABLE).insert(inboxRecord(event, 'applied')).onConflict('event_id').ignore().returning('event_id');
         if (inserted.length === 0) return 'duplicate' as const;
-        return (await fn(trx)) ?? ('applied' as const);
+        const result = await fn(trx);
+        if (result === undefined) return 'applied' as const;
+        await trx(INBOX_TABLE).where({ event_id: event.id }).update({ outcome: 'stale' });
+        return result;
       }),
   };
 }

@@ -13,6 +13,10 @@ export const MONGO_INBOX = 'processed_events';
 interface Processed {
   _id: string;
   type: string;
+  /** For audits, as in the PostgreSQL inbox: the event's aggregate (Kafka key), its version, what the handler did. */
+  aggregateId: string | null;
+  version: number;
+  outcome: 'applied' | 'stale';
   processedAt: Date;
 }
 
@@ -23,7 +27,8 @@ export function mongoInbox(db: Db): Inbox<Db> {
       if (await col.findOne({ _id: event.id }, { projection: { _id: 1 } })) return 'duplicate';
       const result = await fn(db);
       try {
-        await col.insertOne({ _id: event.id, type: event.type, processedAt: new Date() });
+        const outcome = result === undefined ? 'applied' : 'stale';
+        await col.insertOne({ _id: event.id, type: event.type, aggregateId: event.key, version: event.payload.version, outcome, processedAt: new Date() });
       } catch (err) {
         // Recorded meanwhile by another delivery of the same event: its effect is the same one.
         if ((err as { code?: number }).code !== 11000) throw err;

@@ -9,3 +9,23 @@ export async function createInboxTable(knex: Knex): Promise<void> {
     t.timestamp('processed_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
 }
+
+/**
+ * What the inbox did with each event, for audits (`npm run chaos` checks from it that a consumer applied
+ * each event once and an aggregate's versions in increasing order): the event's aggregate (its Kafka key),
+ * the version it carried, and whether the handler applied it or found it stale. Rows from before stay null.
+ */
+export const inboxAuditMigration = {
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.alterTable(INBOX_TABLE, (t) => {
+      t.text('aggregate_id').nullable();
+      t.integer('version').nullable();
+      t.text('outcome').nullable();
+    });
+  },
+  async down(knex: Knex): Promise<void> {
+    await knex.schema.alterTable(INBOX_TABLE, (t) => {
+      t.dropColumns('aggregate_id', 'version', 'outcome');
+    });
+  },
+};
