@@ -83,6 +83,36 @@ describe('inventory, product events with versions', () => {
     expect(await nameOf(id)).toBe('Pan v3');
   }, 60_000);
 
+  it('reserves the stock of an order once when its OrderPlaced is published again under a new event id, and counts the second stale', async () => {
+    const id = randomUUID();
+    await processed((await created(id)).id);
+    await setStock({ db }, id, 10);
+    const order: EventPayload<'OrderPlaced'> = {
+      orderId: randomUUID(),
+      basketId: 'b',
+      items: [{ productId: id, price: 1000, quantity: 3 }],
+      total: 3000,
+      version: 1,
+    };
+    const first = await consumer.publish('OrderPlaced', order);
+    await processed(first.id);
+    expect((await findItem(db, id))?.quantity).toBe(7);
+
+    const stale = await consumer.count('OrderPlaced', 'stale');
+    const again = await consumer.publish('OrderPlaced', order);
+    await processed(again.id);
+    expect(await consumer.count('OrderPlaced', 'stale')).toBe(stale + 1);
+    expect((await findItem(db, id))?.quantity).toBe(7);
+    expect(await db('outbox').where({ aggregateid: order.orderId }).pluck('type')).toEqual(['OrderStockReserved']);
+    // The inbox records what it did with each: for audits (npm run chaos).
+    expect(await db('processed_events').whereIn('event_id', [first.id, again.id]).orderBy('processed_at').select('aggregate_id', 'version', 'outcome')).toEqual(
+      [
+        { aggregate_id: order.orderId, version: 1, outcome: 'applied' },
+        { aggregate_id: order.orderId, version: 1, outcome: 'stale' },
+      ],
+    );
+  }, 60_000);
+
   it('numbers each quantity change of a stock item, set or reserved, in its ProductQuantityUpdated: 2, 3, ... after creation at 1', async () => {
     const id = randomUUID();
     await processed((await created(id)).id);

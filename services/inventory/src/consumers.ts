@@ -1,6 +1,6 @@
 // Inventory consumes the catalog's product events (the name it shows, applied only when newer) and placed
 // orders (stock reserved once per order, guarded by the inbox).
-import type { Handlers, Knex } from '@qtshop/shared';
+import { isStale, type Handlers, type Knex } from '@qtshop/shared';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
 
@@ -11,7 +11,8 @@ export function inventoryHandlers(): Handlers<Knex.Transaction> {
     ProductCreated: (event, trx) => trackProduct(trx, event.payload),
     ProductUpdated: (event, trx) => trackProduct(trx, event.payload),
     OrderPlaced: async (event, trx) => {
-      await reserveStock(trx, event.payload, event.traceparent);
+      const decided = await reserveStock(trx, event.payload, event.traceparent);
+      return isStale(decided) ? decided : undefined;
     },
   };
 }

@@ -65,3 +65,13 @@ export async function listItems(db: Knex, page: { limit: number; offset: number 
   ]);
   return { items: rows.map(toItem), total: Number(count[0]?.count ?? 0) };
 }
+
+/**
+ * Records that the stock of `orderId` is being decided (version: the decision's), in the caller's
+ * transaction; false when it was decided before. A concurrent decision of the same order waits on the key
+ * until the other commits, then finds it.
+ */
+export async function recordDecision(trx: Knex.Transaction, orderId: string, version: number): Promise<boolean> {
+  const rows = await trx('stock_decisions').insert({ order_id: orderId, version }).onConflict('order_id').ignore().returning('order_id');
+  return rows.length > 0;
+}

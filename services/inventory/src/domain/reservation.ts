@@ -2,11 +2,12 @@
 // order (no deadlock between two orders), so two orders racing for the last unit are serialised:
 // exactly one gets it, and stock never goes below zero (the check constraint backs this up).
 //
-// Applied once per order whatever the order of arrival: the consumer's inbox (the OrderPlaced event id)
-// guards it, not a version. Each reserved line is a change of its stock item (version +1, carried by its
+// Applied once per order whatever the order of arrival: the consumer's inbox guards against the same event
+// id, and the recorded decision (stock_decisions, keyed by order id) against the same order under another
+// event id, which is stale. Each reserved line is a change of its stock item (version +1, carried by its
 // ProductQuantityUpdated). The decision itself (OrderStockReserved/OrderStockRejected, keyed by order id)
 // is taken once per order and never changes: version 1.
-import { appendToOutbox, type EventPayload, type Knex } from '@qtshop/shared';
+import { appendToOutbox, stale, type EventPayload, type Knex, type Stale } from '@qtshop/shared';
 import * as store from '../store';
 
 /** The stock decision's version: there is one decision per order, and nothing changes it yet. */
@@ -38,8 +39,13 @@ export function decideReservation(wanted: ReadonlyMap<string, number>, stock: Re
   return { outcome: 'reserved', left: [...wanted].map(([productId, qty]) => ({ productId, quantity: stock.get(productId)! - qty })) };
 }
 
-/** OrderPlaced: lock the stock of the order's products, decide, and write the outcome with its events in `trx` (the consumer's). */
-export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>, traceparent?: string): Promise<'reserved' | 'rejected'> {
+/**
+ * OrderPlaced: lock the stock of the order's products, decide, and write the outcome with its events in
+ * `trx` (the consumer's). Stale when the order's stock was decided already: an OrderPlaced published again
+ * under a new event id (which the inbox cannot recognise) reserves nothing twice.
+ */
+export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>, traceparent?: string): Promise<'reserved' | 'rejected' | Stale> {
+  if (!(await store.recordDecision(trx, order.orderId, STOCK_DECISION_VERSION))) return stale(STOCK_DECISION_VERSION, STOCK_DECISION_VERSION);
   const wanted = wantedOf(order.items);
   const reservation = decideReservation(wanted, await store.lockStock(trx, [...wanted.keys()]));
   const decision = { orderId: order.orderId, version: STOCK_DECISION_VERSION };
