@@ -20,7 +20,7 @@ async function main(args: string[]): Promise<number> {
   const type = opt('--type');
   const kafka = createKafka(loadInfra().kafka.brokers, 'qtshop-events-tool');
   const lines: Array<{ offset: bigint; partition: number; line: string }> = [];
-  await readToEnd(kafka, topic, `qtshop-events-tool-${randomUUID()}`, false, async (partition, m) => {
+  await readToEnd(kafka, topic, `qtshop-events-tool-${randomUUID()}`, 'start', async (partition, m) => {
     const k = m.key?.toString('utf8') ?? null;
     const eventType = headerString(m.headers, 'eventType');
     if ((key && k !== key) || (type && eventType !== type)) return;

@@ -20,7 +20,7 @@ export interface DeadLettered {
 
 export async function listDeadLetters(kafka: Kafka, topic: string): Promise<DeadLettered[]> {
   const out: DeadLettered[] = [];
-  await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-list-${randomUUID()}`, false, async (partition, m) => {
+  await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-list-${randomUUID()}`, 'start', async (partition, m) => {
     const h = (n: string) => headerString(m.headers, n);
     out.push({
       partition,
@@ -48,7 +48,7 @@ export async function redriveDeadLetters(kafka: Kafka, topic: string): Promise<n
   await producer.connect();
   let n = 0;
   try {
-    await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-redrive.${topic}`, true, async (_partition, m) => {
+    await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-redrive.${topic}`, 'committed', async (_partition, m) => {
       const headers: IHeaders = {};
       for (const [k, v] of Object.entries(m.headers ?? {})) if (!k.startsWith('dlq.') && v !== undefined) headers[k] = v;
       await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers }] });

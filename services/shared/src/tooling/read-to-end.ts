@@ -1,21 +1,42 @@
 // Reading a topic to its end, for tools (DLQ, event viewer), never for services.
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+/** Where each partition of a topic ends now (its high watermark): where a later readToEnd can start. */
+export async function topicEnds(kafka: Kafka, topic: string): Promise<PartitionOffset[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).map((e) => ({ partition: e.partition, offset: e.high }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
- * Reads a topic up to its high watermarks at call time: from the start, or (fromCommitted) from the
- * group's committed offsets, committing as it goes. For tools (DLQ, event viewer), not services.
+ * Reads a topic up to its high watermarks at call time: from the start, from the group's committed
+ * offsets (committing as it goes), or from given offsets (those of `topicEnds` earlier: what came since).
+ * For tools (DLQ, event viewer, chaos checks), not services.
  */
 export async function readToEnd(
   kafka: Kafka,
   topic: string,
   groupId: string,
-  fromCommitted: boolean,
+  from: 'start' | 'committed' | PartitionOffset[],
   onMessage: (partition: number, m: KafkaMessage) => Promise<void>,
 ): Promise<void> {
+  const fromCommitted = from === 'committed';
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
-  let starts: Array<{ partition: number; offset: string }> = ends.map((e) => ({ partition: e.partition, offset: e.low }));
+  let starts: PartitionOffset[] = ends.map((e) => ({
+    partition: e.partition,
+    offset: Array.isArray(from) ? (from.find((f) => f.partition === e.partition)?.offset ?? e.low) : e.low,
+  }));
   if (fromCommitted) {
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     starts = ends.map((e) => {
