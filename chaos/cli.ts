@@ -1,0 +1,104 @@
+// npm run chaos [-- --smoke] [--scenarios a,b] [--duration S] [--clients N] [--repair-after MS] [--out DIR]
+// Starts the shop (npm start's launcher, which brings the local stack up), runs each scenario under load,
+// checks the invariants after each, writes chaos/results/<name>.{json,md} and exits 1 on any violation.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runAsScript } from '@qtshop/shared';
+import { repoRoot } from '../stack/config';
+import { machineInfo, writeReport, type ChaosReport } from './report';
+import { runScenario, type RunOptions, type ScenarioResult } from './run';
+import { SCENARIOS, waitConnectorsRunning } from './scenarios';
+import { Launcher, waitReady } from './shop';
+import { Stores } from './snapshot';
+
+const SMOKE = ['baseline', 'kill-consumer', 'poison-row', 'stale-redelivery'];
+
+const USAGE = `npm run chaos -- [options]
+
+  --smoke              a short run of ${SMOKE.join(', ')} (npm test runs it)
+  --scenarios A,B      scenarios to run (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --duration S         load per scenario, seconds (default 60; smoke 10)
+  --clients N          concurrent order clients (default 6; smoke 3)
+  --repair-after MS    OUTBOX_REPAIR_AFTER_MS of the shop it starts (default 30000, the shop's; smoke 5000)
+  --out DIR            results directory (default chaos/results)
+`;
+
+const t0 = Date.now();
+const say = (t: string) => process.stdout.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(0)}s] ${t}\n`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      smoke: { type: 'boolean' },
+      scenarios: { type: 'string' },
+      duration: { type: 'string' },
+      clients: { type: 'string' },
+      'repair-after': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const smoke = Boolean(values.smoke);
+  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? (smoke ? SMOKE : SCENARIOS.map((s) => s.name));
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n\n${USAGE}`);
+  const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+  const o: RunOptions = {
+    durationMs: num(values.duration, smoke ? 10 : 60) * 1000,
+    clients: num(values.clients, smoke ? 3 : 6),
+    products: smoke ? 6 : 20,
+    restocked: smoke ? 2 : 4,
+    stock: smoke ? 100 : 250,
+    keptBaskets: smoke ? 3 : 10,
+    settleMs: 180_000,
+  };
+  const repairAfterMs = num(values['repair-after'], smoke ? 5000 : 30_000);
+  for (const [k, v] of Object.entries(o)) if (!Number.isFinite(v) || v <= 0) throw new Error(`${k} must be a positive number`);
+
+  const launcher = new Launcher({ RELAY_MODE: 'debezium', OUTBOX_REPAIR_AFTER_MS: String(repairAfterMs) });
+  say('starting the shop (npm start)');
+  await launcher.start(600_000);
+  const stores = new Stores();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const s of SCENARIOS.filter((x) => names.includes(x.name))) {
+      say(`${s.name}: ${s.what}`);
+      await waitReady(180_000);
+      await waitConnectorsRunning();
+      const r = await runScenario(s, o, { stores, launcher, repairAfterMs }, say);
+      results.push(r);
+      say(
+        r.status === 'pending'
+          ? `${s.name}: PENDING (${r.pending})`
+          : `${s.name}: ${r.status.toUpperCase()}: ${r.events} events, lost ${r.lost}, not applied ${r.notApplied}, applied twice ${r.appliedTwice}, order violations ${r.orderViolations}, diverged ${r.diverged}, settled in ${r.settledMs === undefined ? '–' : (r.settledMs / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}`,
+      );
+      for (const v of r.violations.slice(0, 10)) say(`  ${v.category}: ${v.message}`);
+    }
+  } finally {
+    await stores.close();
+    say('stopping the shop');
+    await launcher.stop();
+  }
+  const report: ChaosReport = {
+    startedAt: new Date(t0).toISOString(),
+    seconds: Math.round((Date.now() - t0) / 1000),
+    command: ['npm run chaos --', ...process.argv.slice(2)].join(' '),
+    relayMode: 'debezium',
+    repairAfterMs,
+    options: o,
+    machine: machineInfo(),
+    results,
+  };
+  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : 'chaos', report);
+  say(`results: ${files.md}`);
+  const failed = results.filter((r) => r.status === 'failed');
+  say(failed.length ? `FAILED: ${failed.map((r) => r.scenario).join(', ')}` : 'every scenario run held every invariant');
+  return failed.length ? 1 : 0;
+}
+
+runAsScript(import.meta.url, 'chaos', main);

@@ -1,0 +1,230 @@
+// The invariants `npm run chaos` checks after every scenario, as pure functions of a snapshot that
+// chaos/snapshot.ts reads from the databases and topics. Each check names what broke; the unit tests
+// break each property by hand and see its check fail.
+import { EVENTS, isEventType } from '@qtshop/shared';
+
+/** An outbox row of the run, in any of the outbox databases. */
+export interface OutboxRow {
+  id: string;
+  database: string;
+  topic: string;
+  type: string;
+  aggregateId: string;
+  quarantined: boolean;
+}
+
+/** A record read from a shop topic (the same event id may be there more than once). */
+export interface TopicRecord {
+  id: string;
+  topic: string;
+  type: string;
+  key: string;
+}
+
+/** An inbox row of one consumer: what it did with one event id. */
+export interface InboxRow {
+  consumer: string;
+  eventId: string;
+  type: string;
+  aggregateId: string | null;
+  version: number | null;
+  outcome: string | null;
+  /** When it was recorded (ms): the order the consumer applied events in. */
+  at: number;
+}
+
+export interface ProductState {
+  productId: string;
+  catalog: { price: number; version: number; quantity: number; stockVersion: number };
+  inventory?: { quantity: number; version: number; productVersion: number };
+  basketCache?: { price: number; version: number };
+  orderCommand?: { price: number; productVersion: number };
+  /** Stock set once at the start of the run; orders only reserve from it (undefined: restocked during the run). */
+  initialStock?: number;
+}
+
+export interface BasketLineState {
+  basketId: string;
+  productId: string;
+  price: number;
+  productVersion: number;
+}
+
+export interface OrderState {
+  orderId: string;
+  lines: Array<{ productId: string; quantity: number }>;
+  /** The outcomes in order-command's stream (OrderConfirmed / OrderRejected), in stream order. */
+  commandOutcomes: string[];
+  queryStatus?: string;
+  /** OrderStockReserved / OrderStockRejected rows inventory wrote for the order. */
+  stockDecisions: number;
+}
+
+export interface Snapshot {
+  outbox: OutboxRow[];
+  records: TopicRecord[];
+  inbox: InboxRow[];
+  products: ProductState[];
+  basketLines: BasketLineState[];
+  orders: OrderState[];
+  /** Event ids the scenario made poison on purpose: they must be quarantined, not delivered. */
+  expectedQuarantined: string[];
+  /** Per consumer, the topics it reads and the event types it handles. */
+  consumers: Record<string, { topics: string[]; types: string[] }>;
+}
+
+export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock';
+
+export interface Violation {
+  category: Category;
+  message: string;
+}
+
+export interface Checked {
+  events: number;
+  /** Records on Kafka beyond the first per event id (repair + Debezium both published it): harmless, counted. */
+  duplicatesDelivered: number;
+  quarantined: number;
+  violations: Violation[];
+}
+
+const v = (category: Category, message: string): Violation => ({ category, message });
+
+/** Every outbox row is on its topic, except the poison rows, which are quarantined instead. */
+export function checkDelivered(s: Snapshot): Violation[] {
+  const onKafka = new Set(s.records.map((r) => `${r.topic}\0${r.id}`));
+  const poison = new Set(s.expectedQuarantined);
+  const out: Violation[] = [];
+  for (const row of s.outbox) {
+    if (poison.has(row.id)) {
+      if (!row.quarantined) out.push(v('lost', `${row.database} outbox row ${row.id} is poison but was not quarantined`));
+    } else if (!onKafka.has(`${row.topic}\0${row.id}`)) {
+      out.push(v('lost', `${row.database} outbox row ${row.id} (${row.type} ${row.aggregateId}) is not on ${row.topic}`));
+    }
+  }
+  for (const id of poison) if (!s.outbox.some((r) => r.id === id)) out.push(v('lost', `poison row ${id} is not in any outbox`));
+  return out;
+}
+
+/** Each consumer recorded each event it handles exactly once: none missing, none twice. */
+export function checkAppliedOnce(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  const seen = new Map<string, number>();
+  for (const r of s.inbox) seen.set(`${r.consumer}\0${r.eventId}`, (seen.get(`${r.consumer}\0${r.eventId}`) ?? 0) + 1);
+  for (const [k, n] of seen) if (n > 1) out.push(v('applied_twice', `${k.replace('\0', ' recorded event ')} ${n} times`));
+  const events = new Map(s.records.map((r) => [`${r.topic}\0${r.id}`, r]));
+  for (const [consumer, c] of Object.entries(s.consumers)) {
+    for (const r of events.values()) {
+      if (!c.topics.includes(r.topic) || !c.types.includes(r.type)) continue;
+      if (!seen.has(`${consumer}\0${r.id}`)) out.push(v('not_applied', `${consumer} has no record of ${r.type} ${r.id} (key ${r.key})`));
+    }
+  }
+  for (const o of s.orders) {
+    if (o.stockDecisions > 1) out.push(v('applied_twice', `inventory decided the stock of order ${o.orderId} ${o.stockDecisions} times`));
+    if (o.commandOutcomes.length > 1)
+      out.push(v('applied_twice', `order ${o.orderId} has ${o.commandOutcomes.length} outcomes: ${o.commandOutcomes.join(', ')}`));
+  }
+  return out;
+}
+
+/**
+ * Per consumer and aggregate, the versions it applied only grow. One exception, by design: order-query
+ * fills an order's lines in from an OrderPlaced that arrives after the outcome, keeping the status.
+ */
+export function checkVersionOrder(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  const byAggregate = new Map<string, InboxRow[]>();
+  for (const r of s.inbox) {
+    if (r.outcome !== 'applied' || r.version === null || r.aggregateId === null || !isEventType(r.type)) continue;
+    if (r.consumer === 'order-query' && r.type === 'OrderPlaced') continue;
+    const k = `${r.consumer}\0${EVENTS[r.type].aggregateType}\0${r.aggregateId}`;
+    byAggregate.set(k, [...(byAggregate.get(k) ?? []), r]);
+  }
+  for (const rows of byAggregate.values()) {
+    rows.sort((a, b) => a.at - b.at);
+    for (let i = 1; i < rows.length; i++) {
+      const [prev, cur] = [rows[i - 1]!, rows[i]!];
+      if (cur.version! <= prev.version!) {
+        out.push(v('order', `${cur.consumer} applied ${cur.type} v${cur.version} of ${cur.aggregateId} after v${prev.version}`));
+      }
+    }
+  }
+  return out;
+}
+
+/** Every copy of a product agrees with the catalog: price and version in basket, order-command, inventory; quantity in catalog. */
+export function checkConverged(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  const products = new Map(s.products.map((p) => [p.productId, p]));
+  for (const p of s.products) {
+    const c = p.catalog;
+    const tag = `product ${p.productId}`;
+    if (!p.basketCache || p.basketCache.price !== c.price || p.basketCache.version !== c.version)
+      out.push(
+        v(
+          'diverged',
+          `${tag}: catalog price ${c.price} v${c.version}, basket cache ${p.basketCache ? `${p.basketCache.price} v${p.basketCache.version}` : 'missing'}`,
+        ),
+      );
+    if (!p.orderCommand || p.orderCommand.price !== c.price || p.orderCommand.productVersion !== c.version)
+      out.push(
+        v(
+          'diverged',
+          `${tag}: catalog price ${c.price} v${c.version}, order-command ${p.orderCommand ? `${p.orderCommand.price} v${p.orderCommand.productVersion}` : 'missing'}`,
+        ),
+      );
+    if (!p.inventory || p.inventory.productVersion !== c.version)
+      out.push(v('diverged', `${tag}: catalog v${c.version}, inventory holds v${p.inventory?.productVersion ?? 'missing'}`));
+    if (!p.inventory || p.inventory.quantity !== c.quantity || p.inventory.version !== c.stockVersion)
+      out.push(
+        v(
+          'diverged',
+          `${tag}: catalog quantity ${c.quantity} (stock v${c.stockVersion}), inventory ${p.inventory ? `${p.inventory.quantity} v${p.inventory.version}` : 'missing'}`,
+        ),
+      );
+  }
+  for (const l of s.basketLines) {
+    const p = products.get(l.productId);
+    if (p && (l.price !== p.catalog.price || l.productVersion !== p.catalog.version))
+      out.push(v('diverged', `basket ${l.basketId}: line ${l.productId} at ${l.price} v${l.productVersion}, catalog ${p.catalog.price} v${p.catalog.version}`));
+  }
+  return out;
+}
+
+/** Every order is settled the same way in order-command and order-query, and stock is conserved. */
+export function checkOrders(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  const confirmed = new Map<string, number>();
+  for (const o of s.orders) {
+    const outcome = o.commandOutcomes[0];
+    const status = outcome === 'OrderConfirmed' ? 'Confirmed' : outcome === 'OrderRejected' ? 'Rejected' : undefined;
+    if (!status) out.push(v('unsettled', `order ${o.orderId} has no outcome in order-command`));
+    else if (o.queryStatus !== status) out.push(v('unsettled', `order ${o.orderId}: order-command ${status}, order-query ${o.queryStatus ?? 'missing'}`));
+    if (status === 'Confirmed') for (const l of o.lines) confirmed.set(l.productId, (confirmed.get(l.productId) ?? 0) + l.quantity);
+  }
+  for (const p of s.products) {
+    if (p.initialStock === undefined || !p.inventory) continue;
+    const expected = p.initialStock - (confirmed.get(p.productId) ?? 0);
+    if (p.inventory.quantity !== expected)
+      out.push(
+        v(
+          'stock',
+          `product ${p.productId}: stock ${p.inventory.quantity}, expected ${expected} (${p.initialStock} − confirmed ${confirmed.get(p.productId) ?? 0})`,
+        ),
+      );
+  }
+  return out;
+}
+
+export function checkAll(s: Snapshot): Checked {
+  const ids = new Map<string, number>();
+  for (const r of s.records) ids.set(`${r.topic}\0${r.id}`, (ids.get(`${r.topic}\0${r.id}`) ?? 0) + 1);
+  return {
+    events: ids.size,
+    duplicatesDelivered: [...ids.values()].reduce((sum, n) => sum + n - 1, 0),
+    quarantined: s.outbox.filter((r) => r.quarantined).length,
+    violations: [...checkDelivered(s), ...checkAppliedOnce(s), ...checkVersionOrder(s), ...checkConverged(s), ...checkOrders(s)],
+  };
+}
+
+export const countOf = (c: Checked, ...categories: Category[]) => c.violations.filter((x) => categories.includes(x.category)).length;

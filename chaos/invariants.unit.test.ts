@@ -1,0 +1,137 @@
+// Each invariant holds on a consistent snapshot and fails, naming what broke, when its property is broken by hand.
+import { checkAll, checkAppliedOnce, checkConverged, checkDelivered, checkOrders, checkVersionOrder, type Snapshot } from './invariants';
+
+const P = '11111111-1111-4111-8111-111111111111';
+const O = '22222222-2222-4222-8222-222222222222';
+const ids = { created: 'e-created', updated: 'e-updated', qty: 'e-qty', placed: 'e-placed', reserved: 'e-reserved', confirmed: 'e-confirmed' };
+
+/** One product created, updated (v2) and stocked; one order of 2 placed, reserved and confirmed; every consumer caught up. */
+function consistent(): Snapshot {
+  const outbox = [
+    { id: ids.created, database: 'catalog', topic: 'qtshop.product', type: 'ProductCreated', aggregateId: P, quarantined: false },
+    { id: ids.updated, database: 'catalog', topic: 'qtshop.product', type: 'ProductUpdated', aggregateId: P, quarantined: false },
+    { id: ids.qty, database: 'inventory', topic: 'qtshop.inventory', type: 'ProductQuantityUpdated', aggregateId: P, quarantined: false },
+    { id: ids.placed, database: 'orders', topic: 'qtshop.order', type: 'OrderPlaced', aggregateId: O, quarantined: false },
+    { id: ids.reserved, database: 'inventory', topic: 'qtshop.inventory', type: 'OrderStockReserved', aggregateId: O, quarantined: false },
+    { id: ids.confirmed, database: 'orders', topic: 'qtshop.order', type: 'OrderConfirmed', aggregateId: O, quarantined: false },
+  ];
+  const records = outbox.map((r) => ({ id: r.id, topic: r.topic, type: r.type, key: r.aggregateId }));
+  const consumers = {
+    catalog: { topics: ['qtshop.inventory'], types: ['ProductQuantityUpdated'] },
+    inventory: { topics: ['qtshop.product', 'qtshop.order'], types: ['ProductCreated', 'ProductUpdated', 'OrderPlaced'] },
+    'order-query': { topics: ['qtshop.order'], types: ['OrderPlaced', 'OrderConfirmed', 'OrderRejected'] },
+  };
+  const row = (consumer: string, eventId: string, type: string, aggregateId: string, version: number, at: number) => ({
+    consumer,
+    eventId,
+    type,
+    aggregateId,
+    version,
+    outcome: 'applied',
+    at,
+  });
+  return {
+    outbox,
+    records,
+    inbox: [
+      row('catalog', ids.qty, 'ProductQuantityUpdated', P, 3, 3),
+      row('inventory', ids.created, 'ProductCreated', P, 1, 1),
+      row('inventory', ids.updated, 'ProductUpdated', P, 2, 2),
+      row('inventory', ids.placed, 'OrderPlaced', O, 1, 4),
+      row('order-query', ids.placed, 'OrderPlaced', O, 1, 5),
+      row('order-query', ids.confirmed, 'OrderConfirmed', O, 2, 6),
+    ],
+    products: [
+      {
+        productId: P,
+        catalog: { price: 1200, version: 2, quantity: 8, stockVersion: 3 },
+        inventory: { quantity: 8, version: 3, productVersion: 2 },
+        basketCache: { price: 1200, version: 2 },
+        orderCommand: { price: 1200, productVersion: 2 },
+        initialStock: 10,
+      },
+    ],
+    basketLines: [{ basketId: 'kept', productId: P, price: 1200, productVersion: 2 }],
+    orders: [{ orderId: O, lines: [{ productId: P, quantity: 2 }], commandOutcomes: ['OrderConfirmed'], queryStatus: 'Confirmed', stockDecisions: 1 }],
+    expectedQuarantined: [],
+    consumers,
+  };
+}
+
+const messages = (vs: Array<{ category: string; message: string }>) => vs.map((v) => `${v.category}: ${v.message}`);
+
+describe('chaos invariants', () => {
+  it('all hold on a consistent snapshot', () => {
+    expect(checkAll(consistent())).toEqual({ events: 6, duplicatesDelivered: 0, quarantined: 0, violations: [] });
+  });
+
+  it('counts a second record of one event id as a duplicate delivered, not a violation', () => {
+    const s = consistent();
+    s.records.push({ ...s.records[0]! });
+    expect(checkAll(s)).toMatchObject({ duplicatesDelivered: 1, violations: [] });
+  });
+
+  it('finds an outbox row that is not on Kafka: lost', () => {
+    const s = consistent();
+    s.records = s.records.filter((r) => r.id !== ids.updated);
+    expect(messages(checkDelivered(s))).toEqual([`lost: catalog outbox row ${ids.updated} (ProductUpdated ${P}) is not on qtshop.product`]);
+  });
+
+  it('finds a poison row that was not quarantined, and passes one that was', () => {
+    const s = consistent();
+    s.outbox.push({ id: 'poison', database: 'catalog', topic: 'qtshop.product', type: 'ProductUpdated', aggregateId: 'x', quarantined: false });
+    s.expectedQuarantined = ['poison'];
+    expect(messages(checkDelivered(s))).toEqual(['lost: catalog outbox row poison is poison but was not quarantined']);
+    s.outbox.at(-1)!.quarantined = true;
+    expect(checkDelivered(s)).toEqual([]);
+  });
+
+  it('finds an event a consumer handles but has no record of: not applied', () => {
+    const s = consistent();
+    s.inbox = s.inbox.filter((r) => !(r.consumer === 'inventory' && r.eventId === ids.updated));
+    expect(messages(checkAppliedOnce(s))).toEqual([`not_applied: inventory has no record of ProductUpdated ${ids.updated} (key ${P})`]);
+  });
+
+  it('finds an event applied twice: twice in an inbox, a stock decision taken twice, two outcomes', () => {
+    const s = consistent();
+    s.inbox.push({ ...s.inbox[1]! });
+    s.orders[0]!.stockDecisions = 2;
+    s.orders[0]!.commandOutcomes = ['OrderConfirmed', 'OrderRejected'];
+    expect(checkAppliedOnce(s).map((v) => v.category)).toEqual(['applied_twice', 'applied_twice', 'applied_twice']);
+  });
+
+  it('finds an older version applied after a newer one', () => {
+    const s = consistent();
+    s.inbox.find((r) => r.eventId === ids.created)!.at = 10;
+    expect(messages(checkVersionOrder(s))).toEqual([`order: inventory applied ProductCreated v1 of ${P} after v2`]);
+  });
+
+  it('ignores stale outcomes, and order-query filling in an OrderPlaced after the outcome', () => {
+    const s = consistent();
+    s.inbox.push({ consumer: 'inventory', eventId: 'late', type: 'ProductUpdated', aggregateId: P, version: 1, outcome: 'stale', at: 20 });
+    s.inbox.find((r) => r.consumer === 'order-query' && r.type === 'OrderPlaced')!.at = 30;
+    expect(checkVersionOrder(s)).toEqual([]);
+  });
+
+  it('finds a copy that diverged from its owner: basket cache, order-command price, inventory quantity, a basket line', () => {
+    const s = consistent();
+    const p = s.products[0]!;
+    p.basketCache = { price: 1100, version: 1 };
+    p.orderCommand = { price: 1100, productVersion: 1 };
+    p.catalog.quantity = 9;
+    s.basketLines[0]!.price = 1100;
+    expect(checkConverged(s).map((v) => v.message.split(':')[0])).toEqual([`product ${P}`, `product ${P}`, `product ${P}`, 'basket kept']);
+  });
+
+  it('finds an order without outcome, one settled differently in order-query, and stock not conserved', () => {
+    const s = consistent();
+    s.orders.push({ orderId: 'o2', lines: [{ productId: P, quantity: 1 }], commandOutcomes: [], stockDecisions: 0 });
+    s.orders[0]!.queryStatus = 'Pending';
+    s.products[0]!.inventory!.quantity = 6; // reserved twice
+    expect(messages(checkOrders(s))).toEqual([
+      `unsettled: order ${O}: order-command Confirmed, order-query Pending`,
+      'unsettled: order o2 has no outcome in order-command',
+      `stock: product ${P}: stock 6, expected 8 (10 − confirmed 2)`,
+    ]);
+  });
+});

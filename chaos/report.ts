@@ -1,0 +1,71 @@
+// The chaos report: every figure and setting as JSON, and a markdown table per run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { machineInfo, type MachineInfo } from '../bench/lib/machine';
+import type { RunOptions, ScenarioResult } from './run';
+
+export interface ChaosReport {
+  startedAt: string;
+  seconds: number;
+  command: string;
+  relayMode: string;
+  repairAfterMs: number;
+  options: RunOptions;
+  machine: MachineInfo;
+  results: ScenarioResult[];
+}
+
+const secs = (ms?: number) => (ms === undefined ? '–' : (ms / 1000).toFixed(1));
+
+export function renderMarkdown(r: ChaosReport): string {
+  const m = r.machine;
+  const rows = r.results.map((x) =>
+    x.status === 'pending'
+      ? `| ${x.scenario} | pending: ${x.pending} | | | | | | | | | |`
+      : `| ${x.scenario} | ${x.status}${x.error ? ` (${x.error})` : ''} | ${x.events} | ${x.lost} | ${x.notApplied} | ${x.duplicatesDelivered} | ${x.appliedTwice} | ${x.orderViolations} | ${x.diverged} | ${secs(x.faultMs)} | ${secs(x.settledMs)} |`,
+  );
+  const details = r.results
+    .filter((x) => x.status !== 'pending')
+    .map((x) =>
+      [
+        `### ${x.scenario}`,
+        '',
+        x.what,
+        '',
+        ...x.notes.map((n) => `- ${n}`),
+        `- requests: ${x.load.requests} (${x.load.ok} ok, ${x.load.refused} refused with 409, ${x.load.failed} failed); fault injected and healed in ${secs(x.faultMs)} s; quarantined rows: ${x.quarantined}`,
+        ...(x.violations.length ? ['', 'Violations left after the settle time:', '', ...x.violations.map((v) => `- ${v.category}: ${v.message}`)] : []),
+        '',
+      ].join('\n'),
+    );
+  return [
+    `# Chaos run`,
+    '',
+    `Run ${r.startedAt} (${r.seconds} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}. Relay mode ${r.relayMode}, repair after ${r.repairAfterMs} ms.`,
+    '',
+    '```',
+    r.command,
+    '```',
+    '',
+    `Load per scenario: ${r.options.clients} order clients, one price client, one restock client, for ${secs(r.options.durationMs)} s; ${r.options.products} products ordered (stock ${r.options.stock} each), ${r.options.restocked} restocked, ${r.options.keptBaskets} baskets kept. The fault comes a quarter of the way in.`,
+    '',
+    '| scenario | result | events | lost | not applied | duplicates delivered | applied twice | order violations | diverged | fault s | settled in s |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    'events: distinct event ids on the shop topics for the run. lost: outbox rows not on Kafka (a poison row not quarantined counts). not applied: events a consumer handles with no record in its inbox. duplicates delivered: records beyond the first per event id (repair and Debezium both published; harmless, consumers drop them). applied twice: an inbox holding an id twice, an order whose stock was decided twice or that has two outcomes, or stock not conserved (initial − confirmed). order violations: a consumer applied an older version of an aggregate after a newer one. diverged: a copy of a product (price, version, quantity) differs from its owner, or an order is unsettled or settled differently in order-query. fault: from injecting the fault to its healing (the process back and ready, the connector running, the poison row quarantined). settled in: from the end of the load (some time after the fault healed) to every invariant holding.',
+    '',
+    ...details,
+  ].join('\n');
+}
+
+export function writeReport(dir: string, name: string, r: ChaosReport): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = resolve(dir, `${name}.json`);
+  const md = resolve(dir, `${name}.md`);
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, `${renderMarkdown(r)}\n`);
+  return { json, md };
+}
+
+export { machineInfo };

@@ -1,0 +1,130 @@
+// One scenario: note where the topics end, set up the run's products, start the load, inject the fault
+// a quarter of the way in, keep the load going until the duration is over (and a while after the fault
+// healed), then wait until every invariant holds, or report what still does not after the settle time.
+import { waitUntil } from '@qtshop/shared';
+import { checkAll, countOf, type Checked, type Violation } from './invariants';
+import { emptyStats, runLoad, setUp, type LoadOptions, type LoadStats } from './load';
+import type { FaultContext, Scenario } from './scenarios';
+import { startOffsets, takeSnapshot, type RunScope, type Stores } from './snapshot';
+
+export interface RunOptions extends LoadOptions {
+  durationMs: number;
+  /** Longest wait, after the load stops, for every invariant to hold. */
+  settleMs: number;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  what: string;
+  status: 'passed' | 'failed' | 'pending';
+  pending?: string;
+  events: number;
+  lost: number;
+  notApplied: number;
+  duplicatesDelivered: number;
+  appliedTwice: number;
+  orderViolations: number;
+  diverged: number;
+  quarantined: number;
+  /** From the end of the load (the fault healed before) to every invariant holding (ms). */
+  settledMs?: number;
+  /** How long the fault took to inject and heal (ms). */
+  faultMs?: number;
+  load: LoadStats;
+  notes: string[];
+  /** The violations left when it failed (the first 30). */
+  violations: Violation[];
+  error?: string;
+}
+
+const pendingResult = (s: Scenario): ScenarioResult => ({
+  scenario: s.name,
+  what: s.what,
+  status: 'pending',
+  pending: s.pending!,
+  events: 0,
+  lost: 0,
+  notApplied: 0,
+  duplicatesDelivered: 0,
+  appliedTwice: 0,
+  orderViolations: 0,
+  diverged: 0,
+  quarantined: 0,
+  load: emptyStats(),
+  notes: [],
+  violations: [],
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultContext, 'load' | 'note'>, say: (text: string) => void): Promise<ScenarioResult> {
+  if (s.pending) return pendingResult(s);
+  const notes: string[] = [];
+  const note = (t: string) => (notes.push(t), say(`  ${t}`));
+  const stats = emptyStats();
+  const offsets = await startOffsets(ctx.stores.kafka);
+  const load = await setUp(ctx.stores, o, stats);
+  const ac = new AbortController();
+  const started = Date.now();
+  const loadDone = runLoad(load, o, stats, ac.signal);
+  let faultMs: number | undefined;
+  let fault: Awaited<ReturnType<Scenario['fault']>> = {};
+  let error: string | undefined;
+  try {
+    await sleep(o.durationMs / 4);
+    const t = Date.now();
+    fault = await s.fault({ ...ctx, load, note });
+    const healedAt = Date.now();
+    faultMs = healedAt - t;
+    await sleep(Math.max(started + o.durationMs, healedAt + o.durationMs / 4) - Date.now());
+  } catch (err) {
+    error = `the fault failed: ${(err as Error).message}`;
+  } finally {
+    ac.abort();
+    await loadDone;
+  }
+  const loadEnded = Date.now();
+  note(
+    `load: ${stats.ordersPlaced} orders placed, ${stats.priceChanges} price changes, ${stats.restocks} restocks; ${stats.failed} requests failed during the fault`,
+  );
+
+  const scope: RunScope = { ...load.scope, startOffsets: offsets, expectedQuarantined: fault.expectedQuarantined ?? [] };
+  let checked: Checked = { events: 0, duplicatesDelivered: 0, quarantined: 0, violations: [] };
+  let settledMs: number | undefined;
+  if (!error) {
+    const ok = await waitUntil(
+      async () => {
+        checked = checkAll(await takeSnapshot(ctx.stores, scope));
+        return checked.violations.length === 0;
+      },
+      { timeoutMs: o.settleMs, everyMs: 2000, what: 'every invariant to hold' },
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (ok) {
+      settledMs = Date.now() - loadEnded;
+      const extra = (await fault.after?.()) ?? [];
+      checked = { ...checked, violations: [...checked.violations, ...extra] };
+    }
+  }
+  return {
+    scenario: s.name,
+    what: s.what,
+    status: error || checked.violations.length ? 'failed' : 'passed',
+    events: checked.events,
+    lost: countOf(checked, 'lost'),
+    notApplied: countOf(checked, 'not_applied'),
+    duplicatesDelivered: checked.duplicatesDelivered,
+    appliedTwice: countOf(checked, 'applied_twice', 'stock'),
+    orderViolations: countOf(checked, 'order'),
+    diverged: countOf(checked, 'diverged', 'unsettled'),
+    quarantined: checked.quarantined,
+    ...(settledMs !== undefined ? { settledMs } : {}),
+    ...(faultMs !== undefined ? { faultMs } : {}),
+    load: stats,
+    notes,
+    violations: checked.violations.slice(0, 30),
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,98 @@
+// The shop under test: `npm start`'s launcher run as a child (it brings the stack up, registers the
+// connectors and restarts a service that dies), and the processes a fault hits, found through the pid
+// files the launcher and the stack write.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, waitUntil } from '@qtshop/shared';
+import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
+import { SERVICE_SETTINGS } from '../scripts/service-settings';
+import { pidFile } from '../stack/components';
+import { loadStackConfig, repoRoot } from '../stack/config';
+import { isAlive, stopPid } from '../stack/procs';
+
+export type StackComponent = 'postgres' | 'kafka' | 'connect' | 'mongo';
+
+const stack = loadStackConfig();
+const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', resolve(repoRoot, script), ...args]] as const;
+
+const readPid = (file: string): number | undefined => {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim().split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export const servicePid = (s: ShopService) => readPid(resolve(stack.paths.run, `shop-${s}.pid`));
+export const componentPid = (c: StackComponent) => readPid(pidFile(stack, c));
+
+/** Runs a repository script to its end; resolves with its exit code and output. */
+export function runScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string }> {
+  const [cmd, argv] = tsx(script, args);
+  return new Promise((done) => {
+    const child = spawn(cmd, argv, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.on('close', (code) => done({ code: code ?? 1, output }));
+  });
+}
+
+/** Starts whatever part of the local stack is down and waits until it is ready. */
+export async function stackUp(): Promise<void> {
+  const r = await runScript('stack/cli.ts', ['up']);
+  if (r.code !== 0) throw new Error(`npm run stack -- up failed:\n${r.output.slice(-2000)}`);
+}
+
+/** Where a service of npm start listens (its port setting, as npm start reads it). */
+export const serviceUrl = (s: ShopService) => `http://127.0.0.1:${String(loadConfig(SERVICE_SETTINGS[s])[portSettingOf(s)])}`;
+
+async function ready(s: ShopService): Promise<boolean> {
+  try {
+    return (await fetch(`${serviceUrl(s)}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every service answers /ready with 200. */
+export async function waitReady(timeoutMs: number, services: readonly ShopService[] = SHOP_SERVICES): Promise<void> {
+  await waitUntil(async () => (await Promise.all(services.map(ready))).every(Boolean), { timeoutMs, everyMs: 250, what: `${services.join(', ')} /ready` });
+}
+
+/** `npm start` in a child process, with extra environment (the relay mode, thresholds). */
+export class Launcher {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  async start(timeoutMs: number): Promise<void> {
+    const [cmd, argv] = tsx('scripts/shop.ts');
+    const child = spawn(cmd, argv, { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
+    await waitUntil(
+      async () => {
+        if (this.output.includes('the shop is already running')) throw new Error('a shop is already running (npm start): stop it first, chaos starts its own');
+        if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${this.output.slice(-3000)}`);
+        return this.output.includes('the shop is up');
+      },
+      { timeoutMs, everyMs: 250, what: 'npm start to bring the shop up' },
+    );
+  }
+
+  /** How many times the launcher restarted a service so far. */
+  restarts(): number {
+    return this.output.split('\n').filter((l) => / restarted \(pid /.test(l)).length;
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid && this.child!.exitCode === null) await stopPid(pid, 'SIGINT', 60_000);
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,229 @@
+// Reads what the invariants need, directly from the shop's databases and topics (never through the
+// services): the run's outbox rows, the records on Kafka since the scenario began, every consumer's inbox
+// rows for those records, and each copy of the run's products, baskets and orders.
+import { randomUUID } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { createDb, createKafka, createLogger, headerString, loadInfra, type Infra, type Kafka, type Knex } from '@qtshop/shared';
+import { readToEnd, topicEnds, type PartitionOffset } from '@qtshop/shared/tooling';
+import { BASKET_TOPICS, basketHandlers } from '../services/basket/src/consumers';
+import { loadBasketConfig } from '../services/basket/src/config';
+import { BASKETS, PRODUCTS } from '../services/basket/src/store';
+import { CATALOG_TOPICS, catalogHandlers } from '../services/catalog/src/consumers';
+import { INVENTORY_TOPICS, inventoryHandlers } from '../services/inventory/src/consumers';
+import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from '../services/order-command/src/consumers';
+import { ORDER_QUERY_TOPICS, orderQueryHandlers } from '../services/order-query/src/consumers';
+import type { InboxRow, OrderState, OutboxRow, ProductState, Snapshot, TopicRecord } from './invariants';
+
+export const SHOP_TOPICS = ['qtshop.product', 'qtshop.inventory', 'qtshop.order'] as const;
+
+const silent = createLogger('chaos', 'silent');
+const typesOf = (h: object): string[] => Object.keys(h);
+
+/** Each consumer: its store, the topics it reads and the event types it handles (from its own consumers.ts). */
+export const CONSUMERS = {
+  catalog: { db: 'catalog', topics: CATALOG_TOPICS, types: typesOf(catalogHandlers(silent)) },
+  inventory: { db: 'inventory', topics: INVENTORY_TOPICS, types: typesOf(inventoryHandlers()) },
+  basket: { db: 'mongo', topics: BASKET_TOPICS, types: typesOf(basketHandlers(silent)) },
+  'order-command': { db: 'orders', topics: ORDER_COMMAND_TOPICS, types: typesOf(orderCommandHandlers()) },
+  'order-query': { db: 'order_query', topics: ORDER_QUERY_TOPICS, types: typesOf(orderQueryHandlers()) },
+} as const;
+
+/** What a run made, so the checks look at it and nothing else in the shared databases and topics. */
+export interface RunScope {
+  productIds: string[];
+  /** Products whose stock only orders changed after the run set it (the conservation check applies to them). */
+  initialStock: Record<string, number>;
+  /** Orders are found by their basket id, which starts with this. */
+  basketPrefix: string;
+  /** Baskets the load keeps (never ordered): their lines must follow the catalog. */
+  keptBaskets: string[];
+  /** Where each shop topic ended when the scenario began. */
+  startOffsets: Record<string, PartitionOffset[]>;
+  expectedQuarantined: string[];
+}
+
+export async function startOffsets(kafka: Kafka): Promise<Record<string, PartitionOffset[]>> {
+  const out: Record<string, PartitionOffset[]> = {};
+  for (const t of SHOP_TOPICS) out[t] = await topicEnds(kafka, t);
+  return out;
+}
+
+/** Connections to every store; close() ends them. */
+export class Stores {
+  readonly pg: Record<string, Knex>;
+  readonly kafka: Kafka;
+  private readonly mongo: MongoClient;
+  readonly basket: Db;
+
+  constructor(readonly infra: Infra = loadInfra()) {
+    this.pg = Object.fromEntries(['catalog', 'inventory', 'orders', 'order_query'].map((d) => [d, createDb(infra, d, { max: 2 }, 'qtshop-chaos')]));
+    this.kafka = createKafka(infra.kafka.brokers, 'qtshop-chaos');
+    this.mongo = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 10_000 });
+    this.basket = this.mongo.db(loadBasketConfig().BASKET_DB);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.pg).map((db) => db.destroy()));
+    await this.mongo.close();
+  }
+}
+
+async function readRecords(kafka: Kafka, scope: RunScope, keys: Set<string>): Promise<TopicRecord[]> {
+  const records: TopicRecord[] = [];
+  for (const topic of SHOP_TOPICS) {
+    await readToEnd(kafka, topic, `qtshop-chaos-${randomUUID()}`, scope.startOffsets[topic] ?? 'start', async (_p, m) => {
+      const key = m.key?.toString('utf8') ?? '';
+      if (!keys.has(key)) return;
+      records.push({ id: headerString(m.headers, 'id') ?? '', type: headerString(m.headers, 'eventType') ?? '', key, topic });
+    });
+  }
+  return records;
+}
+
+async function readOutbox(s: Stores, scope: RunScope, orderIds: string[]): Promise<OutboxRow[]> {
+  const keysOf: Record<string, string[]> = { catalog: scope.productIds, inventory: [...scope.productIds, ...orderIds], orders: orderIds };
+  const rows: OutboxRow[] = [];
+  for (const [database, keys] of Object.entries(keysOf)) {
+    const found = await s.pg[database]!('outbox')
+      .whereRaw('aggregateid = any(?)', [keys])
+      .orWhereRaw('id = any(?::uuid[])', [scope.expectedQuarantined])
+      .select<Array<{ id: string; aggregatetype: string; type: string; aggregateid: string; quarantined_at: Date | null }>>(
+        'id',
+        'aggregatetype',
+        'type',
+        'aggregateid',
+        'quarantined_at',
+      );
+    for (const r of found)
+      rows.push({ id: r.id, database, topic: `qtshop.${r.aggregatetype}`, type: r.type, aggregateId: r.aggregateid, quarantined: r.quarantined_at !== null });
+  }
+  return rows;
+}
+
+async function readInbox(s: Stores, eventIds: string[]): Promise<InboxRow[]> {
+  const rows: InboxRow[] = [];
+  for (const [consumer, c] of Object.entries(CONSUMERS)) {
+    if (c.db === 'mongo') {
+      for (let i = 0; i < eventIds.length; i += 1000) {
+        const docs = await s.basket
+          .collection<{ _id: string; type: string; aggregateId?: string | null; version?: number; outcome?: string; processedAt: Date }>('processed_events')
+          .find({ _id: { $in: eventIds.slice(i, i + 1000) } })
+          .toArray();
+        for (const d of docs)
+          rows.push({
+            consumer,
+            eventId: d._id,
+            type: d.type,
+            aggregateId: d.aggregateId ?? null,
+            version: d.version ?? null,
+            outcome: d.outcome ?? null,
+            at: d.processedAt.getTime(),
+          });
+      }
+      continue;
+    }
+    const found = await s.pg[c.db]!('processed_events')
+      .whereRaw('event_id = any(?::uuid[])', [eventIds])
+      .select<Array<{ event_id: string; event_type: string; aggregate_id: string | null; version: number | null; outcome: string | null; processed_at: Date }>>(
+        '*',
+      );
+    for (const r of found)
+      rows.push({
+        consumer,
+        eventId: r.event_id,
+        type: r.event_type,
+        aggregateId: r.aggregate_id,
+        version: r.version,
+        outcome: r.outcome,
+        at: r.processed_at.getTime(),
+      });
+  }
+  return rows;
+}
+
+async function readProducts(s: Stores, scope: RunScope): Promise<ProductState[]> {
+  const ids = scope.productIds;
+  const [catalog, inventory, prices, cache] = await Promise.all([
+    s.pg.catalog!('products').whereRaw('id = any(?::uuid[])', [ids]).select('id', 'price', 'version', 'quantity', 'stock_version'),
+    s.pg.inventory!('product_inventory').whereRaw('product_id = any(?::uuid[])', [ids]).select('product_id', 'quantity', 'version', 'product_version'),
+    s.pg.orders!('product_prices').whereRaw('product_id = any(?::uuid[])', [ids]).select('product_id', 'price', 'product_version'),
+    s.basket
+      .collection<{ _id: string; price: number; version?: number }>(PRODUCTS)
+      .find({ _id: { $in: ids } })
+      .toArray(),
+  ]);
+  const inv = new Map(inventory.map((r) => [r.product_id as string, r]));
+  const pr = new Map(prices.map((r) => [r.product_id as string, r]));
+  const bc = new Map(cache.map((d) => [d._id, d]));
+  return catalog.map((c) => {
+    const id = c.id as string;
+    const i = inv.get(id);
+    const p = pr.get(id);
+    const b = bc.get(id);
+    return {
+      productId: id,
+      catalog: { price: Number(c.price), version: c.version, quantity: c.quantity, stockVersion: c.stock_version },
+      ...(i ? { inventory: { quantity: i.quantity, version: i.version, productVersion: i.product_version } } : {}),
+      ...(b ? { basketCache: { price: b.price, version: b.version ?? 0 } } : {}),
+      ...(p ? { orderCommand: { price: Number(p.price), productVersion: p.product_version } } : {}),
+      ...(scope.initialStock[id] !== undefined ? { initialStock: scope.initialStock[id] } : {}),
+    };
+  });
+}
+
+async function readOrders(s: Stores, scope: RunScope): Promise<OrderState[]> {
+  const placed = await s.pg.orders!('order_events')
+    .where('type', 'OrderPlaced')
+    .whereRaw(`data->>'basketId' like ?`, [`${scope.basketPrefix}%`])
+    .select<Array<{ order_id: string; data: { items: Array<{ productId: string; quantity: number }> } }>>('order_id', 'data');
+  const ids = placed.map((p) => p.order_id);
+  const [outcomes, query, decisions] = await Promise.all([
+    s.pg.orders!('order_events')
+      .whereRaw('order_id = any(?::uuid[])', [ids])
+      .whereIn('type', ['OrderConfirmed', 'OrderRejected'])
+      .orderBy('version')
+      .select('order_id', 'type'),
+    s.pg.order_query!('orders').whereRaw('order_id = any(?::uuid[])', [ids]).select('order_id', 'status'),
+    s.pg.inventory!('outbox')
+      .whereRaw('aggregateid = any(?)', [ids])
+      .whereIn('type', ['OrderStockReserved', 'OrderStockRejected'])
+      .groupBy('aggregateid')
+      .select('aggregateid')
+      .count<Array<{ aggregateid: string; n: string }>>({ n: '*' }),
+  ]);
+  const status = new Map(query.map((q) => [q.order_id as string, q.status as string]));
+  const decided = new Map(decisions.map((d) => [d.aggregateid, Number(d.n)]));
+  return placed.map((p) => ({
+    orderId: p.order_id,
+    lines: p.data.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+    commandOutcomes: outcomes.filter((o) => o.order_id === p.order_id).map((o) => o.type as string),
+    ...(status.has(p.order_id) ? { queryStatus: status.get(p.order_id)! } : {}),
+    stockDecisions: decided.get(p.order_id) ?? 0,
+  }));
+}
+
+export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot> {
+  const orders = await readOrders(s, scope);
+  const orderIds = orders.map((o) => o.orderId);
+  const [outbox, records] = await Promise.all([readOutbox(s, scope, orderIds), readRecords(s.kafka, scope, new Set([...scope.productIds, ...orderIds]))]);
+  const inbox = await readInbox(s, [...new Set(records.map((r) => r.id))]);
+  const [products, baskets] = await Promise.all([
+    readProducts(s, scope),
+    s.basket
+      .collection<{ _id: string; items: Array<{ productId: string; price: number; productVersion?: number }> }>(BASKETS)
+      .find({ _id: { $in: scope.keptBaskets } })
+      .toArray(),
+  ]);
+  return {
+    outbox,
+    records,
+    inbox,
+    products,
+    basketLines: baskets.flatMap((b) =>
+      b.items.map((i) => ({ basketId: b._id, productId: i.productId, price: i.price, productVersion: i.productVersion ?? 0 })),
+    ),
+    orders,
+    expectedQuarantined: scope.expectedQuarantined,
+    consumers: Object.fromEntries(Object.entries(CONSUMERS).map(([k, c]) => [k, { topics: [...c.topics], types: [...c.types] }])),
+  };
+}
