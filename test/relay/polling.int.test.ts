@@ -1,10 +1,11 @@
 // The polling relay against the real stack: scratch outbox databases, topics of the test's own.
 import type { Kafka, ProducerBatch } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { appendToOutbox, createDb, createKafka, createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import pg from 'pg';
+import { appendToOutbox, createDb, createKafka, createLogger, pgConnection, waitUntil, type Knex } from '@qtshop/shared';
 import { createdAtHeaderOf } from '../support/outbox';
 import { RelayMetrics } from '../../services/relay/src/metrics';
-import { PollingRelay } from '../../services/relay/src/polling';
+import { PollingRelay, RELAY_APPLICATION_NAME, RELAY_LOCK_KEY } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader, type Received } from '../support/kafka';
 import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
@@ -167,6 +168,40 @@ describe('polling relay', () => {
     expect(recs.received.filter((x) => ids(list).has(x.headers.id!))).toHaveLength(50);
   }, 60_000);
 
+  it('takes over from a lock holder whose session stays idle past OUTBOX_TAKEOVER_AFTER_MS (a frozen relay), and never from a live one', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const recs = await reader([`qtshop.${aggregatetype}`]);
+    // Holders outside the relay: one frozen (holds the lock, runs nothing, as a SIGSTOPped relay), one live.
+    const holder = async () => {
+      const c = new pg.Client(pgConnection(infra.pg, name, RELAY_APPLICATION_NAME));
+      c.on('error', () => undefined);
+      await c.connect();
+      expect((await c.query('select pg_try_advisory_lock($1::bigint) as ok', [RELAY_LOCK_KEY])).rows[0].ok).toBe(true);
+      return c;
+    };
+    const live = await holder();
+    const beat = setInterval(() => void live.query('select 1').catch(() => undefined), 200);
+    const r = await relay(name, { OUTBOX_TAKEOVER_AFTER_MS: 1500 });
+    await waitUntil(async () => stateOf(r) === 'standby', { timeoutMs: 10_000, what: 'the relay to stand by' });
+    await new Promise((done) => setTimeout(done, 3000)); // twice the takeover bound, with a live holder
+    expect(stateOf(r)).toBe('standby');
+    clearInterval(beat);
+    await live.end();
+
+    const frozen = await holder();
+    const since = Date.now();
+    await waitUntil(async () => stateOf(r) === 'active', { timeoutMs: 15_000, what: 'the relay to take over from the frozen holder' });
+    expect(Date.now() - since).toBeGreaterThanOrEqual(1500);
+    expect(await r.registry.getSingleMetric('relay_takeovers_total')!.get()).toMatchObject({ values: [{ value: 1 }] });
+    await expect(frozen.query('select 1')).rejects.toThrow(); // its session was ended: resumed, it can mark nothing sent
+    await frozen.end().catch(() => undefined);
+
+    const list = rows(aggregatetype, 10, ['f-1']);
+    await insertRows(db, list);
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 10);
+  }, 60_000);
+
   it('drains a backlog with back-to-back polls instead of one batch per interval', async () => {
     const { name, db } = await scratch();
     const aggregatetype = `relaytest${suffix()}`;
@@ -212,6 +247,7 @@ describe('polling relay', () => {
       pg: infra.pg,
       kafka: flaky,
       intervalMs: 100,
+      takeoverAfterMs: 15_000,
       batchSize: 500,
       maxBatchBytes: 900_000,
       repairAfterMs: 0,

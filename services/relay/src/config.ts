@@ -18,6 +18,11 @@ export const relaySettings = {
     default: '3000',
     schema: env.int(1),
   },
+  OUTBOX_TAKEOVER_AFTER_MS: {
+    doc: "a standby ends the lock holder's database session when it has been idle this long (a frozen or hung relay; a live one runs a statement every interval): the standby then takes over. At least 3 × OUTBOX_POLL_INTERVAL_MS",
+    default: '15000',
+    schema: env.int(1000),
+  },
   OUTBOX_BATCH_SIZE: { doc: 'rows published per poll at most; a full batch is followed by another poll at once', default: '500', schema: env.int(1) },
   OUTBOX_BATCH_MAX_BYTES: {
     doc: "bytes one send to Kafka carries at most (under the broker's message.max.bytes, 1 MB by default); a single record larger than this is quarantined",

@@ -9,6 +9,7 @@ export class RelayMetrics {
   readonly errors: Counter<'database'>;
   readonly lastErrorTime: Gauge<'database'>;
   readonly active: Gauge<'database'>;
+  readonly takeovers: Counter<'database'>;
   readonly deleted: Counter<'database'>;
   readonly repaired: Counter<'database'>;
   readonly quarantined: Counter<'database'>;
@@ -36,6 +37,12 @@ export class RelayMetrics {
     this.errors = new Counter({ name: 'relay_errors_total', help: 'failed polls, confirmations, supervision or janitor runs', labelNames, registers });
     this.lastErrorTime = new Gauge({ name: 'relay_last_error_timestamp_seconds', help: 'time of the last failure', labelNames, registers });
     this.active = new Gauge({ name: 'relay_active', help: '1 when this relay holds the outbox lock of the database, 0 when standby', labelNames, registers });
+    this.takeovers = new Counter({
+      name: 'relay_takeovers_total',
+      help: 'lock holder sessions this standby ended because they had been idle longer than OUTBOX_TAKEOVER_AFTER_MS (a frozen or hung relay)',
+      labelNames,
+      registers,
+    });
     this.deleted = new Counter({
       name: 'relay_janitor_deleted_total',
       help: 'delivered outbox rows deleted by the janitor after the retention',

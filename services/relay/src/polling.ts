@@ -41,6 +41,14 @@ const QUARANTINE = `update ${OUTBOX_TABLE} o set quarantined_at = now(), quarant
 
 type FetchedRow = UnsentRow & { picked: string };
 
+// The session holding the relay lock and how long it has been idle outside a transaction (a bigint
+// advisory key shows in pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+const HOLDER_IDLE = `select a.pid, extract(epoch from clock_timestamp() - a.state_change) * 1000 as idle_ms
+  from pg_locks l join pg_stat_activity a on a.pid = l.pid
+  where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
+    and l.classid = ($1::bigint >> 32)::oid and l.objid = ($1::bigint & 4294967295)::oid and l.objsubid = 1
+    and a.state = 'idle'`;
+
 /**
  * Poll again at once instead of after the interval when more rows are probably waiting: a full batch, rows
  * left out by the byte bound, or rows just quarantined (the ones behind them may be ready).
@@ -67,6 +75,8 @@ export interface PollingRelayOptions {
   pg: Infra['pg'];
   kafka: Kafka;
   intervalMs: number;
+  /** A standby ends the holder's session after it has been idle this long (frozen, hung); see takeOverFromIdleHolder. */
+  takeoverAfterMs: number;
   batchSize: number;
   /** Upper bound of one send to Kafka, in record bytes (OUTBOX_BATCH_MAX_BYTES). */
   maxBatchBytes: number;
@@ -127,6 +137,7 @@ export class PollingRelay {
     if (this.counts.state !== 'active' && !(await this.acquire(client))) return false;
     if (this.opts.ready && !(await this.opts.ready())) {
       this.log.debug('waiting for the confirmer to catch up before repairing');
+      await client.query('select 1'); // the holder's heartbeat: a standby takes over from a session idle too long
       return false;
     }
     const { picked, leftOver } = await this.poll(client);
@@ -164,7 +175,27 @@ export class PollingRelay {
     if (this.counts.state !== 'standby') this.log.info({ intervalMs: this.opts.intervalMs }, 'another relay holds the outbox lock; standing by');
     else this.log.debug('still standing by');
     this.setState('standby');
+    await this.takeOverFromIdleHolder(client);
     return false;
+  }
+
+  /**
+   * A live holder runs a statement on its lock connection at least every interval. A holder whose session
+   * has been idle (outside a transaction) for takeoverAfterMs is frozen (SIGSTOP, a paused VM) or hung:
+   * TCP keepalive cannot tell, since a stopped process's kernel still answers. End its session, which frees
+   * the lock for the next attempt; a resumed holder finds its connection gone and publishes nothing more.
+   * A holder frozen inside a transaction is ended by PostgreSQL itself (idle_in_transaction_session_timeout).
+   */
+  private async takeOverFromIdleHolder(client: pg.Client): Promise<void> {
+    const { rows } = await client.query<{ pid: number; idle_ms: number }>(HOLDER_IDLE, [RELAY_LOCK_KEY]);
+    const holder = rows[0];
+    if (!holder || holder.idle_ms < this.opts.takeoverAfterMs) return;
+    this.log.warn(
+      { holderPid: holder.pid, idleMs: Math.round(holder.idle_ms) },
+      "the outbox lock holder's session has been idle too long; ending it to take over",
+    );
+    await client.query('select pg_terminate_backend($1)', [holder.pid]);
+    this.opts.metrics.takeovers.inc({ database: this.opts.database });
   }
 
   /** Publishes up to one batch of unsent rows in one transaction; says how many it picked and left for now. */

@@ -112,6 +112,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         pg: infra.pg,
         kafka,
         intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        takeoverAfterMs: Math.max(config.OUTBOX_TAKEOVER_AFTER_MS, 3 * config.OUTBOX_POLL_INTERVAL_MS),
         batchSize: config.OUTBOX_BATCH_SIZE,
         maxBatchBytes: config.OUTBOX_BATCH_MAX_BYTES,
         repairAfterMs: debezium ? config.OUTBOX_REPAIR_AFTER_MS : 0,
