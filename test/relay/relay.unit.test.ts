@@ -3,7 +3,7 @@ import { Loop } from '../../services/relay/src/loop';
 import { isRecordError, planBatch, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
 import { eventIds } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';
-import { connectorStateOf, problemsOf } from '../../services/relay/src/supervisor';
+import { problemsOf } from '../../services/relay/src/supervisor';
 
 const row = (
   id: string,
@@ -98,28 +98,6 @@ describe('eventIds', () => {
   it('reads the id header of each record and ignores records that are not outbox records', () => {
     const id = '8c1f6f5e-3b1e-4c8e-9a53-2f7d1d6b1a11';
     expect(eventIds([{ headers: { id: Buffer.from(id.toUpperCase()) } }, { headers: {} }, { headers: { id: Buffer.from('nope') } }])).toEqual([id]);
-  });
-});
-
-describe('connectorStateOf', () => {
-  const status = (connector: string, ...tasks: string[]) => ({
-    connector: { state: connector },
-    tasks: tasks.map((state, id) => ({
-      id,
-      state,
-      ...(state === 'FAILED' ? { trace: 'org.apache.kafka.connect.errors.ConnectException: boom\n\tat x' } : {}),
-    })),
-  });
-  it('is FAILED with the first trace line when a task failed, though the connector runs', () => {
-    expect(connectorStateOf(status('RUNNING', 'FAILED'))).toEqual({
-      state: 'FAILED',
-      detail: 'task 0 failed: org.apache.kafka.connect.errors.ConnectException: boom',
-    });
-  });
-  it('is RUNNING only when the connector and every task run', () => {
-    expect(connectorStateOf(status('RUNNING', 'RUNNING'))).toEqual({ state: 'RUNNING' });
-    expect(connectorStateOf(status('RUNNING')).state).toBe('UNASSIGNED');
-    expect(connectorStateOf(status('PAUSED', 'PAUSED')).state).toBe('PAUSED');
   });
 });
 

@@ -10,14 +10,13 @@ import type { Registry } from 'prom-client';
 import {
   closeServer,
   ConnectClient,
-  connectorFiles,
+  connectorsByDatabase,
   createDb,
   createHttpApp,
   createKafka,
   createLogger,
   infraFrom,
   listen,
-  readConnectorFile,
   TOPICS,
   type ConnectorConfig,
   type Knex,
@@ -62,14 +61,6 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
 
 /** How the relay's pools (confirmer, supervisor, janitor, /ready) appear in pg_stat_activity. */
 export const RELAY_POOL_APPLICATION_NAME = 'qtshop-relay-pool';
-
-function connectorsByDatabase(): Map<string, ConnectorConfig> {
-  return new Map(
-    connectorFiles()
-      .map(readConnectorFile)
-      .map((c) => [c['database.dbname'] ?? '', c]),
-  );
-}
 
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger('relay', config.LOG_LEVEL);

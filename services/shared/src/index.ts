@@ -13,6 +13,7 @@ export * from './outbox-record';
 export * from './trace';
 export * from './lifecycle';
 export * from './connectors';
+export * from './outbox-health';
 export * from './consumer';
 export * from './transient';
 export * from './service';
