@@ -102,7 +102,7 @@ describe('eventIds', () => {
 });
 
 describe('problemsOf', () => {
-  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, oldestUnconfirmedS: 1, quarantined: 2 };
+  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, unconfirmed: 3, oldestUnconfirmedS: 1, quarantined: 2 };
   it('has none when the connector runs and nothing waits too long (quarantined rows do not count)', () => {
     expect(problemsOf(healthy, 60_000)).toEqual([]);
   });

@@ -3,6 +3,7 @@ export * from './connect';
 export * from './db';
 export * from './infra';
 export * from './kafka';
+export * from './kafka-lag';
 export * from './logging';
 export * from './wait';
 export * from './connector-files';

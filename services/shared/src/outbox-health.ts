@@ -12,7 +12,9 @@ export type ConnectorState = (typeof CONNECTOR_STATES)[number];
 export interface OutboxObservation {
   connector?: { name: string; state: ConnectorState; detail?: string };
   slot?: { name: string; exists: boolean; active: boolean; walStatus: string | null; retainedBytes: number };
-  /** Age of the oldest row not on Kafka yet (quarantined rows excluded), seconds; 0 when none. */
+  /** Rows not on Kafka yet (quarantined rows excluded): unsent (polling) or unconfirmed (debezium mode). */
+  unconfirmed: number;
+  /** Age of the oldest of them, seconds; 0 when none. */
   oldestUnconfirmedS: number;
   quarantined: number;
 }
@@ -45,12 +47,16 @@ export async function observeConnector(connect: ConnectClient, name: string): Pr
 /** Observes the outbox of `db`; with a connector file, also that connector and its replication slot. */
 export async function observeOutbox(db: Knex, connect: ConnectClient, connector: ConnectorConfig | undefined): Promise<OutboxObservation> {
   const [age, quarantined] = await Promise.all([
-    db.raw<{ rows: Array<{ age: number | null }> }>(
-      `select extract(epoch from now() - min(created_at))::float8 as age from ${OUTBOX_TABLE} where sent_at is null and quarantined_at is null`,
+    db.raw<{ rows: Array<{ n: string; age: number | null }> }>(
+      `select count(*) as n, extract(epoch from now() - min(created_at))::float8 as age from ${OUTBOX_TABLE} where sent_at is null and quarantined_at is null`,
     ),
     db(OUTBOX_TABLE).whereNotNull('quarantined_at').count<Array<{ n: string }>>({ n: '*' }),
   ]);
-  const o: OutboxObservation = { oldestUnconfirmedS: Math.max(0, age.rows[0]?.age ?? 0), quarantined: Number(quarantined[0]?.n ?? 0) };
+  const o: OutboxObservation = {
+    unconfirmed: Number(age.rows[0]?.n ?? 0),
+    oldestUnconfirmedS: Math.max(0, age.rows[0]?.age ?? 0),
+    quarantined: Number(quarantined[0]?.n ?? 0),
+  };
   if (connector) {
     o.connector = { name: connector.name, ...(await observeConnector(connect, connector.name)) };
     const slotName = connector['slot.name'];
