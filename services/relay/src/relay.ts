@@ -77,6 +77,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     name: 'relay',
     log,
     routers: [],
+    health: { mode: config.RELAY_MODE },
     readiness: {
       ...Object.fromEntries(databases.map((d) => [`outbox:${d}`, () => supervisors.find((s) => s.database === d)!.ready()])),
       kafka: () => kafkaReachable(kafka),
