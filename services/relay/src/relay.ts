@@ -2,7 +2,8 @@
 // - polling mode: a polling relay that publishes every unsent row;
 // - debezium mode: the same worker as repairer (only rows unconfirmed past OUTBOX_REPAIR_AFTER_MS), one
 //   confirmer for all databases (reads the outbox topics, marks rows delivered), and a connector supervisor;
-// - both modes: a janitor deleting delivered rows past the retention, and the outbox health behind /ready.
+// - both modes: a janitor deleting delivered rows past the retention, the outbox health behind /ready, and a
+//   watcher exporting consumer lag and dead-letter depth.
 // main.ts runs it; tests start it in-process.
 import type { Server } from 'node:http';
 import type { Kafka } from 'kafkajs';
@@ -22,9 +23,10 @@ import {
   type Knex,
   type Logger,
 } from '@qtshop/shared';
-import type { RelayConfig } from './config';
+import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
+import { KafkaWatcher } from './kafka-watcher';
 import { RelayMetrics } from './metrics';
 import { PollingRelay } from './polling';
 import { ConnectorSupervisor } from './supervisor';
@@ -42,6 +44,7 @@ export interface Relay {
   readonly janitors: Janitor[];
   readonly supervisors: ConnectorSupervisor[];
   readonly confirmer: Confirmer | undefined;
+  readonly kafkaWatcher: KafkaWatcher;
   readonly registry: Registry;
   /** The HTTP port actually bound (RELAY_PORT=0 picks a free one); 0 before start(). */
   readonly port: number;
@@ -133,6 +136,15 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     ([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }),
   );
 
+  const kafkaWatcher = new KafkaWatcher({
+    kafka,
+    groups: lagGroupsOf(config),
+    dlqTopics: dlqTopicsOf(config),
+    intervalMs: config.RELAY_SUPERVISE_INTERVAL_MS,
+    log,
+    metrics,
+  });
+
   let server: Server | undefined;
   let port = 0;
   return {
@@ -140,6 +152,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     janitors,
     supervisors,
     confirmer,
+    kafkaWatcher,
     registry,
     get port() {
       return port;
@@ -147,12 +160,12 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     async start() {
       await confirmer?.start();
       ({ server, port } = await listen(app, config.RELAY_PORT, config.HTTP_HOST));
-      for (const w of [...pollers, ...janitors, ...supervisors]) w.start();
+      for (const w of [...pollers, ...janitors, ...supervisors, kafkaWatcher]) w.start();
       log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },
     async stop() {
       if (server) await closeServer(server, config.HTTP_SHUTDOWN_GRACE_MS);
-      await Promise.all([...pollers, ...janitors, ...supervisors].map((w) => w.stop()));
+      await Promise.all([...pollers, ...janitors, ...supervisors, kafkaWatcher].map((w) => w.stop()));
       await confirmer?.stop();
       await Promise.all([...dbs.values()].map((knex) => knex.destroy()));
     },

@@ -140,6 +140,7 @@ export class ConnectorSupervisor {
     const { metrics, database } = this.opts;
     metrics.oldestUnconfirmedAge.set({ database }, o.oldestUnconfirmedS);
     metrics.quarantinedRows.set({ database }, o.quarantined);
+    metrics.unconfirmedRows.set({ database }, o.unconfirmed);
     if (o.connector)
       for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
     if (o.slot) {
