@@ -1,7 +1,7 @@
 // npm run status against a stack in a known state: the catalog connector paused with an old row waiting,
 // a consumer group with lag and nobody consuming, a dead letter not redriven.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createKafka, dlqTopicOf, ensureTopics, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
+import { ConnectClient, createKafka, dlqTopicOf, ensureTopics, observeOutbox, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
 import { readConnector, type PipelineStatus } from '@qtshop/shared/tooling';
 import { cli, infra, openDb, productFields } from '../delivery/support';
 import { useRelay, type RelayHandle } from '../support/relay';
@@ -10,6 +10,15 @@ const CONNECTOR = readConnector('catalog-outbox');
 const connect = new ConnectClient(infra.connect.url);
 const kafka = createKafka(infra.kafka.brokers, 'test-status');
 const catalogDb = openDb('catalog');
+const productRow = (productId = randomUUID(), created = catalogDb.fn.now()) => ({
+  id: randomUUID(),
+  aggregatetype: 'product',
+  aggregateid: productId,
+  type: 'ProductCreated',
+  payload: JSON.stringify({ productId, ...productFields(), version: 1 }),
+  traceparent: traceparentFrom(),
+  created_at: created,
+});
 const admin = openDb('postgres');
 const topic = `test.status-${randomUUID()}`;
 const group = `test-status-${randomUUID()}`;
@@ -20,16 +29,7 @@ beforeAll(async () => {
   await connect.pause(CONNECTOR.name);
   await waitUntil(async () => (await connect.status(CONNECTOR.name)).connector.state === 'PAUSED', { timeoutMs: 30_000, what: 'the connector to pause' });
   // A valid event, two minutes old, that nobody has delivered (Debezium streams it once resumed).
-  const productId = randomUUID();
-  await catalogDb('outbox').insert({
-    id: randomUUID(),
-    aggregatetype: 'product',
-    aggregateid: productId,
-    type: 'ProductCreated',
-    payload: JSON.stringify({ productId, ...productFields(), version: 1 }),
-    traceparent: traceparentFrom(),
-    created_at: catalogDb.raw(`now() - interval '2 minutes'`),
-  });
+  await catalogDb('outbox').insert(productRow(randomUUID(), catalogDb.raw(`now() - interval '2 minutes'`)));
   // A group that consumed up to offset 0 of both partitions, then 3 + 1 messages it has not read.
   await ensureTopics(kafka, [topic, dlqTopicOf(topic)], 2);
   const kafkaAdmin = kafka.admin();
@@ -105,4 +105,11 @@ describe('npm run status', () => {
     expect(stdout).toMatch(new RegExp(`${topic}\\.dlq\\s+1\\s+1\\s+FAIL`));
     expect(stdout).toMatch(/problem\(s\):\n(.+\n)*  FAIL dead letters/);
   }, 60_000);
+
+  it("shows the paused connector's slot retaining more WAL with every write (relay_slot_retained_wal_bytes reads the same)", async () => {
+    const retained = async () => (await observeOutbox(catalogDb, connect, CONNECTOR)).slot!.retainedBytes;
+    const before = await retained();
+    await catalogDb('outbox').insert(Array.from({ length: 20 }, () => productRow()));
+    expect(await retained()).toBeGreaterThan(before);
+  });
 });
