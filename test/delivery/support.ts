@@ -84,9 +84,12 @@ export async function waitInInventory(inventoryDb: Knex, ids: string[], timeoutM
 }
 
 /** Runs one of the project's CLIs (`npm run <name> -- args`, through tsx) and returns its exit code and output. */
-export function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, script), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, script), ...args], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

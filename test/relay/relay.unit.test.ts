@@ -3,7 +3,7 @@ import { Loop } from '../../services/relay/src/loop';
 import { isRecordError, planBatch, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
 import { eventIds } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';
-import { connectorStateOf, problemsOf } from '../../services/relay/src/supervisor';
+import { problemsOf } from '../../services/relay/src/supervisor';
 
 const row = (
   id: string,
@@ -101,30 +101,8 @@ describe('eventIds', () => {
   });
 });
 
-describe('connectorStateOf', () => {
-  const status = (connector: string, ...tasks: string[]) => ({
-    connector: { state: connector },
-    tasks: tasks.map((state, id) => ({
-      id,
-      state,
-      ...(state === 'FAILED' ? { trace: 'org.apache.kafka.connect.errors.ConnectException: boom\n\tat x' } : {}),
-    })),
-  });
-  it('is FAILED with the first trace line when a task failed, though the connector runs', () => {
-    expect(connectorStateOf(status('RUNNING', 'FAILED'))).toEqual({
-      state: 'FAILED',
-      detail: 'task 0 failed: org.apache.kafka.connect.errors.ConnectException: boom',
-    });
-  });
-  it('is RUNNING only when the connector and every task run', () => {
-    expect(connectorStateOf(status('RUNNING', 'RUNNING'))).toEqual({ state: 'RUNNING' });
-    expect(connectorStateOf(status('RUNNING')).state).toBe('UNASSIGNED');
-    expect(connectorStateOf(status('PAUSED', 'PAUSED')).state).toBe('PAUSED');
-  });
-});
-
 describe('problemsOf', () => {
-  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, oldestUnconfirmedS: 1, quarantined: 2 };
+  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, unconfirmed: 3, oldestUnconfirmedS: 1, quarantined: 2 };
   it('has none when the connector runs and nothing waits too long (quarantined rows do not count)', () => {
     expect(problemsOf(healthy, 60_000)).toEqual([]);
   });

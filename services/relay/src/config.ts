@@ -1,5 +1,5 @@
 // The relay's settings (STYLE.md: one typed schema, a default and a line of doc per key, validated once).
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, type ConfigOf } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, TOPICS, type ConfigOf } from '@qtshop/shared';
 
 export const relaySettings = {
   ...infraSettings,
@@ -65,7 +65,21 @@ export const relaySettings = {
     default: '1000',
     schema: env.int(1),
   },
-  RELAY_SUPERVISE_INTERVAL_MS: { doc: 'pause between checks of the connectors, replication slots and outbox age', default: '5000', schema: env.int(100) },
+  RELAY_SUPERVISE_INTERVAL_MS: {
+    doc: 'pause between checks of the connectors, replication slots, outbox age, consumer lag and dead-letter topics',
+    default: '5000',
+    schema: env.int(100),
+  },
+  RELAY_LAG_GROUPS: {
+    doc: "consumer groups whose lag the relay exports (consumer_lag_messages) and npm run status shows, comma separated: the services' groups (in debezium mode RELAY_CONFIRM_GROUP is added)",
+    default: 'qtshop-catalog,qtshop-inventory,qtshop-basket,qtshop-order-command,qtshop-order-query',
+    schema: env.list(),
+  },
+  RELAY_DLQ_TOPICS: {
+    doc: 'topics whose dead-letter topic (<topic>.dlq) the relay measures (dlq_messages) and npm run status shows, comma separated (default: every topic of the event registry)',
+    default: '',
+    schema: env.list().optional(),
+  },
   CONNECT_RESTART_BACKOFF_MS: {
     doc: 'debezium mode: first wait before restarting a failed connector again; doubles up to CONNECT_RESTART_BACKOFF_MAX_MS',
     default: '5000',
@@ -79,3 +93,11 @@ export type RelayConfig = ConfigOf<typeof relaySettings>;
 export function loadRelayConfig(e: NodeJS.ProcessEnv = process.env): RelayConfig {
   return loadConfig(relaySettings, e);
 }
+
+/** The consumer groups whose lag is watched: RELAY_LAG_GROUPS, and the confirmer's own group in debezium mode. */
+export function lagGroupsOf(c: RelayConfig): string[] {
+  return [...new Set([...c.RELAY_LAG_GROUPS, ...(c.RELAY_MODE === 'debezium' ? [c.RELAY_CONFIRM_GROUP] : [])])];
+}
+
+/** The topics whose dead-letter topics are watched. */
+export const dlqTopicsOf = (c: RelayConfig): string[] => c.RELAY_DLQ_TOPICS ?? TOPICS;

@@ -1,5 +1,6 @@
-// The relay's Prometheus metrics, one set per registry, labelled by outbox database. The benchmark reads
-// polls (SELECTs issued), rows published and batches from here or from the workers' stats() getters.
+// The relay's Prometheus metrics, one set per registry, labelled by outbox database (the pipeline's
+// consumer lag and dead-letter depth by group, topic and partition). The benchmark reads polls (SELECTs
+// issued), rows published and batches from here or from the workers' stats() getters.
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export class RelayMetrics {
@@ -22,6 +23,11 @@ export class RelayMetrics {
   readonly connectorRecreated: Counter<'database' | 'connector'>;
   readonly slotRetainedWal: Gauge<'database' | 'slot'>;
   readonly slotActive: Gauge<'database' | 'slot'>;
+  readonly unconfirmedRows: Gauge<'database'>;
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly groupMembers: Gauge<'group'>;
+  readonly dlqMessages: Gauge<'topic'>;
+  readonly dlqPending: Gauge<'topic'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -108,6 +114,36 @@ export class RelayMetrics {
       name: 'relay_slot_active',
       help: '1 when a connector streams from the replication slot',
       labelNames: ['database', 'slot'],
+      registers,
+    });
+    this.unconfirmedRows = new Gauge({
+      name: 'relay_unconfirmed_rows',
+      help: 'outbox rows not yet on Kafka (quarantined rows excluded)',
+      labelNames,
+      registers,
+    });
+    this.consumerLag = new Gauge({
+      name: 'consumer_lag_messages',
+      help: "messages of a topic partition a consumer group has not consumed (end offset - committed offset), read from Kafka, so a stopped group's lag still shows; groups of RELAY_LAG_GROUPS",
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+    });
+    this.groupMembers = new Gauge({
+      name: 'consumer_group_members',
+      help: 'members of a consumer group of RELAY_LAG_GROUPS (0: nothing consumes)',
+      labelNames: ['group'],
+      registers,
+    });
+    this.dlqMessages = new Gauge({
+      name: 'dlq_messages',
+      help: 'messages retained in <topic>.dlq, for the topics of RELAY_DLQ_TOPICS',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.dlqPending = new Gauge({
+      name: 'dlq_pending_messages',
+      help: 'messages in <topic>.dlq not redriven yet (npm run dlq -- redrive <topic>)',
+      labelNames: ['topic'],
       registers,
     });
   }

@@ -2,7 +2,8 @@
 // - polling mode: a polling relay that publishes every unsent row;
 // - debezium mode: the same worker as repairer (only rows unconfirmed past OUTBOX_REPAIR_AFTER_MS), one
 //   confirmer for all databases (reads the outbox topics, marks rows delivered), and a connector supervisor;
-// - both modes: a janitor deleting delivered rows past the retention, and the outbox health behind /ready.
+// - both modes: a janitor deleting delivered rows past the retention, the outbox health behind /ready, and a
+//   watcher exporting consumer lag and dead-letter depth.
 // main.ts runs it; tests start it in-process.
 import type { Server } from 'node:http';
 import type { Kafka } from 'kafkajs';
@@ -10,22 +11,22 @@ import type { Registry } from 'prom-client';
 import {
   closeServer,
   ConnectClient,
-  connectorFiles,
+  connectorsByDatabase,
   createDb,
   createHttpApp,
   createKafka,
   createLogger,
   infraFrom,
   listen,
-  readConnectorFile,
   TOPICS,
   type ConnectorConfig,
   type Knex,
   type Logger,
 } from '@qtshop/shared';
-import type { RelayConfig } from './config';
+import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
+import { KafkaWatcher } from './kafka-watcher';
 import { RelayMetrics } from './metrics';
 import { PollingRelay } from './polling';
 import { ConnectorSupervisor } from './supervisor';
@@ -43,6 +44,7 @@ export interface Relay {
   readonly janitors: Janitor[];
   readonly supervisors: ConnectorSupervisor[];
   readonly confirmer: Confirmer | undefined;
+  readonly kafkaWatcher: KafkaWatcher;
   readonly registry: Registry;
   /** The HTTP port actually bound (RELAY_PORT=0 picks a free one); 0 before start(). */
   readonly port: number;
@@ -63,14 +65,6 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
 /** How the relay's pools (confirmer, supervisor, janitor, /ready) appear in pg_stat_activity. */
 export const RELAY_POOL_APPLICATION_NAME = 'qtshop-relay-pool';
 
-function connectorsByDatabase(): Map<string, ConnectorConfig> {
-  return new Map(
-    connectorFiles()
-      .map(readConnectorFile)
-      .map((c) => [c['database.dbname'] ?? '', c]),
-  );
-}
-
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger('relay', config.LOG_LEVEL);
   const infra = infraFrom(config);
@@ -86,6 +80,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     name: 'relay',
     log,
     routers: [],
+    health: { mode: config.RELAY_MODE },
     readiness: {
       ...Object.fromEntries(databases.map((d) => [`outbox:${d}`, () => supervisors.find((s) => s.database === d)!.ready()])),
       kafka: () => kafkaReachable(kafka),
@@ -142,6 +137,15 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     ([database, db]) => new Janitor({ database, db, retentionMs: config.OUTBOX_RETENTION_MS, intervalMs: config.OUTBOX_JANITOR_INTERVAL_MS, log, metrics }),
   );
 
+  const kafkaWatcher = new KafkaWatcher({
+    kafka,
+    groups: lagGroupsOf(config),
+    dlqTopics: dlqTopicsOf(config),
+    intervalMs: config.RELAY_SUPERVISE_INTERVAL_MS,
+    log,
+    metrics,
+  });
+
   let server: Server | undefined;
   let port = 0;
   return {
@@ -149,6 +153,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     janitors,
     supervisors,
     confirmer,
+    kafkaWatcher,
     registry,
     get port() {
       return port;
@@ -156,12 +161,12 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     async start() {
       await confirmer?.start();
       ({ server, port } = await listen(app, config.RELAY_PORT, config.HTTP_HOST));
-      for (const w of [...pollers, ...janitors, ...supervisors]) w.start();
+      for (const w of [...pollers, ...janitors, ...supervisors, kafkaWatcher]) w.start();
       log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },
     async stop() {
       if (server) await closeServer(server, config.HTTP_SHUTDOWN_GRACE_MS);
-      await Promise.all([...pollers, ...janitors, ...supervisors].map((w) => w.stop()));
+      await Promise.all([...pollers, ...janitors, ...supervisors, kafkaWatcher].map((w) => w.stop()));
       await confirmer?.stop();
       await Promise.all([...dbs.values()].map((knex) => knex.destroy()));
     },

@@ -8,28 +8,18 @@
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
 // the traffic meanwhile).
 import {
-  ConnectError,
-  OUTBOX_TABLE,
+  CONNECTOR_STATES,
+  observeOutbox,
   registerConnector,
   removeConnector,
   type ConnectClient,
   type ConnectorConfig,
   type Knex,
   type Logger,
+  type OutboxObservation as Observation,
 } from '@qtshop/shared';
 import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
-
-export const CONNECTOR_STATES = ['RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'UNASSIGNED', 'RESTARTING', 'MISSING', 'UNREACHABLE'] as const;
-export type ConnectorState = (typeof CONNECTOR_STATES)[number];
-
-export interface Observation {
-  connector?: { name: string; state: ConnectorState; detail?: string };
-  slot?: { name: string; exists: boolean; active: boolean; walStatus: string | null; retainedBytes: number };
-  /** Age of the oldest row not on Kafka yet (quarantined rows excluded), seconds; 0 when none. */
-  oldestUnconfirmedS: number;
-  quarantined: number;
-}
 
 export interface SupervisorOptions {
   database: string;
@@ -46,21 +36,6 @@ export interface SupervisorOptions {
   isActive: () => boolean;
   log: Logger;
   metrics: RelayMetrics;
-}
-
-/** The worse of the connector's and its tasks' states, with the first line of a failure's trace. */
-export function connectorStateOf(status: { connector: { state: string; trace?: string }; tasks: Array<{ id: number; state: string; trace?: string }> }): {
-  state: ConnectorState;
-  detail?: string;
-} {
-  const failedTask = status.tasks.find((t) => t.state === 'FAILED');
-  if (status.connector.state === 'FAILED') return { state: 'FAILED', detail: `connector failed: ${status.connector.trace?.split('\n')[0] ?? 'no trace'}` };
-  if (failedTask) return { state: 'FAILED', detail: `task ${failedTask.id} failed: ${failedTask.trace?.split('\n')[0] ?? 'no trace'}` };
-  const state = (CONNECTOR_STATES as readonly string[]).includes(status.connector.state) ? (status.connector.state as ConnectorState) : 'UNASSIGNED';
-  if (state === 'RUNNING' && status.tasks.length === 0) return { state: 'UNASSIGNED', detail: 'no task is running' };
-  const notRunning = status.tasks.find((t) => t.state !== 'RUNNING');
-  if (state === 'RUNNING' && notRunning) return { state: notRunning.state as ConnectorState, detail: `task ${notRunning.id} is ${notRunning.state}` };
-  return { state };
 }
 
 /** What keeps /ready red, one sentence each. */
@@ -115,44 +90,8 @@ export class ConnectorSupervisor {
     if (problems.length > 0) throw new Error(problems.join('; '));
   }
 
-  async observe(): Promise<Observation> {
-    const { db } = this.opts;
-    const [age, quarantined] = await Promise.all([
-      db.raw<{ rows: Array<{ age: number | null }> }>(
-        `select extract(epoch from now() - min(created_at))::float8 as age from ${OUTBOX_TABLE} where sent_at is null and quarantined_at is null`,
-      ),
-      db(OUTBOX_TABLE).whereNotNull('quarantined_at').count<Array<{ n: string }>>({ n: '*' }),
-    ]);
-    const o: Observation = { oldestUnconfirmedS: Math.max(0, age.rows[0]?.age ?? 0), quarantined: Number(quarantined[0]?.n ?? 0) };
-    const cfg = this.opts.connector;
-    if (cfg) {
-      o.connector = { name: cfg.name, ...(await this.connectorState(cfg.name)) };
-      const slotName = cfg['slot.name'];
-      if (slotName) {
-        const { rows } = await db.raw<{ rows: Array<{ active: boolean; wal_status: string | null; retained: string | null }> }>(
-          `select active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint as retained from pg_replication_slots where slot_name = ?`,
-          [slotName],
-        );
-        const r = rows[0];
-        o.slot = {
-          name: slotName,
-          exists: r !== undefined,
-          active: r?.active ?? false,
-          walStatus: r?.wal_status ?? null,
-          retainedBytes: Number(r?.retained ?? 0),
-        };
-      }
-    }
-    return o;
-  }
-
-  private async connectorState(name: string): Promise<{ state: ConnectorState; detail?: string }> {
-    try {
-      return connectorStateOf(await this.opts.connect.status(name));
-    } catch (err) {
-      if (err instanceof ConnectError && err.status === 404) return { state: 'MISSING' };
-      return { state: 'UNREACHABLE', detail: (err as Error).message };
-    }
+  observe(): Promise<Observation> {
+    return observeOutbox(this.opts.db, this.opts.connect, this.opts.connector);
   }
 
   /** Observes, exports the metrics and, on the active relay, acts. */
@@ -201,6 +140,7 @@ export class ConnectorSupervisor {
     const { metrics, database } = this.opts;
     metrics.oldestUnconfirmedAge.set({ database }, o.oldestUnconfirmedS);
     metrics.quarantinedRows.set({ database }, o.quarantined);
+    metrics.unconfirmedRows.set({ database }, o.unconfirmed);
     if (o.connector)
       for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
     if (o.slot) {

@@ -24,3 +24,12 @@ export function readConnectorFile(path: string): ConnectorConfig {
   }
   return cfg as ConnectorConfig;
 }
+
+/** The connector files by the database each serves (its database.dbname): the relay and `npm run status` use it. */
+export function connectorsByDatabase(dir = CONNECT_CONFIG_DIR): Map<string, ConnectorConfig> {
+  return new Map(
+    connectorFiles(dir)
+      .map(readConnectorFile)
+      .map((c) => [c['database.dbname'] ?? '', c]),
+  );
+}

@@ -27,6 +27,8 @@ import { isTransient } from './transient';
 import { isStale, type Stale } from './versions';
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
+/** The consumer group in which `npm run dlq -- redrive` keeps its progress through `<topic>.dlq`. */
+export const redriveGroupOf = (topic: string) => `qtshop-dlq-redrive.${topic}`;
 
 /** Header names the runner adds to a dead-lettered message (the original headers are kept). */
 export const DLQ_HEADERS = {

@@ -127,6 +127,8 @@ export interface HttpAppOptions {
   readiness: Record<string, () => Promise<unknown>>;
   bodyLimit?: string;
   registry?: Registry;
+  /** Facts about the running process added to the /health body (the relay's mode, for npm run status). */
+  health?: Record<string, string>;
 }
 
 export interface HttpApp {
@@ -170,7 +172,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
 
   const ops = new Router();
   ops.get('/health', (ctx) => {
-    ctx.body = { status: 'ok', service: opts.name };
+    ctx.body = { status: 'ok', service: opts.name, ...opts.health };
   });
   ops.get('/ready', async (ctx) => {
     const results = await Promise.all(

@@ -1,7 +1,7 @@
 // Reading and redriving dead-letter topics (<topic>.dlq), for the DLQ tool and tests.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, dlqTopicOf } from '../consumer';
+import { DLQ_HEADERS, dlqTopicOf, redriveGroupOf } from '../consumer';
 import { headerString } from '../kafka';
 import { readToEnd } from './read-to-end';
 
@@ -40,7 +40,7 @@ export async function listDeadLetters(kafka: Kafka, topic: string): Promise<Dead
 
 /**
  * Republishes dead-lettered messages to the original topic with their key, value and original headers
- * (the dlq.* headers removed). Progress is kept in the consumer group qtshop-dlq-redrive.<topic>, so a
+ * (the dlq.* headers removed). Progress is kept in the consumer group redriveGroupOf(topic), so a
  * second redrive does not republish what the first already did. Returns how many were republished.
  */
 export async function redriveDeadLetters(kafka: Kafka, topic: string): Promise<number> {
@@ -48,7 +48,7 @@ export async function redriveDeadLetters(kafka: Kafka, topic: string): Promise<n
   await producer.connect();
   let n = 0;
   try {
-    await readToEnd(kafka, dlqTopicOf(topic), `qtshop-dlq-redrive.${topic}`, 'committed', async (_partition, m) => {
+    await readToEnd(kafka, dlqTopicOf(topic), redriveGroupOf(topic), 'committed', async (_partition, m) => {
       const headers: IHeaders = {};
       for (const [k, v] of Object.entries(m.headers ?? {})) if (!k.startsWith('dlq.') && v !== undefined) headers[k] = v;
       await producer.send({ topic, acks: -1, messages: [{ key: m.key, value: m.value, headers }] });
