@@ -1,6 +1,10 @@
 // Event contracts (DESIGN.md "Event payloads"): one zod schema per past-tense event type, the single
 // source of truth for producers (the outbox writer validates before insert) and consumers (the runner
 // validates before a handler sees the message). Types are z.infer of the schemas.
+//
+// Payloads are read tolerantly: z.object strips a field the schema does not know instead of refusing the
+// event, so a consumer still on an older schema keeps working when a producer adds an optional field.
+// Producers cannot add one by accident: appendToOutbox takes a typed payload and writes what the schema parsed.
 import { z } from 'zod';
 
 const id = z.string().min(1).max(200);
@@ -13,7 +17,7 @@ const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
  */
 const version = z.number().int().min(1);
 
-export const ProductCreated = z.strictObject({
+export const ProductCreated = z.object({
   productId: id,
   name: z.string(),
   description: z.string(),
@@ -26,7 +30,7 @@ export const ProductCreated = z.strictObject({
 });
 export const ProductUpdated = ProductCreated;
 /** `version` is the stock item's: 1 when inventory created the row, +1 per quantity change (set, reservation, release). */
-export const ProductQuantityUpdated = z.strictObject({ productId: id, quantity: z.number().int().min(0), version });
+export const ProductQuantityUpdated = z.object({ productId: id, quantity: z.number().int().min(0), version });
 
 /**
  * A basket's id, chosen by the client (e.g. a UUID per shopper session): 1–100 of A–Z a–z 0–9 _ -. The
@@ -35,18 +39,18 @@ export const ProductQuantityUpdated = z.strictObject({ productId: id, quantity: 
  */
 export const BasketId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-100 characters of A-Z, a-z, 0-9, _ and -');
 
-export const OrderLine = z.strictObject({ productId: id, price: minorUnits, quantity: z.number().int().min(1) });
+export const OrderLine = z.object({ productId: id, price: minorUnits, quantity: z.number().int().min(1) });
 // Order events: `version` is the event's version in the order's event stream (order_events.version).
-export const OrderPlaced = z.strictObject({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits, version });
-export const OrderConfirmed = z.strictObject({ orderId: id, reason: z.string().optional(), version });
-export const OrderRejected = z.strictObject({ orderId: id, reason: z.string().optional(), version });
+export const OrderPlaced = z.object({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits, version });
+export const OrderConfirmed = z.object({ orderId: id, reason: z.string().optional(), version });
+export const OrderRejected = z.object({ orderId: id, reason: z.string().optional(), version });
 /**
  * The stock decision for an order (keyed by orderId): inventory decides once per order, in the transaction
  * that records OrderPlaced in its inbox, and the decision never changes, so `version` is 1 today. A later
  * change of the decision (releasing the stock of a cancelled order) would be version 2.
  */
-export const OrderStockReserved = z.strictObject({ orderId: id, reason: z.string().optional(), version });
-export const OrderStockRejected = z.strictObject({ orderId: id, reason: z.string().optional(), version });
+export const OrderStockReserved = z.object({ orderId: id, reason: z.string().optional(), version });
+export const OrderStockRejected = z.object({ orderId: id, reason: z.string().optional(), version });
 
 /** Every event type, its payload schema and its aggregate type (which names the topic qtshop.<aggregatetype>). */
 export const EVENTS = {
