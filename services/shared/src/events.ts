@@ -1,21 +1,29 @@
 // Event contracts (DESIGN.md "Event payloads"): one zod schema per past-tense event type, the single
-// source of truth for producers (the outbox writer validates before insert) and consumers (the runner
-// validates before a handler sees the message). Types are z.infer of the schemas.
+// source of truth for producers (the outbox writer validates before insert), consumers (the runner
+// validates before a handler sees the message) and the published contracts (contracts/events/, generated
+// by npm run contracts). Types are z.infer of the schemas.
 //
 // Payloads are read tolerantly: z.object strips a field the schema does not know instead of refusing the
-// event, so a consumer still on an older schema keeps working when a producer adds an optional field.
-// Producers cannot add one by accident: appendToOutbox takes a typed payload and writes what the schema parsed.
+// event, so a consumer still on the released schema keeps working when a producer adds an optional field
+// (the one change the compatibility check lets through, README "Contracts"). Producers cannot add one by
+// accident: appendToOutbox takes a typed payload and writes what the schema parsed.
 import { z } from 'zod';
 
 const id = z.string().min(1).max(200);
-const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const minorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('An amount in minor units (cents)');
 /**
  * The version of the event's aggregate after the change the event reports (README "Events and versions"):
  * it starts at 1 and grows by one with every change of that aggregate, written in the change's transaction.
  * Consumers that keep state derived from the aggregate apply an event only when it is newer than what they
  * hold (versions.ts), so a late or redriven event never rolls their state back.
  */
-const version = z.number().int().min(1);
+const version = z
+  .number()
+  .int()
+  .min(1)
+  .describe(
+    "The version of the event's aggregate after the change it reports: 1 first, +1 per change; apply an event only when it is newer than what you hold",
+  );
 
 export const ProductCreated = z.object({
   productId: id,
@@ -52,17 +60,40 @@ export const OrderRejected = z.object({ orderId: id, reason: z.string().optional
 export const OrderStockReserved = z.object({ orderId: id, reason: z.string().optional(), version });
 export const OrderStockRejected = z.object({ orderId: id, reason: z.string().optional(), version });
 
-/** Every event type, its payload schema and its aggregate type (which names the topic qtshop.<aggregatetype>). */
+/**
+ * Every event type: its payload schema, its aggregate type (which names the topic qtshop.<aggregatetype>),
+ * the payload field whose value is the record's key (the aggregate id), and one line for the published contract.
+ */
 export const EVENTS = {
-  ProductCreated: { schema: ProductCreated, aggregateType: 'product' },
-  ProductUpdated: { schema: ProductUpdated, aggregateType: 'product' },
-  ProductQuantityUpdated: { schema: ProductQuantityUpdated, aggregateType: 'inventory' },
-  OrderStockReserved: { schema: OrderStockReserved, aggregateType: 'inventory' },
-  OrderStockRejected: { schema: OrderStockRejected, aggregateType: 'inventory' },
-  OrderPlaced: { schema: OrderPlaced, aggregateType: 'order' },
-  OrderConfirmed: { schema: OrderConfirmed, aggregateType: 'order' },
-  OrderRejected: { schema: OrderRejected, aggregateType: 'order' },
-} as const;
+  ProductCreated: { schema: ProductCreated, aggregateType: 'product', key: 'productId', summary: 'The catalog created a product.' },
+  ProductUpdated: {
+    schema: ProductUpdated,
+    aggregateType: 'product',
+    key: 'productId',
+    summary: "The catalog changed a product's fields (the whole product).",
+  },
+  ProductQuantityUpdated: {
+    schema: ProductQuantityUpdated,
+    aggregateType: 'inventory',
+    key: 'productId',
+    summary: "Inventory changed a product's stock (set, reservation or release).",
+  },
+  OrderStockReserved: {
+    schema: OrderStockReserved,
+    aggregateType: 'inventory',
+    key: 'orderId',
+    summary: 'Inventory reserved the stock of every line of an order.',
+  },
+  OrderStockRejected: {
+    schema: OrderStockRejected,
+    aggregateType: 'inventory',
+    key: 'orderId',
+    summary: 'Inventory could not reserve the stock of an order (reason says why).',
+  },
+  OrderPlaced: { schema: OrderPlaced, aggregateType: 'order', key: 'orderId', summary: 'A shopper placed an order (order-command appended it to the stream).' },
+  OrderConfirmed: { schema: OrderConfirmed, aggregateType: 'order', key: 'orderId', summary: 'An order was confirmed: its stock is reserved.' },
+  OrderRejected: { schema: OrderRejected, aggregateType: 'order', key: 'orderId', summary: 'An order was rejected (reason says why).' },
+} as const satisfies Record<string, { schema: z.ZodObject; aggregateType: string; key: string; summary: string }>;
 
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]['schema']>;

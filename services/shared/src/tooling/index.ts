@@ -11,3 +11,4 @@ export * from './read-to-end';
 export * from './services';
 export * from './settings-table';
 export * from './text-table';
+export * from './event-contracts';
