@@ -1,16 +1,19 @@
-// npm run contracts [-- --write]: the published contracts (README "Contracts"), generated from
+// npm run contracts [-- --write | --release]: the published contracts (README "Contracts"), generated from
 // the code: contracts/events/<EventType>.json and contracts/events/asyncapi.json from the event registry.
-//   (no option)  check: exits 1 naming every committed file that differs from what the code generates
+//   (no option)  check: exits 1 naming every committed file that differs from what the code generates, and
+//                every change of an event schema that breaks consumers of the released one
 //   --write      writes the generated files (and deletes generated files the code no longer makes)
+//   --release    copies the current event schemas to contracts/events/released/ (after a deliberate change)
 // test/contracts/contracts.unit.test.ts runs the same checks in npm test.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runAsScript } from '@qtshop/shared';
-import { asyncApiDocument, EVENT_TYPES, eventSchema, type JsonSchema } from '@qtshop/shared/tooling';
+import { asyncApiDocument, EVENT_TYPES, eventCompatibility, eventSchema, type JsonSchema } from '@qtshop/shared/tooling';
 
 export const CONTRACTS_DIR = resolve(import.meta.dirname, '../contracts');
-/** Generated files live here. */
+/** Generated files live here; released/ is written only by --release. */
 const GENERATED = ['events', 'http'];
+const RELEASED = 'events/released';
 const VERSION = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string }).version;
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -30,6 +33,7 @@ function listFiles(dir: string, under: string): string[] {
   if (!existsSync(at)) return [];
   return readdirSync(at, { withFileTypes: true }).flatMap((e) => {
     const rel = `${under}/${e.name}`;
+    if (rel === RELEASED) return [];
     return e.isDirectory() ? listFiles(dir, rel) : [rel];
   });
 }
@@ -42,6 +46,13 @@ export function staleContracts(dir = CONTRACTS_DIR): string[] {
     .filter(([path, content]) => !existsSync(join(dir, path)) || readFileSync(join(dir, path), 'utf8') !== content)
     .map(([path]) => path);
   return [...stale, ...have.filter((p) => !(p in want))].sort();
+}
+
+/** The released event schemas, by event type. */
+export function releasedEventSchemas(dir = CONTRACTS_DIR): Record<string, JsonSchema> {
+  if (!existsSync(join(dir, RELEASED))) return {};
+  const files = readdirSync(join(dir, RELEASED)).filter((f) => f.endsWith('.json'));
+  return Object.fromEntries(files.map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(dir, RELEASED, f), 'utf8')) as JsonSchema]));
 }
 
 function write(dir: string, files: Record<string, string>): void {
@@ -59,8 +70,16 @@ runAsScript(import.meta.url, 'contracts', async (argv) => {
     process.stdout.write(`wrote ${Object.keys(want).length} files under contracts/\n`);
     return 0;
   }
+  if (argv.includes('--release')) {
+    rmSync(join(CONTRACTS_DIR, RELEASED), { recursive: true, force: true });
+    write(join(CONTRACTS_DIR, RELEASED), Object.fromEntries(Object.entries(currentEventSchemas()).map(([t, s]) => [`${t}.json`, json(s)])));
+    process.stdout.write(`released ${EVENT_TYPES.length} event schemas to contracts/${RELEASED}/\n`);
+    return 0;
+  }
   const stale = staleContracts();
+  const breaking = eventCompatibility(releasedEventSchemas(), currentEventSchemas());
   for (const p of stale) process.stderr.write(`contracts/${p} differs from what the code generates (npm run contracts -- --write)\n`);
-  if (stale.length === 0) process.stdout.write('contracts are up to date\n');
-  return stale.length === 0 ? 0 : 1;
+  for (const m of breaking) process.stderr.write(`breaking change: ${m}\n`);
+  if (stale.length === 0 && breaking.length === 0) process.stdout.write('contracts are up to date and compatible with the released event schemas\n');
+  return stale.length + breaking.length === 0 ? 0 : 1;
 });

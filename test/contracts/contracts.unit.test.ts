@@ -1,11 +1,12 @@
-// The committed contracts are what the code generates (README "Contracts").
+// The committed contracts are what the code generates, and the current event schemas can stand in for
+// the released ones (README "Contracts").
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { EVENTS } from '@qtshop/shared';
-import { EVENT_TYPES } from '@qtshop/shared/tooling';
-import { CONTRACTS_DIR, generatedContracts, staleContracts } from '../../scripts/contracts';
+import { EVENTS, isEventType } from '@qtshop/shared';
+import { EVENT_TYPES, eventCompatibility } from '@qtshop/shared/tooling';
+import { CONTRACTS_DIR, currentEventSchemas, generatedContracts, releasedEventSchemas, staleContracts } from '../../scripts/contracts';
 import { describeErrors, newAjv, readContract } from '../support/contracts';
 
 describe('the committed contracts', () => {
@@ -28,6 +29,13 @@ describe('the committed contracts', () => {
 });
 
 describe('the event schemas', () => {
+  it('break no consumer of the released ones (a deliberate change is a new event type or topic; README "Contracts")', () => {
+    const released = releasedEventSchemas();
+    expect(Object.keys(released).filter((t) => !isEventType(t))).toEqual([]);
+    expect(Object.keys(released).length).toBeGreaterThan(0);
+    expect(eventCompatibility(released, currentEventSchemas())).toEqual([]);
+  });
+
   it.each(EVENT_TYPES)('%s requires its key field and validates what its zod schema accepts', (type) => {
     const schema = readContract(`events/${type}.json`);
     expect(schema.required).toContain(EVENTS[type].key);

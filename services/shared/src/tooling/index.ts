@@ -11,4 +11,5 @@ export * from './read-to-end';
 export * from './services';
 export * from './settings-table';
 export * from './text-table';
+export * from './compatibility';
 export * from './event-contracts';
