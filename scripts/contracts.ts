@@ -1,5 +1,7 @@
 // npm run contracts [-- --write | --release]: the published contracts (README "Contracts"), generated from
-// the code: contracts/events/<EventType>.json and contracts/events/asyncapi.json from the event registry.
+// the code: contracts/http/<service>.json from each service's route contracts (what it serves at
+// /openapi.json with the default settings), contracts/events/<EventType>.json and
+// contracts/events/asyncapi.json from the event registry.
 //   (no option)  check: exits 1 naming every committed file that differs from what the code generates, and
 //                every change of an event schema that breaks consumers of the released one
 //   --write      writes the generated files (and deletes generated files the code no longer makes)
@@ -7,14 +9,30 @@
 // test/contracts/contracts.unit.test.ts runs the same checks in npm test.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { runAsScript } from '@qtshop/shared';
-import { asyncApiDocument, EVENT_TYPES, eventCompatibility, eventSchema, type JsonSchema } from '@qtshop/shared/tooling';
+import { CONTRACTS_VERSION, runAsScript, serviceOpenApi, type Routes } from '@qtshop/shared';
+import { asyncApiDocument, EVENT_TYPES, eventCompatibility, eventSchema, type JsonSchema, type ShopService } from '@qtshop/shared/tooling';
+import { basketRoutes } from '../services/basket/src/api';
+import { CATALOG_ROUTES } from '../services/catalog/src/api';
+import { INVENTORY_ROUTES } from '../services/inventory/src/api';
+import { orderCommandRoutes } from '../services/order-command/src/api';
+import { ORDER_QUERY_ROUTES } from '../services/order-query/src/api';
+import { SERVICE_SETTINGS } from './service-settings';
 
 export const CONTRACTS_DIR = resolve(import.meta.dirname, '../contracts');
 /** Generated files live here; released/ is written only by --release. */
 const GENERATED = ['events', 'http'];
 const RELEASED = 'events/released';
-const VERSION = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string }).version;
+const byDefault = (service: ShopService, key: string) => Number(SERVICE_SETTINGS[service][key]!.default);
+
+/** Each service's routes as it serves them with the default settings (the relay has only the endpoints every service has). */
+export const HTTP_ROUTES: Record<ShopService, Routes> = {
+  catalog: CATALOG_ROUTES,
+  inventory: INVENTORY_ROUTES,
+  basket: basketRoutes(byDefault('basket', 'BASKET_MAX_LINES')),
+  'order-command': orderCommandRoutes(byDefault('order-command', 'ORDER_MAX_LINES')),
+  'order-query': ORDER_QUERY_ROUTES,
+  relay: {},
+};
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -23,8 +41,9 @@ export const currentEventSchemas = (): Record<string, JsonSchema> => Object.from
 /** Every generated contract file, by path under contracts/, with the content the code generates. */
 export function generatedContracts(): Record<string, string> {
   return {
+    ...Object.fromEntries(Object.entries(HTTP_ROUTES).map(([service, routes]) => [`http/${service}.json`, json(serviceOpenApi(service, routes))])),
     ...Object.fromEntries(Object.entries(currentEventSchemas()).map(([t, s]) => [`events/${t}.json`, json(s)])),
-    'events/asyncapi.json': json(asyncApiDocument(VERSION)),
+    'events/asyncapi.json': json(asyncApiDocument(CONTRACTS_VERSION)),
   };
 }
 

@@ -4,9 +4,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { EVENTS, isEventType } from '@qtshop/shared';
 import { EVENT_TYPES, eventCompatibility } from '@qtshop/shared/tooling';
-import { CONTRACTS_DIR, currentEventSchemas, generatedContracts, releasedEventSchemas, staleContracts } from '../../scripts/contracts';
+import { CONTRACTS_DIR, currentEventSchemas, generatedContracts, HTTP_ROUTES, releasedEventSchemas, staleContracts } from '../../scripts/contracts';
 import { describeErrors, newAjv, readContract } from '../support/contracts';
 
 describe('the committed contracts', () => {
@@ -76,5 +77,21 @@ describe('the AsyncAPI document', () => {
     const parsed = JSON.parse(doc) as { channels: Record<string, { address: string; messages: object }> };
     expect(Object.values(parsed.channels).map((c) => c.address)).toEqual(['qtshop.product', 'qtshop.inventory', 'qtshop.order']);
     expect(Object.values(parsed.channels).flatMap((c) => Object.keys(c.messages))).toEqual(expect.arrayContaining(EVENT_TYPES));
+  });
+});
+
+describe('the OpenAPI documents', () => {
+  it.each(Object.keys(HTTP_ROUTES))('of %s is a valid OpenAPI 3.1 document', async (service) => {
+    const result = await new Validator().validate(readContract(`http/${service}.json`));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes an admin route with bearer security and the 400, 401, 413 and 415 answered with the error body', () => {
+    const put = (readContract('http/catalog.json').paths as Record<string, Record<string, { security: unknown; responses: Record<string, unknown> }>>)['/products/{id}']!.put!;
+    expect(put.security).toEqual([{ adminToken: [] }]);
+    for (const status of ['400', '401', '404', '413', '415']) {
+      expect(put.responses[status]).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+    }
   });
 });
