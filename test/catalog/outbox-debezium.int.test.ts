@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ConnectClient, createDb, createKafka, loadInfra, createdAtHeaderSql, registerConnector } from '@qtshop/shared';
 import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
+import { recordContractProblems } from '../support/contracts';
 import { ADMIN, catalogForTest, http } from '../support/services';
 
 const infra = loadInfra();
@@ -46,6 +47,7 @@ describe('catalog outbox streamed by Debezium', () => {
         createdAt: rows[i].created_at_header,
       });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
+      expect(recordContractProblems(rec)).toEqual([]);
     });
     expect(JSON.parse(recs[1]!.value!)).toEqual({ productId: id, ...fields, price: 4500, version: 2 });
   }, 60_000);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb, createKafka, loadInfra, createdAtHeaderSql, waitUntil } from '@qtshop/shared';
 import { TopicReader } from '../support/kafka';
 import { useRelay, type RelayHandle } from '../support/relay';
+import { recordContractProblems } from '../support/contracts';
 import { ADMIN, catalogForTest, http } from '../support/services';
 
 const infra = loadInfra();
@@ -59,6 +60,7 @@ describe('catalog outbox relayed by polling', () => {
         createdAt: rows[i].created_at_header,
       });
       expect(JSON.parse(rec.value!)).toEqual(rows[i].payload);
+      expect(recordContractProblems(rec)).toEqual([]);
     });
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { readConnector } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader } from '../support/kafka';
+import { recordContractProblems } from '../support/contracts';
 import { ADMIN, catalogForTest, http, quiet } from '../support/services';
 
 const infra = loadInfra();
@@ -41,5 +42,6 @@ describe('Debezium and the polling relay', () => {
     const shape = (r: typeof a) => ({ topic: r!.topic, partition: r!.partition, key: r!.key, headers: r!.headers, value: JSON.parse(r!.value!) });
     expect(shape(a)).toEqual(shape(b));
     expect(shape(a).value).toEqual({ productId: created.json.id, ...fields, version: 1 });
+    expect([...recordContractProblems(a!), ...recordContractProblems(b!)]).toEqual([]);
   }, 60_000);
 });

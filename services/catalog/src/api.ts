@@ -1,48 +1,73 @@
-// Catalog HTTP API: parse input, call one use case, set the response.
-import Router from '@koa/router';
+// Catalog HTTP API: each route's contract (input and responses, also its OpenAPI description), then the
+// handlers: call one use case, set the response.
 import { z } from 'zod';
-import { AppError, parseInput, requireBearer, type Knex } from '@qtshop/shared';
+import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type Knex } from '@qtshop/shared';
 import { createProduct, updateProduct } from './domain/products';
-import { ProductFields } from './model';
+import { Product, ProductFields } from './model';
 import * as store from './store';
 
-const Id = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
-const Page = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+const Id = z.object({ id: uuidParam() });
+
+export const CATALOG_ROUTES = routes({
+  listProducts: {
+    method: 'get',
+    path: '/products',
+    summary: 'List products, oldest first',
+    query: PageQuery,
+    responses: { 200: { description: 'A page of products', body: pageOf(Product) } },
+  },
+  getProduct: {
+    method: 'get',
+    path: '/products/:id',
+    summary: 'A product',
+    params: Id,
+    responses: { 200: { description: 'The product', body: Product } },
+    errors: [404],
+  },
+  createProduct: {
+    method: 'post',
+    path: '/products',
+    summary: 'Create a product (emits ProductCreated)',
+    admin: true,
+    body: ProductFields,
+    responses: { 201: { description: 'Created', body: Product, headers: { Location: 'The path of the new product' } } },
+  },
+  updateProduct: {
+    method: 'put',
+    path: '/products/:id',
+    summary: "Replace a product's fields (emits ProductUpdated)",
+    admin: true,
+    params: Id,
+    body: ProductFields,
+    responses: { 200: { description: 'Updated', body: Product } },
+    errors: [404],
+  },
 });
 
-export function productsRouter(db: Knex, adminToken: string): Router {
-  const r = new Router({ prefix: '/products' });
-  const admin = requireBearer(adminToken);
-
-  r.get('/', async (ctx) => {
-    const page = parseInput(Page, ctx.query, 'query');
-    ctx.body = { ...(await store.listProducts(db, page)), ...page };
-  });
-
-  r.get('/:id', async (ctx) => {
-    const { id } = parseInput(Id, ctx.params, 'id');
-    const product = await store.findProduct(db, id);
-    if (!product) throw AppError.notFound(`product ${id}`);
-    ctx.body = product;
-  });
-
-  r.post('/', admin, async (ctx) => {
-    const fields = parseInput(ProductFields, ctx.request.body);
-    const product = await createProduct({ db, traceparent: ctx.state.traceparent }, fields);
-    ctx.status = 201;
-    ctx.set('Location', `/products/${product.id}`);
-    ctx.body = product;
-  });
-
-  r.put('/:id', admin, async (ctx) => {
-    const { id } = parseInput(Id, ctx.params, 'id');
-    const fields = parseInput(ProductFields, ctx.request.body);
-    const product = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, fields);
-    if (!product) throw AppError.notFound(`product ${id}`);
-    ctx.body = product;
-  });
-
-  return r;
+export function productsRouter(db: Knex, adminToken: string): ContractRouter {
+  return contractRouter(
+    CATALOG_ROUTES,
+    {
+      listProducts: async ({ query }, ctx) => {
+        ctx.body = { ...(await store.listProducts(db, query)), ...query };
+      },
+      getProduct: async ({ params: { id } }, ctx) => {
+        const product = await store.findProduct(db, id);
+        if (!product) throw AppError.notFound(`product ${id}`);
+        ctx.body = product;
+      },
+      createProduct: async ({ body }, ctx) => {
+        const product = await createProduct({ db, traceparent: ctx.state.traceparent }, body);
+        ctx.status = 201;
+        ctx.set('Location', `/products/${product.id}`);
+        ctx.body = product;
+      },
+      updateProduct: async ({ params: { id }, body }, ctx) => {
+        const product = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, body);
+        if (!product) throw AppError.notFound(`product ${id}`);
+        ctx.body = product;
+      },
+    },
+    { adminToken },
+  );
 }

@@ -15,9 +15,11 @@ export const ProductFields = z.strictObject({
 });
 export type ProductFields = z.infer<typeof ProductFields>;
 
-export interface Product extends ProductFields {
-  id: string;
-  quantity: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A product as the API answers with it. */
+export const Product = ProductFields.extend({
+  id: z.uuid(),
+  quantity: z.number().int().min(0).describe('Units in stock, as inventory last reported (ProductQuantityUpdated)'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Product = z.infer<typeof Product>;

@@ -1,38 +1,59 @@
-// Inventory HTTP API.
-import Router from '@koa/router';
+// Inventory HTTP API: each route's contract (input and responses, also its OpenAPI description), then the
+// handlers.
 import { z } from 'zod';
-import { AppError, parseInput, requireBearer, type Knex } from '@qtshop/shared';
+import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type Knex } from '@qtshop/shared';
 import { SetQuantity, setStock } from './domain/stock';
+import { StockItem } from './model';
 import * as store from './store';
 
-const ProductId = z.object({ productId: z.uuid({ message: 'must be a UUID' }) });
-const Page = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+const ProductId = z.object({ productId: uuidParam() });
+
+export const INVENTORY_ROUTES = routes({
+  listStock: {
+    method: 'get',
+    path: '/inventory',
+    summary: 'List stock items',
+    query: PageQuery,
+    responses: { 200: { description: 'A page of stock items', body: pageOf(StockItem) } },
+  },
+  getStock: {
+    method: 'get',
+    path: '/inventory/:productId',
+    summary: "A product's stock",
+    params: ProductId,
+    responses: { 200: { description: 'The stock item', body: StockItem } },
+    errors: [404],
+  },
+  setStock: {
+    method: 'put',
+    path: '/inventory/:productId',
+    summary: "Set a product's stock (emits ProductQuantityUpdated)",
+    admin: true,
+    params: ProductId,
+    body: SetQuantity,
+    responses: { 200: { description: 'The stock item after the change', body: StockItem } },
+    errors: [404],
+  },
 });
 
-export function inventoryRouter(db: Knex, adminToken: string): Router {
-  const r = new Router({ prefix: '/inventory' });
-
-  r.get('/', async (ctx) => {
-    const page = parseInput(Page, ctx.query, 'query');
-    ctx.body = { ...(await store.listItems(db, page)), ...page };
-  });
-
-  r.get('/:productId', async (ctx) => {
-    const { productId } = parseInput(ProductId, ctx.params, 'productId');
-    const item = await store.findItem(db, productId);
-    if (!item) throw AppError.notFound(`product ${productId}`);
-    ctx.body = item;
-  });
-
-  r.put('/:productId', requireBearer(adminToken), async (ctx) => {
-    const { productId } = parseInput(ProductId, ctx.params, 'productId');
-    const { quantity } = parseInput(SetQuantity, ctx.request.body);
-    const item = await setStock({ db, traceparent: ctx.state.traceparent }, productId, quantity);
-    if (!item) throw AppError.notFound(`product ${productId}`);
-    ctx.body = item;
-  });
-
-  return r;
+export function inventoryRouter(db: Knex, adminToken: string): ContractRouter {
+  return contractRouter(
+    INVENTORY_ROUTES,
+    {
+      listStock: async ({ query }, ctx) => {
+        ctx.body = { ...(await store.listItems(db, query)), ...query };
+      },
+      getStock: async ({ params: { productId } }, ctx) => {
+        const item = await store.findItem(db, productId);
+        if (!item) throw AppError.notFound(`product ${productId}`);
+        ctx.body = item;
+      },
+      setStock: async ({ params: { productId }, body: { quantity } }, ctx) => {
+        const item = await setStock({ db, traceparent: ctx.state.traceparent }, productId, quantity);
+        if (!item) throw AppError.notFound(`product ${productId}`);
+        ctx.body = item;
+      },
+    },
+    { adminToken },
+  );
 }

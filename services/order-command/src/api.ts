@@ -1,46 +1,84 @@
-// Order command HTTP API: place an order, read it back from its events.
-import Router from '@koa/router';
+// Order command HTTP API: each route's contract (input and responses, also its OpenAPI description), then
+// the handlers: place an order, read it back from its events.
 import { z } from 'zod';
-import { AppError, parseInput, type Knex } from '@qtshop/shared';
+import { AppError, contractRouter, routes, uuidParam, type ContractRouter, type Knex } from '@qtshop/shared';
 import * as useCases from './domain/use-cases';
-import { getOrder, PlaceOrderBody } from './domain/use-cases';
+import { getOrder, OrderView, PlaceOrderBody } from './domain/use-cases';
 import { overHttp } from './http-errors';
 import * as store from './store';
 
 /** PlaceOrder at the HTTP edge: a refusal rejects as the AppError http-errors.ts gives it. */
 export const placeOrder = overHttp(useCases.placeOrder);
 
-const OrderId = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
-const IdempotencyKey = z.string().min(1).max(200).optional();
+const OrderId = z.object({ id: uuidParam() });
+/** The order's stream as store.loadStream reads it. */
+const OrderStream = z.object({
+  orderId: z.string(),
+  events: z.array(z.object({ version: z.number().int().min(1), type: z.string(), data: z.record(z.string(), z.unknown()), occurredAt: z.iso.datetime() })),
+});
 
-export function ordersRouter(db: Knex, maxLines: number): Router {
-  const r = new Router({ prefix: '/orders' });
-  const body = PlaceOrderBody(maxLines);
-
-  // Placing an order is the shopper's act: no admin token (as for baskets).
-  r.post('/', async (ctx) => {
-    const key = parseInput(IdempotencyKey, ctx.get('idempotency-key') || undefined, 'Idempotency-Key');
-    const input = parseInput(body, ctx.request.body);
-    const { order, replayed } = await placeOrder({ db, traceparent: ctx.state.traceparent }, input, key);
-    ctx.status = 201;
-    ctx.set('Location', `/orders/${order.orderId}`);
-    if (replayed) ctx.set('Idempotent-Replayed', 'true');
-    ctx.body = order;
+/** The routes; an order has at most `maxLines` lines (ORDER_MAX_LINES). */
+export const orderCommandRoutes = (maxLines: number) =>
+  routes({
+    // Placing an order is the shopper's act: no admin token (as for baskets).
+    placeOrder: {
+      method: 'post',
+      path: '/orders',
+      summary: 'Place an order (emits OrderPlaced); every line at the current price of a product order-command has seen',
+      headers: z.object({
+        'Idempotency-Key': z.string().min(1).max(200).optional().describe('A retry with the same key and body answers with the order the first request placed'),
+      }),
+      body: PlaceOrderBody(maxLines),
+      responses: {
+        201: {
+          description: 'Placed (or, for a retried Idempotency-Key, the order placed the first time)',
+          body: OrderView,
+          headers: {
+            Location: 'The path of the order',
+            'Idempotent-Replayed': 'true when the order was placed by an earlier request with the same Idempotency-Key',
+          },
+        },
+      },
+      errors: [404, 409, 422],
+      description:
+        '404 product_not_found: a line names a product order-command has not seen. 409 price_changed: a line is not at the current price; 409 conflict: a request with the same Idempotency-Key is in progress. 422 idempotency_key_reused: the key was used with another body.',
+    },
+    getOrder: {
+      method: 'get',
+      path: '/orders/:id',
+      summary: 'An order, folded from its event stream',
+      params: OrderId,
+      responses: { 200: { description: 'The order', body: OrderView } },
+      errors: [404],
+    },
+    getOrderEvents: {
+      method: 'get',
+      path: '/orders/:id/events',
+      summary: "An order's event stream",
+      params: OrderId,
+      responses: { 200: { description: 'The events, oldest first', body: OrderStream } },
+      errors: [404],
+    },
   });
 
-  r.get('/:id', async (ctx) => {
-    const { id } = parseInput(OrderId, ctx.params, 'id');
-    const order = await getOrder(db, id);
-    if (!order) throw AppError.notFound(`order ${id}`);
-    ctx.body = order;
+export function ordersRouter(db: Knex, maxLines: number): ContractRouter {
+  return contractRouter(orderCommandRoutes(maxLines), {
+    placeOrder: async ({ headers, body }, ctx) => {
+      const { order, replayed } = await placeOrder({ db, traceparent: ctx.state.traceparent }, body, headers['Idempotency-Key']);
+      ctx.status = 201;
+      ctx.set('Location', `/orders/${order.orderId}`);
+      if (replayed) ctx.set('Idempotent-Replayed', 'true');
+      ctx.body = order;
+    },
+    getOrder: async ({ params: { id } }, ctx) => {
+      const order = await getOrder(db, id);
+      if (!order) throw AppError.notFound(`order ${id}`);
+      ctx.body = order;
+    },
+    getOrderEvents: async ({ params: { id } }, ctx) => {
+      const events = await store.loadStream(db, id);
+      if (events.length === 0) throw AppError.notFound(`order ${id}`);
+      ctx.body = { orderId: id, events };
+    },
   });
-
-  r.get('/:id/events', async (ctx) => {
-    const { id } = parseInput(OrderId, ctx.params, 'id');
-    const events = await store.loadStream(db, id);
-    if (events.length === 0) throw AppError.notFound(`order ${id}`);
-    ctx.body = { orderId: id, events };
-  });
-
-  return r;
 }

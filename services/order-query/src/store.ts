@@ -1,17 +1,7 @@
 // The order read model's data access: the API's reads, and the projection's writes, which take the
 // consumer's transaction.
 import type { EventPayload, Knex } from '@qtshop/shared';
-
-export interface OrderSummary {
-  orderId: string;
-  basketId: string | null;
-  status: string;
-  total: number | null;
-  items: unknown;
-  reason: string | null;
-  placedAt: string | null;
-  updatedAt: string;
-}
+import type { OrderSummary } from './model';
 
 interface Row {
   order_id: string;
@@ -27,9 +17,9 @@ interface Row {
 const toSummary = (r: Row): OrderSummary => ({
   orderId: r.order_id,
   basketId: r.basket_id,
-  status: r.status,
+  status: r.status as OrderSummary['status'],
   total: r.total === null ? null : Number(r.total),
-  items: r.items,
+  items: r.items as OrderSummary['items'],
   reason: r.reason,
   placedAt: r.placed_at?.toISOString() ?? null,
   updatedAt: r.updated_at.toISOString(),

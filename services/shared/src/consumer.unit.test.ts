@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { lostMembership, withHeartbeats } from './consumer';
+import type { KafkaMessage } from 'kafkajs';
+import { decodeEvent, lostMembership, withHeartbeats } from './consumer';
 import { isTransient } from './transient';
 
 const pg = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
@@ -72,5 +73,26 @@ describe('withHeartbeats', () => {
     await settled;
     await jest.advanceTimersByTimeAsync(5000);
     expect(heartbeat).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('decodeEvent', () => {
+  const message = (value: object): KafkaMessage =>
+    ({
+      key: Buffer.from('p-1'),
+      value: Buffer.from(JSON.stringify(value)),
+      headers: { id: Buffer.from('0b7c1d5e-8a2f-4c3b-9d1e-2f3a4b5c6d7e'), eventType: Buffer.from('ProductQuantityUpdated') },
+      offset: '0',
+      timestamp: '0',
+      attributes: 0,
+    }) as KafkaMessage;
+
+  it('reads a payload with a field its schema does not know, and drops the field (an additive change breaks no consumer)', () => {
+    const event = decodeEvent('qtshop.inventory', 0, message({ productId: 'p-1', quantity: 3, version: 2, warehouse: 'north' }));
+    expect(event.payload).toEqual({ productId: 'p-1', quantity: 3, version: 2 });
+  });
+
+  it('dead-letters a payload that lacks a required field', () => {
+    expect(() => decodeEvent('qtshop.inventory', 0, message({ productId: 'p-1', version: 2 }))).toThrow(/version|quantity/);
   });
 });

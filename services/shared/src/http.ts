@@ -1,15 +1,17 @@
 // HTTP plumbing shared by every service (Koa): one error middleware that turns AppError into a JSON
 // body, JSON body parsing with a size limit, zod input parsing that names the field, bearer-token
-// auth for writes, trace context, and the /health, /ready and /metrics endpoints.
+// auth for writes, trace context, and the routes: the service's own and, from ops.ts, /health, /ready,
+// /metrics and /openapi.json.
 import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
 import { env } from './config';
+import type { ContractRouter, Routes } from './http-contract';
 import type { Logger } from './logging';
+import { opsRouter, serviceOpenApi } from './ops';
 import { traceparentFrom } from './trace';
 
 /** Settings every HTTP service shares. */
@@ -33,9 +35,18 @@ export const httpSettings = {
   HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },
 };
 
-export interface ErrorBody {
-  error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };
-}
+/** The body of every error response (components/schemas/Error of each OpenAPI document). */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().describe('What went wrong, for programs: validation_failed, not_found, unauthorized, conflict, price_changed, ...'),
+    message: z.string().describe('What went wrong, for people'),
+    fields: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .describe('validation_failed: each offending field (dotted path) and why'),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The one error type handlers throw; everything else is a 500 with the detail only in the log. */
 export class AppError extends Error {
@@ -122,7 +133,8 @@ const jsonOnly: Middleware = async (ctx, next) => {
 export interface HttpAppOptions {
   name: string;
   log: Logger;
-  routers: Router[];
+  /** The service's routes; with /health, /ready, /metrics and /openapi.json they make its OpenAPI document. */
+  routers: ContractRouter[];
   /** Named readiness checks, e.g. database and Kafka; /ready is 200 only when all pass. */
   readiness: Record<string, () => Promise<unknown>>;
   bodyLimit?: string;
@@ -170,48 +182,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   app.use(jsonOnly);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: opts.bodyLimit ?? '64kb', jsonStrict: true, encoding: 'utf-8' }));
 
-  const ops = new Router();
-  ops.get('/health', (ctx) => {
-    ctx.body = { status: 'ok', service: opts.name, ...opts.health };
-  });
-  ops.get('/ready', async (ctx) => {
-    const results = await Promise.all(
-      Object.entries(opts.readiness).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), 2000);
-          return [name, 'ok'] as const;
-        } catch (err) {
-          return [name, `failing: ${err instanceof Error ? err.message : String(err)}`] as const;
-        }
-      }),
-    );
-    const ok = results.every(([, v]) => v === 'ok');
-    ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ready' : 'not_ready', service: opts.name, checks: Object.fromEntries(results) };
-  });
-  ops.get('/metrics', async (ctx) => {
-    ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
-  });
-  app.use(ops.routes());
-  for (const r of opts.routers) app.use(r.routes()).use(r.allowedMethods({ throw: false }));
+  const routes = Object.assign({}, ...opts.routers.map((r) => r.routes)) as Routes;
+  const document = serviceOpenApi(opts.name, routes);
+  for (const r of [
+    opsRouter({ name: opts.name, registry, readiness: opts.readiness, document, ...(opts.health ? { health: opts.health } : {}) }),
+    ...opts.routers,
+  ]) {
+    app.use(r.router.routes()).use(r.router.allowedMethods({ throw: false }));
+  }
   return { app, registry };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 /** Listens on `port` (0 picks a free one) and resolves with the server and its actual port. */

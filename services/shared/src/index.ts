@@ -20,3 +20,6 @@ export * from './transient';
 export * from './service';
 export * from './mongo-inbox';
 export * from './versions';
+export * from './http-contract';
+export * from './openapi';
+export * from './ops';

@@ -5,8 +5,21 @@
 // traceparent on every row. For a row written by hand with a null traceparent the records differ in one way: Debezium places a header with a null value, the
 // polling relay leaves the header out (kafkajs cannot produce a null header value).
 import type { Message } from 'kafkajs';
+import { z } from 'zod';
 import { topicOf } from './events';
 import type { OutboxRow } from './outbox';
+import { TRACEPARENT } from './trace';
+
+/** The headers of every record, as the published event contract (contracts/events/asyncapi.json) describes them. */
+export const RecordHeaders = z.object({
+  id: z.uuid().describe('The event id (the outbox row id): the key consumers deduplicate by'),
+  eventType: z.string().describe('The event type, which names the payload schema'),
+  traceparent: z.string().regex(TRACEPARENT).describe('W3C trace context of the request that caused the event (a new trace when none)'),
+  createdAt: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/)
+    .describe("The outbox row's created_at in UTC, ISO 8601 with six fractional digits, as Debezium prints it"),
+});
 
 export interface OutboxRecord {
   topic: string;

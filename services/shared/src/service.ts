@@ -1,6 +1,5 @@
 // What every service does around its own code: HTTP app with /health, /ready (database + Kafka), /metrics,
 // its consumer runners, and an orderly stop (HTTP first, then consumers finish in-flight work, then pools).
-import type Router from '@koa/router';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Knex } from 'knex';
@@ -9,6 +8,7 @@ import { createDb } from './db';
 import type { Infra } from './infra';
 import { createKafka } from './kafka';
 import { closeServer, createHttpApp, listen } from './http';
+import type { ContractRouter } from './http-contract';
 import { configureOutbox } from './outbox';
 import type { Logger } from './logging';
 
@@ -21,7 +21,7 @@ export interface ServiceOptions {
   /** How long requests in flight may take to finish on stop (HTTP_SHUTDOWN_GRACE_MS). */
   shutdownGraceMs?: number;
   kafka: Kafka;
-  routers: Router[];
+  routers: ContractRouter[];
   bodyLimit?: string;
   /** Named readiness checks besides Kafka (e.g. the database). */
   readiness: Record<string, () => Promise<unknown>>;
@@ -85,7 +85,7 @@ export async function startPgService(opts: {
   bodyLimit: string;
   groupId: string;
   topics: string[];
-  routers: (db: Knex) => Router[];
+  routers: (db: Knex) => ContractRouter[];
   handlers: Handlers<Knex.Transaction>;
   /** Limits of the outbox writer, for a service that writes an outbox (OUTBOX_MAX_EVENT_BYTES). */
   outbox?: { maxEventBytes: number };

@@ -1,7 +1,8 @@
 // W3C trace context (traceparent) carried from an HTTP request to the events it causes.
 import { randomBytes } from 'node:crypto';
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** A W3C traceparent of version 00: 00-<trace id>-<span id>-<flags>. */
+export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export function isTraceparent(v: unknown): v is string {
   const m = typeof v === 'string' ? TRACEPARENT.exec(v) : null;

@@ -3,7 +3,7 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, BasketId, type Knex } from '@qtshop/shared';
+import { appendToOutbox, BasketId, OrderLine, type Knex } from '@qtshop/shared';
 import * as store from '../store';
 import { decide, fold, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';
@@ -28,15 +28,17 @@ export const PlaceOrderBody = (maxLines: number) =>
   });
 export type PlaceOrderBody = z.infer<ReturnType<typeof PlaceOrderBody>>;
 
-export interface OrderView {
-  orderId: string;
-  status: 'Pending' | 'Confirmed' | 'Rejected';
-  basketId: string;
-  items: PlaceOrderBody['items'];
-  total: number;
-  reason?: string;
-  version: number;
-}
+/** An order as the API answers with it: the state its stream folds to, and the stream's version. */
+export const OrderView = z.object({
+  orderId: z.string(),
+  status: z.enum(['Pending', 'Confirmed', 'Rejected']),
+  basketId: z.string(),
+  items: z.array(OrderLine),
+  total: z.number().int().min(0).describe('Sum of price × quantity, minor units'),
+  reason: z.string().optional().describe('Why the order was rejected'),
+  version: z.number().int().min(1).describe("The order's version: the number of events in its stream"),
+});
+export type OrderView = z.infer<typeof OrderView>;
 
 const view = (state: OrderState, version: number): OrderView | undefined => (state.status === 'None' ? undefined : { ...state, version });
 

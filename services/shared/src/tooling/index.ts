@@ -13,3 +13,5 @@ export * from './services';
 export * from './settings-table';
 export * from './status-report';
 export * from './text-table';
+export * from './compatibility';
+export * from './event-contracts';

@@ -1,0 +1,20 @@
+// The order read model as the API answers with it. Declared apart from store.ts, which fills it, so that
+// the API's contract and the store share one declaration.
+import { z } from 'zod';
+import { OrderLine } from '@qtshop/shared';
+
+/**
+ * An order as the projection holds it. Fields that come from OrderPlaced are null while only the order's
+ * outcome has arrived (events of different aggregates are not ordered with each other).
+ */
+export const OrderSummary = z.object({
+  orderId: z.string(),
+  basketId: z.string().nullable(),
+  status: z.enum(['Pending', 'Confirmed', 'Rejected']),
+  total: z.number().int().min(0).nullable().describe('Sum of price × quantity, minor units'),
+  items: z.array(OrderLine).nullable(),
+  reason: z.string().nullable().describe('Why the order was rejected'),
+  placedAt: z.iso.datetime().nullable(),
+  updatedAt: z.iso.datetime(),
+});
+export type OrderSummary = z.infer<typeof OrderSummary>;
