@@ -16,6 +16,7 @@ import pg from 'pg';
 import { createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
 import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { Loop } from './loop';
+import { endIdleHolder, startHeartbeat } from './takeover';
 import type { RelayMetrics } from './metrics';
 
 /** Advisory lock key of "the relay of this outbox"; advisory locks are scoped to the database. */
@@ -40,14 +41,6 @@ const QUARANTINE = `update ${OUTBOX_TABLE} o set quarantined_at = now(), quarant
   from unnest($1::uuid[], $2::text[]) as q(id, error) where o.id = q.id`;
 
 type FetchedRow = UnsentRow & { picked: string };
-
-// The session holding the relay lock and how long it has been idle outside a transaction (a bigint
-// advisory key shows in pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1).
-const HOLDER_IDLE = `select a.pid, extract(epoch from clock_timestamp() - a.state_change) * 1000 as idle_ms
-  from pg_locks l join pg_stat_activity a on a.pid = l.pid
-  where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
-    and l.classid = ($1::bigint >> 32)::oid and l.objid = ($1::bigint & 4294967295)::oid and l.objsubid = 1
-    and a.state = 'idle'`;
 
 /**
  * Poll again at once instead of after the interval when more rows are probably waiting: a full batch, rows
@@ -93,6 +86,7 @@ export class PollingRelay {
   private readonly log: Logger;
   private client: pg.Client | undefined;
   private broken = false;
+  private stopHeartbeat: (() => void) | undefined;
   private producer: Producer | undefined;
   private readonly counts: PollingStats;
 
@@ -137,7 +131,6 @@ export class PollingRelay {
     if (this.counts.state !== 'active' && !(await this.acquire(client))) return false;
     if (this.opts.ready && !(await this.opts.ready())) {
       this.log.debug('waiting for the confirmer to catch up before repairing');
-      await client.query('select 1'); // the holder's heartbeat: a standby takes over from a session idle too long
       return false;
     }
     const { picked, leftOver } = await this.poll(client);
@@ -162,6 +155,7 @@ export class PollingRelay {
     }
     this.client = client;
     this.broken = false;
+    this.stopHeartbeat = startHeartbeat(client, this.opts.takeoverAfterMs, () => this.client === client && this.counts.state === 'active' && !this.broken);
     return client;
   }
 
@@ -179,22 +173,11 @@ export class PollingRelay {
     return false;
   }
 
-  /**
-   * A live holder runs a statement on its lock connection at least every interval. A holder whose session
-   * has been idle (outside a transaction) for takeoverAfterMs is frozen (SIGSTOP, a paused VM) or hung:
-   * TCP keepalive cannot tell, since a stopped process's kernel still answers. End its session, which frees
-   * the lock for the next attempt; a resumed holder finds its connection gone and publishes nothing more.
-   * A holder frozen inside a transaction is ended by PostgreSQL itself (idle_in_transaction_session_timeout).
-   */
+  /** A standby ends the holder's session when it has been idle past the bound (a frozen relay): see takeover.ts. */
   private async takeOverFromIdleHolder(client: pg.Client): Promise<void> {
-    const { rows } = await client.query<{ pid: number; idle_ms: number }>(HOLDER_IDLE, [RELAY_LOCK_KEY]);
-    const holder = rows[0];
-    if (!holder || holder.idle_ms < this.opts.takeoverAfterMs) return;
-    this.log.warn(
-      { holderPid: holder.pid, idleMs: Math.round(holder.idle_ms) },
-      "the outbox lock holder's session has been idle too long; ending it to take over",
-    );
-    await client.query('select pg_terminate_backend($1)', [holder.pid]);
+    const ended = await endIdleHolder(client, RELAY_LOCK_KEY, this.opts.takeoverAfterMs, RELAY_APPLICATION_NAME);
+    if (!ended) return;
+    this.log.warn({ holderPid: ended.pid, idleMs: ended.idleMs }, "ended the outbox lock holder's session, idle too long (frozen or hung); taking over");
     this.opts.metrics.takeovers.inc({ database: this.opts.database });
   }
 
@@ -338,6 +321,8 @@ export class PollingRelay {
     const client = this.client;
     this.client = undefined;
     this.broken = false;
+    this.stopHeartbeat?.();
+    this.stopHeartbeat = undefined;
     if (this.counts.state === 'active' || this.counts.state === 'standby') this.setState('disconnected');
     await this.dropProducer();
     await client?.end().catch(() => undefined);
