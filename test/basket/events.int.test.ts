@@ -148,6 +148,22 @@ describe('OrderPlaced', () => {
     expect(res.json.items).toEqual([expect.objectContaining({ productId: p.productId, quantity: 4 })]);
   }, 60_000);
 
+  it('an OrderPlaced published again under a new id (same order) is stale and does not delete the basket recreated since', async () => {
+    const p = await createdProduct();
+    const b = await basketWith(p.productId);
+    const orderId = randomUUID();
+    await waitProcessed(svc.db, (await orderPlaced(orderId, b, p.productId)).id);
+    await basketWith(p.productId, 3, b);
+    const again = await orderPlaced(orderId, b, p.productId);
+    await waitProcessed(svc.db, again.id);
+    expect((await http('GET', url(b))).json.items).toEqual([expect.objectContaining({ productId: p.productId, quantity: 3 })]);
+    expect(await svc.db.collection('processed_events').findOne({ _id: again.id as never })).toMatchObject({
+      outcome: 'stale',
+      aggregateId: orderId,
+      version: 1,
+    });
+  }, 60_000);
+
   it('for a basket that does not exist: no error, nothing dead-lettered', async () => {
     const { id } = await orderPlaced(randomUUID(), randomUUID(), randomUUID());
     await waitProcessed(svc.db, id);

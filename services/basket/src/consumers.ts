@@ -2,10 +2,11 @@
 // product) and OrderPlaced (the basket became an order). Handlers run inside the shared MongoDB inbox:
 // each effect is idempotent and the event id is recorded afterwards, so a redelivery is skipped. Product
 // events are applied only where the cache or a basket line holds an older product version (stale
-// otherwise). The one window left: a crash after an OrderPlaced deleted the basket and before its id was
-// recorded repeats the delete on redelivery, which removes a basket the shopper refilled under the same id
-// in between.
-import type { ConsumedEvent, HandlerResult, Handlers, Logger } from '@qtshop/shared';
+// otherwise). OrderPlaced deletes the basket once per order: the order is recorded after the delete, and an
+// OrderPlaced of a recorded order (published again under a new id) is stale. The one window left: a crash
+// after the delete and before the record repeats the delete on redelivery, which removes a basket the
+// shopper refilled under the same id in between.
+import { isStale, type ConsumedEvent, type HandlerResult, type Handlers, type Logger } from '@qtshop/shared';
 import type { Db } from 'mongodb';
 import { applyProduct, dropOrderedBasket } from './domain/basket';
 
@@ -24,8 +25,9 @@ export function basketHandlers(log: Logger): Handlers<Db> {
     ProductCreated: product,
     ProductUpdated: product,
     OrderPlaced: async (event, db) => {
-      const deleted = await dropOrderedBasket(db, event.payload.basketId);
-      if (!deleted) log.info({ eventId: event.id, eventType: event.type, basketId: event.payload.basketId }, 'ordered basket was already gone');
+      const done = await dropOrderedBasket(db, event.payload);
+      if (isStale(done)) return done;
+      if (!done.deleted) log.info({ eventId: event.id, eventType: event.type, basketId: event.payload.basketId }, 'ordered basket was already gone');
     },
   };
 }

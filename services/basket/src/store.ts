@@ -77,6 +77,22 @@ export async function deleteBasket(db: Db, basketId: string): Promise<boolean> {
   return res.deletedCount > 0;
 }
 
+/** Orders whose basket this service deleted, by order id: an OrderPlaced seen again under a new id is stale. */
+export const ORDERS_DONE = 'ordered_baskets';
+
+export async function orderDone(db: Db, orderId: string): Promise<boolean> {
+  return (await db.collection<{ _id: string }>(ORDERS_DONE).findOne({ _id: orderId }, { projection: { _id: 1 } })) !== null;
+}
+
+/** Records that the order's basket is gone (after the delete: a crash in between only repeats the delete). */
+export async function recordOrderDone(db: Db, orderId: string, basketId: string, now = new Date()): Promise<void> {
+  try {
+    await db.collection<{ _id: string; basketId: string; at: Date }>(ORDERS_DONE).insertOne({ _id: orderId, basketId, at: now });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
 /** The cached products among `ids`, by id (absent ids: products this service has not seen). */
 export async function findProducts(db: Db, ids: string[]): Promise<Map<string, CachedProduct>> {
   const docs = ids.length

@@ -15,7 +15,7 @@
 // are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
 // dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { isNewer, type HandlerResult, type Stale } from '@qtshop/shared';
+import { isNewer, stale, type HandlerResult, type Stale } from '@qtshop/shared';
 import type { Db } from 'mongodb';
 import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';
@@ -149,7 +149,14 @@ export async function applyProduct(db: Db, product: CachedProduct, now = new Dat
   return { result: productOutcome(cache, baskets), baskets };
 }
 
-/** OrderPlaced: the basket became an order; deleting an absent basket is a no-op. */
-export async function dropOrderedBasket(db: Db, basketId: string): Promise<boolean> {
-  return store.deleteBasket(db, basketId);
+/**
+ * OrderPlaced: the basket became an order; deleting an absent basket is a no-op. Once per order: the same
+ * order under another event id (published again, which the inbox cannot recognise) is stale and deletes
+ * nothing, so it cannot remove a basket the shopper filled again since.
+ */
+export async function dropOrderedBasket(db: Db, order: { orderId: string; basketId: string; version: number }): Promise<{ deleted: boolean } | Stale> {
+  if (await store.orderDone(db, order.orderId)) return stale(order.version, order.version);
+  const deleted = await store.deleteBasket(db, order.basketId);
+  await store.recordOrderDone(db, order.orderId, order.basketId);
+  return { deleted };
 }
