@@ -28,11 +28,18 @@ export async function readToEnd(
   groupId: string,
   from: 'start' | 'committed' | PartitionOffset[],
   onMessage: (partition: number, m: KafkaMessage) => Promise<void>,
+  timeoutMs = 120_000,
 ): Promise<void> {
   const fromCommitted = from === 'committed';
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
+  let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } catch (err) {
+    await admin.disconnect();
+    throw err;
+  }
   let starts: PartitionOffset[] = ends.map((e) => ({
     partition: e.partition,
     offset: Array.isArray(from) ? (from.find((f) => f.partition === e.partition)?.offset ?? e.low) : e.low,
@@ -64,7 +71,11 @@ export async function readToEnd(
       },
     });
     for (const s of starts) consumer.seek({ topic, partition: s.partition, offset: s.offset });
-    await finished;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`reading ${topic} to its end took longer than ${timeoutMs} ms`)), timeoutMs);
+    });
+    await Promise.race([finished, deadline]).finally(() => clearTimeout(timer));
   } finally {
     await consumer.disconnect();
   }
