@@ -7,9 +7,13 @@ import { runAsScript } from '@qtshop/shared';
 import { repoRoot } from '../stack/config';
 import { machineInfo, writeReport, type ChaosReport } from './report';
 import { runScenario, type RunOptions, type ScenarioResult } from './run';
-import { SCENARIOS, waitConnectorsRunning } from './scenarios';
-import { Launcher, waitReady } from './shop';
+import { waitConnectorsRunning } from './faults';
+import { SCENARIOS } from './scenarios';
+import { componentPid, Launcher, StandbyRelay, waitReady } from './shop';
 import { Stores } from './snapshot';
+
+/** The polling scenarios' second relay listens here (npm start's relay has RELAY_PORT, 3010). */
+const STANDBY_RELAY_PORT = 3011;
 
 const SMOKE = ['baseline', 'kill-consumer', 'poison-row', 'stale-redelivery'];
 
@@ -20,6 +24,7 @@ const USAGE = `npm run chaos -- [options]
   --duration S         load per scenario, seconds (default 60; smoke 10)
   --clients N          concurrent order clients (default 6; smoke 3)
   --repair-after MS    OUTBOX_REPAIR_AFTER_MS of the shop it starts (default 30000, the shop's; smoke 5000)
+  --kafka-down S       how long Kafka stays unreachable in kafka-unreachable-polling (default 60)
   --out DIR            results directory (default chaos/results)
 `;
 
@@ -35,6 +40,7 @@ async function main(): Promise<number> {
       duration: { type: 'string' },
       clients: { type: 'string' },
       'repair-after': { type: 'string' },
+      'kafka-down': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -55,40 +61,71 @@ async function main(): Promise<number> {
     restocked: smoke ? 2 : 4,
     stock: smoke ? 100 : 250,
     keptBaskets: smoke ? 3 : 10,
-    settleMs: 180_000,
+    lines: 2,
+    settleMs: 300_000,
   };
   const repairAfterMs = num(values['repair-after'], smoke ? 5000 : 30_000);
-  for (const [k, v] of Object.entries(o)) if (!Number.isFinite(v) || v <= 0) throw new Error(`${k} must be a positive number`);
+  const kafkaDownMs = num(values['kafka-down'], 60) * 1000;
+  for (const [k, v] of Object.entries({ ...o, repairAfterMs, kafkaDownMs }))
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${k} must be a positive number (see --help)`);
 
-  const launcher = new Launcher({ RELAY_MODE: 'debezium', OUTBOX_REPAIR_AFTER_MS: String(repairAfterMs) });
-  say('starting the shop (npm start)');
-  await launcher.start(600_000);
+  const chosen = SCENARIOS.filter((x) => names.includes(x.name));
+  // Interrupted (Ctrl-C, CI's timeout): stop what this run started, and resume a process a fault froze.
+  let stopOnSignal = async () => undefined as void;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping the shop this run started`);
+      for (const c of ['kafka', 'postgres', 'connect'] as const) {
+        const pid = componentPid(c);
+        if (pid) process.kill(pid, 'SIGCONT');
+      }
+      void stopOnSignal().finally(() => process.exit(130));
+    });
+  }
   const stores = new Stores();
   const results: ScenarioResult[] = [];
+  const modes: Array<'polling' | 'debezium'> = ['polling', 'debezium']; // debezium last: the shop is left in its default mode
   try {
-    for (const s of SCENARIOS.filter((x) => names.includes(x.name))) {
-      say(`${s.name}: ${s.what}`);
-      await waitReady(180_000);
-      await waitConnectorsRunning();
-      const r = await runScenario(s, o, { stores, launcher, repairAfterMs }, say);
-      results.push(r);
-      say(
-        r.status === 'pending'
-          ? `${s.name}: PENDING (${r.pending})`
-          : `${s.name}: ${r.status.toUpperCase()}: ${r.events} events, lost ${r.lost}, not applied ${r.notApplied}, applied twice ${r.appliedTwice}, order violations ${r.orderViolations}, diverged ${r.diverged}, settled in ${r.settledMs === undefined ? '–' : (r.settledMs / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}`,
-      );
-      for (const v of r.violations.slice(0, 10)) say(`  ${v.category}: ${v.message}`);
+    for (const mode of modes) {
+      const group = chosen.filter((x) => (x.mode ?? 'debezium') === mode);
+      if (!group.length) continue;
+      const env = { RELAY_MODE: mode, OUTBOX_REPAIR_AFTER_MS: String(repairAfterMs) };
+      const launcher = new Launcher(env);
+      const standby = mode === 'polling' ? new StandbyRelay(STANDBY_RELAY_PORT) : undefined;
+      say(`starting the shop (npm start, relay mode ${mode})${standby ? ` and a standby relay on port ${STANDBY_RELAY_PORT}` : ''}`);
+      stopOnSignal = async () => {
+        await standby?.stop();
+        await launcher.stop();
+      };
+      try {
+        await launcher.start(600_000);
+        await standby?.start(env);
+        for (const s of group) {
+          say(`${s.name}: ${s.what}`);
+          await waitReady(180_000);
+          if (mode === 'debezium') await waitConnectorsRunning();
+          const r = await runScenario(s, o, { stores, launcher, repairAfterMs, kafkaDownMs, ...(standby ? { standby } : {}) }, say);
+          results.push({ ...r, mode });
+          say(
+            r.status === 'pending'
+              ? `${s.name}: PENDING (${r.pending})`
+              : `${s.name}: ${r.status.toUpperCase()}: ${r.events} events, lost ${r.lost}, not applied ${r.notApplied}, applied twice ${r.appliedTwice}, order violations ${r.orderViolations}, diverged ${r.diverged}, settled in ${r.settledMs === undefined ? '–' : (r.settledMs / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}`,
+          );
+          for (const v of r.violations.slice(0, 10)) say(`  ${v.category}: ${v.message}`);
+        }
+      } finally {
+        say('stopping the shop');
+        await standby?.stop();
+        await launcher.stop();
+      }
     }
   } finally {
     await stores.close();
-    say('stopping the shop');
-    await launcher.stop();
   }
   const report: ChaosReport = {
     startedAt: new Date(t0).toISOString(),
     seconds: Math.round((Date.now() - t0) / 1000),
     command: ['npm run chaos --', ...process.argv.slice(2)].join(' '),
-    relayMode: 'debezium',
     repairAfterMs,
     options: o,
     machine: machineInfo(),

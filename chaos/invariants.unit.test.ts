@@ -97,7 +97,16 @@ describe('chaos invariants', () => {
     s.inbox.push({ ...s.inbox[1]! });
     s.orders[0]!.stockDecisions = 2;
     s.orders[0]!.commandOutcomes = ['OrderConfirmed', 'OrderRejected'];
-    expect(checkAppliedOnce(s).map((v) => v.category)).toEqual(['applied_twice', 'applied_twice', 'applied_twice']);
+    expect(checkAppliedOnce(s).map((v) => v.category)).toEqual(['applied_twice', 'applied_twice', 'applied_twice', 'applied_twice']);
+  });
+
+  it('finds one version of an aggregate applied twice under different event ids', () => {
+    const s = consistent();
+    s.inbox.push({ consumer: 'inventory', eventId: 'again', type: 'OrderPlaced', aggregateId: O, version: 1, outcome: 'applied', at: 7 });
+    expect(messages(checkAppliedOnce(s))).toEqual([`applied_twice: inventory applied OrderPlaced v1 of ${O} 2 times, under different event ids`]);
+    expect(checkVersionOrder(s)).toEqual([]);
+    s.inbox.at(-1)!.outcome = 'stale';
+    expect(checkAppliedOnce(s)).toEqual([]);
   });
 
   it('finds an older version applied after a newer one', () => {

@@ -16,6 +16,8 @@ export interface LoadOptions {
   stock: number;
   clients: number;
   keptBaskets: number;
+  /** Lines per order at most (distinct products; at least 1). */
+  lines: number;
 }
 
 export interface LoadStats {
@@ -39,7 +41,7 @@ async function call(stats: LoadStats, method: string, url: string, body: unknown
     const res = await fetch(url, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(15_000),
     });
     const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
@@ -128,12 +130,14 @@ export async function runLoad(load: Load, o: LoadOptions, stats: LoadStats, sign
   const orderClient = async (client: number) => {
     while (!signal.aborted) {
       const basketId = `${load.scope.basketPrefix}${client}-${n++}`;
-      const products = [...new Set([pick(load.ordered), pick(load.ordered)])];
+      const products = [...new Set(Array.from({ length: 1 + randomInt(o.lines) }, () => pick(load.ordered)))];
       const lines = products.map((productId) => ({ productId, quantity: 1 + randomInt(3) }));
       await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${basketId}`, { items: lines });
       const items = lines.map((l) => ({ ...l, price: load.prices.get(l.productId)! }));
       const r = await call(stats, 'POST', `${serviceUrl('order-command')}/orders`, { basketId, items }, { 'idempotency-key': randomUUID() });
       if (r.status === 201) stats.ordersPlaced++;
+      // A refused order's shopper gives up: the basket goes (else thousands pile up and every product event rewrites them all).
+      else if (r.status === 409) await call(stats, 'DELETE', `${serviceUrl('basket')}/baskets/${basketId}`, undefined);
     }
   };
   const priceClient = async () => {
@@ -145,7 +149,7 @@ export async function runLoad(load: Load, o: LoadOptions, stats: LoadStats, sign
         load.prices.set(id, price);
         stats.priceChanges++;
       }
-      await pause(100, signal);
+      await pause(300, signal);
     }
   };
   const restockClient = async () => {

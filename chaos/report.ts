@@ -8,7 +8,6 @@ export interface ChaosReport {
   startedAt: string;
   seconds: number;
   command: string;
-  relayMode: string;
   repairAfterMs: number;
   options: RunOptions;
   machine: MachineInfo;
@@ -22,7 +21,7 @@ export function renderMarkdown(r: ChaosReport): string {
   const rows = r.results.map((x) =>
     x.status === 'pending'
       ? `| ${x.scenario} | pending: ${x.pending} | | | | | | | | | |`
-      : `| ${x.scenario} | ${x.status}${x.error ? ` (${x.error})` : ''} | ${x.events} | ${x.lost} | ${x.notApplied} | ${x.duplicatesDelivered} | ${x.appliedTwice} | ${x.orderViolations} | ${x.diverged} | ${secs(x.faultMs)} | ${secs(x.settledMs)} |`,
+      : `| ${x.scenario} (${x.mode ?? 'debezium'}) | ${x.status}${x.error ? ` (${x.error})` : ''} | ${x.events} | ${x.lost} | ${x.notApplied} | ${x.duplicatesDelivered} | ${x.appliedTwice} | ${x.orderViolations} | ${x.diverged} | ${secs(x.faultMs)} | ${secs(x.settledMs)} |`,
   );
   const details = r.results
     .filter((x) => x.status !== 'pending')
@@ -41,13 +40,13 @@ export function renderMarkdown(r: ChaosReport): string {
   return [
     `# Chaos run`,
     '',
-    `Run ${r.startedAt} (${r.seconds} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}. Relay mode ${r.relayMode}, repair after ${r.repairAfterMs} ms.`,
+    `Run ${r.startedAt} (${r.seconds} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}. The shop runs in the scenario's relay mode (polling-mode scenarios add a standby relay); repair after ${r.repairAfterMs} ms.`,
     '',
     '```',
     r.command,
     '```',
     '',
-    `Load per scenario: ${r.options.clients} order clients, one price client, one restock client, for ${secs(r.options.durationMs)} s; ${r.options.products} products ordered (stock ${r.options.stock} each), ${r.options.restocked} restocked, ${r.options.keptBaskets} baskets kept. The fault comes a quarter of the way in.`,
+    `Load per scenario: ${r.options.clients} order clients, one price client (a change about every 0.3 s), one restock client (about every 0.2 s), for ${secs(r.options.durationMs)} s; ${r.options.products} products ordered (stock ${r.options.stock} each), ${r.options.restocked} restocked, ${r.options.keptBaskets} baskets kept; orders of 1 to ${r.options.lines} lines unless a scenario says otherwise. A basket whose order is refused (409) is deleted. The fault comes a quarter of the way in.`,
     '',
     '| scenario | result | events | lost | not applied | duplicates delivered | applied twice | order violations | diverged | fault s | settled in s |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -4,7 +4,7 @@
 import { waitUntil } from '@qtshop/shared';
 import { checkAll, countOf, type Checked, type Violation } from './invariants';
 import { emptyStats, runLoad, setUp, type LoadOptions, type LoadStats } from './load';
-import type { FaultContext, Scenario } from './scenarios';
+import type { FaultContext, Scenario } from './faults';
 import { startOffsets, takeSnapshot, type RunScope, type Stores } from './snapshot';
 
 export interface RunOptions extends LoadOptions {
@@ -15,6 +15,7 @@ export interface RunOptions extends LoadOptions {
 
 export interface ScenarioResult {
   scenario: string;
+  mode?: 'debezium' | 'polling';
   what: string;
   status: 'passed' | 'failed' | 'pending';
   pending?: string;
@@ -59,11 +60,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultContext, 'load' | 'note'>, say: (text: string) => void): Promise<ScenarioResult> {
   if (s.pending) return pendingResult(s);
+  o = { ...o, ...s.load };
   const notes: string[] = [];
   const note = (t: string) => (notes.push(t), say(`  ${t}`));
   const stats = emptyStats();
-  const offsets = await startOffsets(ctx.stores.kafka);
-  const load = await setUp(ctx.stores, o, stats);
+  let offsets: Awaited<ReturnType<typeof startOffsets>>;
+  let load: Awaited<ReturnType<typeof setUp>>;
+  try {
+    offsets = await startOffsets(ctx.stores.kafka);
+    load = await setUp(ctx.stores, o, stats);
+  } catch (err) {
+    return { ...pendingResult(s), status: 'failed', pending: undefined, load: stats, error: `setting up failed: ${(err as Error).message}` };
+  }
   const ac = new AbortController();
   const started = Date.now();
   const loadDone = runLoad(load, o, stats, ac.signal);
@@ -100,8 +108,13 @@ export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultCon
       { timeoutMs: o.settleMs, everyMs: 2000, what: 'every invariant to hold' },
     ).then(
       () => true,
-      () => false,
+      (err: Error) => {
+        // Violations left (reported below), or the stores could not be read at all.
+        if (checked.violations.length === 0) error = `the invariants could not be checked: ${err.message}`;
+        return false;
+      },
     );
+    if (ok && checked.events === 0) error = 'no event of the run was found on the topics';
     if (ok) {
       settledMs = Date.now() - loadEnded;
       const extra = (await fault.after?.()) ?? [];

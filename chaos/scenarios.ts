@@ -1,73 +1,12 @@
-// The faults `npm run chaos` injects while the load runs, one scenario each. A fault returns when it has
-// healed (the process is back and ready, the connector re-registered, the poison row quarantined); the
-// load goes on for a while after that, then the invariants must come to hold within the settle time.
+// The faults `npm run chaos` injects while the load runs, one scenario each (types and shared helpers in
+// chaos/faults.ts; the polling-mode scenarios in chaos/polling-scenarios.ts).
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, connectorFiles, loadInfra, readConnectorFile, traceparentFrom, waitUntil } from '@qtshop/shared';
-import type { Load } from './load';
-import { componentPid, runScript, serviceUrl, servicePid, stackUp, waitReady, type Launcher, type StackComponent } from './shop';
-import { SHOP_TOPICS, type Stores } from './snapshot';
+import { traceparentFrom, waitUntil } from '@qtshop/shared';
+import { healthy, killComponent, metricSum, type Scenario } from './faults';
 import type { Violation } from './invariants';
-import { stopPid } from '../stack/procs';
-
-export interface FaultContext {
-  stores: Stores;
-  launcher: Launcher;
-  load: Load;
-  repairAfterMs: number;
-  note: (text: string) => void;
-}
-
-export interface FaultResult {
-  /** Event ids made poison on purpose: they must end quarantined, not delivered. */
-  expectedQuarantined?: string[];
-  /** A check of its own, run once the invariants hold. */
-  after?: () => Promise<Violation[]>;
-}
-
-export interface Scenario {
-  name: string;
-  what: string;
-  /** Why it cannot run yet (a prerequisite that has not landed, or not built): reported, never skipped silently. */
-  pending?: string;
-  fault: (ctx: FaultContext) => Promise<FaultResult>;
-}
-
-const connect = () => new ConnectClient(loadInfra().connect.url);
-
-const connectorNames = () => connectorFiles().map((f) => readConnectorFile(f).name);
-
-/** Every connector of connect-config/ is RUNNING with all its tasks. */
-export async function waitConnectorsRunning(timeoutMs = 120_000): Promise<void> {
-  const c = connect();
-  await waitUntil(async () => (await Promise.all(connectorNames().map((n) => c.isRunning(n).catch(() => false)))).every(Boolean), {
-    timeoutMs,
-    everyMs: 500,
-    what: 'every connector RUNNING',
-  });
-}
-
-/** The sum of a counter over its series on a service's /metrics (0 when absent). */
-export async function metricSum(service: 'relay', name: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl(service)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
-async function killComponent(c: StackComponent, signal: NodeJS.Signals, downMs: number, ctx: FaultContext): Promise<void> {
-  const pid = componentPid(c);
-  if (!pid) throw new Error(`${c} is not running`);
-  ctx.note(`${signal} ${c} (pid ${pid}); down for ${downMs / 1000} s`);
-  await stopPid(pid, signal, 60_000);
-  await new Promise((r) => setTimeout(r, downMs));
-  await stackUp();
-}
-
-const healthy = async () => {
-  await waitReady(180_000);
-  await waitConnectorsRunning();
-};
+import { POLLING_SCENARIOS } from './polling-scenarios';
+import { runScript, servicePid, waitReady } from './shop';
+import { SHOP_TOPICS } from './snapshot';
 
 export const SCENARIOS: Scenario[] = [
   { name: 'baseline', what: 'no fault: the load alone', fault: async () => ({}) },
@@ -202,22 +141,5 @@ export const SCENARIOS: Scenario[] = [
       return {};
     },
   },
-  {
-    name: 'kill-polling-relay',
-    what: 'SIGKILL of the active polling relay under load: the standby takes over',
-    pending: 'not built yet: needs the polling-mode run with a standby relay',
-    fault: async () => ({}),
-  },
-  {
-    name: 'freeze-polling-relay',
-    what: 'SIGSTOP of the active polling relay: the standby takes over within a bound; resumed, it does not publish behind its back',
-    pending: 'not built yet: needs the polling-mode run with a standby relay, and fencing of a resumed relay',
-    fault: async () => ({}),
-  },
-  {
-    name: 'kafka-unreachable-polling',
-    what: 'Kafka unreachable for 60 s in polling mode while large orders pile up',
-    pending: 'not built yet: needs the polling-mode run',
-    fault: async () => ({}),
-  },
+  ...POLLING_SCENARIOS,
 ];

@@ -2,31 +2,24 @@
 // connectors and restarts a service that dies), and the processes a fault hits, found through the pid
 // files the launcher and the stack write.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig, waitUntil } from '@qtshop/shared';
+import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { SERVICE_SETTINGS } from '../scripts/service-settings';
-import { pidFile } from '../stack/components';
+import { COMPONENTS, pidFile } from '../stack/components';
 import { loadStackConfig, repoRoot } from '../stack/config';
-import { isAlive, stopPid } from '../stack/procs';
+import { isAlive, livePid, portInUse, stopPid } from '../stack/procs';
 
 export type StackComponent = 'postgres' | 'kafka' | 'connect' | 'mongo';
 
 const stack = loadStackConfig();
 const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', resolve(repoRoot, script), ...args]] as const;
 
-const readPid = (file: string): number | undefined => {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim().split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-export const servicePid = (s: ShopService) => readPid(resolve(stack.paths.run, `shop-${s}.pid`));
-export const componentPid = (c: StackComponent) => readPid(pidFile(stack, c));
+/** The pid of a service npm start runs, from its pid file, when that process is still that service. */
+export const servicePid = (s: ShopService) => livePid(resolve(stack.paths.run, `shop-${s}.pid`), resolve(repoRoot, 'services', s, 'src/main.ts'));
+/** The pid of a component of the local stack, likewise. */
+export const componentPid = (c: StackComponent) => livePid(pidFile(stack, c), COMPONENTS.find((x) => x.name === c)!.marker(stack));
 
 /** Runs a repository script to its end; resolves with its exit code and output. */
 export function runScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string }> {
@@ -94,5 +87,67 @@ export class Launcher {
     const pid = this.child?.pid;
     if (pid && this.child!.exitCode === null) await stopPid(pid, 'SIGINT', 60_000);
     this.child = undefined;
+  }
+}
+
+/** A second polling relay, beside npm start's: it stands by and takes over when the active one dies or freezes. */
+export class StandbyRelay {
+  private child: ChildProcess | undefined;
+  readonly url: string;
+
+  constructor(private readonly port: number) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private env: NodeJS.ProcessEnv = {};
+  private log: WriteStream | undefined;
+
+  async restartIfDead(): Promise<void> {
+    if (this.child?.pid && isAlive(this.child.pid)) return;
+    await this.start(this.env);
+  }
+
+  async start(env: NodeJS.ProcessEnv): Promise<void> {
+    this.env = env;
+    if (await portInUse(this.port)) throw new Error(`port ${this.port} (the standby relay's) is already in use: a relay left from an earlier run?`);
+    const [cmd, argv] = tsx('services/relay/src/main.ts');
+    this.log?.end();
+    const log = (this.log = createWriteStream(resolve(stack.paths.logs, 'relay-standby.log'), { flags: 'a' }));
+    const child = spawn(cmd, argv, { cwd: repoRoot, env: { ...process.env, ...env, RELAY_PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new GiveUp(`the standby relay exited (${child.exitCode}); see .stack/logs/relay-standby.log`);
+        return (await fetch(`${this.url}/health`).catch(() => undefined))?.ok === true;
+      },
+      { timeoutMs: 60_000, what: 'the standby relay' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid && isAlive(pid)) {
+      process.kill(pid, 'SIGCONT');
+      await stopPid(pid, 'SIGTERM', 30_000);
+    }
+    this.child = undefined;
+    this.log?.end();
+    this.log = undefined;
+  }
+}
+
+/** The databases whose outbox lock the relay at `url` holds (relay_active 1); none when it does not answer. */
+export async function activeDatabases(url: string): Promise<string[]> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    return [...text.matchAll(/^relay_active\{([^}]*)\} 1$/gm)].flatMap((m) => /database="([^"]+)"/.exec(m[1]!)?.[1] ?? []);
+  } catch {
+    return [];
   }
 }

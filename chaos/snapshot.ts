@@ -124,8 +124,13 @@ async function readInbox(s: Stores, eventIds: string[]): Promise<InboxRow[]> {
     }
     const found = await s.pg[c.db]!('processed_events')
       .whereRaw('event_id = any(?::uuid[])', [eventIds])
-      .select<Array<{ event_id: string; event_type: string; aggregate_id: string | null; version: number | null; outcome: string | null; processed_at: Date }>>(
-        '*',
+      .select<Array<{ event_id: string; event_type: string; aggregate_id: string | null; version: number | null; outcome: string | null; at_us: string }>>(
+        'event_id',
+        'event_type',
+        'aggregate_id',
+        'version',
+        'outcome',
+        s.pg[c.db]!.raw('(extract(epoch from processed_at) * 1000000)::bigint as at_us'), // microseconds: ms would tie
       );
     for (const r of found)
       rows.push({
@@ -135,7 +140,7 @@ async function readInbox(s: Stores, eventIds: string[]): Promise<InboxRow[]> {
         aggregateId: r.aggregate_id,
         version: r.version,
         outcome: r.outcome,
-        at: r.processed_at.getTime(),
+        at: Number(r.at_us) / 1000,
       });
   }
   return rows;
