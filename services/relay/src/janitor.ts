@@ -35,12 +35,9 @@ export class Janitor {
 
   constructor(private readonly opts: JanitorOptions) {
     this.log = opts.log.child({ database: opts.database, worker: 'janitor' });
-    this.loop = new Loop(
-      async () => {
-        await this.runOnce();
-        return false;
-      },
+    this.loop = Loop.every(
       opts.intervalMs,
+      () => this.runOnce(),
       (err) => this.failed(err),
     );
   }

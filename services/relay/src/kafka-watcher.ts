@@ -25,12 +25,9 @@ export class KafkaWatcher {
 
   constructor(private readonly opts: KafkaWatcherOptions) {
     this.log = opts.log.child({ worker: 'kafka-watcher' });
-    this.loop = new Loop(
-      async () => {
-        await this.tick();
-        return false;
-      },
+    this.loop = Loop.every(
       opts.intervalMs,
+      () => this.tick(),
       (err) => this.failed(err),
     );
   }

@@ -13,6 +13,18 @@ export class Loop {
     private readonly onError: (err: unknown) => Promise<void> | void,
   ) {}
 
+  /** A loop that runs `work` once per interval, never again at once (the supervisor, janitor, Kafka watcher). */
+  static every(intervalMs: number, work: () => Promise<unknown>, onError: (err: unknown) => Promise<void> | void): Loop {
+    return new Loop(
+      async () => {
+        await work();
+        return false;
+      },
+      intervalMs,
+      onError,
+    );
+  }
+
   start(): void {
     this.running ??= this.run();
   }

@@ -62,12 +62,9 @@ export class ConnectorSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     this.log = opts.log.child({ database: opts.database, worker: 'supervisor', connector: opts.connector?.name });
     this.backoffMs = opts.restartBackoffMs;
-    this.loop = new Loop(
-      async () => {
-        await this.tick();
-        return false;
-      },
+    this.loop = Loop.every(
       opts.intervalMs,
+      () => this.tick(),
       (err) => this.failed(err),
     );
   }
