@@ -117,11 +117,23 @@ export const SCENARIOS: Scenario[] = [
         .whereRaw('aggregateid = any(?)', [ctx.load.scope.productIds])
         .where('type', 'ProductCreated')
         .select('aggregateid', 'payload', 'type');
-      const orders = await ctx.stores.pg.orders!('outbox')
-        .where('type', 'OrderPlaced')
-        .whereRaw(`payload->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
-        .limit(5)
-        .select('aggregateid', 'payload', 'type');
+      // Settled orders of the run (their outcome is in the stream): wait for a few on a slow machine.
+      const settledOrders = () =>
+        ctx.stores.pg.orders!('outbox')
+          .where('type', 'OrderPlaced')
+          .whereRaw(`payload->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
+          .whereExists((q) =>
+            q.from('order_events').whereRaw('order_events.order_id::text = outbox.aggregateid').whereIn('type', ['OrderConfirmed', 'OrderRejected']),
+          )
+          .limit(5)
+          .select<Array<{ aggregateid: string; payload: unknown; type: string }>>('aggregateid', 'payload', 'type');
+      const orders = await waitUntil(
+        async () => {
+          const found = await settledOrders();
+          return found.length >= 3 ? found : undefined;
+        },
+        { timeoutMs: 60_000, what: 'three settled orders of the run' },
+      );
       const producer = ctx.stores.kafka.producer();
       await producer.connect();
       try {
