@@ -1,10 +1,12 @@
 // A consumer runner on a scratch database and topic, handling ProductQuantityUpdated by counting
 // applications per product in an `effects` table: what the runner tests (and the crash child) use.
 import { createConsumerRunner, pgInbox, type ConsumerRunnerOptions, type Kafka, type Knex, type Logger } from '@qtshop/shared';
-import { createInboxTable } from '@qtshop/shared/tooling';
+import { createInboxTable, inboxAuditMigration } from '@qtshop/shared/tooling';
 
 export async function createEffectsTable(db: Knex): Promise<void> {
+  // The inbox as the migrations leave it: the table, then its audit columns.
   await createInboxTable(db);
+  await inboxAuditMigration.up(db);
   await db.schema.createTable('effects', (t) => {
     t.text('product_id').primary();
     t.integer('quantity').notNullable();
