@@ -33,7 +33,8 @@ export interface LoadStats {
   restocks: number;
 }
 
-const admin = () => ({ authorization: `Bearer ${loadCatalogConfig().ADMIN_TOKEN}` });
+let adminHeader: { authorization: string } | undefined;
+const admin = () => (adminHeader ??= { authorization: `Bearer ${loadCatalogConfig().ADMIN_TOKEN}` });
 
 async function call(stats: LoadStats, method: string, url: string, body: unknown, headers: Record<string, string> = {}) {
   stats.requests++;

@@ -40,7 +40,11 @@ export async function stackUp(): Promise<void> {
 }
 
 /** Where a service of npm start listens (its port setting, as npm start reads it). */
-export const serviceUrl = (s: ShopService) => `http://127.0.0.1:${String(loadConfig(SERVICE_SETTINGS[s])[portSettingOf(s)])}`;
+const urls = new Map<ShopService, string>();
+export const serviceUrl = (s: ShopService): string => {
+  if (!urls.has(s)) urls.set(s, `http://127.0.0.1:${String(loadConfig(SERVICE_SETTINGS[s])[portSettingOf(s)])}`);
+  return urls.get(s)!;
+};
 
 async function ready(s: ShopService): Promise<boolean> {
   try {
