@@ -16,7 +16,7 @@ import { runHttpBench } from './http/run';
 export { HTTP_DEFAULTS, parseHttpArgs, type HttpBenchOptions, type HttpTarget } from './http/options';
 export { evaluateHttpTargets, httpChart, httpMarkdown, type HttpBenchResults, type HttpRow } from './http/report';
 export { runHttpBench } from './http/run';
-export { pgbenchAvailable } from './http/servers';
+export { pgbenchAvailable } from './lib/pgbench';
 
 export const httpMain = (argv: string[]) => benchMain(argv, { parse: parseHttpArgs, usage: USAGE, render: httpReport, run: runHttpBench });
 

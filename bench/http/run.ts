@@ -7,7 +7,8 @@ import { recordedOptions, writeReport, type ReportFiles } from '../lib/report';
 import { fmt, summarize } from '../lib/stats';
 import type { HttpBenchOptions } from './options';
 import { evaluateHttpTargets, httpReport, type HttpBenchResults, type HttpRow } from './report';
-import { cannon, pgbenchAvailable, prepareCatalogDb, productBody, runPgbench, seedProducts, startServer } from './servers';
+import { pgbenchAvailable, runPgbench } from '../lib/pgbench';
+import { cannon, PGBENCH_SCRIPT, prepareCatalogDb, productBody, seedProducts, startServer } from './servers';
 
 const ADMIN_TOKEN = 'dev-admin-token';
 
@@ -99,9 +100,10 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
       rows.push({ target: 'pgbench', label, perSecond: Number.NaN, latencyMs, total: 0, non2xx: 0, errors: 0, skipped: why });
     } else {
       progress.update('http bench: pgbench warm-up', true);
-      if (warm) await runPgbench(infra, o, Math.max(1, Math.round(o.warmupS)), false);
+      const pgbench = (seconds: number, log: boolean) => runPgbench(infra, { db: o.db, script: PGBENCH_SCRIPT, clients: o.connections, seconds, log });
+      if (warm) await pgbench(Math.max(1, Math.round(o.warmupS)), false);
       progress.update(`http bench: pgbench ${o.durationS} s`, true);
-      const res = await runPgbench(infra, o, o.durationS, true);
+      const res = await pgbench(o.durationS, true);
       const s = summarize(res.latencies);
       notes.push(`pgbench: ${version}, -M extended -c ${o.connections} -j ${Math.min(o.connections, 2)}, script bench/pgbench/create-product.sql.`);
       const latencyMs = { p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, mean: s.mean };

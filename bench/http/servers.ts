@@ -17,7 +17,7 @@ import type { HttpBenchOptions, HttpTarget } from './options';
 import type { HttpRow } from './report';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
-const PGBENCH_SCRIPT = resolve(BENCH, 'pgbench/create-product.sql');
+export const PGBENCH_SCRIPT = resolve(BENCH, 'pgbench/create-product.sql');
 
 export async function prepareCatalogDb(infra: Infra, db: string): Promise<void> {
   const admin = createDb(infra, 'postgres', { max: 1 });
@@ -126,65 +126,4 @@ export async function cannon(opts: autocannon.Options, label: string, target: Ht
     non2xx: r.non2xx,
     errors: r.errors,
   };
-}
-
-export function pgbenchAvailable(): string | undefined {
-  const res = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
-  return res.status === 0 ? res.stdout.trim() : undefined;
-}
-
-interface PgbenchRun {
-  tps: number;
-  latencies: number[];
-  failed: number;
-}
-
-/** Runs pgbench with the product+outbox script; latency percentiles from its per-transaction log. */
-export async function runPgbench(infra: Infra, o: HttpBenchOptions, seconds: number, log: boolean): Promise<PgbenchRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'qtshop-pgbench-'));
-  try {
-    const args = [
-      '-h',
-      infra.pg.host,
-      '-p',
-      String(infra.pg.port),
-      '-U',
-      infra.pg.user,
-      '-n',
-      '-M',
-      'extended',
-      '-c',
-      String(o.connections),
-      '-j',
-      String(Math.min(o.connections, 2)),
-      '-T',
-      String(seconds),
-      '-f',
-      PGBENCH_SCRIPT,
-      ...(log ? ['--log', `--log-prefix=${join(dir, 'tx')}`] : []),
-      o.db,
-    ];
-    const res = await new Promise<{ code: number | null; out: string }>((r) => {
-      const child = spawn('pgbench', args, { env: { ...process.env, PGPASSWORD: infra.pg.password }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('exit', (code) => r({ code, out }));
-    });
-    if (res.code !== 0) throw new Error(`pgbench failed (${res.code}):\n${res.out}`);
-    const tps = Number(/tps = ([\d.]+)/.exec(res.out)?.[1] ?? Number.NaN);
-    const failed = Number(/number of failed transactions: (\d+)/.exec(res.out)?.[1] ?? 0);
-    const latencies: number[] = [];
-    if (log) {
-      for (const f of await readdir(dir)) {
-        for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) {
-          const us = Number(line.split(' ')[2]);
-          if (line && Number.isFinite(us)) latencies.push(us / 1000);
-        }
-      }
-    }
-    return { tps, latencies, failed };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }

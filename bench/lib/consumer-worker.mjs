@@ -3,8 +3,8 @@
 // gets no TypeScript loader under jest, and this file must run both there (the smoke test) and under tsx.
 //
 // workerData: { brokers, topic, groupId, clientId }. Posts {type:'joined'} once the group is joined, then
-// {type:'batch', at, ids} per fetched batch (at: performance.timeOrigin + performance.now(), comparable
-// across threads), {type:'error', message} on a crash; answers {type:'stop'} with {type:'stopped'}.
+// {type:'batch', at, ids, created} per fetched batch (at: performance.timeOrigin + performance.now(),
+// comparable across threads; created: each record's createdAt header in epoch ms, null when absent), {type:'error', message} on a crash; answers {type:'stop'} with {type:'stopped'}.
 import { parentPort, workerData } from 'node:worker_threads';
 import kafkajs from 'kafkajs';
 
@@ -12,10 +12,18 @@ const { Kafka, logLevel } = kafkajs;
 const { brokers, topic, groupId, clientId } = workerData;
 const clock = () => performance.timeOrigin + performance.now();
 
-const headerId = (headers) => {
-  const v = headers?.id;
+const header = (headers, name) => {
+  const v = headers?.[name];
   const one = Array.isArray(v) ? v[0] : v;
   return one === undefined || one === null ? null : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+};
+
+/** The createdAt header (the outbox row's created_at, e.g. 2026-11-25T10:00:40.501740Z) in epoch ms, to the microsecond. */
+const createdMs = (headers) => {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(header(headers, 'createdAt') ?? '');
+  if (!m) return null;
+  const whole = Date.parse(`${m[1]}Z`);
+  return Number.isFinite(whole) ? whole + Number(`0.${m[2] ?? '0'}`) * 1000 : null;
 };
 
 const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
@@ -36,7 +44,8 @@ try {
     partitionsConsumedConcurrently: 3,
     eachBatch: async ({ batch }) => {
       const at = clock();
-      parentPort.postMessage({ type: 'batch', at, ids: batch.messages.map((m) => headerId(m.headers)) });
+      const ids = batch.messages.map((m) => header(m.headers, 'id'));
+      parentPort.postMessage({ type: 'batch', at, ids, created: batch.messages.map((m) => createdMs(m.headers)) });
     },
   });
 } catch (err) {

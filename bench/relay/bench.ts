@@ -62,7 +62,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
     const write = dbWriter(db, tracker, newEvent);
     const phase = (what: string) => (status.phase = what);
     const ctx: AdapterContext = { opts, db, meta, admin, connect, kafka, topic, aggregateType, tracker, newEvent, write, notes, phase };
-    const runner: RunnerContext = { opts, tracker, write, status, progress, runs, notes, signal };
+    const runner: RunnerContext = { opts, infra, tracker, write, status, progress, runs, notes, signal };
     for (const kind of opts.relays) {
       for (const setup of RELAYS[kind].setups(opts)) await runSetup(runner, RELAYS[kind], setup(ctx));
     }

@@ -3,6 +3,7 @@ import { atLeast, commonSpecs, defaultsOf, oneOf, parseOptions, positives, usage
 import { RESULTS_DIR } from '../lib/report';
 
 export type RelayKind = 'baseline' | 'debezium' | 'polling';
+export type WriterKind = 'pgbench' | 'node';
 
 /**
  * Debezium connector variants: settings laid over connect-config/catalog-outbox.json (null removes a key,
@@ -57,11 +58,23 @@ const TABLE = {
   backlog: { flag: 'backlog', arg: 'N', doc: 'events drained in the drain scenario, 0 to skip', default: 20_000, parse: atLeast(0) },
   /** Approximate size of each event's JSON payload in bytes. */
   payloadBytes: { flag: 'payload', arg: 'BYTES', doc: 'JSON payload size per event', default: 512, parse: atLeast(0) },
-  /** Events per writer transaction in the steady scenarios. */
-  perTx: { flag: 'per-tx', arg: 'N', doc: 'events per writer transaction, steady scenarios', default: 1, parse: atLeast(1) },
+  /**
+   * Who writes the steady runs' outbox rows: pgbench (a C client, one INSERT per transaction at the rate,
+   * so the writer does not take the CPU the relay needs) or node (the shop's outbox writer through knex).
+   * The baseline, which has no outbox, always sends from Node.
+   */
+  writer: {
+    flag: 'writer',
+    arg: 'NAME',
+    doc: "steady runs' outbox writer: pgbench or node (the shop's outbox writer)",
+    default: 'pgbench' as WriterKind,
+    parse: (v: string, flag: string): WriterKind => oneOf<WriterKind>(['pgbench', 'node'], 'writer')(v, flag)[0]!,
+  },
+  /** Events per writer transaction in the steady scenarios (node writer). */
+  perTx: { flag: 'per-tx', arg: 'N', doc: 'events per writer transaction, steady scenarios (node writer)', default: 1, parse: atLeast(1) },
   /** Events per writer transaction while writing the backlog. */
   backlogPerTx: { flag: 'backlog-per-tx', arg: 'N', doc: 'events per transaction while writing the backlog', default: 100, parse: atLeast(1) },
-  /** Concurrent writer transactions (database connections). */
+  /** Concurrent writer transactions (database connections), either writer. */
   concurrency: { flag: 'concurrency', arg: 'N', doc: 'concurrent writer transactions', default: 8, parse: atLeast(1) },
   /** Polling relay intervals (OUTBOX_POLL_INTERVAL_MS) to run. */
   pollIntervals: { flag: 'poll-intervals', arg: 'LIST', doc: 'polling relay intervals in ms', default: [3000, 100], parse: positives },

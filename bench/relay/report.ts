@@ -41,9 +41,14 @@ const opt = (v: number | null | undefined, digits?: number) => (v == null ? '–
 
 function setupLine(r: RelayBenchResults): string {
   const o = r.options;
+  const writer =
+    o.writer === 'pgbench'
+      ? `written by pgbench (bench/pgbench/outbox-event.sql: one outbox INSERT per transaction, -R rate, Poisson arrivals, ` +
+        `${o.concurrency} connections; the baseline, which has no outbox, sends from Node)`
+      : `written through the shared outbox writer (knex), ${o.perTx} event(s) per transaction, up to ${o.concurrency} transactions at once`;
   return (
-    `Events: ProductUpdated through the shared outbox writer, payload ≈ ${o.payloadBytes} B, ${o.perTx} event(s) per transaction, ` +
-    `up to ${o.concurrency} transactions at once; steady rates ${o.rates.join(', ')} ev/s for ${o.durationS} s each (open loop); ` +
+    `Events: ProductUpdated, payload ≈ ${o.payloadBytes} B, ${writer}; ` +
+    `steady rates ${o.rates.join(', ')} ev/s for ${o.durationS} s each (open loop); ` +
     `drain: ${o.backlog.toLocaleString('en-US')} events written (${o.backlogPerTx} per transaction) while the relay is stopped, then drained. ` +
     `Topic ${r.topic} (3 partitions), one kafkajs consumer matching records by the id header. Warm-up: ${o.warmup} events per relay, not counted.`
   );
@@ -87,6 +92,8 @@ function confirmLines(r: RelayBenchResults): string[] {
 const MEASURES =
   'Written: events/s the writer achieved (the target is the rate in the scenario name). ' +
   "Latency: steady runs, commit of the writer transaction → the consumer's batch callback (same process, monotonic clock); " +
+  "with the pgbench writer, from the row's created_at (its transaction's start, so the insert and commit are included; carried in the " +
+  "record's createdAt header by both relays) → the consumer's batch callback (the same machine's clock). " +
   'drains, relay start/resume → consumer. ' +
   'Throughput: steady, received / (last receipt − first commit); drain, backlog / (last receipt − relay start). ' +
   'Relay statements/s: BEGIN, SELECT … FOR UPDATE and COMMIT per poll plus one UPDATE per non-empty batch (relay counters); ' +

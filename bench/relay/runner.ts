@@ -1,13 +1,16 @@
 // The runs every relay goes through, the same way for each: warm-up, one steady run per rate, then the
 // drain of a backlog. Everything a run needs comes in its RunnerContext; what it yields goes to ctx.runs
 // and ctx.notes.
+import { fileURLToPath } from 'node:url';
+import type { Infra } from '@qtshop/shared';
+import { runPgbench } from '../lib/pgbench';
 import type { Progress } from '../lib/progress';
 import { fmt, summarize } from '../lib/stats';
 import type { RelayAdapter, RelaySetup } from './adapter';
 import type { RelayBenchOptions } from './options';
 import type { DbCost, RunResult } from './results';
 import { now, sleep, type RunState, type Tracker } from './tracker';
-import { openLoop } from './writers';
+import { eventFactory, openLoop } from './writers';
 
 /** The progress line: the phase, the run being written and how many runs are done out of `plan`. */
 export class Status {
@@ -32,6 +35,7 @@ export class Status {
 
 export interface RunnerContext {
   opts: RelayBenchOptions;
+  infra: Infra;
   tracker: Tracker;
   /** Writes k events in one transaction through the outbox writer (the drains' backlog). */
   write: (run: RunState, k: number) => Promise<void>;
@@ -96,8 +100,27 @@ async function steadyRun(ctx: RunnerContext, adapter: RelayAdapter, setup: Relay
   ctx.status.phase = `${scenario}: writing`;
   const run = newRun(ctx, scenario);
   const closeCost = await setup.cost(false);
+  const timing = ctx.opts.writer === 'pgbench' && adapter.backlogInOutbox ? await pgbenchWrite(ctx, run, rate) : await nodeWrite(ctx, setup, run, rate);
+  await setup.steady.flush?.();
+  ctx.status.phase = `${scenario}: waiting for the last records`;
+  const complete = await waitReceived(ctx, run, setup.settleMs);
+  ctx.tracker.adopting = undefined;
+  const cost = await closeCost(run.received);
+  const base = { scenario, relay: adapter.kind, variant: setup.variant, mode: 'steady' as const, rate, settings: setup.settings };
+  const r = finish(ctx, adapter, run, base, timing, cost);
+  if (!complete) ctx.notes.push(`${scenario}: ${r.lost} event(s) had not arrived ${Math.round(setup.settleMs / 1000)} s after the writer stopped.`);
+  if (r.writeRate < 0.9 * rate) {
+    ctx.notes.push(
+      `${scenario}: the writer reached only ${fmt(r.writeRate)} ev/s (up to ${fmt(r.writerLagMaxMs)} ms behind its schedule): ` +
+        'the machine was saturated, so latencies include queueing on the CPU.',
+    );
+  }
+}
+
+/** The steady run's events through the relay's own writer (the shop's outbox writer, or the baseline's producer). */
+async function nodeWrite(ctx: RunnerContext, setup: RelaySetup, run: RunState, rate: number): Promise<Timing> {
   const { perLaunch, maxInFlight, send } = setup.steady;
-  const timing = await openLoop({
+  const t = await openLoop({
     rate,
     total: Math.max(1, Math.round(rate * ctx.opts.durationS)),
     perLaunch,
@@ -106,19 +129,32 @@ async function steadyRun(ctx: RunnerContext, adapter: RelayAdapter, setup: Relay
     tick: () => ctx.status.update(),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  await setup.steady.flush?.();
-  ctx.status.phase = `${scenario}: waiting for the last records`;
-  const complete = await waitReceived(ctx, run, setup.settleMs);
-  const cost = await closeCost(run.received);
-  const base = { scenario, relay: adapter.kind, variant: setup.variant, mode: 'steady' as const, rate, settings: setup.settings };
-  const r = finish(ctx, adapter, run, base, { writeStart: timing.startedAt, writeEnd: timing.endedAt, lagMaxMs: timing.lagMaxMs }, cost);
-  if (!complete) ctx.notes.push(`${scenario}: ${r.lost} event(s) had not arrived ${Math.round(setup.settleMs / 1000)} s after the writer stopped.`);
-  if (r.writeRate < 0.9 * rate) {
-    ctx.notes.push(
-      `${scenario}: the writer reached only ${fmt(r.writeRate)} ev/s (up to ${fmt(r.writerLagMaxMs)} ms behind its schedule): ` +
-        'the machine was saturated, so latencies include queueing on the CPU.',
-    );
-  }
+  return { writeStart: t.startedAt, writeEnd: t.endedAt, lagMaxMs: t.lagMaxMs };
+}
+
+const OUTBOX_EVENT_SQL = fileURLToPath(new URL('../pgbench/outbox-event.sql', import.meta.url));
+
+/**
+ * The steady run's events written by pgbench at the rate (Poisson arrivals, --concurrency connections).
+ * pgbench cannot tell the ids it wrote, so the tracker adopts every unknown record of the topic into this
+ * run, committed at its createdAt header; the run's count is the transactions pgbench committed.
+ */
+async function pgbenchWrite(ctx: RunnerContext, run: RunState, rate: number): Promise<Timing> {
+  const { opts } = ctx;
+  ctx.tracker.adopting = run;
+  const writeStart = now();
+  const res = await runPgbench(ctx.infra, {
+    db: opts.db,
+    script: OUTBOX_EVENT_SQL,
+    clients: opts.concurrency,
+    seconds: Math.max(1, Math.round(opts.durationS)),
+    rate,
+    defines: { pad: 'x'.repeat(Math.max(0, opts.payloadBytes - JSON.stringify(eventFactory(0)().payload).length)) },
+  });
+  const writeEnd = now();
+  run.sent = res.processed;
+  run.writeErrors = res.failed;
+  return { writeStart, writeEnd, lagMaxMs: res.scheduleLagMaxMs ?? 0 };
 }
 
 /** Writes the backlog while nothing relays it (unless the relay sends it itself), then starts the relay and measures the drain. */

@@ -28,6 +28,11 @@ export const now = () => performance.timeOrigin + performance.now();
 export class Tracker {
   readonly events = new Map<string, Tracked>();
   foreign = 0;
+  /**
+   * A run written by a writer that cannot tell its ids (pgbench): records of unknown ids are this run's,
+   * committed at their createdAt header. Runs follow each other, so an unknown id is the open run's.
+   */
+  adopting: RunState | undefined;
   /** The consumer's crash, if it crashed: waits for records give up at once then. */
   consumerFailure: () => Error | undefined = () => undefined;
 
@@ -54,8 +59,13 @@ export class Tracker {
     run.writeErrors += ids.length;
   }
 
-  received(id: string | undefined, at: number): void {
-    const t = id ? this.events.get(id) : undefined;
+  received(id: string | undefined, at: number, createdAt: number | null = null): void {
+    let t = id ? this.events.get(id) : undefined;
+    if (!t && id && this.adopting && createdAt !== null) {
+      t = { run: this.adopting, committedAt: createdAt, firstAt: Number.NaN, count: 0 };
+      this.events.set(id, t);
+      this.adopting.ids.push(id);
+    }
     if (!t) {
       this.foreign++;
       return;
@@ -83,8 +93,8 @@ export async function startConsumer(data: { brokers: string[]; topic: string; gr
   const worker = new Worker(new URL('../lib/consumer-worker.mjs', import.meta.url), { workerData: data });
   let failure: Error | undefined;
   const joined = new Promise<void>((resolveJoin, rejectJoin) => {
-    worker.on('message', (m: { type: string; at?: number; ids?: Array<string | null>; message?: string }) => {
-      if (m.type === 'batch') for (const id of m.ids!) tracker.received(id ?? undefined, m.at!);
+    worker.on('message', (m: { type: string; at?: number; ids?: Array<string | null>; created?: Array<number | null>; message?: string }) => {
+      if (m.type === 'batch') m.ids!.forEach((id, i) => tracker.received(id ?? undefined, m.at!, m.created?.[i] ?? null));
       else if (m.type === 'joined') resolveJoin();
       else if (m.type === 'error') {
         failure = new Error(`consumer: ${m.message}`);
