@@ -1,11 +1,13 @@
 // The polling relay against the real stack: scratch outbox databases, topics of the test's own.
+import { randomUUID } from 'node:crypto';
 import type { Kafka, ProducerBatch } from 'kafkajs';
 import { Registry } from 'prom-client';
 import pg from 'pg';
 import { appendToOutbox, createDb, createKafka, createLogger, pgConnection, waitUntil, type Knex } from '@qtshop/shared';
 import { createdAtHeaderOf } from '../support/outbox';
 import { RelayMetrics } from '../../services/relay/src/metrics';
-import { PollingRelay, RELAY_APPLICATION_NAME, RELAY_LOCK_KEY } from '../../services/relay/src/polling';
+import { protocolErrorType } from '../../services/relay/src/batch';
+import { PollingRelay, RELAY_APPLICATION_NAME, RELAY_LOCK_KEY, relayTransactionalId } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader, type Received } from '../support/kafka';
 import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
@@ -202,6 +204,87 @@ describe('polling relay', () => {
     await recs.waitFor((x) => ids(list).has(x.headers.id!), 10);
   }, 60_000);
 
+  it('fences a holder frozen in the middle of a send: what it had sent is never committed, and the new holder publishes each row once', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const topic = `qtshop.${aggregatetype}`;
+    const recs = await reader([topic]);
+    const list = rows(aggregatetype, 10, ['z-1', 'z-2']);
+    await insertRows(db, list);
+    // The frozen relay as PostgreSQL and Kafka see it: it holds the outbox lock (idle), and has sent a row's
+    // record and one more (an id no row has) in a transaction under the database's transactional id.
+    const frozenDb = new pg.Client(pgConnection(infra.pg, name, RELAY_APPLICATION_NAME));
+    frozenDb.on('error', () => undefined);
+    await frozenDb.connect();
+    expect((await frozenDb.query('select pg_try_advisory_lock($1::bigint) as ok', [RELAY_LOCK_KEY])).rows[0].ok).toBe(true);
+    const frozen = kafka.producer({
+      transactionalId: relayTransactionalId(relayConfig(name).OUTBOX_TRANSACTIONAL_ID_PREFIX, name),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await frozen.connect();
+    cleanup.push(() => frozen.disconnect());
+    const tx = await frozen.transaction();
+    const ghost = randomUUID();
+    await tx.sendBatch({
+      acks: -1,
+      topicMessages: [
+        {
+          topic,
+          messages: [
+            { key: list[0]!.aggregateid, value: list[0]!.payload, headers: { id: list[0]!.id } },
+            { key: 'z-1', value: '{}', headers: { id: ghost } },
+          ],
+        },
+      ],
+    });
+
+    // A standby takes the lock from the idle session, fences the frozen producer and publishes every row.
+    const r = await relay(name, { OUTBOX_TAKEOVER_AFTER_MS: 1500 });
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 10);
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 20_000, what: 'every row marked sent' });
+
+    // Resumed, the frozen relay cannot commit what it had sent.
+    const commit = await tx.commit().then(
+      () => 'committed',
+      (err: unknown) => protocolErrorType(err) ?? String(err),
+    );
+    expect(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']).toContain(commit);
+    // A row written after it: once it is read, the reader is past everything the frozen relay had sent.
+    const [last] = rows(aggregatetype, 1, ['z-1']);
+    await insertRows(db, [last!]);
+    await recs.waitFor((x) => x.headers.id === last!.id);
+    expect(recs.received.filter((x) => x.headers.id === ghost)).toEqual([]);
+    expect([...countById(recs.received).values()].every((n) => n === 1)).toBe(true);
+    expect(recs.received).toHaveLength(list.length + 1);
+    await frozenDb.end().catch(() => undefined);
+    expect(r.pollers[0]!.stats().errors).toBe(0);
+  }, 60_000);
+
+  it('stops and starts over when Kafka fences its own producer (another relay initialised the transactional id), counting it', async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const recs = await reader([`qtshop.${aggregatetype}`]);
+    const r = await relay(name);
+    await waitUntil(async () => stateOf(r) === 'active', { timeoutMs: 15_000, what: 'the relay to be active' });
+    // Another producer initialises the database's transactional id, as a relay that took over would.
+    const usurper = kafka.producer({
+      transactionalId: relayTransactionalId(relayConfig(name).OUTBOX_TRANSACTIONAL_ID_PREFIX, name),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await usurper.connect();
+    await (await usurper.transaction()).abort();
+    await usurper.disconnect();
+
+    const list = rows(aggregatetype, 20, ['u-1', 'u-2']);
+    await insertRows(db, list);
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 20);
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 20_000, what: 'every row marked sent' });
+    expect(await r.registry.getSingleMetric('relay_fenced_total')!.get()).toMatchObject({ values: [{ value: 1, labels: { database: name } }] });
+    expect([...countById(recs.received).values()].every((n) => n === 1)).toBe(true);
+  }, 60_000);
+
   it('drains a backlog with back-to-back polls instead of one batch per interval', async () => {
     const { name, db } = await scratch();
     const aggregatetype = `relaytest${suffix()}`;
@@ -229,15 +312,20 @@ describe('polling relay', () => {
     const list = rows(aggregatetype, 10, ['f-1']);
     await insertRows(db, list);
 
-    // Kafka whose producers fail their first sendBatch, as when the broker is away.
+    // Kafka whose producers fail their first send (in its transaction), as when the broker is away.
     let failures = 1;
     const flaky = {
       producer: (...args: Parameters<Kafka['producer']>) => {
         const producer = kafka.producer(...args);
-        const send = producer.sendBatch.bind(producer);
-        producer.sendBatch = async (batch: ProducerBatch) => {
-          if (failures-- > 0) throw new Error('broker away (test)');
-          return send(batch);
+        const transaction = producer.transaction.bind(producer);
+        producer.transaction = async () => {
+          const tx = await transaction();
+          const send = tx.sendBatch.bind(tx);
+          tx.sendBatch = async (batch: ProducerBatch) => {
+            if (failures-- > 0) throw new Error('broker away (test)');
+            return send(batch);
+          };
+          return tx;
         };
         return producer;
       },
@@ -248,6 +336,7 @@ describe('polling relay', () => {
       kafka: flaky,
       intervalMs: 100,
       takeoverAfterMs: 15_000,
+      transactionalId: `qtshop-relay-test.${name}`,
       batchSize: 500,
       maxBatchBytes: 900_000,
       repairAfterMs: 0,

@@ -23,6 +23,11 @@ export const relaySettings = {
     default: '15000',
     schema: env.int(1000),
   },
+  OUTBOX_TRANSACTIONAL_ID_PREFIX: {
+    doc: "Kafka transactional id prefix of the relays' publishers (<prefix>.<database>, one per outbox): the relay that takes a database's outbox lock fences every earlier holder, so a frozen relay, resumed, publishes nothing. Unique per shop on a shared Kafka cluster",
+    default: 'qtshop-relay',
+    schema: env.string(),
+  },
   OUTBOX_BATCH_SIZE: { doc: 'rows published per poll at most; a full batch is followed by another poll at once', default: '500', schema: env.int(1) },
   OUTBOX_BATCH_MAX_BYTES: {
     doc: "bytes one send to Kafka carries at most (under the broker's message.max.bytes, 1 MB by default); a single record larger than this is quarantined",

@@ -11,6 +11,7 @@ export class RelayMetrics {
   readonly lastErrorTime: Gauge<'database'>;
   readonly active: Gauge<'database'>;
   readonly takeovers: Counter<'database'>;
+  readonly fenced: Counter<'database'>;
   readonly deleted: Counter<'database'>;
   readonly repaired: Counter<'database'>;
   readonly quarantined: Counter<'database'>;
@@ -46,6 +47,12 @@ export class RelayMetrics {
     this.takeovers = new Counter({
       name: 'relay_takeovers_total',
       help: 'lock holder sessions this standby ended because they had been idle longer than OUTBOX_TAKEOVER_AFTER_MS (a frozen or hung relay)',
+      labelNames,
+      registers,
+    });
+    this.fenced = new Counter({
+      name: 'relay_fenced_total',
+      help: "sends Kafka refused because another relay had taken this database's outbox since (transactional id fenced): nothing of them was published",
       labelNames,
       registers,
     });

@@ -7,6 +7,13 @@
 // unsent and the next holder publishes them again: at-least-once, consumers dedup by the `id` header). A
 // relay without the lock is a standby and retries every interval.
 //
+// Fencing: every relay of a database publishes with the same Kafka transactional id, and a relay that
+// takes the lock initialises its producer before it reads a row. Kafka then aborts whatever transaction an
+// earlier holder left open and refuses that holder's producer from then on (PRODUCER_FENCED): a relay
+// frozen in the middle of a send (SIGSTOP, a paused VM), resumed after a standby took over, can neither
+// commit what it had sent nor send more. Each send is one Kafka transaction, committed before the rows are
+// marked sent; consumers read committed records only (kafkajs' default).
+//
 // A send never exceeds `maxBatchBytes` (planBatch). A row that can never be published (illegal topic, too
 // large, a broker answer that condemns the record) is quarantined: marked with its error in the same
 // transaction, counted and logged, and never selected again until `npm run outbox -- retry <id>`; the rows
@@ -22,6 +29,18 @@ import type { RelayMetrics } from './metrics';
 /** Advisory lock key of "the relay of this outbox"; advisory locks are scoped to the database. */
 export const RELAY_LOCK_KEY = '7301160401';
 export const RELAY_APPLICATION_NAME = 'qtshop-relay';
+
+/** The Kafka transactional id every relay of `database` publishes with (OUTBOX_TRANSACTIONAL_ID_PREFIX). */
+export const relayTransactionalId = (prefix: string, database: string) => `${prefix}.${database}`;
+
+/**
+ * Kafka aborts a publisher's transaction left open this long (a relay frozen mid-send with no standby to
+ * fence it): until then, read-committed consumers of its partitions wait. A send takes milliseconds.
+ */
+export const RELAY_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/** Kafka's answers to a producer another relay has fenced (it took the outbox lock since). */
+const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 // Plain `for update`, not `skip locked`: only the lock holder reads here, and skipping a row locked by
 // someone else (an operator's UPDATE) would publish later rows first. The window sum returns only about
@@ -70,6 +89,8 @@ export interface PollingRelayOptions {
   intervalMs: number;
   /** A standby ends the holder's session after it has been idle this long (frozen, hung); see takeOverFromIdleHolder. */
   takeoverAfterMs: number;
+  /** Kafka transactional id shared by every relay of this database (relayTransactionalId): fencing. */
+  transactionalId: string;
   batchSize: number;
   /** Upper bound of one send to Kafka, in record bytes (OUTBOX_BATCH_MAX_BYTES). */
   maxBatchBytes: number;
@@ -129,6 +150,8 @@ export class PollingRelay {
     if (this.broken) await this.disconnect();
     const client = this.client ?? (await this.connect());
     if (this.counts.state !== 'active' && !(await this.acquire(client))) return false;
+    // Fence every earlier holder before reading a row (and again after any send failure dropped the producer).
+    if (!this.producer) await this.connectProducer();
     if (this.opts.ready && !(await this.opts.ready())) {
       this.log.debug('waiting for the confirmer to catch up before repairing');
       return false;
@@ -222,14 +245,13 @@ export class PollingRelay {
   private async publish(records: PlannedRecord[]): Promise<{ published: PlannedRecord[]; failed: Quarantine[]; outage?: unknown }> {
     if (records.length === 0) return { published: [], failed: [] };
     try {
-      const producer = this.producer ?? (await this.connectProducer());
-      await producer.sendBatch({ topicMessages: topicMessagesOf(records), acks: -1 });
+      await this.sendInTransaction(topicMessagesOf(records));
       return { published: records, failed: [] };
     } catch (err) {
-      // A fresh producer (new producer id, fresh sequences) for whatever comes next: the failed batch may or
-      // may not have been written, and the next batches will not line up with it.
+      // A fresh producer (its epoch bumped, fresh sequences) for whatever comes next: the failed transaction
+      // is aborted, by us or by the fresh producer's initialisation.
       await this.dropProducer();
-      if (!isRecordError(err)) throw err;
+      if (!isRecordError(err)) throw this.fencedOr(err);
       this.log.warn(
         { err: { message: (err as Error).message, type: protocolErrorType(err) }, count: records.length },
         'Kafka refused a record of the batch; sending one by one',
@@ -239,16 +261,41 @@ export class PollingRelay {
     const failed: Quarantine[] = [];
     for (const record of records) {
       try {
-        const producer = this.producer ?? (await this.connectProducer());
-        await producer.send({ topic: record.topic, messages: [record.message], acks: -1 });
+        await this.sendInTransaction([{ topic: record.topic, messages: [record.message] }]);
         published.push(record);
       } catch (err) {
         await this.dropProducer();
-        if (!isRecordError(err)) return { published, failed, outage: err };
+        if (!isRecordError(err)) return { published, failed, outage: this.fencedOr(err) };
         failed.push({ row: record.row, error: `refused by Kafka (${protocolErrorType(err)}): ${(err as Error).message}` });
       }
     }
     return { published, failed };
+  }
+
+  /** One send, one Kafka transaction: its records become visible to consumers at the commit, or never. */
+  private async sendInTransaction(topicMessages: ReturnType<typeof topicMessagesOf>): Promise<void> {
+    const producer = this.producer ?? (await this.connectProducer());
+    const tx = await producer.transaction();
+    try {
+      await tx.sendBatch({ topicMessages, acks: -1 });
+      await tx.commit();
+    } catch (err) {
+      if (tx.isActive()) await tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A fenced producer means another relay holds the lock now: said once, counted, and the poll rolled back. */
+  private fencedOr(err: unknown): unknown {
+    const type = protocolErrorType(err);
+    if (type === undefined || !FENCED_ERRORS.has(type)) return err;
+    this.opts.metrics.fenced.inc({ database: this.opts.database });
+    this.log.warn(
+      { err: { message: (err as Error).message, type } },
+      'fenced by Kafka: another relay took over this outbox; nothing of this batch was published',
+    );
+    this.broken = true; // the lock is presumably gone with our session: start over as a standby
+    return err;
   }
 
   private published(records: PlannedRecord[]): void {
@@ -296,6 +343,8 @@ export class PollingRelay {
     // (rolled back, retried next tick, lastError set) instead of holding the transaction open forever.
     // The default partitioner is Java's murmur2, so a key lands on the partition Debezium would pick.
     const producer = this.opts.kafka.producer({
+      transactionalId: this.opts.transactionalId,
+      transactionTimeout: RELAY_TRANSACTION_TIMEOUT_MS,
       idempotent: true,
       maxInFlightRequests: 1,
       retry: { retries: 5 },
@@ -303,6 +352,9 @@ export class PollingRelay {
     });
     try {
       await producer.connect();
+      // Initialises the transactional producer id: Kafka bumps its epoch, which fences the producer of any
+      // earlier holder and aborts the transaction it left open.
+      await (await producer.transaction()).abort();
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw err;

@@ -28,7 +28,7 @@ import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
 import { KafkaWatcher } from './kafka-watcher';
 import { RelayMetrics } from './metrics';
-import { PollingRelay } from './polling';
+import { PollingRelay, relayTransactionalId } from './polling';
 import { ConnectorSupervisor } from './supervisor';
 
 export interface RelayDeps {
@@ -108,6 +108,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         kafka,
         intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         takeoverAfterMs: Math.max(config.OUTBOX_TAKEOVER_AFTER_MS, 3 * config.OUTBOX_POLL_INTERVAL_MS),
+        transactionalId: relayTransactionalId(config.OUTBOX_TRANSACTIONAL_ID_PREFIX, database),
         batchSize: config.OUTBOX_BATCH_SIZE,
         maxBatchBytes: config.OUTBOX_BATCH_MAX_BYTES,
         repairAfterMs: debezium ? config.OUTBOX_REPAIR_AFTER_MS : 0,
