@@ -2,7 +2,7 @@
 // stocked once, then concurrent clients placing orders (each from a basket of its own), one client
 // changing prices and one restocking a separate set of products, until the scenario ends.
 import { randomInt, randomUUID } from 'node:crypto';
-import { waitUntil } from '@qtshop/shared';
+import { authSettings, issueToken, loadConfig, waitUntil } from '@qtshop/shared';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { PRODUCTS } from '../services/basket/src/store';
 import { serviceUrl } from './shop';
@@ -35,6 +35,9 @@ export interface LoadStats {
 
 let adminHeader: { authorization: string } | undefined;
 const admin = () => (adminHeader ??= { authorization: `Bearer ${loadCatalogConfig().ADMIN_TOKEN}` });
+let authConfig: ReturnType<typeof loadConfig<typeof authSettings>> | undefined;
+/** The shopper whose basket is `basketId` (a basket's id is its customer's id), with their development token. */
+const shopper = async (basketId: string) => ({ authorization: `Bearer ${await issueToken((authConfig ??= loadConfig(authSettings)), basketId)}` });
 
 async function call(stats: LoadStats, method: string, url: string, body: unknown, headers: Record<string, string> = {}) {
   stats.requests++;
@@ -107,7 +110,7 @@ export async function setUp(stores: Stores, o: LoadOptions, stats: LoadStats): P
   const keptBaskets = Array.from({ length: o.keptBaskets }, (_, i) => `chaos-${run}-kept-${i}`);
   for (const [i, b] of keptBaskets.entries()) {
     const items = [ids[i % ids.length]!, ids[(i + 1) % ids.length]!].map((productId) => ({ productId, quantity: 1 }));
-    const r = await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${b}`, { items });
+    const r = await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${b}`, { items }, await shopper(b));
     if (r.status !== 200 && r.status !== 201) throw new Error(`setting up: PUT /baskets answered ${r.status}`);
   }
   return { scope: { productIds: ids, initialStock, basketPrefix, keptBaskets }, ordered, restocked: ids.slice(o.products), prices };
@@ -133,12 +136,13 @@ export async function runLoad(load: Load, o: LoadOptions, stats: LoadStats, sign
       const basketId = `${load.scope.basketPrefix}${client}-${n++}`;
       const products = [...new Set(Array.from({ length: 1 + randomInt(o.lines) }, () => pick(load.ordered)))];
       const lines = products.map((productId) => ({ productId, quantity: 1 + randomInt(3) }));
-      await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${basketId}`, { items: lines });
+      const auth = await shopper(basketId);
+      await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${basketId}`, { items: lines }, auth);
       const items = lines.map((l) => ({ ...l, price: load.prices.get(l.productId)! }));
-      const r = await call(stats, 'POST', `${serviceUrl('order-command')}/orders`, { basketId, items }, { 'idempotency-key': randomUUID() });
+      const r = await call(stats, 'POST', `${serviceUrl('order-command')}/orders`, { basketId, items }, { ...auth, 'idempotency-key': randomUUID() });
       if (r.status === 201) stats.ordersPlaced++;
       // A refused order's shopper gives up: the basket goes (else thousands pile up and every product event rewrites them all).
-      else if (r.status === 409) await call(stats, 'DELETE', `${serviceUrl('basket')}/baskets/${basketId}`, undefined);
+      else if (r.status === 409) await call(stats, 'DELETE', `${serviceUrl('basket')}/baskets/${basketId}`, undefined, auth);
     }
   };
   const priceClient = async () => {

@@ -5,7 +5,7 @@ import { applyProduct, MAX_QUANTITY } from '../../services/basket/src/domain/bas
 import type { CachedProduct } from '../../services/basket/src/model';
 import { ensureIndexes } from '../../services/basket/src/store';
 import { basketForTest, type BasketForTest } from '../support/basket';
-import { http } from '../support/services';
+import { asAdmin as http } from '../support/services';
 
 const MAX_LINES = 3;
 let svc: BasketForTest;

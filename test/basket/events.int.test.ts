@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createKafka, loadInfra, waitUntil, type EventPayload } from '@qtshop/shared';
 import { listDeadLetters } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitConsumed, waitProcessed, type BasketForTest } from '../support/basket';
-import { http } from '../support/services';
+import { asAdmin as http } from '../support/services';
 
 const kafka = createKafka(loadInfra().kafka.brokers, 'test-basket-events');
 const producer = kafka.producer({ idempotent: true });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ConnectClient, createDb, createKafka, loadInfra, registerConnector, waitUntil } from '@qtshop/shared';
 import { readConnector } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitProcessed, type BasketForTest } from '../support/basket';
-import { ADMIN, catalogForTest, http } from '../support/services';
+import { ADMIN, asAdmin as http, catalogForTest } from '../support/services';
 
 const infra = loadInfra();
 const adminKnex = createDb(infra, 'postgres');

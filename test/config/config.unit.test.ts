@@ -1,4 +1,4 @@
-import { ConfigError, env, httpSettings, loadConfig } from '@qtshop/shared';
+import { authSettings, ConfigError, env, httpSettings, loadConfig } from '@qtshop/shared';
 
 const settings = {
   ADMIN_TOKEN: httpSettings.ADMIN_TOKEN,
@@ -21,5 +21,19 @@ describe('loadConfig', () => {
 
   it('accepts a secret of the operator in production; ordinary defaults still apply', () => {
     expect(loadConfig(settings, { NODE_ENV: 'production', ADMIN_TOKEN: 's3cret' })).toEqual({ ADMIN_TOKEN: 's3cret', HTTP_HOST: '127.0.0.1', LEVEL: 'info' });
+  });
+});
+
+describe('AUTH_JWT_SECRET in production', () => {
+  const prod = { NODE_ENV: 'production' };
+  it('is refused at its development default while no AUTH_JWKS_URL is set', () => {
+    expect(() => loadConfig(authSettings, prod)).toThrow(/AUTH_JWT_SECRET: is the development default/);
+    expect(loadConfig(authSettings, { ...prod, AUTH_JWT_SECRET: 'an-operator-secret' }).AUTH_JWT_SECRET).toBe('an-operator-secret');
+  });
+
+  it('is not used, so not refused, when the keys come from AUTH_JWKS_URL', () => {
+    expect(loadConfig(authSettings, { ...prod, AUTH_JWKS_URL: 'https://id.example/jwks.json' })).toMatchObject({
+      AUTH_JWKS_URL: 'https://id.example/jwks.json',
+    });
   });
 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
 import { basketForTest, type BasketForTest } from '../support/basket';
 import { useRelay, type RelayHandle, type RelayMode } from '../support/relay';
-import { ADMIN, catalogForTest, http, inventoryForTest, orderCommandForTest, orderQueryForTest } from '../support/services';
+import { ADMIN, asAdmin as http, catalogForTest, inventoryForTest, orderCommandForTest, orderQueryForTest } from '../support/services';
 
 type Svc = Awaited<ReturnType<typeof catalogForTest>>;
 const ordersDb = createDb(loadInfra(), 'orders');

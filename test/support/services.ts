@@ -1,5 +1,5 @@
 // Starting services in-process on port 0 for integration tests, with migrations applied.
-import { createLogger } from '@qtshop/shared';
+import { authSettings, createLogger, issueToken, loadConfig } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';
@@ -25,16 +25,24 @@ export async function inventoryForTest(): Promise<CatalogService & { url: string
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
-export async function orderCommandForTest(): Promise<CatalogService & { url: string }> {
+export async function orderCommandForTest(env: Record<string, string> = {}): Promise<CatalogService & { url: string }> {
   await migrateAll(['orders']);
-  const svc = await startOrderCommand(loadOrderCommandConfig(process.env), quiet, 0);
+  const svc = await startOrderCommand(loadOrderCommandConfig({ ...process.env, ...env }), quiet, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
-export async function orderQueryForTest(): Promise<CatalogService & { url: string }> {
+export async function orderQueryForTest(env: Record<string, string> = {}): Promise<CatalogService & { url: string }> {
   await migrateAll(['order_query']);
-  const svc = await startOrderQuery(loadOrderQueryConfig(process.env), quiet, 0);
+  const svc = await startOrderQuery(loadOrderQueryConfig({ ...process.env, ...env }), quiet, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
+}
+
+/** `http` with the admin token, which acts for every customer on the shopper routes (baskets, orders) and is not rate limited. */
+export const asAdmin = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => http(method, url, body, { ...ADMIN, ...headers });
+
+/** The Authorization header of `customer`'s development token (as `npm run token` prints it). */
+export async function shopper(customer: string, opts: Parameters<typeof issueToken>[2] = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await issueToken(loadConfig(authSettings), customer, opts)}` };
 }
 
 export async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -1,11 +1,11 @@
 // Basket HTTP API: each route's contract (input and responses, also its OpenAPI description), then the
 // handlers: call one use case, set the response.
 //
-// No admin token on writes: a basket belongs to a shopper, not to an operator. Shopper authentication is
-// not part of this service (the basket id, chosen by the client, e.g. a UUID, is the handle); put an
-// authenticating gateway in front of it when the shop is exposed.
+// A basket belongs to a shopper: a customer's basket is the one whose id is their customer id (the subject
+// of their JWT, auth.ts). Every route needs the shopper's token (or the admin token), and another
+// customer's basket is a 403; writes are rate limited per customer.
 import { z } from 'zod';
-import { AppError, BasketId, contractRouter, routes, type ContractRouter } from '@qtshop/shared';
+import { AppError, BasketId, contractRouter, requireCustomer, routes, type ContractRouter, type RouteHandlers, type ShopperAccess } from '@qtshop/shared';
 import type { Db } from 'mongodb';
 import { basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
 import { rethrowForHttp } from './http-errors';
@@ -21,42 +21,54 @@ export const basketRoutes = (maxLines: number) =>
       path: '/baskets/:basketId',
       summary: 'A basket',
       params: Params,
+      shopper: true,
       responses: { 200: { description: 'The basket, priced from the product cache', body: Basket } },
-      errors: [404],
+      errors: [403, 404],
     },
     replaceBasket: {
       method: 'put',
       path: '/baskets/:basketId',
       summary: "Replace a basket's lines (product ids and quantities; names and prices come from the product cache)",
       params: Params,
+      shopper: true,
+      rateLimited: true,
       body: basketInput(maxLines),
       responses: { 200: { description: 'Replaced', body: Basket }, 201: { description: 'Created', body: Basket } },
-      errors: [404],
+      errors: [403, 404],
     },
     deleteBasket: {
       method: 'delete',
       path: '/baskets/:basketId',
       summary: 'Empty a basket (also when there is none)',
       params: Params,
+      shopper: true,
+      rateLimited: true,
       responses: { 204: { description: 'Deleted' } },
+      errors: [403],
     },
   });
 
-export function basketsRouter(db: Db, opts: { maxLines: number }): ContractRouter {
-  return contractRouter(basketRoutes(opts.maxLines), {
-    getBasket: async ({ params: { basketId } }, ctx) => {
+const own = (identity: Parameters<typeof requireCustomer>[0], basketId: string) => requireCustomer(identity, basketId, `basket ${basketId}`);
+
+export function basketsRouter(db: Db, opts: { maxLines: number; shoppers: ShopperAccess }): ContractRouter {
+  const handlers = {
+    getBasket: async ({ params: { basketId }, identity }, ctx) => {
+      own(identity, basketId);
       const basket = await getBasket(db, basketId);
       if (!basket) throw AppError.notFound(`basket ${basketId}`);
       ctx.body = basket;
     },
-    replaceBasket: async ({ params: { basketId }, body }, ctx) => {
+    replaceBasket: async ({ params: { basketId }, body, identity }, ctx) => {
+      own(identity, basketId);
       const { basket, created } = await replaceBasket({ db }, basketId, body).catch(rethrowForHttp);
       ctx.status = created ? 201 : 200;
       ctx.body = basket;
     },
-    deleteBasket: async ({ params: { basketId } }, ctx) => {
+    deleteBasket: async ({ params: { basketId }, identity }, ctx) => {
+      own(identity, basketId);
       await deleteBasket(db, basketId);
       ctx.status = 204;
     },
-  });
+  } satisfies RouteHandlers<ReturnType<typeof basketRoutes>>;
+  return contractRouter(basketRoutes(opts.maxLines), handlers, { shoppers: opts.shoppers });
 }

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, shopperSettings } from '@qtshop/shared';
 
 export const basketSettings = {
   ...infraSettings,
   ...loggingSettings,
-  // No admin token: basket writes are the shopper's (see api.ts).
+  // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
+  ...shopperSettings,
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
   HTTP_HOST: httpSettings.HTTP_HOST,
   HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,

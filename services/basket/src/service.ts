@@ -1,6 +1,6 @@
 // Builds the basket service: the baskets API, and the consumer of product and order events.
 import { MongoClient } from 'mongodb';
-import { createConsumerRunner, createKafka, infraFrom, mongoInbox, startService, type Logger, type RunningService } from '@qtshop/shared';
+import { createConsumerRunner, createKafka, infraFrom, mongoInbox, shopperAccess, startService, type Logger, type RunningService } from '@qtshop/shared';
 import { basketsRouter } from './api';
 import type { BasketConfig } from './config';
 import { BASKET_TOPICS, basketHandlers } from './consumers';
@@ -24,7 +24,7 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
       kafka,
       bodyLimit: cfg.HTTP_BODY_LIMIT,
-      routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES })],
+      routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg) })],
       readiness: { database: () => db.command({ ping: 1 }) },
       consumers: (registry) => [
         createConsumerRunner({ kafka, groupId: cfg.BASKET_GROUP, topics: BASKET_TOPICS, handlers: basketHandlers(log), inbox: mongoInbox(db), log, registry }),

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings, shopperSettings } from '@qtshop/shared';
 
 export const orderCommandSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...httpSettings,
+  ...shopperSettings,
   ...outboxSettings,
   ORDER_COMMAND_PORT: { doc: 'HTTP port of the order command service', default: '3004', schema: env.port() },
   ORDER_COMMAND_GROUP: { doc: 'Kafka consumer group of the order command service', default: 'qtshop-order-command', schema: env.string() },

@@ -1,5 +1,5 @@
 // Builds the order command service: the orders API and the stock outcome / price consumer.
-import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, type Logger, type RunningService } from '@qtshop/shared';
 import { ordersRouter } from './api';
 import type { OrderCommandConfig } from './config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from './consumers';
@@ -16,7 +16,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.ORDER_COMMAND_GROUP,
     topics: ORDER_COMMAND_TOPICS,
-    routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES)],
+    routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
     handlers: orderCommandHandlers(),
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, shopperSettings } from '@qtshop/shared';
 
 export const orderQuerySettings = {
   ...infraSettings,
   ...loggingSettings,
   ...httpSettings,
+  ...shopperSettings,
   ORDER_QUERY_PORT: { doc: 'HTTP port of the order query service', default: '3005', schema: env.port() },
   ORDER_QUERY_GROUP: { doc: 'Kafka consumer group of the order query service', default: 'qtshop-order-query', schema: env.string() },
   ORDER_QUERY_DB: { doc: 'PostgreSQL database of the order read model', default: 'order_query', schema: env.string() },

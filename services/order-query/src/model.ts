@@ -10,6 +10,10 @@ import { OrderLine } from '@qtshop/shared';
 export const OrderSummary = z.object({
   orderId: z.string(),
   basketId: z.string().nullable(),
+  customerId: z
+    .string()
+    .nullable()
+    .describe('The customer who placed it (null before OrderPlaced arrived, or for orders placed before shoppers had identities)'),
   status: z.enum(['Pending', 'Confirmed', 'Rejected']),
   total: z.number().int().min(0).nullable().describe('Sum of price × quantity, minor units'),
   items: z.array(OrderLine).nullable(),

@@ -1,5 +1,5 @@
 // Builds the order query service: the read API and the projection consumer.
-import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, type Logger, type RunningService } from '@qtshop/shared';
 import { orderQueryRouter } from './api';
 import type { OrderQueryConfig } from './config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';
@@ -16,7 +16,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.ORDER_QUERY_GROUP,
     topics: ORDER_QUERY_TOPICS,
-    routers: (db) => [orderQueryRouter(db)],
+    routers: (db) => [orderQueryRouter(db, shopperAccess(cfg))],
     handlers: orderQueryHandlers(),
   });
 }

@@ -6,6 +6,7 @@ import type { OrderSummary } from './model';
 interface Row {
   order_id: string;
   basket_id: string | null;
+  customer_id: string | null;
   status: string;
   total: string | null;
   items: unknown;
@@ -17,6 +18,7 @@ interface Row {
 const toSummary = (r: Row): OrderSummary => ({
   orderId: r.order_id,
   basketId: r.basket_id,
+  customerId: r.customer_id,
   status: r.status as OrderSummary['status'],
   total: r.total === null ? null : Number(r.total),
   items: r.items as OrderSummary['items'],
@@ -32,9 +34,14 @@ export async function findOrder(db: Knex, orderId: string): Promise<OrderSummary
 
 export async function listOrders(
   db: Knex,
-  q: { status?: string | undefined; limit: number; offset: number },
+  q: { status?: string | undefined; customerId?: string | undefined; limit: number; offset: number },
 ): Promise<{ items: OrderSummary[]; total: number }> {
-  const base = () => (q.status ? db<Row>('orders').where({ status: q.status }) : db<Row>('orders'));
+  const base = () => {
+    const query = db<Row>('orders');
+    if (q.status) query.where({ status: q.status });
+    if (q.customerId) query.where({ customer_id: q.customerId });
+    return query;
+  };
   const [rows, count] = await Promise.all([
     base()
       .orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'order_id' }])
@@ -67,6 +74,7 @@ export async function lockOrder(trx: Knex.Transaction, orderId: string): Promise
 
 const placedData = (trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>) => ({
   basket_id: e.basketId,
+  customer_id: e.customerId ?? null,
   total: e.total,
   items: JSON.stringify(e.items),
   placed_at: trx.fn.now(),

@@ -10,9 +10,10 @@ export interface Setting<T extends z.ZodType = z.ZodType> {
   schema: T;
   /**
    * The default is for development only (a well-known token or secret): with NODE_ENV=production the
-   * service refuses to start until the variable is set to something else.
+   * service refuses to start until the variable is set to something else. A function says when, from the
+   * environment (a secret unused because another setting replaces it need not be changed).
    */
-  devDefault?: boolean;
+  devDefault?: boolean | ((env: NodeJS.ProcessEnv) => boolean);
 }
 
 export type Settings = Record<string, Setting>;
@@ -33,7 +34,8 @@ export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessE
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings)) {
     const given = env[key] === undefined || env[key] === '' ? setting.default : env[key];
-    if (setting.devDefault && env.NODE_ENV === 'production' && given === setting.default) {
+    const devOnly = typeof setting.devDefault === 'function' ? setting.devDefault(env) : setting.devDefault;
+    if (devOnly && env.NODE_ENV === 'production' && given === setting.default) {
       throw new ConfigError(key, `is the development default; set ${key} to a secret of your own (NODE_ENV=production refuses development defaults)`);
     }
     // An empty default means "unset": optional keys then derive their value from others.

@@ -49,7 +49,14 @@ export const BasketId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1-10
 
 export const OrderLine = z.object({ productId: id, price: minorUnits, quantity: z.number().int().min(1) });
 // Order events: `version` is the event's version in the order's event stream (order_events.version).
-export const OrderPlaced = z.object({ orderId: id, basketId: id, items: z.array(OrderLine).min(1), total: minorUnits, version });
+export const OrderPlaced = z.object({
+  orderId: id,
+  basketId: id,
+  customerId: id.optional().describe('The customer who placed the order (the subject of their token; absent on orders placed before shoppers had identities)'),
+  items: z.array(OrderLine).min(1),
+  total: minorUnits,
+  version,
+});
 export const OrderConfirmed = z.object({ orderId: id, reason: z.string().optional(), version });
 export const OrderRejected = z.object({ orderId: id, reason: z.string().optional(), version });
 /**

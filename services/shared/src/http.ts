@@ -160,6 +160,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     registers: [registry],
   });
   const errors = new Counter({ name: 'http_errors_total', help: 'HTTP responses with status >= 500', labelNames: ['route'], registers: [registry] });
+  for (const m of opts.routers.flatMap((r) => r.metrics ?? [])) registry.registerMetric(m);
 
   const app = new Koa();
   app.proxy = false;

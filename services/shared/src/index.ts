@@ -23,3 +23,5 @@ export * from './versions';
 export * from './http-contract';
 export * from './openapi';
 export * from './ops';
+export * from './auth';
+export * from './rate-limit';

@@ -14,13 +14,14 @@ type Json = Record<string, unknown>;
 
 const ERRORS: Record<ErrorStatus, string> = {
   400: 'The input is invalid: validation_failed (error.fields names each field) or invalid_json',
-  401: 'The bearer token is missing or wrong: unauthorized',
+  401: "The bearer token is missing or wrong: unauthorized, or for a shopper's JWT invalid_token or token_expired",
+  403: "The caller may not act on this resource (another customer's): forbidden",
   404: 'Not found: not_found, or the code the route describes',
   409: 'In conflict with the current state: the code the route describes',
   413: 'The body is larger than HTTP_BODY_LIMIT (payload_too_large), or the event it causes larger than OUTBOX_MAX_EVENT_BYTES (event_too_large)',
   415: 'The body is not application/json: unsupported_media_type',
   422: 'The request is well-formed but cannot be processed: the code the route describes',
-  429: 'Too many requests',
+  429: 'Too many requests from this customer (or address): rate_limited; Retry-After says when to retry',
   500: 'Internal error: internal (the detail is in the service log, not in the response)',
   503: 'Not ready',
 };
@@ -47,7 +48,8 @@ function parameters(c: RouteContract): Json[] {
 function errorStatuses(c: RouteContract): ErrorStatus[] {
   const all = new Set<ErrorStatus>(c.errors ?? []);
   if (c.params || c.query || c.headers || c.body) all.add(400);
-  if (c.admin) all.add(401);
+  if (c.admin || c.shopper) all.add(401);
+  if (c.rateLimited) all.add(429);
   if (c.body) [413, 415].forEach((s) => all.add(s as ErrorStatus));
   all.add(500);
   return [...all].sort((a, b) => a - b);
@@ -73,6 +75,7 @@ function operation(operationId: string, c: RouteContract): Json {
     summary: c.summary,
     ...(c.description ? { description: c.description } : {}),
     ...(c.admin ? { security: [{ adminToken: [] }] } : {}),
+    ...(c.shopper ? { security: [{ shopperToken: [] }, { adminToken: [] }] } : {}),
     ...(params.length ? { parameters: params } : {}),
     ...(c.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(c.body, 'input') } } } } : {}),
     responses,
@@ -92,7 +95,16 @@ export function openApiDocument(opts: { service: string; description?: string; r
     paths,
     components: {
       schemas: { Error: { title: 'Error', ...jsonSchema(ErrorBody, 'output') } },
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting (default dev-admin-token)' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting (default dev-admin-token)' },
+        shopperToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A shopper's JWT: sub is the customer id (AUTH_JWT_SECRET or AUTH_JWKS_URL, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE); npm run token -- <customer> prints a development one",
+        },
+      },
     },
   };
 }

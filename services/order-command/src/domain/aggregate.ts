@@ -21,13 +21,15 @@ export type OrderState =
       status: OrderStatus;
       orderId: string;
       basketId: string;
+      /** Absent for orders placed before shoppers had identities: only the admin sees those. */
+      customerId?: string;
       items: EventPayload<'OrderPlaced'>['items'];
       total: number;
       reason?: string;
     };
 
 export type OrderCommand =
-  | { type: 'PlaceOrder'; orderId: string; basketId: string; items: EventPayload<'OrderPlaced'>['items'] }
+  | { type: 'PlaceOrder'; orderId: string; basketId: string; customerId: string; items: EventPayload<'OrderPlaced'>['items'] }
   | { type: 'ConfirmOrder'; orderId: string }
   | { type: 'RejectOrder'; orderId: string; reason?: string };
 
@@ -52,7 +54,8 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       if (state.status !== 'None') throw new OrderRuleViolation('order_exists', `order ${command.orderId} already exists`);
       if (command.items.length === 0) throw new OrderRuleViolation('empty_order', 'an order needs at least one line');
       const total = command.items.reduce((sum, l) => sum + l.price * l.quantity, 0);
-      return [{ type: 'OrderPlaced', data: { orderId: command.orderId, basketId: command.basketId, items: command.items, total } }];
+      const { orderId, basketId, customerId, items } = command;
+      return [{ type: 'OrderPlaced', data: { orderId, basketId, customerId, items, total } }];
     }
     case 'ConfirmOrder':
     case 'RejectOrder': {
@@ -71,7 +74,14 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
 export function evolve(state: OrderState, event: OrderEvent): OrderState {
   switch (event.type) {
     case 'OrderPlaced':
-      return { status: 'Pending', orderId: event.data.orderId, basketId: event.data.basketId, items: event.data.items, total: event.data.total };
+      return {
+        status: 'Pending',
+        orderId: event.data.orderId,
+        basketId: event.data.basketId,
+        ...(event.data.customerId ? { customerId: event.data.customerId } : {}),
+        items: event.data.items,
+        total: event.data.total,
+      };
     case 'OrderConfirmed':
       return state.status === 'None' ? state : { ...state, status: 'Confirmed' };
     case 'OrderRejected':

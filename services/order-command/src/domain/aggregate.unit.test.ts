@@ -5,6 +5,7 @@ const placed: OrderEvent = {
   data: {
     orderId: 'o1',
     basketId: 'b1',
+    customerId: 'b1',
     items: [
       { productId: 'p1', price: 250, quantity: 2 },
       { productId: 'p2', price: 100, quantity: 1 },
@@ -15,15 +16,23 @@ const placed: OrderEvent = {
 
 describe('order decide/evolve', () => {
   it('given no events, when PlaceOrder, then OrderPlaced with the total of its lines', () => {
-    expect(decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', items: placed.data.items }, initialState)).toEqual([placed]);
+    expect(decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', customerId: 'b1', items: placed.data.items }, initialState)).toEqual([placed]);
   });
 
   it('given OrderPlaced, when PlaceOrder again, then it is refused', () => {
-    expect(() => decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', items: placed.data.items }, fold([placed]))).toThrow(OrderRuleViolation);
+    expect(() => decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', customerId: 'b1', items: placed.data.items }, fold([placed]))).toThrow(
+      OrderRuleViolation,
+    );
   });
 
   it('given no events, when PlaceOrder with no lines, then it is refused', () => {
-    expect(() => decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', items: [] }, initialState)).toThrow(/at least one line/);
+    expect(() => decide({ type: 'PlaceOrder', orderId: 'o1', basketId: 'b1', customerId: 'b1', items: [] }, initialState)).toThrow(/at least one line/);
+  });
+
+  it("given OrderPlaced, the order is its customer's; an order placed before customers existed has none", () => {
+    expect(fold([placed])).toMatchObject({ status: 'Pending', customerId: 'b1' });
+    const { customerId: _none, ...anonymous } = placed.data;
+    expect(fold([{ type: 'OrderPlaced', data: anonymous }])).not.toHaveProperty('customerId');
   });
 
   it('given OrderPlaced, when ConfirmOrder, then OrderConfirmed; when RejectOrder, then OrderRejected with the reason', () => {
@@ -48,6 +57,7 @@ describe('order decide/evolve', () => {
       status: 'Rejected',
       orderId: 'o1',
       basketId: 'b1',
+      customerId: 'b1',
       items: placed.data.items,
       total: 600,
       reason: 'no stock',

@@ -33,6 +33,7 @@ export const OrderView = z.object({
   orderId: z.string(),
   status: z.enum(['Pending', 'Confirmed', 'Rejected']),
   basketId: z.string(),
+  customerId: z.string().optional().describe('The customer who placed it (absent on orders placed before shoppers had identities)'),
   items: z.array(OrderLine),
   total: z.number().int().min(0).describe('Sum of price × quantity, minor units'),
   reason: z.string().optional().describe('Why the order was rejected'),
@@ -71,15 +72,19 @@ export async function execute(
 const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 /**
- * PlaceOrder, from POST /orders. Every line must name a product order-command has seen, at its current price. With an
- * Idempotency-Key, a retry of the same request returns the order the first one placed; the same key
- * with a different body is refused.
+ * PlaceOrder, from POST /orders, for the customer whose basket it is (the basket id is the customer id;
+ * the HTTP edge checks the caller owns it). Every line must name a product order-command has seen, at its
+ * current price. With an Idempotency-Key, a retry of the same request returns the order the first one
+ * placed; the same key with a different body is refused. Keys are the customer's own: another customer's
+ * request with the same key is a request of its own.
  */
 export async function placeOrder(
   deps: { db: Knex; traceparent?: string; newId?: () => string },
   body: PlaceOrderBody,
-  idempotencyKey?: string,
+  clientKey?: string,
 ): Promise<{ order: OrderView; replayed: boolean }> {
+  const customerId = body.basketId;
+  const idempotencyKey = clientKey && `${customerId}/${clientKey}`;
   const replay = async (key: string) => {
     const existing = await store.findIdempotencyKey(deps.db, key);
     if (!existing) return undefined;
@@ -104,7 +109,7 @@ export async function placeOrder(
   const orderId = (deps.newId ?? randomUUID)();
   const placed = await deps.db.transaction(async (trx) => {
     if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
-    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, items: body.items }, deps.traceparent);
+    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items }, deps.traceparent);
   });
   if (!placed) {
     // A concurrent request with the same key claimed it first: answer with its order.

@@ -1,0 +1,27 @@
+// npm run -s token -- <customer> [--admin] [--expires <time span, e.g. 12h, 30m>]
+// Prints a development JWT for a shopper (sub = the customer id, whose basket is /baskets/<customer>),
+// signed with AUTH_JWT_SECRET for AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE, as the services verify it. With
+// --admin the token acts for every customer. Production tokens come from the identity provider behind
+// AUTH_JWKS_URL, not from here.
+import { parseArgs } from 'node:util';
+import { authSettings, BasketId, issueToken, loadConfig, runAsScript } from '@qtshop/shared';
+
+const USAGE = 'usage: npm run -s token -- <customer> [--admin] [--expires 12h]\n';
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { admin: { type: 'boolean' }, expires: { type: 'string' } } });
+  const customer = positionals[0];
+  if (positionals.length !== 1 || !BasketId.safeParse(customer).success) {
+    process.stderr.write(`${USAGE}a customer id is 1-100 characters of A-Z, a-z, 0-9, _ and -\n`);
+    return 2;
+  }
+  const cfg = loadConfig(authSettings);
+  if (cfg.AUTH_JWKS_URL) {
+    process.stderr.write('AUTH_JWKS_URL is set: tokens come from that identity provider, not from npm run token\n');
+    return 2;
+  }
+  process.stdout.write(`${await issueToken(cfg, customer!, { admin: values.admin ?? false, expiresIn: values.expires ?? '12h' })}\n`);
+  return 0;
+}
+
+runAsScript(import.meta.url, 'token', main);
