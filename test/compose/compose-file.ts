@@ -2,7 +2,7 @@
 // services, their environment after interpolation with the file's defaults and the secrets a user must set,
 // their ports, dependencies and commands.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -83,3 +83,31 @@ export function allStrings(value: unknown, out: string[] = []): string[] {
 
 export const MAIN = /services\/([a-z0-9-]+)\/src\/main\.ts/;
 export const mainPath = (name: string) => `services/${name}/src/main.ts`;
+
+export interface Mount {
+  /** A path in the repository (bind mount, `./…` in the file) or a named volume. */
+  source: string;
+  target: string;
+  bind: boolean;
+  readOnly: boolean;
+}
+
+/** The volumes a service mounts, short syntax (`./monitoring/x:/etc/x:ro`, `pg-data:/var/lib/postgresql/data`). */
+export function mountsOf(svc: ComposeService): Mount[] {
+  return (svc.volumes ?? []).map((v) => {
+    const [source = '', target = '', mode = ''] = withDefaults(String(v)).split(':');
+    const bind = source.startsWith('.') || source.startsWith('/');
+    return { source: bind ? source.replace(/^\.\//, '') : source, target, bind, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+/**
+ * The repository path a container sees at `containerPath` through a bind mount (of the file itself or of
+ * a folder above it), or undefined when no bind mount covers it.
+ */
+export function repoPathOf(svc: ComposeService, containerPath: string): string | undefined {
+  const mount = mountsOf(svc)
+    .filter((m) => m.bind && (containerPath === m.target || containerPath.startsWith(`${m.target.replace(/\/$/, '')}/`)))
+    .sort((a, b) => b.target.length - a.target.length)[0];
+  return mount && posix.join(mount.source, posix.relative(mount.target, containerPath));
+}

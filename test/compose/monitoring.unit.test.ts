@@ -1,0 +1,130 @@
+// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter, and
+// the files the monitoring containers mount, read from the tree as the containers would see them.
+import { existsSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { commandOf, compose, dependsOn, envOf, mountsOf, read, repoPathOf, root, services } from './compose-file';
+
+const exists = (path: string | undefined) => path !== undefined && existsSync(resolve(root, path));
+
+// ---------------------------------------------------------------- Kafka Connect JMX exporter
+
+interface JmxRule {
+  pattern: string;
+  name?: string;
+  type?: string;
+}
+interface JmxExporterConfig {
+  lowercaseOutputName?: boolean;
+  rules: JmxRule[];
+}
+
+/** `-javaagent:<jar>=[host:]<port>:<config>` in a JVM options string. */
+function javaAgentOf(opts: string | undefined): { jar: string; port: number; config: string } | undefined {
+  const m = /-javaagent:(\S+?\.jar)=(?:[^:\s]+:)?(\d+):(\S+)/.exec(opts ?? '');
+  return m ? { jar: m[1]!, port: Number(m[2]), config: m[3]! } : undefined;
+}
+
+/**
+ * The metric names a JMX exporter rule can produce, as patterns: `$n` stands for what the n-th group of
+ * the rule's pattern matched (each alternative when the group is a list of words); the exporter turns
+ * other characters into `_`, lowercases the name with lowercaseOutputName, and keeps `_total` only on a
+ * counter (verified with jmx_prometheus_javaagent 1.0.1 against MBeans named like Kafka's and Debezium's).
+ */
+function jmxRuleNames(rule: JmxRule, lowercase: boolean): RegExp[] {
+  if (!rule.name) return [];
+  const groups: string[] = [];
+  for (let i = 0; i < rule.pattern.length; i++) {
+    if (rule.pattern[i] !== '(' || rule.pattern[i - 1] === '\\' || rule.pattern[i + 1] === '?') continue;
+    let depth = 0;
+    for (let j = i; j < rule.pattern.length; j++) {
+      if (rule.pattern[j] === '(' && rule.pattern[j - 1] !== '\\') depth++;
+      if (rule.pattern[j] === ')' && rule.pattern[j - 1] !== '\\' && --depth === 0) {
+        groups.push(rule.pattern.slice(i + 1, j));
+        break;
+      }
+    }
+  }
+  const expand = (name: string): string[] => {
+    const m = /\$(\d)/.exec(name);
+    if (!m) return [name];
+    const group = groups[Number(m[1]) - 1] ?? '';
+    const words = /^[\w-]+(\|[\w-]+)*$/.test(group) ? group.split('|') : ['\u0000'];
+    return words.flatMap((w) => expand(name.replace(m[0], w)));
+  };
+  return expand(rule.name).map((raw) => {
+    let name = raw.replace(/[^a-zA-Z0-9_:\u0000]/g, '_');
+    if (lowercase) name = name.toLowerCase();
+    if (rule.type === 'COUNTER' && !name.endsWith('_total')) name += '_total';
+    if (rule.type !== 'COUNTER') name = name.replace(/_total$/, '');
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\u0000/g, '[a-z0-9_]+');
+    return new RegExp(`^${escaped}$`);
+  });
+}
+
+describe('compose: Kafka Connect JMX exporter', () => {
+  const connect = services.connect!;
+  const job = services['connect-jmx-exporter']!;
+  const env = envOf(connect);
+  const jobEnv = envOf(job);
+  const agent = javaAgentOf(env.KAFKA_OPTS);
+
+  it("loads the exporter as a Java agent through KAFKA_OPTS, not through the image's ENABLE_JMX_EXPORTER switch (it wants a jar the image does not ship)", () => {
+    expect(agent).toEqual({ jar: expect.stringMatching(/jmx_prometheus_javaagent-[\d.]+\.jar$/), port: expect.any(Number), config: expect.any(String) });
+    expect(env.ENABLE_JMX_EXPORTER).toBeUndefined();
+  });
+
+  it('finds the agent in a volume the one-shot connect-jmx-exporter job fills, of the version the job resolves, before Connect starts', () => {
+    const mount = mountsOf(connect).find((m) => posix.dirname(agent!.jar) === m.target);
+    expect(mount).toMatchObject({ bind: false, readOnly: true });
+    expect(compose.volumes).toHaveProperty([mount!.source]);
+    expect(mountsOf(job)).toContainEqual({ source: mount!.source, target: jobEnv.JMX_EXPORTER_DIR, bind: false, readOnly: false });
+    expect(posix.basename(agent!.jar)).toBe(`jmx_prometheus_javaagent-${jobEnv.JMX_EXPORTER_VERSION}.jar`);
+    expect(jobEnv.JMX_EXPORTER_SHA256).toMatch(/^[0-9a-f]{64}$/);
+    expect(dependsOn(connect)['connect-jmx-exporter']).toBe('service_completed_successfully');
+    expect(job.restart).toBe('no');
+  });
+
+  it('resolves the agent with Maven and the dependency plugin of the local stack, and refuses a jar without the pinned SHA-256', () => {
+    const script = repoPathOf(
+      job,
+      commandOf(job)
+        .split(' ')
+        .find((w) => w.endsWith('.sh')) ?? '',
+    );
+    expect({ script, exists: exists(script) }).toEqual({ script: 'docker/connect/fetch-jmx-exporter.sh', exists: true });
+    const text = read(script!);
+    const stackPluginVersion = /<dependency-plugin\.version>([^<]+)</.exec(read('stack/maven/pom.xml'))?.[1];
+    expect(text).toContain(`maven-dependency-plugin:${stackPluginVersion}:copy`);
+    expect(text).toContain('-Dartifact="io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION"');
+    expect(text).toMatch(/\$JMX_EXPORTER_SHA256 {2}\$jar" \| sha256sum --check --status; then\n\s+echo .*\n\s+rm -f "\$jar"\n\s+exit 1/);
+    expect(job.image).toMatch(/^maven:3\.\d+-eclipse-temurin-17$/);
+  });
+
+  it('reads its rules from the committed monitoring/connect/jmx-exporter.yml, each naming its metric', () => {
+    const path = repoPathOf(connect, agent!.config);
+    expect(path).toBe('monitoring/connect/jmx-exporter.yml');
+    expect(mountsOf(connect).find((m) => m.target === agent!.config)).toMatchObject({ readOnly: true });
+    const config = parse(read(path!)) as JmxExporterConfig;
+    expect(config.rules.length).toBeGreaterThan(0);
+    for (const rule of config.rules) {
+      expect({ pattern: rule.pattern, named: jmxRuleNames(rule, config.lowercaseOutputName ?? false).length > 0 }).toEqual({
+        pattern: rule.pattern,
+        named: true,
+      });
+    }
+    expect(config.rules.flatMap((r) => jmxRuleNames(r, true)).some((re) => re.test('kafka_connect_connector_status'))).toBe(true);
+  });
+
+  it('names the metrics its rules make as the exporter does', () => {
+    const names = (rule: JmxRule) => jmxRuleNames(rule, true).map(String);
+    expect(
+      names({
+        pattern: 'kafka.connect<type=x, connector=([^,>]+)><>(source-record-poll-total|source-record-write-total)',
+        name: 'kafka_connect_$2',
+        type: 'COUNTER',
+      }),
+    ).toEqual(['/^kafka_connect_source_record_poll_total$/', '/^kafka_connect_source_record_write_total$/']);
+    expect(names({ pattern: 'a<b=(.+)><>Connected', name: 'debezium_$1_Up_total', type: 'GAUGE' })).toEqual(['/^debezium_[a-z0-9_]+_up$/']);
+  });
+});
