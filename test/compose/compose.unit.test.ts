@@ -50,6 +50,8 @@ const INFRA = ['postgres', 'kafka', 'connect', 'mongo'] as const;
 const SERVICE_JOBS = ['migrate', 'register-connectors'] as const;
 /** Every one-shot job: others depend on it completing, not on it being healthy. */
 const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter'] as const;
+/** Monitoring (test/compose/monitoring.unit.test.ts). */
+const MONITORING = ['prometheus'] as const;
 
 /** Host ports of the infrastructure in docker-compose (DESIGN.md "Ports of the stack"). */
 const HOST_PORTS = { postgres: 5432, kafka: 9092, connect: 8083, mongo: 27017 } as const;
@@ -57,8 +59,8 @@ const HOST_PORTS = { postgres: 5432, kafka: 9092, connect: 8083, mongo: 27017 } 
 // ---------------------------------------------------------------- the file as a whole
 
 describe('docker-compose.yml', () => {
-  it('names the infrastructure, the one-shot jobs and exactly the services of DESIGN.md', () => {
-    expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...Object.keys(APP_SERVICES)].sort());
+  it('names the infrastructure, the one-shot jobs, the monitoring and exactly the services of DESIGN.md', () => {
+    expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...MONITORING, ...Object.keys(APP_SERVICES)].sort());
   });
 
   it('runs each service from its own folder under services/', () => {

@@ -1,9 +1,11 @@
-// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter, and
-// the files the monitoring containers mount, read from the tree as the containers would see them.
+// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter and
+// Prometheus, with the files their containers mount read from the tree as the containers would see them.
 import { existsSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { commandOf, compose, dependsOn, envOf, mountsOf, read, repoPathOf, root, services } from './compose-file';
+import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
+import { RULES_FILE } from '../../scripts/test-rules';
+import { commandOf, compose, dependsOn, envOf, healthcheckOf, MAIN, mountsOf, publishedPorts, read, repoPathOf, root, services } from './compose-file';
 
 const exists = (path: string | undefined) => path !== undefined && existsSync(resolve(root, path));
 
@@ -126,5 +128,85 @@ describe('compose: Kafka Connect JMX exporter', () => {
       }),
     ).toEqual(['/^kafka_connect_source_record_poll_total$/', '/^kafka_connect_source_record_write_total$/']);
     expect(names({ pattern: 'a<b=(.+)><>Connected', name: 'debezium_$1_Up_total', type: 'GAUGE' })).toEqual(['/^debezium_[a-z0-9_]+_up$/']);
+  });
+});
+
+// ---------------------------------------------------------------- Prometheus
+
+interface ScrapeConfig {
+  job_name: string;
+  metrics_path?: string;
+  scheme?: string;
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+}
+interface PrometheusConfig {
+  rule_files?: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
+/** `--flag=value` of a command. */
+const flagOf = (command: string, flag: string) => new RegExp(`(?:^|\\s)--${flag}=(\\S+)`).exec(command)?.[1];
+
+describe('compose: Prometheus', () => {
+  const prometheus = services.prometheus!;
+  const configPath = flagOf(commandOf(prometheus), 'config.file');
+  const configFile = configPath && repoPathOf(prometheus, configPath);
+  const config = (exists(configFile) ? parse(read(configFile!)) : { scrape_configs: [] }) as PrometheusConfig;
+  const jobWithTarget = (target: string) => config.scrape_configs.find((j) => (j.static_configs ?? []).some((c) => c.targets.includes(target)));
+
+  /** Every compose service that runs services/<name>/src/main.ts serves /metrics on its HTTP port (createHttpApp). */
+  const metricsEndpoints = Object.entries(services).flatMap(([name, svc]) => {
+    const folder = MAIN.exec(commandOf(svc))?.[1];
+    return folder ? [{ name, target: `${name}:${envOf(svc)[portSettingOf(folder as ShopService)]}` }] : [];
+  });
+
+  it('reads the committed monitoring/prometheus/prometheus.yml through a read-only mount', () => {
+    expect(configFile).toBe('monitoring/prometheus/prometheus.yml');
+    expect(mountsOf(prometheus).find((m) => configPath!.startsWith(m.target))).toMatchObject({ bind: true, readOnly: true });
+  });
+
+  it("scrapes every service compose runs, at its HTTP port's /metrics, in a job named as the service", () => {
+    expect(metricsEndpoints.map((e) => e.name)).toEqual(expect.arrayContaining([...SHOP_SERVICES]));
+    for (const { name, target } of metricsEndpoints) {
+      const job = jobWithTarget(target);
+      expect({ target, job: job?.job_name, path: job?.metrics_path ?? '/metrics', scheme: job?.scheme ?? 'http' }).toEqual({
+        target,
+        job: name,
+        path: '/metrics',
+        scheme: 'http',
+      });
+    }
+  });
+
+  it('scrapes the Kafka Connect JMX exporter at the port its agent listens on', () => {
+    const agent = javaAgentOf(envOf(services.connect!).KAFKA_OPTS);
+    expect(jobWithTarget(`connect:${agent?.port}`)?.job_name).toBe('connect');
+  });
+
+  it('scrapes only containers compose runs, and labels no target `service` (the services label their own series so)', () => {
+    for (const job of config.scrape_configs) {
+      for (const c of job.static_configs ?? []) {
+        for (const target of c.targets) {
+          const host = target.split(':')[0]!;
+          expect({ target, known: host === 'localhost' || host in services }).toEqual({ target, known: true });
+        }
+        expect(Object.keys(c.labels ?? {})).not.toContain('service');
+      }
+    }
+  });
+
+  it('loads the alert rules npm run test:rules tests (monitoring/prometheus/alerts.yml)', () => {
+    const ruleFiles = (config.rule_files ?? []).map((f) => repoPathOf(prometheus, posix.resolve(posix.dirname(configPath!), f)));
+    expect(ruleFiles).toContain(posix.relative(root, RULES_FILE));
+    for (const f of ruleFiles) expect({ f, exists: exists(f) }).toEqual({ f, exists: true });
+  });
+
+  it('publishes its UI on PROMETHEUS_PORT (9090), keeps its data in a volume, is restarted and reports health from /-/ready', () => {
+    expect(publishedPorts(prometheus)).toEqual([{ host: 9090, container: 9090 }]);
+    const data = mountsOf(prometheus).find((m) => m.target === flagOf(commandOf(prometheus), 'storage.tsdb.path'));
+    expect(data).toMatchObject({ bind: false });
+    expect(compose.volumes).toHaveProperty([data!.source]);
+    expect(prometheus.restart).toBe('unless-stopped');
+    expect(healthcheckOf(prometheus)).toContain('http://127.0.0.1:9090/-/ready');
   });
 });
