@@ -1,13 +1,49 @@
-// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter and
-// Prometheus, with the files their containers mount read from the tree as the containers would see them.
+// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter,
+// Prometheus and Jaeger, with the files their containers mount read from the tree as the containers would
+// see them.
 import { existsSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { RULES_FILE } from '../../scripts/test-rules';
-import { commandOf, compose, dependsOn, envOf, healthcheckOf, MAIN, mountsOf, publishedPorts, read, repoPathOf, root, services } from './compose-file';
+import {
+  commandOf,
+  compose,
+  dependsOn,
+  envOf,
+  healthcheckOf,
+  MAIN,
+  mountsOf,
+  publishedPorts,
+  rawEnvOf,
+  read,
+  repoPathOf,
+  root,
+  services,
+} from './compose-file';
 
 const exists = (path: string | undefined) => path !== undefined && existsSync(resolve(root, path));
+
+const MONITORING = ['prometheus', 'jaeger'];
+
+/** The compose services that run a shop service (services/<name>/src/main.ts), with the folder they run. */
+const shopServices = Object.entries(services).flatMap(([name, svc]) => {
+  const folder = MAIN.exec(commandOf(svc))?.[1];
+  return folder ? [{ name, svc, folder: folder as ShopService }] : [];
+});
+
+describe('compose monitoring', () => {
+  it('is something nothing else waits for: a monitoring container that is down costs metrics, not orders', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      expect({ name, waitsFor: Object.keys(dependsOn(svc)).filter((d) => MONITORING.includes(d)) }).toEqual({ name, waitsFor: [] });
+    }
+  });
+
+  it.each(MONITORING)('%s is restarted when it dies and has a healthcheck', (name) => {
+    expect(services[name]!.restart).toBe('unless-stopped');
+    expect(healthcheckOf(services[name]!)).toMatch(/\S/);
+  });
+});
 
 // ---------------------------------------------------------------- Kafka Connect JMX exporter
 
@@ -155,10 +191,7 @@ describe('compose: Prometheus', () => {
   const jobWithTarget = (target: string) => config.scrape_configs.find((j) => (j.static_configs ?? []).some((c) => c.targets.includes(target)));
 
   /** Every compose service that runs services/<name>/src/main.ts serves /metrics on its HTTP port (createHttpApp). */
-  const metricsEndpoints = Object.entries(services).flatMap(([name, svc]) => {
-    const folder = MAIN.exec(commandOf(svc))?.[1];
-    return folder ? [{ name, target: `${name}:${envOf(svc)[portSettingOf(folder as ShopService)]}` }] : [];
-  });
+  const metricsEndpoints = shopServices.map(({ name, svc, folder }) => ({ name, target: `${name}:${envOf(svc)[portSettingOf(folder)]}` }));
 
   it('reads the committed monitoring/prometheus/prometheus.yml through a read-only mount', () => {
     expect(configFile).toBe('monitoring/prometheus/prometheus.yml');
@@ -208,5 +241,40 @@ describe('compose: Prometheus', () => {
     expect(compose.volumes).toHaveProperty([data!.source]);
     expect(prometheus.restart).toBe('unless-stopped');
     expect(healthcheckOf(prometheus)).toContain('http://127.0.0.1:9090/-/ready');
+  });
+});
+
+// ---------------------------------------------------------------- Jaeger
+
+describe('compose: Jaeger', () => {
+  const jaeger = services.jaeger!;
+  /** Jaeger v2's all-in-one configuration (built into the image) receives OTLP/gRPC on 4317 and OTLP/HTTP on 4318. */
+  const OTLP_HTTP = 4318;
+  const OTLP_GRPC = 4317;
+
+  it('runs Jaeger v2, which receives OTLP, and publishes its UI (16686) and both OTLP ports on the host', () => {
+    expect(jaeger.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(publishedPorts(jaeger)).toEqual([
+      { host: 16686, container: 16686 },
+      { host: OTLP_GRPC, container: OTLP_GRPC },
+      { host: OTLP_HTTP, container: OTLP_HTTP },
+    ]);
+    expect(healthcheckOf(jaeger)).toContain('http://127.0.0.1:13133/status');
+  });
+
+  it.each(SHOP_SERVICES.map((s) => [s]))("%s exports its spans to Jaeger's OTLP/HTTP port by default", (name) => {
+    const endpoint = new URL(envOf(services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://unset');
+    // OTLP/HTTP (the JavaScript SDK's default protocol, http/protobuf): the SDK appends /v1/traces.
+    expect({ host: endpoint.hostname, port: Number(endpoint.port), path: endpoint.pathname }).toEqual({ host: 'jaeger', port: OTLP_HTTP, path: '/' });
+  });
+
+  it.each(SHOP_SERVICES.map((s) => [s]))('%s takes OTEL_EXPORTER_OTLP_ENDPOINT from the environment, where an empty value turns exporting off', (name) => {
+    // `${VAR-default}`, not `${VAR:-default}`: the default applies only when the variable is unset, so
+    // OTEL_EXPORTER_OTLP_ENDPOINT= reaches the SDK empty, which the OpenTelemetry specification reads as unset.
+    expect(rawEnvOf(services[name]!).OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^\$\{OTEL_EXPORTER_OTLP_ENDPOINT-[^}]+\}$/);
+  });
+
+  it('sets OTEL_EXPORTER_OTLP_ENDPOINT on every shop service compose runs', () => {
+    expect(shopServices.filter(({ svc }) => envOf(svc).OTEL_EXPORTER_OTLP_ENDPOINT === undefined).map((s) => s.name)).toEqual([]);
   });
 });
