@@ -51,7 +51,7 @@ const SERVICE_JOBS = ['migrate', 'register-connectors'] as const;
 /** Every one-shot job: others depend on it completing, not on it being healthy. */
 const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter'] as const;
 /** Monitoring (test/compose/monitoring.unit.test.ts). */
-const MONITORING = ['prometheus', 'jaeger'] as const;
+const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
 
 /**
  * Variables of the OpenTelemetry specification that compose sets for the services: the SDK (issue 15,
