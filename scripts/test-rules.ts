@@ -1,6 +1,7 @@
 // npm run test:rules: checks the Prometheus alert rules (monitoring/prometheus/alerts.yml) and runs their
 // unit tests (monitoring/prometheus/tests/*.test.yml) with promtool, which Debian's `prometheus` package
-// ships (.ci/run installs it). Every alert must have its own test file.
+// ships (.ci/run installs it). Every alert must have its own test file. It also checks the configuration
+// docker-compose's Prometheus runs (monitoring/prometheus/prometheus.yml), which loads the rules.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -39,5 +40,7 @@ runAsScript(import.meta.url, 'test:rules', async () => {
   }
   const checked = promtool(['check', 'rules', 'alerts.yml']);
   if (checked !== 0) return checked;
+  const configured = promtool(['check', 'config', 'prometheus.yml']);
+  if (configured !== 0) return configured;
   return promtool(['test', 'rules', ...tests.map((f) => `tests/${f}`)]);
 });

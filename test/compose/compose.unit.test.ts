@@ -2,17 +2,29 @@
 // checks it against the tree: the services it runs exist and are configured only with settings they
 // document, the connector files it registers are the ones the local stack registers, and the
 // infrastructure is set up as the local stack's (wal_level=logical, the env config provider, KRaft).
-import { parse } from 'yaml';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectorFiles, DATABASES, httpSettings, infraSettings, loadConfig, loggingSettings, readConnectorFile } from '@qtshop/shared';
 import { outboxPublicationOf, portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 import { relaySettings } from '../../services/relay/src/config';
 import { SERVICE_SETTINGS } from '../../scripts/service-settings';
-
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+import {
+  allStrings,
+  commandOf,
+  compose,
+  dependsOn,
+  envOf,
+  healthcheckOf,
+  IMAGE_ENV,
+  MAIN,
+  mainPath,
+  publishedPorts,
+  rawEnvOf,
+  read,
+  REQUIRED,
+  root,
+  services,
+} from './compose-file';
 
 // ---------------------------------------------------------------- what compose must run (DESIGN.md)
 
@@ -34,92 +46,27 @@ const APP_SERVICES: Record<ShopService, AppService> = {
 };
 
 const INFRA = ['postgres', 'kafka', 'connect', 'mongo'] as const;
-const ONE_SHOTS = ['migrate', 'register-connectors'] as const;
+/** One-shot jobs run from the services image. */
+const SERVICE_JOBS = ['migrate', 'register-connectors'] as const;
+/** Every one-shot job: others depend on it completing, not on it being healthy. */
+const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter'] as const;
+/** Monitoring (test/compose/monitoring.unit.test.ts). */
+const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
+
+/**
+ * Variables of the OpenTelemetry specification that compose sets for the services: the SDK (issue 15,
+ * tracing) reads them itself where a service's settings do not declare them.
+ */
+const OTEL_SDK_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT'];
 
 /** Host ports of the infrastructure in docker-compose (DESIGN.md "Ports of the stack"). */
 const HOST_PORTS = { postgres: 5432, kafka: 9092, connect: 8083, mongo: 27017 } as const;
 
-// ---------------------------------------------------------------- compose file model
-
-interface ComposeService {
-  image?: string;
-  build?: unknown;
-  command?: string | string[];
-  environment?: Record<string, unknown> | string[];
-  ports?: unknown[];
-  volumes?: unknown[];
-  healthcheck?: { test?: string | string[] };
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  init?: boolean;
-  restart?: string;
-  stop_grace_period?: string;
-}
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-}
-
-const compose = parse(read('docker-compose.yml')) as ComposeFile;
-const services = compose.services;
-
-const commandOf = (svc: ComposeService): string => (Array.isArray(svc.command) ? svc.command.join(' ') : (svc.command ?? ''));
-const healthcheckOf = (svc: ComposeService): string => (Array.isArray(svc.healthcheck?.test) ? svc.healthcheck.test.join(' ') : (svc.healthcheck?.test ?? ''));
-
-function rawEnvOf(svc: ComposeService): Record<string, unknown> {
-  const env = svc.environment ?? {};
-  if (!Array.isArray(env)) return env;
-  return Object.fromEntries(env.map((entry) => [entry.split('=')[0]!, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : null]));
-}
-
-/**
- * Secrets compose requires (`${VAR:?message}`): `docker compose up` refuses to start until the user sets
- * them, so no development default reaches a production image. The values are what a user would set.
- */
-const REQUIRED: Record<string, string> = { ADMIN_TOKEN: 'a-secret-of-the-operator' };
-
-/** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
-const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };
-
-/** Compose interpolation with the defaults the file writes (`${VAR:-default}`) and the REQUIRED values, whatever the caller's shell says. */
-function withDefaults(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:\?[^}]*)?\}/g, (match, name: string, fallback: string | undefined) =>
-    match === '$$' ? '$' : (fallback ?? REQUIRED[name] ?? ''),
-  );
-}
-
-/** The environment a container gets when compose runs with only the REQUIRED variables set. */
-const envOf = (svc: ComposeService): Record<string, string> => Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
-
-function dependsOn(svc: ComposeService): Record<string, string | undefined> {
-  const deps = svc.depends_on ?? {};
-  return Array.isArray(deps)
-    ? Object.fromEntries(deps.map((d) => [d, undefined]))
-    : Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v?.condition]));
-}
-
-/** host port -> container port, after interpolating defaults ("${PG_PORT:-5432}:5432" -> 5432 -> 5432). */
-function publishedPorts(svc: ComposeService): Array<{ host: number; container: number }> {
-  return (svc.ports ?? []).map((p) => {
-    const parts = withDefaults(String(p)).split(':');
-    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
-  });
-}
-
-function allStrings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => allStrings(v, out));
-  else if (value && typeof value === 'object') Object.values(value).forEach((v) => allStrings(v, out));
-  return out;
-}
-
-const MAIN = /services\/([a-z0-9-]+)\/src\/main\.ts/;
-const mainPath = (name: string) => `services/${name}/src/main.ts`;
-
 // ---------------------------------------------------------------- the file as a whole
 
 describe('docker-compose.yml', () => {
-  it('names the infrastructure, the one-shot jobs and exactly the services of DESIGN.md', () => {
-    expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...Object.keys(APP_SERVICES)].sort());
+  it('names the infrastructure, the one-shot jobs, the monitoring and exactly the services of DESIGN.md', () => {
+    expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...MONITORING, ...Object.keys(APP_SERVICES)].sort());
   });
 
   it('runs each service from its own folder under services/', () => {
@@ -165,7 +112,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds one services image from the Dockerfile for the jobs and the services', () => {
-    const users = [...ONE_SHOTS, ...Object.keys(APP_SERVICES)];
+    const users = [...SERVICE_JOBS, ...Object.keys(APP_SERVICES)];
     const images = new Set(users.map((n) => services[n]!.image));
     const builds = new Set(users.map((n) => JSON.stringify(services[n]!.build)));
     expect(images.size).toBe(1);
@@ -220,9 +167,9 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
     expect({ file: mainPath(name), exists: written }).toEqual({ file: mainPath(name), exists: true });
   });
 
-  it('sets only settings the service documents, each valid', () => {
+  it('sets only settings the service documents (or the OpenTelemetry SDK reads), each valid', () => {
     const settings = SERVICE_SETTINGS[name];
-    expect(Object.keys(env).filter((k) => !(k in settings))).toEqual([]);
+    expect(Object.keys(env).filter((k) => !(k in settings) && !OTEL_SDK_ENV.includes(k))).toEqual([]);
     expect(() => loadConfig(settings, { ...IMAGE_ENV, ...env })).not.toThrow();
   });
 });

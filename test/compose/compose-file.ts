@@ -1,0 +1,113 @@
+// docker-compose.yml read as compose reads it, for the static compose tests (no Docker engine): its
+// services, their environment after interpolation with the file's defaults and the secrets a user must set,
+// their ports, dependencies and commands.
+import { readFileSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+export const root = resolve(import.meta.dirname, '../..');
+export const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
+
+export interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, unknown> | string[];
+  ports?: unknown[];
+  volumes?: unknown[];
+  healthcheck?: { test?: string | string[] };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  init?: boolean;
+  restart?: string;
+  stop_grace_period?: string;
+}
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+export const compose = parse(read('docker-compose.yml')) as ComposeFile;
+export const services = compose.services;
+
+export const commandOf = (svc: ComposeService): string => (Array.isArray(svc.command) ? svc.command.join(' ') : (svc.command ?? ''));
+export const healthcheckOf = (svc: ComposeService): string =>
+  Array.isArray(svc.healthcheck?.test) ? svc.healthcheck.test.join(' ') : (svc.healthcheck?.test ?? '');
+
+export function rawEnvOf(svc: ComposeService): Record<string, unknown> {
+  const env = svc.environment ?? {};
+  if (!Array.isArray(env)) return env;
+  return Object.fromEntries(env.map((entry) => [entry.split('=')[0]!, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : null]));
+}
+
+/**
+ * Secrets compose requires (`${VAR:?message}`): `docker compose up` refuses to start until the user sets
+ * them, so no development default reaches a production image. The values are what a user would set.
+ */
+export const REQUIRED: Record<string, string> = { ADMIN_TOKEN: 'a-secret-of-the-operator', GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator' };
+
+/** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
+export const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };
+
+/** Compose interpolation with the defaults the file writes (`${VAR:-default}`) and the REQUIRED values, whatever the caller's shell says. */
+export function withDefaults(value: string): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:\?[^}]*)?\}/g, (match, name: string, fallback: string | undefined) =>
+    match === '$$' ? '$' : (fallback ?? REQUIRED[name] ?? ''),
+  );
+}
+
+/** The environment a container gets when compose runs with only the REQUIRED variables set. */
+export const envOf = (svc: ComposeService): Record<string, string> =>
+  Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
+
+export function dependsOn(svc: ComposeService): Record<string, string | undefined> {
+  const deps = svc.depends_on ?? {};
+  return Array.isArray(deps)
+    ? Object.fromEntries(deps.map((d) => [d, undefined]))
+    : Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v?.condition]));
+}
+
+/** host port -> container port, after interpolating defaults ("${PG_PORT:-5432}:5432" -> 5432 -> 5432). */
+export function publishedPorts(svc: ComposeService): Array<{ host: number; container: number }> {
+  return (svc.ports ?? []).map((p) => {
+    const parts = withDefaults(String(p)).split(':');
+    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
+  });
+}
+
+export function allStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => allStrings(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => allStrings(v, out));
+  return out;
+}
+
+export const MAIN = /services\/([a-z0-9-]+)\/src\/main\.ts/;
+export const mainPath = (name: string) => `services/${name}/src/main.ts`;
+
+export interface Mount {
+  /** A path in the repository (bind mount, `./…` in the file) or a named volume. */
+  source: string;
+  target: string;
+  bind: boolean;
+  readOnly: boolean;
+}
+
+/** The volumes a service mounts, short syntax (`./monitoring/x:/etc/x:ro`, `pg-data:/var/lib/postgresql/data`). */
+export function mountsOf(svc: ComposeService): Mount[] {
+  return (svc.volumes ?? []).map((v) => {
+    const [source = '', target = '', mode = ''] = withDefaults(String(v)).split(':');
+    const bind = source.startsWith('.') || source.startsWith('/');
+    return { source: bind ? source.replace(/^\.\//, '') : source, target, bind, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+/**
+ * The repository path a container sees at `containerPath` through a bind mount (of the file itself or of
+ * a folder above it), or undefined when no bind mount covers it.
+ */
+export function repoPathOf(svc: ComposeService, containerPath: string): string | undefined {
+  const mount = mountsOf(svc)
+    .filter((m) => m.bind && (containerPath === m.target || containerPath.startsWith(`${m.target.replace(/\/$/, '')}/`)))
+    .sort((a, b) => b.target.length - a.target.length)[0];
+  return mount && posix.join(mount.source, posix.relative(mount.target, containerPath));
+}
