@@ -43,7 +43,11 @@ export function rawEnvOf(svc: ComposeService): Record<string, unknown> {
  * Secrets compose requires (`${VAR:?message}`): `docker compose up` refuses to start until the user sets
  * them, so no development default reaches a production image. The values are what a user would set.
  */
-export const REQUIRED: Record<string, string> = { ADMIN_TOKEN: 'a-secret-of-the-operator', GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator' };
+export const REQUIRED: Record<string, string> = {
+  ADMIN_TOKEN: 'a-secret-of-the-operator',
+  AUTH_JWT_SECRET: 'a-jwt-secret-of-the-operator',
+  GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator',
+};
 
 /** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
 export const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };

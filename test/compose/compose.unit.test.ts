@@ -100,6 +100,19 @@ describe('docker-compose.yml', () => {
     for (const t of tokens) expect(t).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
   });
 
+  it("requires the shoppers' JWT secret and the admin token on every service that serves shoppers", () => {
+    const shopperServices = Object.keys(services).filter((name) => 'AUTH_JWT_SECRET' in (SERVICE_SETTINGS[name as keyof typeof SERVICE_SETTINGS] ?? {}));
+    expect(shopperServices.sort()).toEqual(['basket', 'order-command', 'order-query']);
+    for (const name of shopperServices) {
+      const env = rawEnvOf(services[name]!);
+      expect({ name, secret: env.AUTH_JWT_SECRET, admin: env.ADMIN_TOKEN }).toEqual({
+        name,
+        secret: expect.stringMatching(/^\$\{AUTH_JWT_SECRET:\?.+\}$/),
+        admin: expect.stringMatching(/^\$\{ADMIN_TOKEN:\?.+\}$/),
+      });
+    }
+  });
+
   it('waits on what each container needs: long-running ones healthy (with a healthcheck), one-shot jobs completed successfully', () => {
     for (const [name, svc] of Object.entries(services)) {
       for (const [dep, condition] of Object.entries(dependsOn(svc))) {
