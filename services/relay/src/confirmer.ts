@@ -102,8 +102,8 @@ export class Confirmer {
       if (duplicates + inBatch > 0)
         this.log.debug({ topic: batch.topic, partition: batch.partition, duplicates: duplicates + inBatch }, 'records of rows already confirmed');
     }
-    const last = batch.messages[batch.messages.length - 1];
-    if (last) resolveOffset(last.offset);
+    // The batch's last offset, past a trailing transaction marker too (the repair publishes in transactions).
+    if (batch.messages.length > 0) resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
