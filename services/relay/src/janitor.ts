@@ -2,8 +2,7 @@
 // confirmer) is kept for OUTBOX_RETENTION_MS, then deleted in bounded batches. Undelivered and quarantined
 // rows are never deleted: repair and `npm run outbox -- retry` still need them. The publication carries
 // INSERTs only, so Debezium never sees these deletes.
-import { OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
-import { Loop } from './loop';
+import { Loop, OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
 import type { RelayMetrics } from './metrics';
 
 export const JANITOR_BATCH = 10_000;
