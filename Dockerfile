@@ -3,7 +3,7 @@
 #   command: ["tsx", "services/catalog/src/main.ts"]     or     command: ["npm", "run", "migrate"]
 # or, without a command, with QTSHOP_SERVICE=<folder of services/> (catalog, inventory, basket,
 # order-command, order-query, relay).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 ENV NODE_ENV=production \

@@ -340,9 +340,9 @@ describe('compose infrastructure', () => {
 // ---------------------------------------------------------------- the services image
 
 describe('Dockerfile and .dockerignore', () => {
-  it('build from node:20 with npm ci', () => {
+  it('build from node:24 with npm ci', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20\b/m);
+    expect(dockerfile).toMatch(/^FROM node:24\b/m);
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
   });
 
