@@ -26,3 +26,4 @@ export * from './ops';
 export * from './auth';
 export * from './rate-limit';
 export * from './loop';
+export * from './retention';
