@@ -1,5 +1,5 @@
 // Healthcheck of the services image (docker-compose.yml): exits 0 when the URL answers 2xx, 1 otherwise.
-// The image has no curl; Node 20 has fetch. Usage: node docker/healthcheck.mjs http://127.0.0.1:3001/ready
+// The image has no curl; Node has fetch. Usage: node docker/healthcheck.mjs http://127.0.0.1:3001/ready
 const url = process.argv[2];
 if (!url) {
   console.error('usage: node docker/healthcheck.mjs <url>');

@@ -1,5 +1,6 @@
 #!/bin/sh
-# One-shot `register-connectors` service of docker-compose.yml: makes Kafka Connect match RELAY_MODE.
+# One-shot `register-connectors` service of docker-compose.yml: makes Kafka Connect match RELAY_MODE, with
+# `npm run connect` compiled into the image (dist/connect.js, see scripts/build.ts).
 #   debezium (default)  register every connect-config/*.json (PUT /connectors/<name>/config) and wait
 #                       until each connector runs with an active replication slot
 #   polling             the relay publishes the outboxes itself: delete any registered outbox connector
@@ -11,11 +12,11 @@ mode="${RELAY_MODE:-debezium}"
 case "$mode" in
   debezium)
     echo "RELAY_MODE=debezium: registering the connectors in connect-config/ with ${CONNECT_URL:-Kafka Connect}"
-    exec npm run --silent connect -- register
+    exec node dist/connect.js register
     ;;
   polling)
     echo "RELAY_MODE=polling: the relay publishes the outboxes; deleting any registered outbox connector"
-    exec npm run --silent connect -- delete
+    exec node dist/connect.js delete
     ;;
   *)
     echo "RELAY_MODE must be debezium or polling (got: $mode)" >&2

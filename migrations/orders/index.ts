@@ -4,5 +4,6 @@ import * as m002 from './002_product_prices';
 import * as m003 from './003_aggregate_versions';
 import * as m004 from './004_outbox_delivery';
 import * as m005 from './005_inbox_audit';
+import * as m006 from './006_retention';
 
-export const ordersMigrations: Migration[] = [m001, m002, m003, m004, m005];
+export const ordersMigrations: Migration[] = [m001, m002, m003, m004, m005, m006];

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { BUILD_ENTRIES, type BuildEntry } from '../../scripts/build';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
@@ -85,8 +86,15 @@ export function allStrings(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-export const MAIN = /services\/([a-z0-9-]+)\/src\/main\.ts/;
 export const mainPath = (name: string) => `services/${name}/src/main.ts`;
+/** A container runs an entry point compiled by scripts/build.ts: `node dist/<entry>.js`. */
+export const COMPILED = /^node dist\/([a-z0-9-]+)\.js\b/;
+export const compiledOf = (svc: ComposeService): BuildEntry | undefined => COMPILED.exec(commandOf(svc))?.[1] as BuildEntry | undefined;
+/** The folder under services/ whose main.ts a container runs (compiled), when it runs a shop service. */
+export function serviceFolderOf(svc: ComposeService): string | undefined {
+  const entry = compiledOf(svc);
+  return entry && entry in BUILD_ENTRIES ? /^services\/([a-z0-9-]+)\/src\/main\.ts$/.exec(BUILD_ENTRIES[entry])?.[1] : undefined;
+}
 
 export interface Mount {
   /** A path in the repository (bind mount, `./…` in the file) or a named volume. */

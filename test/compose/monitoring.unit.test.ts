@@ -12,13 +12,13 @@ import {
   dependsOn,
   envOf,
   healthcheckOf,
-  MAIN,
   mountsOf,
   publishedPorts,
   rawEnvOf,
   read,
   repoPathOf,
   root,
+  serviceFolderOf,
   services,
 } from './compose-file';
 import { javaAgentOf, jmxRuleNames, type JmxExporterConfig, type JmxRule } from './jmx-exporter';
@@ -27,9 +27,9 @@ const exists = (path: string | undefined) => path !== undefined && existsSync(re
 
 const MONITORING = ['prometheus', 'grafana', 'jaeger'];
 
-/** The compose services that run a shop service (services/<name>/src/main.ts), with the folder they run. */
+/** The compose services that run a shop service (services/<name>/src/main.ts, compiled), with the folder they run. */
 const shopServices = Object.entries(services).flatMap(([name, svc]) => {
-  const folder = MAIN.exec(commandOf(svc))?.[1];
+  const folder = serviceFolderOf(svc);
   return folder ? [{ name, svc, folder: folder as ShopService }] : [];
 });
 

@@ -16,10 +16,12 @@ beforeEach(async () => {
 afterEach(() => scratch.drop());
 
 /**
- * `old` delivered rows created two days ago, `recent` delivered rows created now, and two rows two days old
- * that were never delivered (one of them quarantined); returns the ids of the rows that must stay.
+ * `old` delivered rows created two days ago, `recent` delivered rows created now, and two rows that were
+ * never delivered: one quarantined two days ago, one created two days ago (or now, with `undeliveredIsRecent`:
+ * a polling relay publishes it, and it must stay as a recent delivered row); returns the ids of the rows that
+ * must stay.
  */
-async function seed(db: Knex, old: number, recent: number): Promise<string[]> {
+async function seed(db: Knex, old: number, recent: number, undeliveredIsRecent = false): Promise<string[]> {
   const aggregatetype = `janitortest${suffix()}`;
   const stale = rows(aggregatetype, old, ['j-1']);
   const fresh = rows(aggregatetype, recent, ['j-2']);
@@ -38,7 +40,7 @@ async function seed(db: Knex, old: number, recent: number): Promise<string[]> {
       fresh.map((r) => r.id),
     )
     .update({ sent_at: db.fn.now() });
-  await db('outbox').where({ id: undelivered!.id }).update({ created_at: twoDaysAgo });
+  if (!undeliveredIsRecent) await db('outbox').where({ id: undelivered!.id }).update({ created_at: twoDaysAgo });
   await db('outbox').where({ id: quarantined!.id }).update({ created_at: twoDaysAgo, quarantined_at: twoDaysAgo, quarantine_error: 'test' });
   return [undelivered!.id, quarantined!.id, ...fresh.map((r) => r.id)];
 }
@@ -61,12 +63,13 @@ describe('outbox janitor', () => {
     expect(await janitor.runOnce()).toBe(0);
   });
 
-  it('runs on its interval in debezium mode', async () => {
-    const keep = await seed(scratch.db, 25, 5);
-    // Repair only after three days here: the undelivered row stays undelivered for this test.
+  it.each(['debezium', 'polling'] as const)('runs on its interval in %s mode', async (mode) => {
+    // debezium: repair only after three days here, so the undelivered row stays undelivered; polling: the
+    // relay publishes it, and as it was created now it stays.
+    const keep = await seed(scratch.db, 25, 5, mode === 'polling');
     const relay = createRelay(
       relayConfig(scratch.name, {
-        RELAY_MODE: 'debezium',
+        RELAY_MODE: mode,
         OUTBOX_REPAIR_AFTER_MS: 3 * 86_400_000,
         OUTBOX_RETENTION_MS: 86_400_000,
         OUTBOX_JANITOR_INTERVAL_MS: 100,
@@ -78,7 +81,13 @@ describe('outbox janitor', () => {
     await relay.start();
     try {
       expect(relay.janitors).toHaveLength(1);
-      await waitUntil(async () => (await remaining(scratch.db)).length === keep.length, { timeoutMs: 5000, what: 'old delivered outbox rows deleted' });
+      const unsent = async () =>
+        Number((await scratch.db('outbox').whereNull('sent_at').whereNull('quarantined_at').count<{ count: string }[]>({ count: '*' }))[0]!.count);
+      const expectedUnsent = mode === 'polling' ? 0 : 1;
+      await waitUntil(async () => (await remaining(scratch.db)).length === keep.length && (await unsent()) === expectedUnsent, {
+        timeoutMs: 5000,
+        what: 'old delivered outbox rows deleted',
+      });
       expect(await remaining(scratch.db)).toEqual(keep);
       const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`relay_janitor_deleted_total\\{[^}]*database="${scratch.name}"[^}]*\\} 25`));

@@ -1,5 +1,4 @@
-import { deleteInBatches } from '../../services/relay/src/janitor';
-import { Loop } from '../../services/relay/src/loop';
+import { deleteInBatches, Loop } from '@qtshop/shared';
 import { isRecordError, planBatch, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
 import { eventIds } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';

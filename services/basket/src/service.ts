@@ -1,6 +1,17 @@
 // Builds the basket service: the baskets API, and the consumer of product and order events.
 import { MongoClient } from 'mongodb';
-import { createConsumerRunner, createKafka, infraFrom, mongoInbox, shopperAccess, startService, type Logger, type RunningService } from '@qtshop/shared';
+import {
+  createConsumerRunner,
+  createKafka,
+  infraFrom,
+  mongoInbox,
+  mongoInboxRetention,
+  redeliveryWindowMs,
+  shopperAccess,
+  startService,
+  type Logger,
+  type RunningService,
+} from '@qtshop/shared';
 import { basketsRouter } from './api';
 import type { BasketConfig } from './config';
 import { BASKET_TOPICS, basketHandlers } from './consumers';
@@ -29,6 +40,10 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       consumers: (registry) => [
         createConsumerRunner({ kafka, groupId: cfg.BASKET_GROUP, topics: BASKET_TOPICS, handlers: basketHandlers(log), inbox: mongoInbox(db), log, registry }),
       ],
+      retention: {
+        targets: [mongoInboxRetention(db, cfg.INBOX_RETENTION_MS, () => redeliveryWindowMs(kafka, BASKET_TOPICS))],
+        intervalMs: cfg.RETENTION_INTERVAL_MS,
+      },
       close: () => client.close(),
     });
   } catch (err) {

@@ -13,7 +13,7 @@
 // late can move a document or a line back. Documents written before versions existed have none: the
 // filter `olderThan(v)` ({$not: {$gte: v}}) matches a missing field too, as version 0.
 import type { Db } from 'mongodb';
-import { stale, type Stale } from '@qtshop/shared';
+import { ensureMongoInboxIndexes, stale, type Stale } from '@qtshop/shared';
 import type { Basket, BasketLine, CachedProduct, PricedLine } from './model';
 
 export const BASKETS = 'baskets';
@@ -50,6 +50,8 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 110
 export async function ensureIndexes(db: Db): Promise<void> {
   // ProductUpdated finds every basket holding a product through it.
   await baskets(db).createIndex({ 'items.productId': 1 }, { name: 'items_productId' });
+  // The pruner finds processed event ids past INBOX_RETENTION_MS through it.
+  await ensureMongoInboxIndexes(db);
 }
 
 const toBasket = (d: BasketDoc): Basket => ({

@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings } from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...retentionSettings,
   ...httpSettings,
   ...outboxSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },

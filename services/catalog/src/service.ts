@@ -20,6 +20,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     topics: CATALOG_TOPICS,
     routers: (db) => [productsRouter(db, cfg.ADMIN_TOKEN)],
     handlers: catalogHandlers(log),
+    retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

@@ -18,6 +18,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     topics: INVENTORY_TOPICS,
     routers: (db) => [inventoryRouter(db, cfg.ADMIN_TOKEN)],
     handlers: inventoryHandlers(),
+    retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings, shopperSettings } from '@qtshop/shared';
+import { DAY_MS, env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings, shopperSettings } from '@qtshop/shared';
 
 export const orderCommandSettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...retentionSettings,
   ...httpSettings,
   ...shopperSettings,
   ...outboxSettings,
@@ -10,6 +11,11 @@ export const orderCommandSettings = {
   ORDER_COMMAND_GROUP: { doc: 'Kafka consumer group of the order command service', default: 'qtshop-order-command', schema: env.string() },
   ORDER_COMMAND_DB: { doc: 'PostgreSQL database of the order command service (event stream)', default: 'orders', schema: env.string() },
   ORDER_MAX_LINES: { doc: 'Most lines one order may have', default: '100', schema: env.int(1) },
+  IDEMPOTENCY_KEY_RETENTION_MS: {
+    doc: 'Idempotency-Key records of POST /orders older than this are deleted: a retry with the same key within it answers with the first order, a later one places a new order',
+    default: String(DAY_MS),
+    schema: env.int(1),
+  },
 };
 
 export const loadOrderCommandConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(orderCommandSettings, e);

@@ -1,5 +1,6 @@
 // Builds the order command service: the orders API and the stock outcome / price consumer.
 import { infraFrom, shopperAccess, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
 import type { OrderCommandConfig } from './config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from './consumers';
@@ -18,6 +19,11 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     topics: ORDER_COMMAND_TOPICS,
     routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
     handlers: orderCommandHandlers(),
+    retention: {
+      inboxMs: cfg.INBOX_RETENTION_MS,
+      intervalMs: cfg.RETENTION_INTERVAL_MS,
+      tables: (db) => [idempotencyKeyRetention(db, cfg.IDEMPOTENCY_KEY_RETENTION_MS)],
+    },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });
 }

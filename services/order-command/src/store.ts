@@ -1,6 +1,6 @@
 // Order command data access: the append-only event stream, idempotency keys and the price cache.
 // Writes take the caller's transaction.
-import type { Knex } from '@qtshop/shared';
+import { pgRetention, type Knex, type RetentionTarget } from '@qtshop/shared';
 
 /** An event as the stream holds it; the domain's OrderEvent union is one of these. */
 export interface StreamEvent {
@@ -42,6 +42,10 @@ export async function findIdempotencyKey(db: Knex, key: string): Promise<{ order
   const row = await db('idempotency_keys').where({ key }).first('order_id', 'request_hash');
   return row ? { orderId: row.order_id, requestHash: row.request_hash } : undefined;
 }
+
+/** Idempotency keys are kept IDEMPOTENCY_KEY_RETENTION_MS from their first request, then pruned (the service's pruner). */
+export const idempotencyKeyRetention = (db: Knex, retentionMs: number): RetentionTarget =>
+  pgRetention(db, { table: 'idempotency_keys', keyColumn: 'key', timeColumn: 'created_at', retentionMs });
 
 /** False when the key is already taken (a concurrent request with the same key won). */
 export async function claimIdempotencyKey(trx: Knex.Transaction, key: string, requestHash: string, orderId: string): Promise<boolean> {

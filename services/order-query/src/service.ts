@@ -18,5 +18,6 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     topics: ORDER_QUERY_TOPICS,
     routers: (db) => [orderQueryRouter(db, shopperAccess(cfg))],
     handlers: orderQueryHandlers(),
+    retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
   });
 }

@@ -2,21 +2,10 @@
 // confirmer) is kept for OUTBOX_RETENTION_MS, then deleted in bounded batches. Undelivered and quarantined
 // rows are never deleted: repair and `npm run outbox -- retry` still need them. The publication carries
 // INSERTs only, so Debezium never sees these deletes.
-import { OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
-import { Loop } from './loop';
+import { deleteInBatches, Loop, OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
 import type { RelayMetrics } from './metrics';
 
 export const JANITOR_BATCH = 10_000;
-
-/** Calls `deleteBatch(limit)` until it deletes fewer than `limit` rows; returns the total deleted. */
-export async function deleteInBatches(deleteBatch: (limit: number) => Promise<number>, limit: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const n = await deleteBatch(limit);
-    total += n;
-    if (n < limit) return total;
-  }
-}
 
 export interface JanitorOptions {
   database: string;

@@ -2,9 +2,8 @@
 // of each consumer group of RELAY_LAG_GROUPS per topic partition and the depth of each dead-letter topic,
 // and exports them (consumer_lag_messages, consumer_group_members, dlq_messages, dlq_pending_messages).
 // Measured here rather than in each service because a stopped consumer cannot report its own lag.
-import { observeConsumerGroups, observeDeadLetters, type Kafka, type Logger } from '@qtshop/shared';
+import { Loop, observeConsumerGroups, observeDeadLetters, type Kafka, type Logger } from '@qtshop/shared';
 import type { Admin } from 'kafkajs';
-import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
 
 export interface KafkaWatcherOptions {

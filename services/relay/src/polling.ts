@@ -20,9 +20,8 @@
 // behind it move on.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
+import { Loop, createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
 import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
-import { Loop } from './loop';
 import { endIdleHolder, startHeartbeat } from './takeover';
 import type { RelayMetrics } from './metrics';
 

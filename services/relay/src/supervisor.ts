@@ -8,6 +8,7 @@
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
 // the traffic meanwhile).
 import {
+  Loop,
   CONNECTOR_STATES,
   observeOutbox,
   registerConnector,
@@ -18,7 +19,6 @@ import {
   type Logger,
   type OutboxObservation as Observation,
 } from '@qtshop/shared';
-import { Loop } from './loop';
 import type { RelayMetrics } from './metrics';
 
 export interface SupervisorOptions {

@@ -1,11 +1,22 @@
 // Debezium connector configs live as JSON files in connect-config/ (DESIGN.md), one per outbox database.
 // Each file is the body of PUT /connectors/<name>/config; ${env:...} values are resolved by the
 // Connect worker's EnvVarConfigProvider, so the same file serves the local stack and docker-compose.
-import { readdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONNECT_CONFIG_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../connect-config');
+/**
+ * connect-config/ in the nearest folder above this module that has one: the repository root from the
+ * sources (services/shared/src), and /app from a compiled bundle (dist/, see scripts/build.ts).
+ */
+export function findConnectConfigDir(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'connect-config'))) return resolve(dir, 'connect-config');
+    if (dirname(dir) === dir) return resolve(from, '../../../connect-config'); // none: the sources' path, named by the error that follows
+  }
+}
+
+export const CONNECT_CONFIG_DIR = findConnectConfigDir();
 
 export type ConnectorConfig = Record<string, string> & { name: string };
 

@@ -25,3 +25,5 @@ export * from './openapi';
 export * from './ops';
 export * from './auth';
 export * from './rate-limit';
+export * from './loop';
+export * from './retention';

@@ -6,6 +6,25 @@ export type { Kafka };
 import type { Logger } from './logging';
 import { waitUntil } from './wait';
 
+/**
+ * kafkajs 2.2.4 arms its request queue's check with `setTimeout(check, throttledUntil - Date.now())`,
+ * and throttledUntil starts at -1, so the delay is about minus the epoch. Node 22 and later then print a
+ * TimeoutNegativeWarning on stderr (and wait 1 ms, which is what kafkajs means). kafkajs is unmaintained,
+ * so that one warning is dropped here, recognised by kafkajs's frames on the stack; any other warning,
+ * including a negative timeout of our own, is emitted as before.
+ */
+export function isKafkajsNegativeTimeout(warning: string | Error, type: unknown, stack = new Error().stack ?? ''): boolean {
+  const name = typeof warning === 'string' ? type : warning.name;
+  return name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]/.test(stack);
+}
+
+const emitWarning = process.emitWarning as (warning: string | Error, ...rest: unknown[]) => void;
+process.emitWarning = function emitWarningUnlessKafkajsTimeout(warning: string | Error, ...rest: unknown[]) {
+  const type = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { type?: unknown }).type : rest[0];
+  if (isKafkajsNegativeTimeout(warning, type)) return;
+  emitWarning.call(process, warning, ...rest);
+} as typeof process.emitWarning;
+
 export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,

@@ -1,5 +1,6 @@
 // What every service does around its own code: HTTP app with /health, /ready (database + Kafka), /metrics,
-// its consumer runners, and an orderly stop (HTTP first, then consumers finish in-flight work, then pools).
+// its consumer runners, the pruner of what it keeps for a while (retention.ts), and an orderly stop (HTTP
+// first, then consumers finish in-flight work, then the pruner its run, then pools).
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Knex } from 'knex';
@@ -11,6 +12,7 @@ import { closeServer, createHttpApp, listen } from './http';
 import type { ContractRouter } from './http-contract';
 import { configureOutbox } from './outbox';
 import type { Logger } from './logging';
+import { pgInboxRetention, Pruner, redeliveryWindowMs, type RetentionTarget } from './retention';
 
 export interface ServiceOptions {
   name: string;
@@ -26,6 +28,8 @@ export interface ServiceOptions {
   /** Named readiness checks besides Kafka (e.g. the database). */
   readiness: Record<string, () => Promise<unknown>>;
   consumers?: (registry: Registry) => ConsumerRunner[];
+  /** What the service prunes (its inbox, ...), every intervalMs (RETENTION_INTERVAL_MS). */
+  retention?: { targets: RetentionTarget[]; intervalMs: number };
   /** Closes the service's own resources (pools, clients) after everything else stopped. */
   close: () => Promise<void>;
 }
@@ -59,6 +63,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   const runners = opts.consumers?.(registry) ?? [];
   for (const r of runners) await r.start();
+  const pruner = opts.retention ? new Pruner({ ...opts.retention, log: opts.log, registry }) : undefined;
+  pruner?.start();
   const { server, port } = await listen(app, opts.port, opts.host);
   opts.log.info({ port }, `${opts.name} listening`);
   return {
@@ -67,6 +73,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     async stop() {
       await closeServer(server, opts.shutdownGraceMs);
       for (const r of runners) await r.stop();
+      await pruner?.stop();
       if (adminConnected) await admin.disconnect();
       await opts.close();
     },
@@ -89,6 +96,8 @@ export async function startPgService(opts: {
   handlers: Handlers<Knex.Transaction>;
   /** Limits of the outbox writer, for a service that writes an outbox (OUTBOX_MAX_EVENT_BYTES). */
   outbox?: { maxEventBytes: number };
+  /** The inbox's retention (INBOX_RETENTION_MS) and the pruner's interval, and the service's own tables to prune besides. */
+  retention: { inboxMs: number; intervalMs: number; tables?: (db: Knex) => RetentionTarget[] };
 }): Promise<RunningService> {
   if (opts.outbox) configureOutbox(opts.outbox);
   const db = createDb(opts.infra, opts.database);
@@ -106,6 +115,10 @@ export async function startPgService(opts: {
     consumers: (registry) => [
       createConsumerRunner({ kafka, groupId: opts.groupId, topics: opts.topics, handlers: opts.handlers, inbox: pgInbox(db), log: opts.log, registry }),
     ],
+    retention: {
+      targets: [pgInboxRetention(db, opts.retention.inboxMs, () => redeliveryWindowMs(kafka, opts.topics)), ...(opts.retention.tables?.(db) ?? [])],
+      intervalMs: opts.retention.intervalMs,
+    },
     close: () => db.destroy(),
   });
 }

@@ -29,3 +29,19 @@ export const inboxAuditMigration = {
     });
   },
 };
+
+/** The index by which the services' pruner finds processed event ids past INBOX_RETENTION_MS (retention.ts). */
+export const INBOX_PROCESSED_AT_INDEX = `${INBOX_TABLE}_processed_at_idx`;
+
+export const inboxRetentionMigration = {
+  async up(knex: Knex): Promise<void> {
+    await knex.schema.alterTable(INBOX_TABLE, (t) => {
+      t.index(['processed_at'], INBOX_PROCESSED_AT_INDEX);
+    });
+  },
+  async down(knex: Knex): Promise<void> {
+    await knex.schema.alterTable(INBOX_TABLE, (t) => {
+      t.dropIndex(['processed_at'], INBOX_PROCESSED_AT_INDEX);
+    });
+  },
+};

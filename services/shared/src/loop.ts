@@ -13,7 +13,7 @@ export class Loop {
     private readonly onError: (err: unknown) => Promise<void> | void,
   ) {}
 
-  /** A loop that runs `work` once per interval, never again at once (the supervisor, janitor, Kafka watcher). */
+  /** A loop that runs `work` once per interval, never again at once (the relay's supervisor, janitor and Kafka watcher; the services' pruner). */
   static every(intervalMs: number, work: () => Promise<unknown>, onError: (err: unknown) => Promise<void> | void): Loop {
     return new Loop(
       async () => {
