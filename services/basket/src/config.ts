@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, shopperSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, tracingSettings, shopperSettings } from '@qtshop/shared';
 
 export const basketSettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...tracingSettings,
   // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
   ...shopperSettings,
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,

@@ -1,6 +1,17 @@
 // Builds the basket service: the baskets API, and the consumer of product and order events.
 import { MongoClient } from 'mongodb';
-import { createConsumerRunner, createKafka, infraFrom, mongoInbox, shopperAccess, startService, type Logger, type RunningService } from '@qtshop/shared';
+import {
+  createConsumerRunner,
+  createKafka,
+  infraFrom,
+  mongoInbox,
+  shopperAccess,
+  startService,
+  startTracing,
+  tracingFrom,
+  type Logger,
+  type RunningService,
+} from '@qtshop/shared';
 import { basketsRouter } from './api';
 import type { BasketConfig } from './config';
 import { BASKET_TOPICS, basketHandlers } from './consumers';
@@ -26,8 +37,18 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       bodyLimit: cfg.HTTP_BODY_LIMIT,
       routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg) })],
       readiness: { database: () => db.command({ ping: 1 }) },
-      consumers: (registry) => [
-        createConsumerRunner({ kafka, groupId: cfg.BASKET_GROUP, topics: BASKET_TOPICS, handlers: basketHandlers(log), inbox: mongoInbox(db), log, registry }),
+      tracing: startTracing('basket', tracingFrom(cfg)),
+      consumers: (registry, tracer) => [
+        createConsumerRunner({
+          kafka,
+          groupId: cfg.BASKET_GROUP,
+          topics: BASKET_TOPICS,
+          handlers: basketHandlers(log),
+          inbox: mongoInbox(db),
+          log,
+          registry,
+          tracer,
+        }),
       ],
       close: () => client.close(),
     });

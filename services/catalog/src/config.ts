@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, tracingSettings, outboxSettings } from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...outboxSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },

@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, tracingSettings, outboxSettings } from '@qtshop/shared';
 
 export const inventorySettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...outboxSettings,
   INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },

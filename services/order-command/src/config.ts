@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, outboxSettings, shopperSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, tracingSettings, outboxSettings, shopperSettings } from '@qtshop/shared';
 
 export const orderCommandSettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,
   ...outboxSettings,

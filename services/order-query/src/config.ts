@@ -1,8 +1,9 @@
-import { env, httpSettings, infraSettings, loggingSettings, loadConfig, shopperSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loggingSettings, loadConfig, tracingSettings, shopperSettings } from '@qtshop/shared';
 
 export const orderQuerySettings = {
   ...infraSettings,
   ...loggingSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,
   ORDER_QUERY_PORT: { doc: 'HTTP port of the order query service', default: '3005', schema: env.port() },

@@ -1,5 +1,7 @@
 // What every service does around its own code: HTTP app with /health, /ready (database + Kafka), /metrics,
-// its consumer runners, and an orderly stop (HTTP first, then consumers finish in-flight work, then pools).
+// its consumer runners, its tracer provider, and an orderly stop (HTTP first, then consumers finish
+// in-flight work, then pools, then the spans still buffered are exported).
+import type { Tracer } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Knex } from 'knex';
@@ -11,6 +13,7 @@ import { closeServer, createHttpApp, listen } from './http';
 import type { ContractRouter } from './http-contract';
 import { configureOutbox } from './outbox';
 import type { Logger } from './logging';
+import { startTracing, type Tracing, type TracingConfig } from './tracing';
 
 export interface ServiceOptions {
   name: string;
@@ -25,7 +28,10 @@ export interface ServiceOptions {
   bodyLimit?: string;
   /** Named readiness checks besides Kafka (e.g. the database). */
   readiness: Record<string, () => Promise<unknown>>;
-  consumers?: (registry: Registry) => ConsumerRunner[];
+  /** The service's tracing (startTracing), stopped with the service; off when absent. */
+  tracing?: Tracing;
+  /** The service's consumer runners, given its metrics registry and its tracer. */
+  consumers?: (registry: Registry, tracer: Tracer) => ConsumerRunner[];
   /** Closes the service's own resources (pools, clients) after everything else stopped. */
   close: () => Promise<void>;
 }
@@ -38,12 +44,14 @@ export interface RunningService {
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const registry = new Registry();
+  const tracing = opts.tracing ?? startTracing(opts.name);
   const admin = opts.kafka.admin();
   let adminConnected = false;
   const { app } = createHttpApp({
     name: opts.name,
     log: opts.log,
     registry,
+    tracer: tracing.tracer,
     routers: opts.routers,
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     readiness: {
@@ -57,10 +65,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       },
     },
   });
-  const runners = opts.consumers?.(registry) ?? [];
+  const runners = opts.consumers?.(registry, tracing.tracer) ?? [];
   for (const r of runners) await r.start();
   const { server, port } = await listen(app, opts.port, opts.host);
   opts.log.info({ port }, `${opts.name} listening`);
+  if (tracing.exporting) opts.log.info({ serviceName: tracing.serviceName }, 'exporting spans over OTLP');
   return {
     port,
     registry,
@@ -69,6 +78,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       for (const r of runners) await r.stop();
       if (adminConnected) await admin.disconnect();
       await opts.close();
+      await tracing.shutdown();
     },
   };
 }
@@ -89,8 +99,12 @@ export async function startPgService(opts: {
   handlers: Handlers<Knex.Transaction>;
   /** Limits of the outbox writer, for a service that writes an outbox (OUTBOX_MAX_EVENT_BYTES). */
   outbox?: { maxEventBytes: number };
+  /** Its tracing settings (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER); off when absent. */
+  tracing?: TracingConfig;
 }): Promise<RunningService> {
   if (opts.outbox) configureOutbox(opts.outbox);
+  // Before the database: knex requires pg when it is created, and the pg instrumentation must see that.
+  const tracing = startTracing(opts.name, opts.tracing);
   const db = createDb(opts.infra, opts.database);
   const kafka = createKafka(opts.infra.kafka.brokers, opts.name, opts.log);
   return startService({
@@ -103,8 +117,9 @@ export async function startPgService(opts: {
     bodyLimit: opts.bodyLimit,
     routers: opts.routers(db),
     readiness: { database: () => db.raw('select 1') },
-    consumers: (registry) => [
-      createConsumerRunner({ kafka, groupId: opts.groupId, topics: opts.topics, handlers: opts.handlers, inbox: pgInbox(db), log: opts.log, registry }),
+    tracing,
+    consumers: (registry, tracer) => [
+      createConsumerRunner({ kafka, groupId: opts.groupId, topics: opts.topics, handlers: opts.handlers, inbox: pgInbox(db), log: opts.log, registry, tracer }),
     ],
     close: () => db.destroy(),
   });
