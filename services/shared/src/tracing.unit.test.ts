@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
+import { createLogger } from './logging';
 import { extractContext, inSpan, startTracing, traceparentOf } from './tracing';
 
 describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT, the default)', () => {
@@ -24,5 +26,19 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT, the default)', () => {
     const caller = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(traceparentOf(extractContext({ traceparent: caller }))).toBe(caller);
     expect(traceparentOf(extractContext({ traceparent: 'nonsense' }))).toBeUndefined();
+  });
+
+  it('puts no trace ids on log lines', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString('utf8')));
+        done();
+      },
+    });
+    const log = createLogger('test', 'info', sink);
+    await inSpan('request', {}, async () => log.info('inside'), tracing.tracer);
+    expect(lines[0]).toMatchObject({ msg: 'inside' });
+    expect(lines[0]).not.toHaveProperty('trace_id');
   });
 });
