@@ -3,7 +3,7 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { httpSettings, infraSettings, loggingSettings, retentionSettings, runAsScript, type Settings } from '@qtshop/shared';
+import { httpSettings, infraSettings, loggingSettings, retentionSettings, runAsScript, tracingSettings, type Settings } from '@qtshop/shared';
 import { describeSettings, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { repoRoot, stackSettings } from '../stack/config';
 import { SERVICE_SETTINGS } from './service-settings';
@@ -13,6 +13,7 @@ const GROUPS: Array<[string, Settings]> = [
   ['all services, the stack and the tools', { ...infraSettings, ...loggingSettings }],
   ['HTTP services', httpSettings],
   ['consuming services (all but the relay)', retentionSettings],
+  ['catalog, inventory, basket, order-command, order-query', tracingSettings],
   ...SHOP_SERVICES.map((name): [string, Settings] => [name, SERVICE_SETTINGS[name]]),
   ['npm start, e2e tests', shopSettings],
   ['local stack (npm run stack)', stackSettings],

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
-import { createKafka, loadInfra, MONGO_INBOX, outboxRecord, waitUntil, type EventPayload, type EventType } from '@qtshop/shared';
+import { createKafka, loadInfra, MONGO_INBOX, outboxRecord, waitUntil, type EventPayload, type EventType, type Logger } from '@qtshop/shared';
 import { loadBasketConfig } from '../../services/basket/src/config';
 import { startBasket, type BasketService } from '../../services/basket/src/service';
 import { quiet } from './services';
@@ -16,11 +16,11 @@ export interface BasketForTest extends BasketService {
   groupId: string;
 }
 
-export async function basketForTest(env: Record<string, string> = {}): Promise<BasketForTest> {
+export async function basketForTest(env: Record<string, string> = {}, log: Logger = quiet): Promise<BasketForTest> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   const dbName = `basket_test_${suffix}`;
   const groupId = `test-basket-${suffix}`;
-  const svc = await startBasket(loadBasketConfig({ ...process.env, BASKET_DB: dbName, BASKET_GROUP: groupId, ...env }), quiet, 0);
+  const svc = await startBasket(loadBasketConfig({ ...process.env, BASKET_DB: dbName, BASKET_GROUP: groupId, ...env }), log, 0);
   const infra = loadInfra();
   const client = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 5000 });
   await client.connect();

@@ -1,5 +1,6 @@
-// Starting services in-process on port 0 for integration tests, with migrations applied.
-import { authSettings, createLogger, issueToken, loadConfig } from '@qtshop/shared';
+// Starting services in-process on port 0 for integration tests, with migrations applied; they log nothing
+// unless given a logger.
+import { authSettings, createLogger, issueToken, loadConfig, type Logger } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';
@@ -13,27 +14,27 @@ import { startOrderQuery } from '../../services/order-query/src/service';
 export const ADMIN = { authorization: 'Bearer dev-admin-token' };
 export const quiet = createLogger('test', 'silent');
 
-export async function catalogForTest(): Promise<CatalogService & { url: string }> {
+export async function catalogForTest(log: Logger = quiet): Promise<CatalogService & { url: string }> {
   await migrateAll(['catalog']);
-  const svc = await startCatalog(loadCatalogConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), quiet, 0);
+  const svc = await startCatalog(loadCatalogConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), log, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
-export async function inventoryForTest(): Promise<CatalogService & { url: string }> {
+export async function inventoryForTest(log: Logger = quiet): Promise<CatalogService & { url: string }> {
   await migrateAll(['inventory']);
-  const svc = await startInventory(loadInventoryConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), quiet, 0);
+  const svc = await startInventory(loadInventoryConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token' }), log, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
-export async function orderCommandForTest(env: Record<string, string> = {}): Promise<CatalogService & { url: string }> {
+export async function orderCommandForTest(env: Record<string, string> = {}, log: Logger = quiet): Promise<CatalogService & { url: string }> {
   await migrateAll(['orders']);
-  const svc = await startOrderCommand(loadOrderCommandConfig({ ...process.env, ...env }), quiet, 0);
+  const svc = await startOrderCommand(loadOrderCommandConfig({ ...process.env, ...env }), log, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
-export async function orderQueryForTest(env: Record<string, string> = {}): Promise<CatalogService & { url: string }> {
+export async function orderQueryForTest(env: Record<string, string> = {}, log: Logger = quiet): Promise<CatalogService & { url: string }> {
   await migrateAll(['order_query']);
-  const svc = await startOrderQuery(loadOrderQueryConfig({ ...process.env, ...env }), quiet, 0);
+  const svc = await startOrderQuery(loadOrderQueryConfig({ ...process.env, ...env }), log, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings, tracingSettings } from '@qtshop/shared';
 
 export const basketSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...tracingSettings,
   // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
   ...shopperSettings,
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,

@@ -9,6 +9,8 @@ import {
   redeliveryWindowMs,
   shopperAccess,
   startService,
+  startTracing,
+  tracingFrom,
   type Logger,
   type RunningService,
 } from '@qtshop/shared';
@@ -37,8 +39,18 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       bodyLimit: cfg.HTTP_BODY_LIMIT,
       routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg) })],
       readiness: { database: () => db.command({ ping: 1 }) },
-      consumers: (registry) => [
-        createConsumerRunner({ kafka, groupId: cfg.BASKET_GROUP, topics: BASKET_TOPICS, handlers: basketHandlers(log), inbox: mongoInbox(db), log, registry }),
+      tracing: startTracing('basket', tracingFrom(cfg)),
+      consumers: (registry, tracer) => [
+        createConsumerRunner({
+          kafka,
+          groupId: cfg.BASKET_GROUP,
+          topics: BASKET_TOPICS,
+          handlers: basketHandlers(log),
+          inbox: mongoInbox(db),
+          log,
+          registry,
+          tracer,
+        }),
       ],
       retention: {
         targets: [mongoInboxRetention(db, cfg.INBOX_RETENTION_MS, () => redeliveryWindowMs(kafka, BASKET_TOPICS))],

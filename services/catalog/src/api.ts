@@ -57,13 +57,13 @@ export function productsRouter(db: Knex, adminToken: string): ContractRouter {
         ctx.body = product;
       },
       createProduct: async ({ body }, ctx) => {
-        const product = await createProduct({ db, traceparent: ctx.state.traceparent }, body);
+        const product = await createProduct({ db }, body);
         ctx.status = 201;
         ctx.set('Location', `/products/${product.id}`);
         ctx.body = product;
       },
       updateProduct: async ({ params: { id }, body }, ctx) => {
-        const product = await updateProduct({ db, traceparent: ctx.state.traceparent }, id, body);
+        const product = await updateProduct({ db }, id, body);
         if (!product) throw AppError.notFound(`product ${id}`);
         ctx.body = product;
       },

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings, tracingSettings } from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...outboxSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },

@@ -1,5 +1,5 @@
 // Builds the catalog service: the products API and the ProductQuantityUpdated consumer.
-import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
 import { productsRouter } from './api';
 import type { CatalogConfig } from './config';
 import { CATALOG_TOPICS, catalogHandlers } from './consumers';
@@ -14,6 +14,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     host: cfg.HTTP_HOST,
     shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
+    tracing: tracingFrom(cfg),
     database: cfg.CATALOG_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.CATALOG_GROUP,

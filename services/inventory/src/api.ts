@@ -49,7 +49,7 @@ export function inventoryRouter(db: Knex, adminToken: string): ContractRouter {
         ctx.body = item;
       },
       setStock: async ({ params: { productId }, body: { quantity } }, ctx) => {
-        const item = await setStock({ db, traceparent: ctx.state.traceparent }, productId, quantity);
+        const item = await setStock({ db }, productId, quantity);
         if (!item) throw AppError.notFound(`product ${productId}`);
         ctx.body = item;
       },

@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings, tracingSettings } from '@qtshop/shared';
 
 export const inventorySettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...outboxSettings,
   INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },

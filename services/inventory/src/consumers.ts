@@ -11,7 +11,7 @@ export function inventoryHandlers(): Handlers<Knex.Transaction> {
     ProductCreated: (event, trx) => trackProduct(trx, event.payload),
     ProductUpdated: (event, trx) => trackProduct(trx, event.payload),
     OrderPlaced: async (event, trx) => {
-      const decided = await reserveStock(trx, event.payload, event.traceparent);
+      const decided = await reserveStock(trx, event.payload);
       return isStale(decided) ? decided : undefined;
     },
   };

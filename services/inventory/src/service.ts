@@ -1,5 +1,5 @@
 // Builds the inventory service: the stock API and the product / order consumer.
-import { infraFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
 import { inventoryRouter } from './api';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPICS, inventoryHandlers } from './consumers';
@@ -12,6 +12,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     host: cfg.HTTP_HOST,
     shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
+    tracing: tracingFrom(cfg),
     database: cfg.INVENTORY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.INVENTORY_GROUP,

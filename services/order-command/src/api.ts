@@ -78,7 +78,7 @@ export function ordersRouter(db: Knex, maxLines: number, shoppers: ShopperAccess
     {
       placeOrder: async ({ headers, body, identity }, ctx) => {
         requireCustomer(identity, body.basketId, `basket ${body.basketId}`);
-        const { order, replayed } = await placeOrder({ db, traceparent: ctx.state.traceparent }, body, headers['Idempotency-Key']);
+        const { order, replayed } = await placeOrder({ db }, body, headers['Idempotency-Key']);
         ctx.status = 201;
         ctx.set('Location', `/orders/${order.orderId}`);
         if (replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -1,9 +1,21 @@
-import { DAY_MS, env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings, shopperSettings } from '@qtshop/shared';
+import {
+  DAY_MS,
+  env,
+  httpSettings,
+  infraSettings,
+  loadConfig,
+  loggingSettings,
+  outboxSettings,
+  retentionSettings,
+  shopperSettings,
+  tracingSettings,
+} from '@qtshop/shared';
 
 export const orderCommandSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,
   ...outboxSettings,

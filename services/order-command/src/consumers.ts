@@ -17,7 +17,7 @@ async function applyOutcome(
   event: ConsumedEvent<'OrderStockReserved' | 'OrderStockRejected'>,
 ): Promise<HandlerResult> {
   try {
-    const { appended } = await execute(trx, command, event.traceparent);
+    const { appended } = await execute(trx, command);
     if (appended.length === 0) return stale(1, event.payload.version);
   } catch (err) {
     if (err instanceof OrderRuleViolation && err.code === 'order_unknown') throw new Unprocessable(err.message);

@@ -1,5 +1,5 @@
 // Builds the order command service: the orders API and the stock outcome / price consumer.
-import { infraFrom, shopperAccess, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService } from '@qtshop/shared';
 import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
 import type { OrderCommandConfig } from './config';
@@ -13,6 +13,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     host: cfg.HTTP_HOST,
     shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
+    tracing: tracingFrom(cfg),
     database: cfg.ORDER_COMMAND_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.ORDER_COMMAND_GROUP,

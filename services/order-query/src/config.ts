@@ -1,9 +1,10 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings } from '@qtshop/shared';
+import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings, tracingSettings } from '@qtshop/shared';
 
 export const orderQuerySettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,
   ORDER_QUERY_PORT: { doc: 'HTTP port of the order query service', default: '3005', schema: env.port() },

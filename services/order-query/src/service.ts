@@ -1,5 +1,5 @@
 // Builds the order query service: the read API and the projection consumer.
-import { infraFrom, shopperAccess, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService } from '@qtshop/shared';
 import { orderQueryRouter } from './api';
 import type { OrderQueryConfig } from './config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';
@@ -12,6 +12,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     host: cfg.HTTP_HOST,
     shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
     infra: infraFrom(cfg),
+    tracing: tracingFrom(cfg),
     database: cfg.ORDER_QUERY_DB,
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.ORDER_QUERY_GROUP,

@@ -17,12 +17,20 @@
 // Decisions written down: an eventType the registry does not know is dead-lettered (reason
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
 // (a topic carries several types, each service handles the ones it cares about).
+//
+// Tracing: each message is a consumer span `process <topic>` whose parent is the trace context of the
+// record's traceparent header (the outbox write that produced it, see outbox.ts), with the outcome as an
+// attribute; each handler attempt is a span `handle <EventType>` inside it, so the events the handler
+// writes to its own outbox continue the same trace.
+import { context, SpanKind, SpanStatusCode, trace, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
+import { inTransaction } from './db';
 import { EVENTS, isEventType, type EventPayload, type EventType } from './events';
 import { ensureTopics, headerString } from './kafka';
 import type { Logger } from './logging';
+import { activeTracer, extractContext, failed, inSpan, withTracer } from './tracing';
 import { isTransient } from './transient';
 import { isStale, type Stale } from './versions';
 
@@ -57,7 +65,6 @@ export interface ConsumedEvent<T extends EventType = EventType> {
   type: T;
   key: string | null;
   payload: EventPayload<T>;
-  traceparent?: string;
   topic: string;
   partition: number;
   offset: string;
@@ -91,7 +98,7 @@ export function inboxRecord(event: ConsumedEvent, outcome: 'applied' | 'stale') 
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
   return {
     process: (event, fn) =>
-      db.transaction(async (trx) => {
+      inTransaction(db, async (trx) => {
         const inserted = await trx(INBOX_TABLE).insert(inboxRecord(event, 'applied')).onConflict('event_id').ignore().returning('event_id');
         if (inserted.length === 0) return 'duplicate' as const;
         const result = await fn(trx);
@@ -129,18 +136,32 @@ export function decodeEvent(topic: string, partition: number, message: KafkaMess
   if (!parsed.success) {
     throw new DeadLetter('schema_violation', parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; '));
   }
-  const traceparent = headerString(message.headers, 'traceparent');
   return {
     id,
     type,
     key: message.key?.toString('utf8') ?? null,
     payload: parsed.data,
-    ...(traceparent ? { traceparent } : {}),
     topic,
     partition,
     offset: message.offset,
   };
 }
+
+/** Reads the trace context from a record's headers (Buffers, as kafkajs delivers them). */
+export const kafkaHeaderGetter: TextMapGetter<IHeaders> = {
+  keys: (headers) => Object.keys(headers),
+  get: (headers, key) => headerString(headers, key),
+};
+
+/** The event's id and type as span attributes, read from the headers before the message is validated. */
+function eventAttributes(headers: IHeaders | undefined): Record<string, string> {
+  const id = headerString(headers, 'id');
+  const type = headerString(headers, 'eventType');
+  return { ...(id ? { 'messaging.message.id': id } : {}), ...(type ? { 'qtshop.event.type': type } : {}) };
+}
+
+/** What the runner did with a message (consumer_events_total's outcome label). */
+type Outcome = 'applied' | 'duplicate' | 'stale' | 'skipped' | 'dead_lettered';
 
 /** kafkajs errors meaning this member no longer owns its partitions as they were (a rebalance is under way, or it was removed). */
 const LOST_MEMBERSHIP = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
@@ -185,6 +206,8 @@ export interface ConsumerRunnerOptions<Tx> {
   onApplied?: (event: ConsumedEvent) => void | Promise<void>;
   /** How long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s). */
   sessionTimeoutMs?: number;
+  /** The service's tracer (tracing.ts startTracing); the process's when absent. */
+  tracer?: Tracer;
 }
 
 export interface ConsumerRunner {
@@ -221,6 +244,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
+  const tracer = opts.tracer ?? activeTracer();
   let stopping = false;
 
   async function deadLetter(topic: string, partition: number, message: KafkaMessage, reason: DlqReason, error: string, attempts: number) {
@@ -240,7 +264,40 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  /** Handles one message in a consumer span continuing the trace of the record's traceparent header. */
+  async function traced(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const parent = extractContext(message.headers ?? {}, kafkaHeaderGetter);
+    const span = tracer.startSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.consumer.group.name': opts.groupId,
+          'messaging.kafka.offset': Number(message.offset),
+          ...(message.key ? { 'messaging.kafka.message.key': message.key.toString('utf8') } : {}),
+          ...eventAttributes(message.headers),
+        },
+      },
+      parent,
+    );
+    try {
+      const outcome = await context.with(withTracer(trace.setSpan(parent, span), tracer), () => handle(topic, partition, message, heartbeat));
+      span.setAttribute('qtshop.consumer.outcome', outcome);
+      if (outcome === 'dead_lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+    } catch (err) {
+      failed(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
     let event: ConsumedEvent;
     try {
       event = decodeEvent(topic, partition, message);
@@ -249,14 +306,14 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       opts.log.warn({ topic, partition, offset: message.offset, reason: err.reason, error: err.message }, 'dead-lettering invalid message');
       await deadLetter(topic, partition, message, err.reason, err.message, 0);
       outcomes.inc({ type: headerString(message.headers, 'eventType') ?? 'none', outcome: 'dead_lettered' });
-      return;
+      return 'dead_lettered';
     }
     const log = opts.log.child({ eventId: event.id, eventType: event.type, topic, partition, offset: message.offset });
     const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<HandlerResult>) | undefined;
     if (!handler) {
       outcomes.inc({ type: event.type, outcome: 'skipped' });
       log.debug('no handler for this event type in this service; skipped');
-      return;
+      return 'skipped';
     }
     let failures = 0;
     let delay = backoff.initialMs;
@@ -267,14 +324,16 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       if (lost !== undefined) throw lost;
       return value;
     };
+    const attempt = () =>
+      inSpan(`handle ${event.type}`, { attributes: { 'qtshop.attempt': failures + 1 } }, () => opts.inbox.process(event, (tx) => handler(event, tx)), tracer);
     for (;;) {
       try {
-        const result = await withHeartbeats(heartbeat, heartbeatInterval, () => opts.inbox.process(event, (tx) => handler(event, tx)));
+        const result = await withHeartbeats(heartbeat, heartbeatInterval, attempt);
         const r = result.value;
         if (isStale(r)) {
           outcomes.inc({ type: event.type, outcome: 'stale' });
           log.info({ result: 'stale', heldVersion: r.held, eventVersion: r.incoming }, 'stale event skipped: the state it would change is at least as new');
-          return;
+          return 'stale';
         }
         outcomes.inc({ type: event.type, outcome: r });
         log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
@@ -283,13 +342,13 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
           if (!Number.isNaN(createdAt)) latency.observe({ group: opts.groupId, type: event.type }, Math.max(0, Date.now() - createdAt) / 1000);
           await opts.onApplied?.(event);
         }
-        return;
+        return r;
       } catch (err) {
         if (err instanceof Unprocessable) {
           log.warn({ error: err.message }, 'event cannot be applied; dead-lettering');
           await deadLetter(topic, partition, message, 'unprocessable', err.message, failures + 1);
           outcomes.inc({ type: event.type, outcome: 'dead_lettered' });
-          return;
+          return 'dead_lettered';
         }
         const transient = isTransient(err);
         if (!transient) failures += 1;
@@ -298,7 +357,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
           log.error({ err, attempts: failures }, 'handler keeps failing; dead-lettering');
           await deadLetter(topic, partition, message, 'handler_failed', err instanceof Error ? err.message : String(err), failures);
           outcomes.inc({ type: event.type, outcome: 'dead_lettered' });
-          return;
+          return 'dead_lettered';
         }
         if (stopping && transient) throw err; // leave it uncommitted; the next owner of the partition retries
         log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code }, transient, attempt: failures }, 'handler failed; retrying');
@@ -321,7 +380,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
       await consumer.run({
         autoCommit: true,
-        eachMessage: async ({ topic, partition, message, heartbeat }) => handle(topic, partition, message, heartbeat),
+        eachMessage: async ({ topic, partition, message, heartbeat }) => traced(topic, partition, message, heartbeat),
       });
       opts.log.info({ groupId: opts.groupId, topics: opts.topics }, 'consuming');
     },

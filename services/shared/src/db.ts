@@ -1,9 +1,12 @@
 // PostgreSQL access through knex (pg driver). Every service database comes from the same infra settings,
 // and every connection gets the same time bounds (pgConnection): no statement, transaction left open or
 // vanished peer holds a connection, its locks or the outbox lock for long.
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import type { Infra } from './infra';
+import { inSpan } from './tracing';
 
 export type { Knex };
 
@@ -43,4 +46,15 @@ export function createDb(infra: Infra, database: string, pool: { min?: number; m
     connection: pgConnection(infra.pg, database, applicationName) as Knex.PgConnectionConfig,
     pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
   });
+}
+
+/**
+ * Runs `fn` in a transaction of `db`, the one way use cases and the inbox open one: a span `transaction
+ * <database>` (a child of the request's or the event's) covers it from BEGIN to COMMIT or ROLLBACK, so the
+ * outbox writes inside it (outbox.ts) show under the transaction that committed them.
+ */
+export function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const database = (db.client.config.connection as { database?: string } | undefined)?.database ?? 'postgres';
+  const attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL, [ATTR_DB_NAMESPACE]: database };
+  return inSpan(`transaction ${database}`, { kind: SpanKind.CLIENT, attributes }, () => db.transaction(fn));
 }

@@ -1,18 +1,27 @@
 // HTTP plumbing shared by every service (Koa): one error middleware that turns AppError into a JSON
 // body, JSON body parsing with a size limit, zod input parsing that names the field, bearer-token
-// auth for writes, trace context, and the routes: the service's own and, from ops.ts, /health, /ready,
-// /metrics and /openapi.json.
+// auth for writes, a server span per request, and the routes: the service's own and, from ops.ts, /health,
+// /ready, /metrics and /openapi.json.
 import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
 import { env } from './config';
 import type { ContractRouter, Routes } from './http-contract';
 import type { Logger } from './logging';
-import { opsRouter, serviceOpenApi } from './ops';
-import { traceparentFrom } from './trace';
+import { OPS_ROUTES, opsRouter, serviceOpenApi } from './ops';
+import { activeTracer, extractContext, withTracer } from './tracing';
 
 /** Settings every HTTP service shares. */
 export const httpSettings = {
@@ -122,6 +131,32 @@ export function requireBearer(token: string): Middleware {
   };
 }
 
+const UNTRACED = new Set<string>(Object.values(OPS_ROUTES).map((r) => r.path));
+const matchedRoute = (ctx: Context) => (ctx as Context & { _matchedRoute?: string })._matchedRoute;
+
+/**
+ * A server span per request (`POST /orders`), continuing the caller's trace from its traceparent header or
+ * starting one; everything the request does (its transaction, its outbox writes, its log lines) happens
+ * inside it. Probes and scrapes (/health, /ready, /metrics, /openapi.json) are not traced.
+ */
+function traceRequests(tracer: Tracer): Middleware {
+  return async (ctx, next) => {
+    if (UNTRACED.has(ctx.path)) return next();
+    const parent = extractContext(ctx.headers);
+    const attributes = { [ATTR_HTTP_REQUEST_METHOD]: ctx.method, [ATTR_URL_PATH]: ctx.path, [ATTR_URL_SCHEME]: ctx.protocol };
+    const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes }, parent);
+    try {
+      await context.with(withTracer(trace.setSpan(parent, span), tracer), next);
+    } finally {
+      const route = matchedRoute(ctx);
+      if (route) span.updateName(`${ctx.method} ${route}`).setAttribute(ATTR_HTTP_ROUTE, route);
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, ctx.status);
+      if (ctx.status >= 500) span.setAttribute(ATTR_ERROR_TYPE, String(ctx.status)).setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  };
+}
+
 /** Only application/json bodies are accepted on writes; anything else is a 415 before it is parsed. */
 const jsonOnly: Middleware = async (ctx, next) => {
   if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length !== 0 && !ctx.is('application/json')) {
@@ -141,6 +176,8 @@ export interface HttpAppOptions {
   registry?: Registry;
   /** Facts about the running process added to the /health body (the relay's mode, for npm run status). */
   health?: Record<string, string>;
+  /** The service's tracer (tracing.ts startTracing); the process's when absent. */
+  tracer?: Tracer;
 }
 
 export interface HttpApp {
@@ -165,21 +202,19 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
+  // First, so that the span covers the rest and sees the status the error middleware sets.
+  app.use(traceRequests(opts.tracer ?? activeTracer()));
   app.use(async (ctx, next) => {
     const start = process.hrtime.bigint();
     try {
       await next();
     } finally {
-      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      const route = matchedRoute(ctx) ?? 'unmatched';
       requests.observe({ method: ctx.method, route, status: String(ctx.status) }, Number(process.hrtime.bigint() - start) / 1e9);
       if (ctx.status >= 500) errors.inc({ route });
     }
   });
   app.use(errorMiddleware(opts.log));
-  app.use(async (ctx, next) => {
-    ctx.state.traceparent = traceparentFrom(ctx.get('traceparent'));
-    await next();
-  });
   app.use(jsonOnly);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: opts.bodyLimit ?? '64kb', jsonStrict: true, encoding: 'utf-8' }));
 

@@ -12,6 +12,7 @@ export * from './http';
 export * from './outbox';
 export * from './outbox-record';
 export * from './trace';
+export * from './tracing';
 export * from './lifecycle';
 export * from './connectors';
 export * from './outbox-health';

@@ -14,7 +14,12 @@ import { TRACEPARENT } from './trace';
 export const RecordHeaders = z.object({
   id: z.uuid().describe('The event id (the outbox row id): the key consumers deduplicate by'),
   eventType: z.string().describe('The event type, which names the payload schema'),
-  traceparent: z.string().regex(TRACEPARENT).describe('W3C trace context of the request that caused the event (a new trace when none)'),
+  traceparent: z
+    .string()
+    .regex(TRACEPARENT)
+    .describe(
+      "W3C trace context of the producer's span that wrote the event, in the trace of the request or event that caused it; a trace of its own when the producer's tracing is off",
+    ),
   createdAt: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/)

@@ -1,20 +1,12 @@
-// W3C trace context (traceparent) carried from an HTTP request to the events it causes.
+// The W3C traceparent on the wire: the outbox's traceparent column and the Kafka header both relays copy it
+// to. The services' spans and their propagation are tracing.ts's; this is the format the event contract
+// states, and a traceparent for rows and records written by hand.
 import { randomBytes } from 'node:crypto';
 
 /** A W3C traceparent of version 00: 00-<trace id>-<span id>-<flags>. */
 export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-export function isTraceparent(v: unknown): v is string {
-  const m = typeof v === 'string' ? TRACEPARENT.exec(v) : null;
-  return !!m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!);
-}
-
-/** A child span of `parent` when it is a valid traceparent, else the root of a new trace. */
-export function traceparentFrom(parent?: unknown): string {
-  const span = randomBytes(8).toString('hex');
-  if (isTraceparent(parent)) {
-    const [, trace, , flags] = TRACEPARENT.exec(parent)!;
-    return `00-${trace}-${span}-${flags}`;
-  }
-  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+/** The root of a new trace, for outbox rows and Kafka records written by hand (tests, tools, benchmarks). */
+export function traceparentFrom(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }

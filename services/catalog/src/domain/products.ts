@@ -1,6 +1,6 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
-import { appendToOutbox, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { appendToOutbox, inTransaction, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import type { Product, ProductFields } from '../model';
 import * as store from '../store';
 
@@ -16,27 +16,26 @@ export const productEvent = ({ product: p, version }: store.Versioned): EventPay
   version,
 });
 
-/** What the use cases are given: the database, the request's trace context, and the id source (injectable). */
+/** What the use cases are given: the database and the id source (injectable). */
 export interface Deps {
   db: Knex;
-  traceparent?: string;
   newId?: () => string;
 }
 
 export async function createProduct(deps: Deps, fields: ProductFields): Promise<Product> {
-  return deps.db.transaction(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const created = await store.insertProduct(trx, (deps.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created), traceparent: deps.traceparent });
+    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created) });
     return created.product;
   });
 }
 
 /** Undefined when there is no such product. */
 export async function updateProduct(deps: Deps, id: string, fields: ProductFields): Promise<Product | undefined> {
-  return deps.db.transaction(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const updated = await store.updateProduct(trx, id, fields);
     if (!updated) return undefined;
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated), traceparent: deps.traceparent });
+    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated) });
     return updated.product;
   });
 }

@@ -44,19 +44,19 @@ export function decideReservation(wanted: ReadonlyMap<string, number>, stock: Re
  * `trx` (the consumer's). Stale when the order's stock was decided already: an OrderPlaced published again
  * under a new event id (which the inbox cannot recognise) reserves nothing twice.
  */
-export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>, traceparent?: string): Promise<'reserved' | 'rejected' | Stale> {
+export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>): Promise<'reserved' | 'rejected' | Stale> {
   if (!(await store.recordDecision(trx, order.orderId, STOCK_DECISION_VERSION))) return stale(STOCK_DECISION_VERSION, STOCK_DECISION_VERSION);
   const wanted = wantedOf(order.items);
   const reservation = decideReservation(wanted, await store.lockStock(trx, [...wanted.keys()]));
   const decision = { orderId: order.orderId, version: STOCK_DECISION_VERSION };
   if (reservation.outcome === 'rejected') {
-    await appendToOutbox(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason }, traceparent });
+    await appendToOutbox(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason } });
     return 'rejected';
   }
   for (const { productId, quantity } of reservation.left) {
     const { version } = (await store.setQuantity(trx, productId, quantity))!; // locked above: the row exists
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version }, traceparent });
+    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version } });
   }
-  await appendToOutbox(trx, { type: 'OrderStockReserved', aggregateId: order.orderId, payload: decision, traceparent });
+  await appendToOutbox(trx, { type: 'OrderStockReserved', aggregateId: order.orderId, payload: decision });
   return 'reserved';
 }

@@ -1,21 +1,20 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
-import { appendToOutbox, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { appendToOutbox, inTransaction, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
 import type { StockItem } from '../model';
 import * as store from '../store';
 
 export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).max(1_000_000_000) });
 
 /** Sets the stock of a product, emitting ProductQuantityUpdated; undefined when inventory has no such product. */
-export async function setStock(deps: { db: Knex; traceparent?: string }, productId: string, quantity: number): Promise<StockItem | undefined> {
-  return deps.db.transaction(async (trx) => {
+export async function setStock(deps: { db: Knex }, productId: string, quantity: number): Promise<StockItem | undefined> {
+  return inTransaction(deps.db, async (trx) => {
     const changed = await store.setQuantity(trx, productId, quantity);
     if (!changed) return undefined;
     await appendToOutbox(trx, {
       type: 'ProductQuantityUpdated',
       aggregateId: productId,
       payload: { productId, quantity, version: changed.version },
-      traceparent: deps.traceparent,
     });
     return changed.item;
   });

@@ -3,7 +3,7 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, BasketId, OrderLine, type Knex } from '@qtshop/shared';
+import { appendToOutbox, BasketId, inTransaction, OrderLine, type Knex } from '@qtshop/shared';
 import * as store from '../store';
 import { decide, fold, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';
@@ -44,11 +44,7 @@ export type OrderView = z.infer<typeof OrderView>;
 const view = (state: OrderState, version: number): OrderView | undefined => (state.status === 'None' ? undefined : { ...state, version });
 
 /** Decides `command` on the current stream and appends the outcome (events + outbox rows) within `trx`. */
-export async function execute(
-  trx: Knex.Transaction,
-  command: OrderCommand,
-  traceparent?: string,
-): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
+export async function execute(trx: Knex.Transaction, command: OrderCommand): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await trx.transaction(async (sp) => {
@@ -57,7 +53,7 @@ export async function execute(
         await store.appendEvents(sp, command.orderId, stream.length, events);
         // Each event carries its version in the stream, the order's version after it.
         for (const [i, e] of events.entries()) {
-          await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: { ...e.data, version: stream.length + 1 + i }, traceparent });
+          await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: { ...e.data, version: stream.length + 1 + i } });
         }
         return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
       });
@@ -79,7 +75,7 @@ const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.s
  * request with the same key is a request of its own.
  */
 export async function placeOrder(
-  deps: { db: Knex; traceparent?: string; newId?: () => string },
+  deps: { db: Knex; newId?: () => string },
   body: PlaceOrderBody,
   clientKey?: string,
 ): Promise<{ order: OrderView; replayed: boolean }> {
@@ -107,9 +103,9 @@ export async function placeOrder(
   if (refused) throw refused;
 
   const orderId = (deps.newId ?? randomUUID)();
-  const placed = await deps.db.transaction(async (trx) => {
+  const placed = await inTransaction(deps.db, async (trx) => {
     if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
-    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items }, deps.traceparent);
+    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items });
   });
   if (!placed) {
     // A concurrent request with the same key claimed it first: answer with its order.
