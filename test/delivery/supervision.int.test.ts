@@ -32,17 +32,34 @@ describe('connector supervision', () => {
     // a row the producer refuses; the task fails on it again after every restart.
     await connect.put(CONNECTOR.name, { ...CONNECTOR, 'errors.tolerance': 'none' });
     await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 30_000, what: 'the reconfigured connector to run' });
-    const poison = randomUUID();
-    await catalogDb('outbox').insert({
-      id: poison,
-      aggregatetype: 'product',
-      aggregateid: poison,
-      type: 'ProductCreated',
-      payload: JSON.stringify({ blob: 'x'.repeat(1_500_000) }),
-      traceparent: traceparentFrom(),
-    });
+    // The reconfigured task replaces the old one asynchronously (RUNNING may still be the old task, which
+    // tolerates errors and would skip the row): a poison row every few seconds until the new task fails on one.
+    const poisons: string[] = [];
+    const insertPoison = async () => {
+      const id = randomUUID();
+      poisons.push(id);
+      await catalogDb('outbox').insert({
+        id,
+        aggregatetype: 'product',
+        aggregateid: id,
+        type: 'ProductCreated',
+        payload: JSON.stringify({ blob: 'x'.repeat(1_500_000) }),
+        traceparent: traceparentFrom(),
+      });
+    };
     try {
-      await waitUntil(async () => (await failedState()) === 1, { timeoutMs: 90_000, what: 'the relay to see the connector FAILED' });
+      let lastPoisonAt = 0;
+      await waitUntil(
+        async () => {
+          if ((await failedState()) === 1) return true;
+          if (Date.now() - lastPoisonAt >= 5_000) {
+            await insertPoison();
+            lastPoisonAt = Date.now();
+          }
+          return false;
+        },
+        { timeoutMs: 90_000, everyMs: 200, what: 'the relay to see the connector FAILED' },
+      );
       // /ready is red with the reason while the task is down (between restarts, which come further apart).
       const reason = await waitUntil(
         async () => {
@@ -76,12 +93,16 @@ describe('connector supervision', () => {
     } finally {
       await connect.put(CONNECTOR.name, CONNECTOR);
     }
-    // The fixed connector skips the row, and the relay quarantines it.
-    await waitUntil(async () => (await catalogDb('outbox').where({ id: poison }).whereNotNull('quarantined_at').first()) !== undefined, {
-      timeoutMs: REPAIR_AFTER_MS + 20_000,
-      what: 'the poison row to be quarantined',
-    });
-    await catalogDb('outbox').where({ id: poison }).delete();
+    // The fixed connector skips the rows, and the relay quarantines them.
+    await waitUntil(
+      async () =>
+        Number((await catalogDb('outbox').whereIn('id', poisons).whereNotNull('quarantined_at').count<{ n: string }[]>({ n: '*' }))[0]!.n) === poisons.length,
+      {
+        timeoutMs: REPAIR_AFTER_MS + 20_000,
+        what: 'the poison rows to be quarantined',
+      },
+    );
+    await catalogDb('outbox').whereIn('id', poisons).delete();
     // Fixed: the next restart brings it back, with no step of the operator's.
     await waitUntil(() => connect.isRunning(CONNECTOR.name), { timeoutMs: 60_000, what: 'the connector to run again' });
     await waitUntil(async () => (await failedState()) === 0, { timeoutMs: 20_000, what: 'the FAILED state to clear' });
