@@ -135,9 +135,22 @@ export interface Shop {
  */
 export async function startShop(mode: RelayMode, databases: OutboxDb[], overrides: Partial<RelayConfig> = {}): Promise<Shop> {
   const handle = await useRelay(mode, databases);
-  const relay = mode === 'debezium' ? await debeziumRelay(databases, overrides) : handle.relay!;
-  const catalog = await catalogForTest();
-  const inventory = await inventoryForTest();
+  // What started is stopped again when a later part fails: a relay left running would hold the outbox
+  // locks (and keep polling after jest tore the file down) under the next test file.
+  const started: Array<{ stop(): Promise<void> }> = [handle];
+  let relay: Relay;
+  let catalog: Awaited<ReturnType<typeof catalogForTest>>;
+  let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
+  try {
+    relay = mode === 'debezium' ? await debeziumRelay(databases, overrides) : handle.relay!;
+    if (mode === 'debezium') started.push(relay);
+    catalog = await catalogForTest();
+    started.push(catalog);
+    inventory = await inventoryForTest();
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    throw err;
+  }
   return {
     relay,
     catalog,

@@ -62,7 +62,9 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
       try {
-        await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+        // Leaders are awaited below: kafkajs's own wait fails on the UNKNOWN_TOPIC_OR_PARTITION a fresh KRaft
+        // broker answers for a topic created a moment ago, instead of waiting (seen in CI on a new stack).
+        await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: false });
       } catch (err) {
         // Another client (or the broker's auto-creation) may have won the race; that is fine.
         if (!(err instanceof Error && /already exists/i.test(err.message + JSON.stringify((err as { errors?: unknown }).errors ?? '')))) throw err;
