@@ -6,7 +6,7 @@
 // Offsets are committed only after the rows are marked, so a crash never leaves a row unconfirmed for
 // good: at worst the repairer publishes it once more.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ensureTopics, headerString, OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
+import { ensureTopics, headerString, OUTBOX_TABLE, waitUntil, type Knex, type Logger } from '@qtshop/shared';
 import type { RelayMetrics } from './metrics';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -53,9 +53,17 @@ export class Confirmer {
     const admin = this.opts.kafka.admin();
     await admin.connect();
     try {
-      for (const topic of this.opts.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) if (p.high !== p.low) this.endsAtStart.push({ topic, partition: p.partition, high: p.high });
-      }
+      // Retried: a topic created a moment ago (on a new broker) may answer NOT_LEADER for a while.
+      this.endsAtStart = await waitUntil(
+        async () => {
+          const ends: typeof this.endsAtStart = [];
+          for (const topic of this.opts.topics) {
+            for (const p of await admin.fetchTopicOffsets(topic)) if (p.high !== p.low) ends.push({ topic, partition: p.partition, high: p.high });
+          }
+          return ends;
+        },
+        { timeoutMs: 30_000, everyMs: 250, what: 'the ends of the outbox topics' },
+      );
     } finally {
       await admin.disconnect();
     }
