@@ -117,13 +117,17 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
   throw new AppError(400, 'validation_failed', fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
 }
 
+/** Whether `given` is `token`, compared in constant time (the admin token). */
+export function isToken(given: string, token: string): boolean {
+  const [a, b] = [Buffer.from(given), Buffer.from(token)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Requires `Authorization: Bearer <token>`; 401 otherwise. */
 export function requireBearer(token: string): Middleware {
-  const expected = Buffer.from(token);
   return async (ctx: Context, next: Next) => {
     const m = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
-    const given = Buffer.from(m?.[1] ?? '');
-    if (!m || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!m || !isToken(m[1]!, token)) {
       ctx.set('WWW-Authenticate', 'Bearer');
       throw new AppError(401, 'unauthorized', m ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <ADMIN_TOKEN>)');
     }
