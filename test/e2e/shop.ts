@@ -9,6 +9,8 @@ const root = resolve(import.meta.dirname, '../..');
 
 export interface RunningShop {
   stop(): Promise<void>;
+  /** What `npm start` has printed so far (empty when an already running shop was reused). */
+  output(): string;
 }
 
 export async function startShop(infra: Infrastructure): Promise<RunningShop> {
@@ -33,6 +35,7 @@ export async function startShop(infra: Infrastructure): Promise<RunningShop> {
     throw new Error(`${err.message}\n${out.slice(-3000)}`);
   });
   return {
+    output: () => out,
     async stop() {
       if (state !== 'started') return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -47,7 +50,7 @@ export async function startShop(infra: Infrastructure): Promise<RunningShop> {
  * leave backlogs on the shared stack (events written while a service was not running); a user's fresh
  * shop has none, and the README's writes assume the services are caught up.
  */
-export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 180_000): Promise<void> {
+export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 180_000, shopOutput?: () => string): Promise<void> {
   const kafka = createKafka(brokers, 'e2e-lag-check');
   const admin = kafka.admin();
   await admin.connect();
@@ -58,6 +61,7 @@ export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 18
     'qtshop-order-command': ['qtshop.inventory', 'qtshop.product'],
     'qtshop-order-query': ['qtshop.order'],
   };
+  let behind = '';
   try {
     await waitUntil(
       async () => {
@@ -68,7 +72,10 @@ export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 18
             for (const p of ends) {
               const at = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
               const from = at < 0 ? Number(p.low) : at;
-              if (Number(p.high) - from > 0) return false;
+              if (Number(p.high) - from > 0) {
+                behind = `${groupId} on ${topic}[${p.partition}]: committed ${at}, low ${p.low}, end ${p.high}`;
+                return false;
+              }
             }
           }
         }
@@ -76,6 +83,9 @@ export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 18
       },
       { timeoutMs, everyMs: 500, what: "the shop's consumer groups to catch up with their topics" },
     );
+  } catch (err) {
+    // Which group is stuck where, and what the shop said meanwhile: enough to tell a slow catch-up from a stuck one.
+    throw new Error(`${(err as Error).message}; last behind: ${behind}${shopOutput ? `\nthe shop's last output:\n${shopOutput().slice(-6000)}` : ''}`);
   } finally {
     await admin.disconnect();
   }
