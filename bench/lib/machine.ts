@@ -62,6 +62,49 @@ export async function processCpuMs(pid: number | undefined, expect?: string): Pr
   }
 }
 
+interface ProcStat {
+  ppid: number;
+  /** utime + stime + cutime + cstime, ms: the process and its children it has reaped. */
+  treeMs: number;
+}
+
+/** Every live process's parent and CPU time, from /proc/<pid>/stat. */
+async function procStats(): Promise<Map<number, ProcStat>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const out = new Map<number, ProcStat>();
+  await Promise.all(
+    (await readdir('/proc'))
+      .filter((d) => /^\d+$/.test(d))
+      .map(async (d) => {
+        try {
+          const stat = await readFile(`/proc/${d}/stat`, 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          // state is field 3; ppid 4; utime, stime, cutime, cstime 14-17.
+          const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+          out.set(Number(d), { ppid: Number(f[1]), treeMs: (ticks * 1000) / clockTicks() });
+        } catch {
+          // gone meanwhile
+        }
+      }),
+  );
+  return out;
+}
+
+/**
+ * CPU time (ms) of each named process with all its descendants: a live process counts its own time and its
+ * reaped children's (cutime, cstime), so a PostgreSQL backend that exited still counts, in the postmaster.
+ * A name whose pid is undefined or not alive is left out.
+ */
+export async function processTreeCpuMs(roots: Record<string, number | undefined>): Promise<Record<string, number>> {
+  const stats = await procStats();
+  const children = new Map<number, number[]>();
+  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  const tree = (pid: number): number => (stats.get(pid)?.treeMs ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + tree(c), 0);
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(roots)) if (pid && stats.has(pid)) out[name] = tree(pid);
+  return out;
+}
+
 /** Keeps the highest 1-minute load average seen while a benchmark runs (sampled every 5 s). */
 export class LoadWatch {
   max = os.loadavg()[0] ?? 0;

@@ -131,6 +131,33 @@ describe('consumer runner', () => {
     expect(await effect('x')).toBeUndefined();
   });
 
+  it('applies consecutive events of a partition in one transaction, in offset order, each once', async () => {
+    const sizes = async () => Number(/consumer_batch_events_count (\d+)/.exec(await registry.getSingleMetricAsString('consumer_batch_events'))?.[1] ?? 0);
+    const before = await sizes();
+    // One send: one record batch on one partition, fetched together.
+    await send([...[1, 2, 3, 4, 5].map((q) => event('p-batch-same', q)), ...[1, 2, 3].map((i) => event(`p-batch-${i}`, i))]);
+    await waitEffect('p-batch-3');
+    // The same product's five events, applied in order: the last quantity wins, each counted once.
+    expect(await effect('p-batch-same')).toMatchObject({ quantity: 5, applied: 5 });
+    expect(await sizes()).toBeGreaterThan(before);
+  });
+
+  it('takes a batch one by one when one of its events fails: that one is dead-lettered alone, the others applied once, in order', async () => {
+    failing.add('p-batch-bug');
+    const fallbacks = async () =>
+      Number(/consumer_batch_fallbacks_total (\d+)/.exec(await registry.getSingleMetricAsString('consumer_batch_fallbacks_total'))?.[1] ?? 0);
+    const before = await fallbacks();
+    const bug = randomUUID();
+    await send([event('p-batch-around', 1), event('p-batch-around', 2), event('p-batch-bug', 9, bug), event('p-batch-around', 3), event('p-batch-last', 1)]);
+    await waitEffect('p-batch-last');
+    expect(await effect('p-batch-around')).toMatchObject({ quantity: 3, applied: 3 });
+    expect(await effect('p-batch-bug')).toBeUndefined();
+    const dead = await waitUntil(async () => (await listDeadLetters(kafka, topic)).find((d) => d.id === bug), { timeoutMs: 10_000, what: 'dead letter' });
+    expect(dead).toMatchObject({ reason: 'handler_failed' });
+    expect(await fallbacks()).toBeGreaterThan(before);
+    failing.delete('p-batch-bug');
+  });
+
   it('retries transient failures without skipping the message, applying it once', async () => {
     transient.set('p-flaky', 3);
     await send([event('p-flaky', 8)]);

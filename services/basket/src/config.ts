@@ -1,9 +1,20 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings, tracingSettings } from '@qtshop/shared';
+import {
+  consumerSettings,
+  env,
+  httpSettings,
+  infraSettings,
+  loadConfig,
+  loggingSettings,
+  retentionSettings,
+  shopperSettings,
+  tracingSettings,
+} from '@qtshop/shared';
 
 export const basketSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...consumerSettings,
   ...tracingSettings,
   // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
   ...shopperSettings,

@@ -13,6 +13,7 @@ import {
   tracingFrom,
   type Logger,
   type RunningService,
+  consumerTuning,
 } from '@qtshop/shared';
 import { basketsRouter } from './api';
 import type { BasketConfig } from './config';
@@ -45,6 +46,7 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
           kafka,
           groupId: cfg.BASKET_GROUP,
           topics: BASKET_TOPICS,
+          ...consumerTuning(cfg),
           handlers: basketHandlers(log),
           inbox: mongoInbox(db),
           log,

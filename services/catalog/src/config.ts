@@ -1,9 +1,20 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, outboxSettings, retentionSettings, tracingSettings } from '@qtshop/shared';
+import {
+  consumerSettings,
+  env,
+  httpSettings,
+  infraSettings,
+  loadConfig,
+  loggingSettings,
+  outboxSettings,
+  retentionSettings,
+  tracingSettings,
+} from '@qtshop/shared';
 
 export const catalogSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...consumerSettings,
   ...tracingSettings,
   ...httpSettings,
   ...outboxSettings,

@@ -1,5 +1,5 @@
 // Builds the catalog service: the products API and the ProductQuantityUpdated consumer.
-import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { productsRouter } from './api';
 import type { CatalogConfig } from './config';
 import { CATALOG_TOPICS, catalogHandlers } from './consumers';
@@ -21,6 +21,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     topics: CATALOG_TOPICS,
     routers: (db) => [productsRouter(db, cfg.ADMIN_TOKEN)],
     handlers: catalogHandlers(log),
+    consumer: consumerTuning(cfg),
     retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });

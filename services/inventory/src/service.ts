@@ -1,5 +1,5 @@
 // Builds the inventory service: the stock API and the product / order consumer.
-import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { inventoryRouter } from './api';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPICS, inventoryHandlers } from './consumers';
@@ -19,6 +19,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     topics: INVENTORY_TOPICS,
     routers: (db) => [inventoryRouter(db, cfg.ADMIN_TOKEN)],
     handlers: inventoryHandlers(),
+    consumer: consumerTuning(cfg),
     retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
   });

@@ -1,4 +1,5 @@
 import {
+  consumerSettings,
   DAY_MS,
   env,
   httpSettings,
@@ -15,6 +16,7 @@ export const orderCommandSettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...consumerSettings,
   ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,

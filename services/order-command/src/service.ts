@@ -1,5 +1,5 @@
 // Builds the order command service: the orders API and the stock outcome / price consumer.
-import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
 import type { OrderCommandConfig } from './config';
@@ -20,6 +20,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     topics: ORDER_COMMAND_TOPICS,
     routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
     handlers: orderCommandHandlers(),
+    consumer: consumerTuning(cfg),
     retention: {
       inboxMs: cfg.INBOX_RETENTION_MS,
       intervalMs: cfg.RETENTION_INTERVAL_MS,

@@ -1,9 +1,20 @@
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, retentionSettings, shopperSettings, tracingSettings } from '@qtshop/shared';
+import {
+  consumerSettings,
+  env,
+  httpSettings,
+  infraSettings,
+  loadConfig,
+  loggingSettings,
+  retentionSettings,
+  shopperSettings,
+  tracingSettings,
+} from '@qtshop/shared';
 
 export const orderQuerySettings = {
   ...infraSettings,
   ...loggingSettings,
   ...retentionSettings,
+  ...consumerSettings,
   ...tracingSettings,
   ...httpSettings,
   ...shopperSettings,

@@ -1,5 +1,5 @@
 // Builds the order query service: the read API and the projection consumer.
-import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService } from '@qtshop/shared';
+import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { orderQueryRouter } from './api';
 import type { OrderQueryConfig } from './config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';
@@ -19,6 +19,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     topics: ORDER_QUERY_TOPICS,
     routers: (db) => [orderQueryRouter(db, shopperAccess(cfg))],
     handlers: orderQueryHandlers(),
+    consumer: consumerTuning(cfg),
     retention: { inboxMs: cfg.INBOX_RETENTION_MS, intervalMs: cfg.RETENTION_INTERVAL_MS },
   });
 }

@@ -9,6 +9,13 @@
 // heartbeating meanwhile, so it keeps its partitions; any other handler failure is retried up to
 // maxAttempts and then dead-lettered, so the partition always moves on.
 //
+// Batches: consecutive valid events of one fetched partition batch (up to CONSUMER_MAX_BATCH) go through the
+// inbox in one transaction (one multi-row inbox insert, the handlers in offset order, one commit), so a
+// busy consumer pays one commit per batch instead of one per event. If that transaction fails for any
+// reason nothing of it committed, and its events are taken one by one through the path above, so a poison
+// event is still dead-lettered alone and the others are applied once. An invalid message ends the batch
+// before it (it is dead-lettered in its place in the order). Offsets are resolved after each commit.
+//
 // Outcomes, counted in consumer_events_total by type: applied; duplicate (the inbox had the id); stale (the
 // handler returned stale(): the state it would change is at least as new as the event, see versions.ts);
 // skipped (no handler here); dead_lettered. A stale event commits with its inbox record, like an applied
@@ -26,6 +33,7 @@ import { context, SpanKind, SpanStatusCode, trace, type TextMapGetter, type Trac
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
+import { env } from './config';
 import { inTransaction } from './db';
 import { EVENTS, isEventType, type EventPayload, type EventType } from './events';
 import { ensureTopics, headerString } from './kafka';
@@ -33,6 +41,26 @@ import type { Logger } from './logging';
 import { activeTracer, extractContext, failed, inSpan, withTracer } from './tracing';
 import { isTransient } from './transient';
 import { isStale, type Stale } from './versions';
+
+/** Settings of every consuming service (spread into its config; consumerTuning reads them). */
+export const consumerSettings = {
+  CONSUMER_MAX_BATCH: {
+    doc: 'Most consecutive events of one partition a consumer applies in one database transaction (one multi-row inbox insert, one commit); 1 applies each event in a transaction of its own. A failing batch is retried event by event, so a poison event is still dead-lettered alone',
+    default: '100',
+    schema: env.int(1),
+  },
+  CONSUMER_PARTITIONS_CONCURRENTLY: {
+    doc: 'Partitions a consumer processes at once (each in its own transactions, per-key order kept within a partition)',
+    default: '1',
+    schema: env.int(1),
+  },
+};
+
+/** The runner options consumerSettings set. */
+export const consumerTuning = (c: { CONSUMER_MAX_BATCH: number; CONSUMER_PARTITIONS_CONCURRENTLY: number }) => ({
+  maxBatch: c.CONSUMER_MAX_BATCH,
+  partitionsConsumedConcurrently: c.CONSUMER_PARTITIONS_CONCURRENTLY,
+});
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
 /** The consumer group in which `npm run dlq -- redrive` keeps its progress through `<topic>.dlq`. */
@@ -79,6 +107,12 @@ export type InboxResult = 'applied' | 'duplicate' | Stale;
 /** Runs `fn` at most once per event id; 'duplicate' when the id was already processed. */
 export interface Inbox<Tx> {
   process(event: ConsumedEvent, fn: (tx: Tx) => Promise<HandlerResult>): Promise<InboxResult>;
+  /**
+   * Runs several events' handlers, in order, in one transaction with one multi-row inbox insert: all of
+   * them commit or none does (the runner then takes the events one by one). Results in the items' order.
+   * An inbox without it processes every event on its own.
+   */
+  processBatch?(items: ReadonlyArray<{ event: ConsumedEvent; fn: (tx: Tx) => Promise<HandlerResult> }>): Promise<InboxResult[]>;
 }
 
 export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<HandlerResult> };
@@ -94,9 +128,35 @@ export function inboxRecord(event: ConsumedEvent, outcome: 'applied' | 'stale') 
   return { event_id: event.id, event_type: event.type, aggregate_id: event.key, version: event.payload.version, outcome };
 }
 
-/** The PostgreSQL inbox: the handler and the processed_events insert share one transaction. */
+/**
+ * The PostgreSQL inbox: the handler and the processed_events insert share one transaction. A batch is one
+ * transaction: one insert of every event id (those already there are duplicates), then each new event's
+ * handler in order; an id twice in one batch runs once. Events found stale are marked so in one update.
+ */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
   return {
+    processBatch: (items) =>
+      inTransaction(db, async (trx) => {
+        const rows = await trx(INBOX_TABLE)
+          .insert(items.map((i) => inboxRecord(i.event, 'applied')))
+          .onConflict('event_id')
+          .ignore()
+          .returning<Array<{ event_id: string }>>('event_id');
+        const claimed = new Set(rows.map((r) => r.event_id));
+        const results: InboxResult[] = [];
+        const stale: string[] = [];
+        for (const { event, fn } of items) {
+          if (!claimed.delete(event.id)) {
+            results.push('duplicate');
+            continue;
+          }
+          const result = await fn(trx);
+          results.push(result === undefined ? 'applied' : result);
+          if (result !== undefined) stale.push(event.id);
+        }
+        if (stale.length) await trx(INBOX_TABLE).whereIn('event_id', stale).update({ outcome: 'stale' });
+        return results;
+      }),
     process: (event, fn) =>
       inTransaction(db, async (trx) => {
         const inserted = await trx(INBOX_TABLE).insert(inboxRecord(event, 'applied')).onConflict('event_id').ignore().returning('event_id');
@@ -208,6 +268,10 @@ export interface ConsumerRunnerOptions<Tx> {
   sessionTimeoutMs?: number;
   /** The service's tracer (tracing.ts startTracing); the process's when absent. */
   tracer?: Tracer;
+  /** Most events of one partition applied in one inbox transaction (1: one transaction per event). */
+  maxBatch?: number;
+  /** Partitions this consumer processes at once (kafkajs partitionsConsumedConcurrently). */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface ConsumerRunner {
@@ -223,7 +287,8 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   const heartbeatInterval = Math.min(3000, Math.floor(sessionTimeout / 3));
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
-    maxWaitTimeInMs: 100,
+    // A fetch returns as soon as a record arrives; the wait only bounds an idle fetch (an idle consumer's cost).
+    maxWaitTimeInMs: 1000,
     sessionTimeout,
     heartbeatInterval,
     retry: { retries: 10 },
@@ -244,6 +309,19 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
+  const batchSizes = new Histogram({
+    name: 'consumer_batch_events',
+    help: 'Events applied together in one inbox transaction (batches of two or more)',
+    buckets: [2, 5, 10, 20, 50, 100, 200, 500],
+    registers,
+  });
+  const batchFallbacks = new Counter({
+    name: 'consumer_batch_fallbacks_total',
+    help: 'Batches whose transaction failed and whose events were then taken one by one',
+    registers,
+  });
+  const maxBatch = opts.maxBatch ?? 100;
+  const partitionsConsumedConcurrently = opts.partitionsConsumedConcurrently ?? 1;
   const tracer = opts.tracer ?? activeTracer();
   let stopping = false;
 
@@ -264,8 +342,8 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  /** Handles one message in a consumer span continuing the trace of the record's traceparent header. */
-  async function traced(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+  /** A consumer span `process <topic>` continuing the trace of the record's traceparent header. */
+  function startProcessSpan(topic: string, partition: number, message: KafkaMessage) {
     const parent = extractContext(message.headers ?? {}, kafkaHeaderGetter);
     const span = tracer.startSpan(
       `process ${topic}`,
@@ -285,36 +363,74 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       },
       parent,
     );
+    return { span, ctx: withTracer(trace.setSpan(parent, span), tracer) };
+  }
+
+  const endSpan = (span: ReturnType<typeof startProcessSpan>['span'], outcome: Outcome) => {
+    span.setAttribute('qtshop.consumer.outcome', outcome);
+    if (outcome === 'dead_lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+    span.end();
+  };
+
+  /** Handles one message on its own, in its consumer span. */
+  async function traced(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const { span, ctx } = startProcessSpan(topic, partition, message);
     try {
-      const outcome = await context.with(withTracer(trace.setSpan(parent, span), tracer), () => handle(topic, partition, message, heartbeat));
-      span.setAttribute('qtshop.consumer.outcome', outcome);
-      if (outcome === 'dead_lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+      endSpan(span, await context.with(ctx, () => handle(topic, partition, message, heartbeat)));
     } catch (err) {
       failed(span, err);
-      throw err;
-    } finally {
       span.end();
+      throw err;
     }
   }
 
-  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
-    let event: ConsumedEvent;
+  /** The message as an event, or undefined once it has been dead-lettered as invalid. */
+  async function decodeOrDeadLetter(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedEvent | undefined> {
     try {
-      event = decodeEvent(topic, partition, message);
+      return decodeEvent(topic, partition, message);
     } catch (err) {
       if (!(err instanceof DeadLetter)) throw err;
       opts.log.warn({ topic, partition, offset: message.offset, reason: err.reason, error: err.message }, 'dead-lettering invalid message');
       await deadLetter(topic, partition, message, err.reason, err.message, 0);
       outcomes.inc({ type: headerString(message.headers, 'eventType') ?? 'none', outcome: 'dead_lettered' });
-      return 'dead_lettered';
+      return undefined;
     }
-    const log = opts.log.child({ eventId: event.id, eventType: event.type, topic, partition, offset: message.offset });
-    const handler = opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<HandlerResult>) | undefined;
-    if (!handler) {
-      outcomes.inc({ type: event.type, outcome: 'skipped' });
-      log.debug('no handler for this event type in this service; skipped');
-      return 'skipped';
+  }
+
+  const handlerOf = (event: ConsumedEvent) => opts.handlers[event.type] as ((e: ConsumedEvent, tx: Tx) => Promise<HandlerResult>) | undefined;
+  const eventLog = (event: ConsumedEvent) =>
+    opts.log.child({ eventId: event.id, eventType: event.type, topic: event.topic, partition: event.partition, offset: event.offset });
+
+  /** Counts and logs what the inbox did with an event; for an applied one, its latency and onApplied. */
+  async function record(event: ConsumedEvent, message: KafkaMessage, r: InboxResult): Promise<Outcome> {
+    const log = eventLog(event);
+    if (isStale(r)) {
+      outcomes.inc({ type: event.type, outcome: 'stale' });
+      log.info({ result: 'stale', heldVersion: r.held, eventVersion: r.incoming }, 'stale event skipped: the state it would change is at least as new');
+      return 'stale';
     }
+    outcomes.inc({ type: event.type, outcome: r });
+    log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
+    if (r === 'applied') {
+      const createdAt = Date.parse(headerString(message.headers, 'createdAt') ?? '');
+      if (!Number.isNaN(createdAt)) latency.observe({ group: opts.groupId, type: event.type }, Math.max(0, Date.now() - createdAt) / 1000);
+      await opts.onApplied?.(event);
+    }
+    return r;
+  }
+
+  function skipped(event: ConsumedEvent): Outcome {
+    outcomes.inc({ type: event.type, outcome: 'skipped' });
+    eventLog(event).debug('no handler for this event type in this service; skipped');
+    return 'skipped';
+  }
+
+  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
+    const event = await decodeOrDeadLetter(topic, partition, message);
+    if (!event) return 'dead_lettered';
+    const log = eventLog(event);
+    const handler = handlerOf(event);
+    if (!handler) return skipped(event);
     let failures = 0;
     let delay = backoff.initialMs;
     // Heartbeats run during each attempt and each wait: the attempt itself may block for as long as the
@@ -329,20 +445,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     for (;;) {
       try {
         const result = await withHeartbeats(heartbeat, heartbeatInterval, attempt);
-        const r = result.value;
-        if (isStale(r)) {
-          outcomes.inc({ type: event.type, outcome: 'stale' });
-          log.info({ result: 'stale', heldVersion: r.held, eventVersion: r.incoming }, 'stale event skipped: the state it would change is at least as new');
-          return 'stale';
-        }
-        outcomes.inc({ type: event.type, outcome: r });
-        log.info({ result: r }, r === 'applied' ? 'event applied' : 'duplicate event ignored');
-        if (r === 'applied') {
-          const createdAt = Date.parse(headerString(message.headers, 'createdAt') ?? '');
-          if (!Number.isNaN(createdAt)) latency.observe({ group: opts.groupId, type: event.type }, Math.max(0, Date.now() - createdAt) / 1000);
-          await opts.onApplied?.(event);
-        }
-        return r;
+        return await record(event, message, result.value);
       } catch (err) {
         if (err instanceof Unprocessable) {
           log.warn({ error: err.message }, 'event cannot be applied; dead-lettering');
@@ -371,6 +474,59 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     }
   }
 
+  /**
+   * Several valid messages of one partition, in offset order, through the inbox's batch: one transaction
+   * for all of them. If that fails for any reason (a poison event, the database away, a deadlock), nothing
+   * of it committed and each message goes through the one-by-one path, with its retries and dead letters.
+   */
+  async function handleChunk(topic: string, partition: number, chunk: Array<{ message: KafkaMessage; event: ConsumedEvent }>, heartbeat: () => Promise<void>) {
+    const batchable = chunk.filter((c) => handlerOf(c.event));
+    if (!opts.inbox.processBatch || batchable.length < 2) {
+      for (const { message } of chunk) await traced(topic, partition, message, heartbeat);
+      return;
+    }
+    const spans = new Map(batchable.map((c) => [c, startProcessSpan(topic, partition, c.message)]));
+    const items = batchable.map((c) => {
+      const { ctx } = spans.get(c)!;
+      const handler = handlerOf(c.event)!;
+      return {
+        event: c.event,
+        fn: (tx: Tx) => context.with(ctx, () => inSpan(`handle ${c.event.type}`, { attributes: { 'qtshop.attempt': 1 } }, () => handler(c.event, tx), tracer)),
+      };
+    });
+    let results: InboxResult[];
+    try {
+      const { value, lost } = await withHeartbeats(heartbeat, heartbeatInterval, () => opts.inbox.processBatch!(items));
+      if (lost !== undefined) throw lost;
+      results = value;
+    } catch (err) {
+      for (const { span } of spans.values()) span.end();
+      if (lostMembership(err)) throw err;
+      batchFallbacks.inc();
+      opts.log.warn(
+        {
+          topic,
+          partition,
+          from: chunk[0]!.message.offset,
+          to: chunk.at(-1)!.message.offset,
+          err: { message: (err as Error).message, code: (err as { code?: string }).code },
+        },
+        'batch failed; taking its events one by one',
+      );
+      for (const { message } of chunk) await traced(topic, partition, message, heartbeat);
+      return;
+    }
+    batchSizes.observe(batchable.length);
+    let i = 0;
+    for (const c of chunk) {
+      if (!handlerOf(c.event)) {
+        skipped(c.event);
+        continue;
+      }
+      endSpan(spans.get(c)!.span, await record(c.event, c.message, results[i++]!));
+    }
+  }
+
   return {
     consumer,
     async start() {
@@ -380,7 +536,36 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
       await consumer.run({
         autoCommit: true,
-        eachMessage: async ({ topic, partition, message, heartbeat }) => traced(topic, partition, message, heartbeat),
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          let chunk: Array<{ message: KafkaMessage; event: ConsumedEvent }> = [];
+          const flush = async () => {
+            if (!chunk.length) return;
+            await handleChunk(topic, partition, chunk, heartbeat);
+            resolveOffset(chunk.at(-1)!.message.offset);
+            chunk = [];
+            await commitOffsetsIfNecessary();
+          };
+          for (const message of batch.messages) {
+            // Stopping, or the partition moved in a rebalance: what is left stays uncommitted for its next owner.
+            if (!isRunning() || isStale()) return;
+            const event = await decodeOrDeadLetter(topic, partition, message);
+            if (!event) {
+              await flush();
+              resolveOffset(message.offset);
+              continue;
+            }
+            chunk.push({ message, event });
+            if (chunk.length >= maxBatch) await flush();
+          }
+          if (!isRunning() || isStale()) return;
+          await flush();
+          // Past the last record: a transaction marker after it would otherwise stay unread forever.
+          resolveOffset(batch.lastOffset());
+          await commitOffsetsIfNecessary();
+        },
       });
       opts.log.info({ groupId: opts.groupId, topics: opts.topics }, 'consuming');
     },

@@ -110,6 +110,8 @@ export async function startPgService(opts: {
   retention: { inboxMs: number; intervalMs: number; tables?: (db: Knex) => RetentionTarget[] };
   /** Its tracing settings (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER); off when absent. */
   tracing?: TracingConfig;
+  /** Its consumer's batching and concurrency (consumerSettings). */
+  consumer: { maxBatch: number; partitionsConsumedConcurrently: number };
 }): Promise<RunningService> {
   if (opts.outbox) configureOutbox(opts.outbox);
   // Before the database: knex requires pg when it is created, and the pg instrumentation must see that.
@@ -128,7 +130,17 @@ export async function startPgService(opts: {
     readiness: { database: () => db.raw('select 1') },
     tracing,
     consumers: (registry, tracer) => [
-      createConsumerRunner({ kafka, groupId: opts.groupId, topics: opts.topics, handlers: opts.handlers, inbox: pgInbox(db), log: opts.log, registry, tracer }),
+      createConsumerRunner({
+        kafka,
+        groupId: opts.groupId,
+        topics: opts.topics,
+        handlers: opts.handlers,
+        inbox: pgInbox(db),
+        log: opts.log,
+        registry,
+        tracer,
+        ...opts.consumer,
+      }),
     ],
     retention: {
       targets: [pgInboxRetention(db, opts.retention.inboxMs, () => redeliveryWindowMs(kafka, opts.topics)), ...(opts.retention.tables?.(db) ?? [])],

@@ -1,0 +1,166 @@
+// The journey benchmark's run: a shop started on the local stack (npm start's launcher, rate limits off),
+// products set up, a warm-up, the closed-loop and open-loop runs (each waits until order-query has settled
+// every order it placed), the idle cost, then the shop stopped and the PostgreSQL-only ceiling measured.
+import { randomUUID } from 'node:crypto';
+import { createDb, loadInfra, type Knex } from '@qtshop/shared';
+import { SHOP_SERVICES } from '@qtshop/shared/tooling';
+import { componentPid, Launcher, servicePid, stackUp, type StackComponent } from '../../chaos/shop';
+import { LoadWatch, machineInfo, processTreeCpuMs } from '../lib/machine';
+import { pgbenchAvailable } from '../lib/pgbench';
+import { Progress } from '../lib/progress';
+import { recordedOptions, writeReport, type ReportFiles } from '../lib/report';
+import { fmt, summarize } from '../lib/stats';
+import { measureCeiling, prepareCeilingDbs } from './ceiling';
+import { closedLoop, openLoop, setUpProducts, waitSettled, type Orders, type Products } from './load';
+import type { JourneyBenchOptions } from './options';
+import { evaluateJourneyTargets, journeyReport, type CpuShare, type JourneyBenchResults, type JourneyRow } from './report';
+
+const COMPONENTS: StackComponent[] = ['postgres', 'kafka', 'connect', 'mongo'];
+/** The bench's own process (the HTTP clients): its CPU from process.cpuUsage(), not /proc (its tree holds the shop). */
+export const BENCH_CLIENT = 'bench client';
+
+/** The shop's and the stack's processes, by name. */
+const roots = (): Record<string, number | undefined> => ({
+  ...Object.fromEntries(COMPONENTS.map((c) => [c, componentPid(c)])),
+  ...Object.fromEntries(SHOP_SERVICES.map((s) => [s, servicePid(s)])),
+});
+
+/** CPU used by each process tree (and the bench's own clients) between `start()` and `stop()`. */
+async function cpuMeter() {
+  const pids = roots();
+  const before = await processTreeCpuMs(pids);
+  const self = process.cpuUsage();
+  const t0 = Date.now();
+  return async (): Promise<{ ms: Record<string, number>; elapsedMs: number }> => {
+    const after = await processTreeCpuMs(pids);
+    const mine = process.cpuUsage(self);
+    const ms: Record<string, number> = {};
+    for (const name of Object.keys(pids)) if (after[name] !== undefined && before[name] !== undefined) ms[name] = after[name] - before[name];
+    ms[BENCH_CLIENT] = (mine.user + mine.system) / 1000;
+    return { ms, elapsedMs: Date.now() - t0 };
+  };
+}
+
+const perOrder = (ms: Record<string, number>, orders: number): CpuShare =>
+  Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, orders ? v / orders : Number.NaN]));
+
+export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results: JourneyBenchResults; files: ReportFiles }> {
+  const started = new Date();
+  const load = new LoadWatch();
+  const t0 = Date.now();
+  const infra = loadInfra();
+  const progress = new Progress(o.progress);
+  const rows: JourneyRow[] = [];
+  const notes: string[] = [];
+  const say = (text: string) => progress.update(`journey bench: ${text}`, true);
+  const run = `journey-${randomUUID().slice(0, 8)}`;
+
+  say('starting the local stack and the shop');
+  await stackUp();
+  const launcher = new Launcher({ RATE_LIMIT_ENABLED: 'false' });
+  let ordersDb: Knex | undefined;
+  let queryDb: Knex | undefined;
+  let idle: JourneyBenchResults['idle'] = null;
+  try {
+    await launcher.start(300_000);
+    ordersDb = createDb(infra, 'orders', { max: 1 });
+    queryDb = createDb(infra, 'order_query', { max: 1 });
+    say(`creating and stocking ${o.products} products`);
+    const products = await setUpProducts(o.products, ordersDb);
+
+    const measure = async (label: string, kind: JourneyRow['kind'], level: number, place: (run: string) => Promise<Orders>) => {
+      say(`${label}: placing orders for ${o.durationS} s`);
+      const stopCpu = await cpuMeter();
+      const orders = await place(`${run}-${kind}${level}`);
+      say(`${label}: waiting for order-query to settle ${orders.placed.length} orders`);
+      const settled = await waitSettled(queryDb!, orders, o.settleS * 1000);
+      const cpu = await stopCpu();
+      const ok = orders.placed.filter((p) => p.orderId);
+      const first = Math.min(...orders.placed.map((p) => p.dueAt));
+      const lastAnswer = Math.max(...orders.placed.map((p) => p.answeredAt));
+      const settledN = settled.confirmed + settled.rejected;
+      const row: JourneyRow = {
+        kind,
+        level,
+        label,
+        orders: ok.length,
+        failed: orders.placed.length - ok.length,
+        placedPerSecond: (ok.length / (lastAnswer - first)) * 1000,
+        confirmedPerSecond: settledN ? (settledN / (settled.lastSettledAt - first)) * 1000 : 0,
+        confirmed: settled.confirmed,
+        rejected: settled.rejected,
+        pending: settled.pending,
+        postMs: summarize(ok.map((p) => p.answeredAt - p.dueAt)),
+        confirmMs: settled.latencyMs,
+        cpuMsPerOrder: perOrder(cpu.ms, ok.length),
+        coresUsed: Object.values(cpu.ms).reduce((a, b) => a + b, 0) / cpu.elapsedMs,
+      };
+      rows.push(row);
+      progress.note(
+        `${label.padEnd(24)} ${fmt(row.placedPerSecond).padStart(6)} placed/s ${fmt(row.confirmedPerSecond).padStart(6)} confirmed/s  ` +
+          `POST p50 ${fmt(row.postMs.p50)} p99 ${fmt(row.postMs.p99)} ms  → Confirmed p50 ${fmt(row.confirmMs.p50)} p90 ${fmt(row.confirmMs.p90)} p99 ${fmt(row.confirmMs.p99)} ms  ` +
+          `${fmt(row.coresUsed, 2)} cores  failed ${row.failed} pending ${row.pending}`,
+      );
+    };
+
+    if (o.warmupS > 0) {
+      say(`warming up for ${o.warmupS} s`);
+      const warm = await closedLoop(`${run}-warmup`, 8, o.warmupS, products);
+      await waitSettled(queryDb, warm, o.settleS * 1000);
+    }
+    for (const clients of o.clients) await measure(`closed loop, ${clients} clients`, 'closed', clients, (r) => closedLoop(r, clients, o.durationS, products));
+    for (const rate of o.rates) await measure(`open loop, ${rate} orders/s`, 'open', rate, (r) => openLoop(r, rate, o.durationS, products));
+
+    if (o.idleS > 0) {
+      say(`measuring the idle shop for ${o.idleS} s`);
+      const stopCpu = await cpuMeter();
+      await new Promise((r) => setTimeout(r, o.idleS * 1000));
+      const cpu = await stopCpu();
+      delete cpu.ms[BENCH_CLIENT];
+      const pctOfCore = Object.fromEntries(Object.entries(cpu.ms).map(([k, v]) => [k, (v / cpu.elapsedMs) * 100]));
+      idle = { seconds: cpu.elapsedMs / 1000, pctOfCore, totalPct: Object.values(pctOfCore).reduce((a, b) => a + b, 0) };
+      progress.note(
+        `idle: ${fmt(idle.totalPct)}% of one core (${Object.entries(pctOfCore)
+          .map(([k, v]) => `${k} ${fmt(v)}%`)
+          .join(', ')})`,
+      );
+    }
+  } finally {
+    await ordersDb?.destroy();
+    await queryDb?.destroy();
+    say('stopping the shop');
+    await launcher.stop();
+  }
+
+  let ceiling: JourneyBenchResults['ceiling'] = null;
+  if (o.ceilingS > 0) {
+    if (!pgbenchAvailable()) notes.push('pgbench is not installed (Debian: postgresql-client): the ceiling was not measured.');
+    else {
+      say('preparing the ceiling databases');
+      await prepareCeilingDbs(infra, o.db, o.products);
+      ceiling = await measureCeiling(infra, { prefix: o.db, products: o.products, clients: o.ceilingClients, seconds: o.ceilingS }, (r) => {
+        progress.note(`ceiling: ${r.database.padEnd(12)} ${fmt(r.ordersPerSecond)} orders/s of its statements`);
+        say('measuring the ceiling');
+      });
+      progress.note(`ceiling: ${fmt(ceiling.ordersPerSecond)} orders/s if only PostgreSQL mattered`);
+    }
+  }
+  progress.clear();
+
+  const results: JourneyBenchResults = {
+    name: o.name,
+    startedAt: started.toISOString(),
+    durationS: Math.round((Date.now() - t0) / 1000),
+    command: o.command,
+    machine: { ...machineInfo(), maxLoad: Math.round(load.stop() * 100) / 100 },
+    options: recordedOptions(o),
+    rows,
+    idle,
+    ceiling,
+    targets: [],
+    notes,
+  };
+  results.targets = evaluateJourneyTargets(results);
+  const files = await writeReport(o.outDir, o.name, results, journeyReport);
+  return { results, files };
+}
