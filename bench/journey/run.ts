@@ -2,7 +2,8 @@
 // products set up, a warm-up, the closed-loop and open-loop runs (each waits until order-query has settled
 // every order it placed), the idle cost, then the shop stopped and the PostgreSQL-only ceiling measured.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra, type Knex } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, observeConsumerGroups, waitUntil, type Infra, type Knex } from '@qtshop/shared';
+import { lagGroupsOf, loadRelayConfig } from '../../services/relay/src/config';
 import { SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { componentPid, Launcher, servicePid, stackUp, type StackComponent } from '../../chaos/shop';
 import { LoadWatch, machineInfo, processTreeCpuMs } from '../lib/machine';
@@ -39,6 +40,22 @@ async function cpuMeter() {
     ms[BENCH_CLIENT] = (mine.user + mine.system) / 1000;
     return { ms, elapsedMs: Date.now() - t0 };
   };
+}
+
+/** Waits until every consumer group of the shop (and the relay's confirmer) has read its topics to the end. */
+async function waitCaughtUp(infra: Infra, timeoutMs: number): Promise<void> {
+  const admin = createKafka(infra.kafka.brokers, 'bench-journey-lag').admin();
+  await admin.connect();
+  try {
+    const groups = lagGroupsOf(loadRelayConfig());
+    await waitUntil(async () => (await observeConsumerGroups(admin, groups)).every((g) => g.lag === 0), {
+      timeoutMs,
+      everyMs: 500,
+      what: "the shop's consumers to catch up",
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const perOrder = (ms: Record<string, number>, orders: number): CpuShare =>
@@ -112,6 +129,9 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
     for (const rate of o.rates) await measure(`open loop, ${rate} orders/s`, 'open', rate, (r) => openLoop(r, rate, o.durationS, products));
 
     if (o.idleS > 0) {
+      say('waiting for every consumer to catch up before measuring the idle shop');
+      await waitCaughtUp(infra, o.settleS * 1000);
+      await new Promise((r) => setTimeout(r, 2000));
       say(`measuring the idle shop for ${o.idleS} s`);
       const stopCpu = await cpuMeter();
       await new Promise((r) => setTimeout(r, o.idleS * 1000));

@@ -10,10 +10,10 @@
 // maxAttempts and then dead-lettered, so the partition always moves on.
 //
 // Batches: consecutive valid events of one fetched partition batch (up to CONSUMER_MAX_BATCH) go through the
-// inbox in one transaction (one multi-row inbox insert, the handlers in offset order, one commit), so a
-// busy consumer pays one commit per batch instead of one per event. If that transaction fails for any
-// reason nothing of it committed, and its events are taken one by one through the path above, so a poison
-// event is still dead-lettered alone and the others are applied once. An invalid message ends the batch
+// inbox together (PostgreSQL: one transaction, one multi-row inbox insert, the handlers in offset order, one
+// commit), so a busy consumer pays one commit per batch instead of one per event. If the batch fails for
+// any reason its events are taken one by one through the path above (the inbox skips those it recorded),
+// so a poison event is still dead-lettered alone and the others are applied once. An invalid message ends the batch
 // before it (it is dead-lettered in its place in the order). Offsets are resolved after each commit.
 //
 // Outcomes, counted in consumer_events_total by type: applied; duplicate (the inbox had the id); stale (the
@@ -108,9 +108,10 @@ export type InboxResult = 'applied' | 'duplicate' | Stale;
 export interface Inbox<Tx> {
   process(event: ConsumedEvent, fn: (tx: Tx) => Promise<HandlerResult>): Promise<InboxResult>;
   /**
-   * Runs several events' handlers, in order, in one transaction with one multi-row inbox insert: all of
-   * them commit or none does (the runner then takes the events one by one). Results in the items' order.
-   * An inbox without it processes every event on its own.
+   * Runs several events' handlers, in order, with one inbox write for all of them; results in the items'
+   * order. When it throws, the runner takes the events one by one: the PostgreSQL inbox commits all of them
+   * or none (one transaction), the MongoDB inbox records those applied before the failure. An inbox without
+   * it processes every event on its own.
    */
   processBatch?(items: ReadonlyArray<{ event: ConsumedEvent; fn: (tx: Tx) => Promise<HandlerResult> }>): Promise<InboxResult[]>;
 }

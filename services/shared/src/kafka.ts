@@ -1,5 +1,6 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 export type { Kafka };
@@ -7,23 +8,26 @@ import type { Logger } from './logging';
 import { waitUntil } from './wait';
 
 /**
- * kafkajs 2.2.4 arms its request queue's check with `setTimeout(check, throttledUntil - Date.now())`,
- * and throttledUntil starts at -1, so the delay is about minus the epoch. Node 22 and later then print a
- * TimeoutNegativeWarning on stderr (and wait 1 ms, which is what kafkajs means). kafkajs is unmaintained,
- * so that one warning is dropped here, recognised by kafkajs's frames on the stack; any other warning,
- * including a negative timeout of our own, is emitted as before.
+ * kafkajs 2.2.4 (unmaintained since 2023) re-arms its request queue's check after every check, with a
+ * delay of `throttledUntil - Date.now()`, about minus the epoch when nothing throttles (throttledUntil
+ * starts at -1): each broker connection of every client runs a 1 ms timer loop for as long as it is open
+ * (kafkajs issues #1556, #1704, #1751, open upstream), about 900 wake-ups a second in an idle service, and
+ * on Node 22+ a TimeoutNegativeWarning. The check only matters while requests wait in the queue (push()
+ * arms it when one is queued, a response runs it) or while the broker throttles, so it is armed only then.
+ * The queue is patched once per process, before any client exists; test/shared/kafka-queue.unit.test.ts
+ * checks both halves on kafkajs's own class.
  */
-export function isKafkajsNegativeTimeout(warning: string | Error, type: unknown, stack = new Error().stack ?? ''): boolean {
-  const name = typeof warning === 'string' ? type : warning.name;
-  return name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]/.test(stack);
+interface KafkajsRequestQueue {
+  pending: unknown[];
+  throttledUntil: number;
+  scheduleCheckPendingRequests(): void;
 }
-
-const emitWarning = process.emitWarning as (warning: string | Error, ...rest: unknown[]) => void;
-process.emitWarning = function emitWarningUnlessKafkajsTimeout(warning: string | Error, ...rest: unknown[]) {
-  const type = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { type?: unknown }).type : rest[0];
-  if (isKafkajsNegativeTimeout(warning, type)) return;
-  emitWarning.call(process, warning, ...rest);
-} as typeof process.emitWarning;
+export const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
+const scheduleCheck = RequestQueue.prototype.scheduleCheckPendingRequests;
+RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckWhenNeeded(this: KafkajsRequestQueue) {
+  if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
+  scheduleCheck.call(this);
+};
 
 export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
