@@ -28,7 +28,7 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
   afterAll(async () => {
     for (const s of [basket, orderQuery, orderCommand, inventory, catalog]) await s?.stop();
     await relay?.stop();
-  });
+  }, 60_000);
 
   const wait = <T>(what: string, probe: () => Promise<T | undefined | false>) => waitUntil(probe, { timeoutMs: 30_000, what });
 

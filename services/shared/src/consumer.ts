@@ -289,7 +289,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     // A fetch returns as soon as a record arrives; the wait only bounds an idle fetch (an idle consumer's cost).
-    maxWaitTimeInMs: 1000,
+    maxWaitTimeInMs: 500,
     sessionTimeout,
     heartbeatInterval,
     retry: { retries: 10 },
