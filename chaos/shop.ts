@@ -7,19 +7,28 @@ import { resolve } from 'node:path';
 import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { SERVICE_SETTINGS } from '../scripts/service-settings';
-import { COMPONENTS, pidFile } from '../stack/components';
+import { components, pidFile, type ComponentKind } from '../stack/components';
 import { loadStackConfig, repoRoot } from '../stack/config';
 import { isAlive, livePid, portInUse, stopPid } from '../stack/procs';
 
-export type StackComponent = 'postgres' | 'kafka' | 'connect' | 'mongo';
+/** A member of the local stack by name: postgres, mongo, kafka or kafka-1…n in a cluster, connect or connect-1…n. */
+export type StackComponent = string;
 
 const stack = loadStackConfig();
 const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', resolve(repoRoot, script), ...args]] as const;
 
 /** The pid of a service npm start runs, from its pid file, when that process is still that service. */
 export const servicePid = (s: ShopService) => livePid(resolve(stack.paths.run, `shop-${s}.pid`), resolve(repoRoot, 'services', s, 'src/main.ts'));
-/** The pid of a component of the local stack, likewise. */
-export const componentPid = (c: StackComponent) => livePid(pidFile(stack, c), COMPONENTS.find((x) => x.name === c)!.marker(stack));
+/** The pid of a member of the local stack, likewise (a kind alone, e.g. 'kafka', names its first member). */
+export const componentPid = (c: StackComponent) => {
+  const member = components(stack).find((x) => x.name === c) ?? components(stack).find((x) => x.kind === c);
+  return member && livePid(pidFile(stack, member.name), member.marker(stack));
+};
+/** The names of the local stack's members of one kind (kafka-1, kafka-2, …; or kafka alone). */
+export const membersOf = (kind: ComponentKind): string[] =>
+  components(stack)
+    .filter((x) => x.kind === kind)
+    .map((x) => x.name);
 
 /** Runs a repository script to its end; resolves with its exit code and output. */
 export function runScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string }> {
