@@ -183,14 +183,19 @@ function start(s: Service): ChildProcess {
   return child;
 }
 
-/** The names of the service instances whose pid file names a live process of that service (any number of replicas). */
+/**
+ * The names of the service instances whose pid file names a live process of that service (any number of
+ * replicas), in the services' order, then by instance.
+ */
 function runningInstances(): string[] {
   if (!existsSync(stack.paths.run)) return [];
-  return readdirSync(stack.paths.run).flatMap((f) => {
-    const m = /^shop-(.+)\.pid$/.exec(f);
-    const service = SHOP_SERVICES.find((x) => m?.[1] === x || new RegExp(`^${x}-\\d+$`).test(m?.[1] ?? ''));
-    if (!m || !service) return [];
-    return livePid(resolve(stack.paths.run, f), resolve(repoRoot, 'services', service, 'src/main.ts')) !== undefined ? [m[1]!] : [];
+  const files = new Set(readdirSync(stack.paths.run));
+  return SHOP_SERVICES.flatMap((service) => {
+    const names = [...files]
+      .map((f) => /^shop-(.+)\.pid$/.exec(f)?.[1])
+      .filter((n): n is string => n !== undefined && (n === service || new RegExp(`^${service}-(\\d+)$`).test(n)))
+      .sort((a, b) => (a === service ? 1 : Number(a.slice(service.length + 1))) - (b === service ? 1 : Number(b.slice(service.length + 1))));
+    return names.filter((n) => livePid(resolve(stack.paths.run, `shop-${n}.pid`), resolve(repoRoot, 'services', service, 'src/main.ts')) !== undefined);
   });
 }
 
