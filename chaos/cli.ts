@@ -1,6 +1,7 @@
-// npm run chaos [-- --smoke] [--scenarios a,b] [--duration S] [--clients N] [--repair-after MS] [--out DIR]
+// npm run chaos [-- --smoke] [--cluster] [--scenarios a,b] [--duration S] [--clients N] [--repair-after MS] [--out DIR]
 // Starts the shop (npm start's launcher, which brings the local stack up), runs each scenario under load,
 // checks the invariants after each, writes chaos/results/<name>.{json,md} and exits 1 on any violation.
+// --cluster runs the scenarios of the clustered stack (npm run test:cluster sets the stack up for them).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAsScript } from '@qtshop/shared';
@@ -9,7 +10,9 @@ import { machineInfo, writeReport, type ChaosReport } from './report';
 import { runScenario, type RunOptions, type ScenarioResult } from './run';
 import { waitConnectorsRunning } from './faults';
 import { SCENARIOS } from './scenarios';
-import { componentPid, Launcher, StandbyRelay, waitReady } from './shop';
+import { componentPid, Launcher, membersOf, StandbyRelay, stackUp, waitReady } from './shop';
+import { loadConfig } from '@qtshop/shared';
+import { shopSettings } from '../scripts/shop';
 import { Stores } from './snapshot';
 
 /** The polling scenarios' second relay listens here (npm start's relay has RELAY_PORT, 3010). */
@@ -20,9 +23,13 @@ const SMOKE = ['baseline', 'kill-consumer', 'poison-row', 'stale-redelivery'];
 const USAGE = `npm run chaos -- [options]
 
   --smoke              a short run of ${SMOKE.join(', ')} (npm test runs it)
-  --scenarios A,B      scenarios to run (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --cluster            the scenarios of the clustered stack (default with it: ${SCENARIOS.filter((s) => s.cluster)
+    .map((s) => s.name)
+    .join(', ')});
+                       needs STACK_BROKERS >= 3, STACK_CONNECT_WORKERS >= 2, SHOP_REPLICAS >= 2: npm run test:cluster sets them
+  --scenarios A,B      scenarios to run (default: all but the cluster ones): ${SCENARIOS.map((s) => s.name).join(', ')}
   --duration S         load per scenario, seconds (default 60; smoke 10)
-  --clients N          concurrent order clients (default 6; smoke 3)
+  --clients N          concurrent order clients (default 6; smoke 3; cluster 2)
   --repair-after MS    OUTBOX_REPAIR_AFTER_MS of the shop it starts (default 30000, the shop's; smoke 5000)
   --kafka-down S       how long Kafka stays unreachable in kafka-unreachable-polling (default 60)
   --out DIR            results directory (default chaos/results)
@@ -36,6 +43,7 @@ async function main(): Promise<number> {
     args: process.argv.slice(2),
     options: {
       smoke: { type: 'boolean' },
+      cluster: { type: 'boolean' },
       scenarios: { type: 'string' },
       duration: { type: 'string' },
       clients: { type: 'string' },
@@ -50,13 +58,23 @@ async function main(): Promise<number> {
     return 0;
   }
   const smoke = Boolean(values.smoke);
-  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? (smoke ? SMOKE : SCENARIOS.map((s) => s.name));
+  const cluster = Boolean(values.cluster);
+  const names =
+    values.scenarios?.split(',').map((s) => s.trim()) ?? (smoke ? SMOKE : SCENARIOS.filter((s) => Boolean(s.cluster) === cluster).map((s) => s.name));
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n\n${USAGE}`);
+  const needsCluster = SCENARIOS.filter((s) => s.cluster && names.includes(s.name)).map((s) => s.name);
+  const replicas = loadConfig(shopSettings).SHOP_REPLICAS;
+  if (needsCluster.length && (membersOf('kafka').length < 3 || membersOf('connect').length < 2 || replicas < 2))
+    throw new Error(
+      `${needsCluster.join(', ')} need the clustered stack: STACK_BROKERS >= 3, STACK_CONNECT_WORKERS >= 2 and SHOP_REPLICAS >= 2 (now ${membersOf('kafka').length}, ${membersOf('connect').length}, ${replicas}); npm run test:cluster sets them`,
+    );
   const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
   const o: RunOptions = {
     durationMs: num(values.duration, smoke ? 10 : 60) * 1000,
-    clients: num(values.clients, smoke ? 3 : 6),
+    // The cluster runs twelve services and six JVMs on the machine: two clients keep the stream below its capacity,
+    // so the recovery figures measure the loss, not a backlog the load built up anyway.
+    clients: num(values.clients, smoke ? 3 : cluster ? 2 : 6),
     products: smoke ? 6 : 20,
     restocked: smoke ? 2 : 4,
     stock: smoke ? 100 : 250,
@@ -89,7 +107,10 @@ async function main(): Promise<number> {
     for (const mode of modes) {
       const group = chosen.filter((x) => (x.mode ?? 'debezium') === mode);
       if (!group.length) continue;
-      const env = { RELAY_MODE: mode, OUTBOX_REPAIR_AFTER_MS: String(repairAfterMs) };
+      const env: NodeJS.ProcessEnv = { RELAY_MODE: mode, OUTBOX_REPAIR_AFTER_MS: String(repairAfterMs) };
+      // A killed instance must stay down long enough for the others to take its partitions (the consumers'
+      // session timeout is 30 s): npm start restarts it only after a minute, unless told otherwise.
+      if (needsCluster.length) env.SHOP_RESTART_BACKOFF_MS = process.env.SHOP_RESTART_BACKOFF_MS || '60000';
       const launcher = new Launcher(env);
       const standby = mode === 'polling' ? new StandbyRelay(STANDBY_RELAY_PORT) : undefined;
       say(`starting the shop (npm start, relay mode ${mode})${standby ? ` and a standby relay on port ${STANDBY_RELAY_PORT}` : ''}`);
@@ -102,6 +123,8 @@ async function main(): Promise<number> {
         await standby?.start(env);
         for (const s of group) {
           say(`${s.name}: ${s.what}`);
+          // A cluster scenario that failed may have left its member down: every member is up before the next.
+          if (s.cluster) await stackUp();
           await waitReady(180_000);
           if (mode === 'debezium') await waitConnectorsRunning();
           const r = await runScenario(s, o, { stores, launcher, repairAfterMs, kafkaDownMs, ...(standby ? { standby } : {}) }, say);
@@ -109,7 +132,7 @@ async function main(): Promise<number> {
           say(
             r.status === 'pending'
               ? `${s.name}: PENDING (${r.pending})`
-              : `${s.name}: ${r.status.toUpperCase()}: ${r.events} events, lost ${r.lost}, not applied ${r.notApplied}, applied twice ${r.appliedTwice}, order violations ${r.orderViolations}, diverged ${r.diverged}, settled in ${r.settledMs === undefined ? '–' : (r.settledMs / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}`,
+              : `${s.name}: ${r.status.toUpperCase()}: ${r.events} events, lost ${r.lost}, not applied ${r.notApplied}, applied twice ${r.appliedTwice}, order violations ${r.orderViolations}, diverged ${r.diverged},${r.recoveredMs === undefined ? '' : ` recovered in ${(r.recoveredMs / 1000).toFixed(1)} s,`} settled in ${r.settledMs === undefined ? '–' : (r.settledMs / 1000).toFixed(1)} s${r.error ? ` (${r.error})` : ''}`,
           );
           for (const v of r.violations.slice(0, 10)) say(`  ${v.category}: ${v.message}`);
         }
@@ -131,7 +154,7 @@ async function main(): Promise<number> {
     machine: machineInfo(),
     results,
   };
-  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : 'chaos', report);
+  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : cluster ? 'cluster' : 'chaos', report);
   say(`results: ${files.md}`);
   const failed = results.filter((r) => r.status === 'failed');
   say(failed.length ? `FAILED: ${failed.map((r) => r.scenario).join(', ')}` : 'every scenario run held every invariant');

@@ -4,7 +4,7 @@
 // within the settle time.
 import { ConnectClient, connectorFiles, loadInfra, readConnectorFile, waitUntil } from '@qtshop/shared';
 import type { Load, LoadOptions } from './load';
-import { componentPid, serviceUrl, stackUp, waitReady, type Launcher, type StackComponent, type StandbyRelay } from './shop';
+import { componentPid, instanceUrls, stackUp, waitReady, type Launcher, type StackComponent, type StandbyRelay } from './shop';
 import type { Stores } from './snapshot';
 import type { Violation } from './invariants';
 import { stopPid } from '../stack/procs';
@@ -25,6 +25,8 @@ export interface FaultResult {
   expectedQuarantined?: string[];
   /** A check of its own, run once the invariants hold. */
   after?: () => Promise<Violation[]>;
+  /** From the fault to the pipeline carrying on (what that means is the scenario's; its notes say). */
+  recoveredMs?: number;
 }
 
 export interface Scenario {
@@ -36,6 +38,8 @@ export interface Scenario {
   what: string;
   /** Why it cannot run yet (a prerequisite that has not landed, or not built): reported, never skipped silently. */
   pending?: string;
+  /** Needs the clustered stack and several instances per service (npm run test:cluster); not in a plain run. */
+  cluster?: boolean;
   fault: (ctx: FaultContext) => Promise<FaultResult>;
 }
 
@@ -53,13 +57,18 @@ export async function waitConnectorsRunning(timeoutMs = 120_000): Promise<void> 
   });
 }
 
-/** The sum of a counter over its series on a service's /metrics (0 when absent). */
+/** The sum of a counter over its series on the /metrics of every instance of a service (0 when absent). */
 export async function metricSum(service: 'relay', name: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl(service)}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const sums = await Promise.all(
+    instanceUrls(service).map(async (url) => {
+      const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    }),
+  );
+  return sums.reduce((a, b) => a + b, 0);
 }
 
 export async function killComponent(c: StackComponent, signal: NodeJS.Signals, downMs: number, ctx: FaultContext): Promise<void> {

@@ -31,6 +31,8 @@ export interface ScenarioResult {
   settledMs?: number;
   /** How long the fault took to inject and heal (ms). */
   faultMs?: number;
+  /** From the fault to the pipeline carrying on, where the scenario measures it (ms). */
+  recoveredMs?: number;
   load: LoadStats;
   notes: string[];
   /** The violations left when it failed (the first 30). */
@@ -135,6 +137,7 @@ export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultCon
     quarantined: checked.quarantined,
     ...(settledMs !== undefined ? { settledMs } : {}),
     ...(faultMs !== undefined ? { faultMs } : {}),
+    ...(fault.recoveredMs !== undefined ? { recoveredMs: fault.recoveredMs } : {}),
     load: stats,
     notes,
     violations: checked.violations.slice(0, 30),

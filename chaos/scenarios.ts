@@ -1,9 +1,11 @@
 // The faults `npm run chaos` injects while the load runs, one scenario each (types and shared helpers in
-// chaos/faults.ts; the polling-mode scenarios in chaos/polling-scenarios.ts).
+// chaos/faults.ts; the polling-mode scenarios in chaos/polling-scenarios.ts; those of the clustered stack,
+// which npm run test:cluster runs, in chaos/cluster-scenarios.ts).
 import { randomUUID } from 'node:crypto';
 import { traceparentFrom, waitUntil } from '@qtshop/shared';
 import { healthy, killComponent, metricSum, type Scenario } from './faults';
 import type { Violation } from './invariants';
+import { CLUSTER_SCENARIOS } from './cluster-scenarios';
 import { POLLING_SCENARIOS } from './polling-scenarios';
 import { runScript, servicePid, waitReady } from './shop';
 import { SHOP_TOPICS } from './snapshot';
@@ -154,4 +156,5 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   ...POLLING_SCENARIOS,
+  ...CLUSTER_SCENARIOS,
 ];

@@ -7,19 +7,39 @@ import { resolve } from 'node:path';
 import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { SERVICE_SETTINGS } from '../scripts/service-settings';
-import { COMPONENTS, pidFile } from '../stack/components';
+import { instancesOf, shopSettings } from '../scripts/shop';
+import { components, pidFile, type ComponentKind } from '../stack/components';
 import { loadStackConfig, repoRoot } from '../stack/config';
 import { isAlive, livePid, portInUse, stopPid } from '../stack/procs';
 
-export type StackComponent = 'postgres' | 'kafka' | 'connect' | 'mongo';
+/** A member of the local stack by name: postgres, mongo, kafka or kafka-1…n in a cluster, connect or connect-1…n. */
+export type StackComponent = string;
 
 const stack = loadStackConfig();
 const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', resolve(repoRoot, script), ...args]] as const;
 
 /** The pid of a service npm start runs, from its pid file, when that process is still that service. */
-export const servicePid = (s: ShopService) => livePid(resolve(stack.paths.run, `shop-${s}.pid`), resolve(repoRoot, 'services', s, 'src/main.ts'));
-/** The pid of a component of the local stack, likewise. */
-export const componentPid = (c: StackComponent) => livePid(pidFile(stack, c), COMPONENTS.find((x) => x.name === c)!.marker(stack));
+export const servicePid = (s: ShopService) => instancePid(s, 1);
+/** The pid of instance n of a service (npm start -- --replicas: inventory-2, …), likewise. */
+export const instancePid = (s: ShopService, n: number) =>
+  livePid(resolve(stack.paths.run, `shop-${n === 1 ? s : `${s}-${n}`}.pid`), resolve(repoRoot, 'services', s, 'src/main.ts'));
+/** Where each instance of a service listens, as npm start places them (SHOP_REPLICAS, SHOP_REPLICA_PORT_STEP). */
+export const instanceUrls = (s: ShopService): string[] => {
+  const shop = loadConfig(shopSettings);
+  return instancesOf(shop.SHOP_REPLICAS, shop.SHOP_REPLICA_PORT_STEP)
+    .filter((i) => i.service === s)
+    .map((i) => `http://127.0.0.1:${i.port}`);
+};
+/** The pid of a member of the local stack, likewise (a kind alone, e.g. 'kafka', names its first member). */
+export const componentPid = (c: StackComponent) => {
+  const member = components(stack).find((x) => x.name === c) ?? components(stack).find((x) => x.kind === c);
+  return member && livePid(pidFile(stack, member.name), member.marker(stack));
+};
+/** The names of the local stack's members of one kind (kafka-1, kafka-2, …; or kafka alone). */
+export const membersOf = (kind: ComponentKind): string[] =>
+  components(stack)
+    .filter((x) => x.kind === kind)
+    .map((x) => x.name);
 
 /** Runs a repository script to its end; resolves with its exit code and output. */
 export function runScript(script: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string }> {
@@ -70,8 +90,15 @@ export class Launcher {
     const [cmd, argv] = tsx('scripts/shop.ts');
     const child = spawn(cmd, argv, { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
+    // Kept for the checks below, and in a log beside the services' (what npm start said when a run goes wrong).
+    const log = createWriteStream(resolve(stack.paths.logs, 'chaos-launcher.log'), { flags: 'a' });
+    const keep = (b: Buffer) => {
+      this.output += b.toString();
+      log.write(b);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('close', (code, signal) => log.end(`[chaos] npm start exited (${signal ?? `code ${code}`})\n`));
     await waitUntil(
       async () => {
         if (this.output.includes('the shop is already running')) throw new Error('a shop is already running (npm start): stop it first, chaos starts its own');

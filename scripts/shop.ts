@@ -1,11 +1,12 @@
-// npm start: the whole shop on the local stack, in the foreground.
+// npm start [-- --replicas N]: the whole shop on the local stack, in the foreground.
 // Brings the stack up, applies migrations, sets up the relay mode (RELAY_MODE=debezium registers the
-// connectors; polling removes them and the relay publishes), starts every service and the relay, waits
-// until each /ready is green and prints where everything is. Ctrl-C stops the services; the stack keeps
-// running (`npm run stack -- down` stops it).
+// connectors; polling removes them and the relay publishes), starts every service and the relay (N
+// instances of each with --replicas or SHOP_REPLICAS), waits until each /ready is green and prints where
+// everything is. Ctrl-C stops the services; the stack keeps running (`npm run stack -- down` stops it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   ConnectClient,
   connectorFiles,
@@ -22,7 +23,7 @@ import {
   runAsScript,
   type ConnectorConfig,
 } from '@qtshop/shared';
-import { formatTable, portSettingOf, SHOP_SERVICES } from '@qtshop/shared/tooling';
+import { formatTable, portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { createRelay } from '../services/relay/src/relay';
 import { loadStackConfig, repoRoot } from '../stack/config';
@@ -45,16 +46,49 @@ export const shopSettings = {
     default: '1000',
     schema: env.int(1),
   },
+  SHOP_REPLICAS: {
+    doc: "Instances npm start runs of each service and of the relay (npm start -- --replicas N says the same): a service's instances share its consumer group, so its topics' partitions (STACK_KAFKA_PARTITIONS) are spread over them; the relays keep one active per outbox database, the others on standby",
+    default: '1',
+    schema: env.int(1),
+  },
+  SHOP_REPLICA_PORT_STEP: {
+    doc: 'Instance n of a service (n from 1) listens on its port setting + (n-1) × this, e.g. inventory 3002, 3102, 3202',
+    default: '100',
+    schema: env.int(1),
+  },
 };
 
 const stack = loadStackConfig();
 const relayConfig = loadRelayConfig();
 const mode = relayConfig.RELAY_MODE;
 
-export const SERVICES = SHOP_SERVICES.map((name) => ({ name, port: Number(loadConfig(SERVICE_SETTINGS[name])[portSettingOf(name)]) }));
-type Service = (typeof SERVICES)[number];
+/** One running copy of a service: `inventory` (instance 1, the service's own port) or `inventory-2`, … */
+export interface Instance {
+  service: ShopService;
+  /** 1-based. */
+  instance: number;
+  /** The service's name for instance 1, `<service>-<n>` after it: its pid file, its log, its line in the table. */
+  name: string;
+  port: number;
+}
 
-const mainOf = (s: Service) => resolve(repoRoot, 'services', s.name, 'src/main.ts');
+/** The instances npm start runs: `replicas` of each service, instance n on the service's port + (n-1) × step. */
+export function instancesOf(replicas: number, step: number, e: NodeJS.ProcessEnv = process.env): Instance[] {
+  return SHOP_SERVICES.flatMap((service) => {
+    const base = Number(loadConfig(SERVICE_SETTINGS[service], e)[portSettingOf(service)]);
+    return Array.from({ length: replicas }, (_, i) => ({
+      service,
+      instance: i + 1,
+      name: i === 0 ? service : `${service}-${i + 1}`,
+      port: base + i * step,
+    }));
+  });
+}
+
+type Service = Instance;
+let SERVICES: Instance[] = [];
+
+const mainOf = (s: Service) => resolve(repoRoot, 'services', s.service, 'src/main.ts');
 const pidFileOf = (s: Service) => resolve(stack.paths.run, `shop-${s.name}.pid`);
 const logFileOf = (s: Service) => resolve(stack.paths.logs, `${s.name}.log`);
 const lastModeFile = resolve(stack.paths.run, 'relay-mode');
@@ -65,7 +99,7 @@ class ShopError extends Error {}
 function printTable(): void {
   const rows = [
     ...SERVICES.map((s) => [s.name, url(s), `${url(s)}/ready`]),
-    ['kafka-connect', stack.infra.connect.url, `${stack.infra.connect.url}/connectors`],
+    ...stack.infra.connect.url.split(',').map((u, i, all) => [all.length > 1 ? `kafka-connect-${i + 1}` : 'kafka-connect', u, `${u}/connectors`]),
   ];
   process.stdout.write(
     `\n${formatTable(rows).join('\n')}\n\nrelay mode: ${mode}   kafka: ${stack.infra.kafka.brokers.join(',')}   logs: npm run stack -- logs <service>\n\n`,
@@ -137,7 +171,8 @@ function start(s: Service): ChildProcess {
   mkdirSync(stack.paths.logs, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', mainOf(s)], {
     cwd: repoRoot,
-    env: { ...process.env, RELAY_MODE: mode },
+    // Every instance gets its own port; the rest of its settings (consumer group, database) are the service's.
+    env: { ...process.env, RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = resolve(logFileOf(s));
@@ -146,6 +181,22 @@ function start(s: Service): ChildProcess {
   child.stderr!.on('data', append);
   writeFileSync(pidFileOf(s), `${child.pid}\n`);
   return child;
+}
+
+/**
+ * The names of the service instances whose pid file names a live process of that service (any number of
+ * replicas), in the services' order, then by instance.
+ */
+function runningInstances(): string[] {
+  if (!existsSync(stack.paths.run)) return [];
+  const files = new Set(readdirSync(stack.paths.run));
+  return SHOP_SERVICES.flatMap((service) => {
+    const names = [...files]
+      .map((f) => /^shop-(.+)\.pid$/.exec(f)?.[1])
+      .filter((n): n is string => n !== undefined && (n === service || new RegExp(`^${service}-(\\d+)$`).test(n)))
+      .sort((a, b) => (a === service ? 1 : Number(a.slice(service.length + 1))) - (b === service ? 1 : Number(b.slice(service.length + 1))));
+    return names.filter((n) => livePid(resolve(stack.paths.run, `shop-${n}.pid`), resolve(repoRoot, 'services', service, 'src/main.ts')) !== undefined);
+  });
 }
 
 async function ready(s: Service): Promise<boolean> {
@@ -162,10 +213,18 @@ async function stopAll(children: Map<Service, ChildProcess>): Promise<void> {
   );
 }
 
-async function main(): Promise<number> {
-  const running = SERVICES.filter((s) => livePid(pidFileOf(s), mainOf(s)) !== undefined);
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { replicas: { type: 'string' } } });
+  const shop = loadConfig(shopSettings, values.replicas === undefined ? process.env : { ...process.env, SHOP_REPLICAS: values.replicas });
+  SERVICES = instancesOf(shop.SHOP_REPLICAS, shop.SHOP_REPLICA_PORT_STEP);
+  if (shop.SHOP_REPLICAS > stack.partitions)
+    say(
+      `${shop.SHOP_REPLICAS} instances per service, ${stack.partitions} partitions per topic: ${shop.SHOP_REPLICAS - stack.partitions} instance(s) of each service will consume nothing (raise STACK_KAFKA_PARTITIONS on a fresh stack)`,
+    );
+  // Any instance counts, whatever --replicas the running shop was started with.
+  const running = runningInstances();
   if (running.length) {
-    say(`the shop is already running (${running.map((s) => s.name).join(', ')}); not starting a second copy`);
+    say(`the shop is already running (${running.join(', ')}); not starting a second copy`);
     printTable();
     return 0;
   }
@@ -174,7 +233,6 @@ async function main(): Promise<number> {
       throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
   }
 
-  const shop = loadConfig(shopSettings);
   if (shop.QTSHOP_STACK === 'local') {
     say('starting the local stack');
     await run(process.execPath, ['--import', 'tsx', resolve(repoRoot, 'stack/cli.ts'), 'up']);

@@ -3,7 +3,7 @@
 // and mongo-java-server as the MongoDB-wire server. See stack/README section in the root README.
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { COMPONENTS, DEPENDS_ON, logFile, pidFile, type Component } from './components';
+import { components, dependenciesOf, logFile, pidFile, StackMemberError, strayMembers, type Component } from './components';
 import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
 import { formatTable, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadStackConfig, type StackConfig } from './config';
@@ -12,10 +12,12 @@ import { isResolved, resolveArtifacts, ResolveError } from './resolve';
 
 const USAGE = `usage: npm run stack -- <command>
 
-  up                 resolve jars (first time), start PostgreSQL, Kafka, Kafka Connect + Debezium, MongoDB-wire; wait until ready
+  up                 resolve jars (first time), start PostgreSQL, Kafka (STACK_BROKERS brokers), Kafka Connect + Debezium
+                     (STACK_CONNECT_WORKERS workers), MongoDB-wire; wait until ready
   down               stop what the stack started (data kept)
-  status             each component with port, pid, up/down
-  logs <name> [-f]   print the last lines of a log (-f follows): ${COMPONENTS.map((c) => c.name).join(', ')}, or a service of npm start: ${SHOP_SERVICES.join(', ')}
+  status             each member with port, pid, up/down
+  logs <name> [-f]   print the last lines of a log (-f follows): postgres, kafka, connect, mongo (kafka-2, connect-1, … in a
+                     cluster), or a service of npm start: ${SHOP_SERVICES.join(', ')} (inventory-2, … for its further instances)
   reset              stop and wipe the data (resolved jars are kept)
 `;
 
@@ -70,10 +72,11 @@ async function startOne(cfg: StackConfig, c: Component, started: Component[]): P
 }
 
 async function up(cfg: StackConfig): Promise<void> {
-  const states = await Promise.all(COMPONENTS.map((c) => isUp(cfg, c)));
+  const all = components(cfg);
+  const states = await Promise.all(all.map((c) => isUp(cfg, c)));
   if (states.every(Boolean)) {
     // Still run the idempotent post-ready steps (e.g. databases) so an `up` always leaves a complete stack.
-    for (const c of COMPONENTS) await c.afterReady?.(cfg, say);
+    for (const c of all) await c.afterReady?.(cfg, say);
     say('everything is already up; nothing to do');
     return;
   }
@@ -87,12 +90,11 @@ async function up(cfg: StackConfig): Promise<void> {
   try {
     // Independent components start together; a dependent one waits for what it needs.
     const done = new Map<string, Promise<void>>();
-    for (const c of COMPONENTS) {
-      const dep = DEPENDS_ON[c.name];
-      const before = dep ? done.get(dep) : undefined;
+    for (const c of all) {
+      const before = dependenciesOf(c, all).map((d) => done.get(d.name)!);
       done.set(
         c.name,
-        (before ?? Promise.resolve()).then(() => startOne(cfg, c, started)),
+        Promise.all(before).then(() => startOne(cfg, c, started)),
       );
     }
     const results = await Promise.allSettled(done.values());
@@ -106,25 +108,37 @@ async function up(cfg: StackConfig): Promise<void> {
     throw err;
   }
   say(`stack is up in ${elapsed()}`);
-  printStatus(cfg, await Promise.all(COMPONENTS.map((c) => isUp(cfg, c))));
+  printStatus(cfg, all, await Promise.all(all.map((c) => isUp(cfg, c))));
+}
+
+async function stopOne(cfg: StackConfig, c: Component): Promise<void> {
+  const pid = pidOf(cfg, c);
+  if (pid === undefined) {
+    removeFile(pidFile(cfg, c.name));
+    return;
+  }
+  const how = await stopPid(pid, c.stopSignal, 60_000);
+  removeFile(pidFile(cfg, c.name));
+  say(`${c.name}: ${how} (pid ${pid})`);
 }
 
 async function stopComponents(cfg: StackConfig, list: Component[]): Promise<void> {
-  // Reverse start order: Connect before Kafka, so it can commit offsets.
-  for (const c of [...list].reverse()) {
-    const pid = pidOf(cfg, c);
-    if (pid === undefined) {
-      removeFile(pidFile(cfg, c.name));
-      continue;
-    }
-    const how = await stopPid(pid, c.stopSignal, 60_000);
-    removeFile(pidFile(cfg, c.name));
-    say(`${c.name}: ${how} (pid ${pid})`);
-  }
+  // Reverse start order: Connect before Kafka, so it can commit offsets. Members of one kind stop together:
+  // brokers stopped one by one would leave the last ones without a controller quorum to shut down through.
+  const kinds = [...new Set([...list].reverse().map((c) => c.kind))];
+  for (const kind of kinds) await Promise.all(list.filter((c) => c.kind === kind).map((c) => stopOne(cfg, c)));
 }
 
-function printStatus(cfg: StackConfig, up: boolean[]): void {
-  const rows = COMPONENTS.map((c, i) => [c.name, c.ports(cfg).join('/'), String(pidOf(cfg, c) ?? '-'), up[i] ? 'up' : 'down']);
+/** Every member the settings name, and any other whose pid file is there (a stack brought up with another shape). */
+const everyMember = (cfg: StackConfig) => {
+  const all = components(cfg);
+  const strays = strayMembers(cfg);
+  // Strays sit next to their kind, so stopping keeps the order Connect, then Kafka.
+  return all.flatMap((c, i) => (all[i + 1]?.kind !== c.kind ? [c, ...strays.filter((s) => s.kind === c.kind)] : [c]));
+};
+
+function printStatus(cfg: StackConfig, members: Component[], up: boolean[]): void {
+  const rows = members.map((c, i) => [c.name, c.ports(cfg).join('/'), String(pidOf(cfg, c) ?? '-'), up[i] ? 'up' : 'down']);
   for (const line of formatTable([['component', 'port', 'pid', 'state'], ...rows])) process.stdout.write(line + '\n');
 }
 
@@ -136,19 +150,27 @@ async function main(argv: string[]): Promise<number> {
       await up(cfg);
       return 0;
     case 'down':
-      await stopComponents(cfg, COMPONENTS);
+      await stopComponents(cfg, everyMember(cfg));
       say('stack is down (data kept; `reset` wipes it)');
       return 0;
     case 'status': {
-      const states = await Promise.all(COMPONENTS.map((c) => isUp(cfg, c)));
-      printStatus(cfg, states);
+      const all = components(cfg);
+      const states = await Promise.all(all.map((c) => isUp(cfg, c)));
+      printStatus(cfg, all, states);
+      const strays = strayMembers(cfg).filter((c) => pidOf(cfg, c) !== undefined);
+      if (strays.length)
+        process.stdout.write(
+          `\nalso running, though STACK_BROKERS / STACK_CONNECT_WORKERS do not name them: ${strays.map((c) => `${c.name} (pid ${pidOf(cfg, c)})`).join(', ')}; \`npm run stack -- down\` stops them\n`,
+        );
       return 0;
     }
     case 'logs': {
       // Stack components, and the shop's services (npm start writes their logs next to the stack's).
       const name = rest.find((a) => !a.startsWith('-'));
-      const known: string[] = [...COMPONENTS.map((x) => x.name), ...SHOP_SERVICES];
-      if (!name || !known.includes(name)) {
+      // A member of this stack (kafka, kafka-2, connect-1, …) or an instance of a service (inventory, inventory-2, …).
+      const known = (n: string) =>
+        /^(postgres|mongo|(kafka|connect)(-\d+)?)$/.test(n) || SHOP_SERVICES.some((s) => n === s || new RegExp(`^${s}-\\d+$`).test(n));
+      if (!name || !known(name)) {
         process.stderr.write(`unknown component: ${name ?? '(none)'}\n${USAGE}`);
         return 2;
       }
@@ -162,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
       return await new Promise((r) => child.once('close', (code) => r(code ?? 0)));
     }
     case 'reset':
-      await stopComponents(cfg, COMPONENTS);
+      await stopComponents(cfg, everyMember(cfg));
       rmSync(cfg.paths.data, { recursive: true, force: true });
       rmSync(cfg.paths.logs, { recursive: true, force: true });
       say(`stack is down and its data is wiped (${cfg.paths.data})`);
@@ -176,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
 runAsScript(import.meta.url, 'stack', main, {
   report: (err) => {
     const msg =
-      err instanceof StackError || err instanceof ResolveError || err instanceof ConfigError
+      err instanceof StackError || err instanceof StackMemberError || err instanceof ResolveError || err instanceof ConfigError
         ? err.message
         : err instanceof Error
           ? (err.stack ?? err.message)

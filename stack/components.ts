@@ -1,7 +1,7 @@
 // The four components of the local stack: how each is prepared, started, checked for readiness.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,8 +12,12 @@ import { hasOutboxPlugins } from '@qtshop/shared/tooling';
 import { repoRoot, type StackConfig } from './config';
 import { spawnDetached, type SpawnSpec } from './procs';
 
+export type ComponentKind = 'postgres' | 'kafka' | 'connect' | 'mongo';
+
+/** A member of the stack: a process with a pid file, a log and ports (`kafka-2`, `connect-1`, or `kafka` alone). */
 export interface Component {
-  name: 'postgres' | 'kafka' | 'connect' | 'mongo';
+  name: string;
+  kind: ComponentKind;
   ports: (cfg: StackConfig) => number[];
   /** A string that appears in the process command line, to tell our process from a reused pid. */
   marker: (cfg: StackConfig) => string;
@@ -99,6 +103,7 @@ export function keepSlotWalBounded(conf: string, size: string): void {
 
 const postgres: Component = {
   name: 'postgres',
+  kind: 'postgres',
   ports: (cfg) => [cfg.infra.pg.port],
   marker: (cfg) => resolve(cfg.paths.data, 'postgres'),
   stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
@@ -220,8 +225,8 @@ function writeLog4j(cfg: StackConfig): void {
   );
 }
 
-export function kafkaAdmin(cfg: StackConfig) {
-  return new Kafka({ clientId: 'qtshop-stack', brokers: cfg.infra.kafka.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+export function kafkaAdmin(cfg: StackConfig, brokers: string[] = cfg.infra.kafka.brokers) {
+  return new Kafka({ clientId: 'qtshop-stack', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
@@ -229,97 +234,161 @@ function clusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-const kafka: Component = {
-  name: 'kafka',
-  ports: (cfg) => [cfg.infra.kafka.port, cfg.infra.kafka.controllerPort],
-  marker: (cfg) => resolve(cfg.paths.conf, 'kafka.properties'),
-  stopSignal: 'SIGTERM',
-  async start(cfg, progress) {
-    writeLog4j(cfg);
-    const props = resolve(cfg.paths.conf, 'kafka.properties');
-    const logDir = resolve(cfg.paths.data, 'kafka');
-    const { port, controllerPort } = cfg.infra.kafka;
-    writeProps(props, {
-      'process.roles': 'broker,controller',
-      'node.id': 1,
-      'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names': 'CONTROLLER',
-      'inter.broker.listener.name': 'PLAINTEXT',
-      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-      'log.dirs': logDir,
-      'num.partitions': cfg.partitions,
-      'auto.create.topics.enable': 'true',
-      'offsets.topic.replication.factor': 1,
-      'offsets.topic.num.partitions': 10,
-      'transaction.state.log.replication.factor': 1,
-      'transaction.state.log.min.isr': 1,
-      'share.coordinator.state.topic.replication.factor': 1,
-      'share.coordinator.state.topic.min.isr': 1,
-      'group.initial.rebalance.delay.ms': 0,
-      'log.retention.hours': 168,
-    });
-    if (!existsSync(resolve(logDir, 'meta.properties'))) {
-      progress('kafka: formatting KRaft storage');
-      execFileSync(cfg.java, javaArgs(cfg, '256m', cfg.paths.kafkaLib, 'kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', props, '--standalone']), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    }
-    return spawnDetached(spec(cfg, 'kafka', cfg.java, javaArgs(cfg, cfg.heap.kafka, cfg.paths.kafkaLib, 'kafka.Kafka', [props])));
-  },
-  async ready(cfg) {
-    const admin = kafkaAdmin(cfg);
-    await admin.connect();
-    try {
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
-    } finally {
-      await admin.disconnect();
-    }
-  },
-};
+/**
+ * Replication of the stack's topics (the shop's, the group offsets, transactions, Connect's internal ones):
+ * three copies once there are three brokers, and a write needs all but one in sync, so losing one broker
+ * loses nothing and blocks nothing. One broker: one copy, as before.
+ */
+export function replicationOf(brokers: number): { factor: number; minInsync: number } {
+  const factor = Math.min(3, brokers);
+  return { factor, minInsync: Math.max(1, factor - 1) };
+}
 
-const connect: Component = {
-  name: 'connect',
-  ports: (cfg) => [cfg.infra.connect.port],
-  marker: (cfg) => resolve(cfg.paths.conf, 'connect.properties'),
-  stopSignal: 'SIGTERM',
-  async start(cfg) {
-    writeLog4j(cfg);
-    const props = resolve(cfg.paths.conf, 'connect.properties');
-    writeProps(props, {
-      'bootstrap.servers': cfg.infra.kafka.brokers.join(','),
-      'group.id': 'qtshop-connect',
-      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter.schemas.enable': 'false',
-      'offset.storage.topic': 'qtshop-connect-offsets',
-      'config.storage.topic': 'qtshop-connect-configs',
-      'status.storage.topic': 'qtshop-connect-status',
-      'offset.storage.replication.factor': 1,
-      'config.storage.replication.factor': 1,
-      'status.storage.replication.factor': 1,
-      'offset.flush.interval.ms': 1000,
-      listeners: `http://127.0.0.1:${cfg.infra.connect.port}`,
-      'rest.advertised.host.name': '127.0.0.1',
-      'rest.advertised.port': cfg.infra.connect.port,
-      'plugin.path': cfg.paths.plugins,
-      // Lets a connector config override producer settings (the latency tuning of the relay benchmark).
-      'connector.client.config.override.policy': 'All',
-      // Connector files in connect-config/ say ${env:PG_HOST} etc., so one file serves every environment.
-      'config.providers': 'env',
-      'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
-    });
-    const { host, port, user, password } = cfg.infra.pg;
-    return spawnDetached(
-      spec(cfg, 'connect', cfg.java, javaArgs(cfg, cfg.heap.connect, cfg.paths.kafkaLib, 'org.apache.kafka.connect.cli.ConnectDistributed', [props]), {
-        env: { ...process.env, PG_HOST: host, PG_PORT: String(port), PG_USER: user, PG_PASSWORD: password },
-      }),
-    );
-  },
-  ready: (cfg) => hasOutboxPlugins(new ConnectClient(cfg.infra.connect.url, 3000)),
-};
+/** The stack runs a cluster (STACK_BROKERS > 1): its members are kafka-1..n, each with a data folder of its own. */
+const clustered = (cfg: StackConfig) => cfg.infra.kafka.nodes.length > 1;
+const kafkaName = (cfg: StackConfig, id: number) => (clustered(cfg) ? `kafka-${id}` : 'kafka');
+
+/** What a cluster's storage was formatted for: its id and size (a different STACK_BROKERS needs a reset). */
+function clusterFile(cfg: StackConfig): string {
+  return resolve(cfg.paths.data, 'kafka-cluster.json');
+}
+
+function clusterIdFor(cfg: StackConfig): string {
+  const file = clusterFile(cfg);
+  const brokers = cfg.infra.kafka.nodes.length;
+  if (existsSync(file)) {
+    const known = JSON.parse(readFileSync(file, 'utf8')) as { clusterId: string; brokers: number };
+    if (known.brokers !== brokers)
+      throw new StackMemberError(
+        `the Kafka cluster in ${cfg.paths.data} was formatted for ${known.brokers} brokers, not STACK_BROKERS=${brokers}: \`npm run stack -- reset\` wipes it, or use another STACK_DIR`,
+      );
+    return known.clusterId;
+  }
+  const id = clusterId();
+  mkdirSync(cfg.paths.data, { recursive: true });
+  writeFileSync(file, JSON.stringify({ clusterId: id, brokers }, null, 2) + '\n');
+  return id;
+}
+
+/** A configuration problem of the stack the user must act on (the message says how). */
+export class StackMemberError extends Error {}
+
+function kafkaMember(cfg: StackConfig, id: number): Component {
+  const name = kafkaName(cfg, id);
+  const node = cfg.infra.kafka.nodes.find((n) => n.id === id) ?? { id, port: 0, controllerPort: 0 };
+  const props = resolve(cfg.paths.conf, `${name}.properties`);
+  return {
+    name,
+    kind: 'kafka',
+    ports: () => [node.port, node.controllerPort],
+    marker: () => props,
+    stopSignal: 'SIGTERM',
+    async start(cfg, progress) {
+      writeLog4j(cfg);
+      const logDir = resolve(cfg.paths.data, name);
+      const { port, controllerPort } = node;
+      const nodes = cfg.infra.kafka.nodes;
+      const { factor, minInsync } = replicationOf(nodes.length);
+      const quorum: Record<string, string> = clustered(cfg)
+        ? // A static quorum: every broker is also a controller, so two of three keep the metadata log going.
+          { 'controller.quorum.voters': nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',') }
+        : { 'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}` };
+      writeProps(props, {
+        'process.roles': 'broker,controller',
+        'node.id': id,
+        ...quorum,
+        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+        'controller.listener.names': 'CONTROLLER',
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'log.dirs': logDir,
+        'num.partitions': cfg.partitions,
+        'default.replication.factor': factor,
+        'min.insync.replicas': minInsync,
+        'auto.create.topics.enable': 'true',
+        'offsets.topic.replication.factor': factor,
+        'offsets.topic.num.partitions': 10,
+        'transaction.state.log.replication.factor': factor,
+        'transaction.state.log.min.isr': minInsync,
+        'share.coordinator.state.topic.replication.factor': factor,
+        'share.coordinator.state.topic.min.isr': minInsync,
+        'group.initial.rebalance.delay.ms': 0,
+        'log.retention.hours': 168,
+      });
+      if (!existsSync(resolve(logDir, 'meta.properties'))) {
+        progress(`${name}: formatting KRaft storage`);
+        // One broker formats a standalone (dynamic) quorum; a cluster's members share an id and the static voters.
+        const args = clustered(cfg) ? ['format', '-t', clusterIdFor(cfg), '-c', props] : ['format', '-t', clusterId(), '-c', props, '--standalone'];
+        execFileSync(cfg.java, javaArgs(cfg, '256m', cfg.paths.kafkaLib, 'kafka.tools.StorageTool', args), { stdio: ['ignore', 'pipe', 'pipe'] });
+      }
+      return spawnDetached(spec(cfg, name, cfg.java, javaArgs(cfg, cfg.heap.kafka, cfg.paths.kafkaLib, 'kafka.Kafka', [props])));
+    },
+    async ready(cfg) {
+      // This broker answers metadata, knows a controller, and counts itself among the cluster's brokers.
+      const admin = kafkaAdmin(cfg, [`127.0.0.1:${node.port}`]);
+      await admin.connect();
+      try {
+        const cluster = await admin.describeCluster();
+        return cluster.controller !== null && cluster.brokers.some((b) => b.nodeId === id);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
+
+function connectMember(cfg: StackConfig, id: number): Component {
+  const workers = cfg.infra.connect.workers;
+  const name = workers.length > 1 ? `connect-${id}` : 'connect';
+  const worker = workers.find((w) => w.id === id) ?? { id, port: 0, url: '' };
+  const props = resolve(cfg.paths.conf, `${name}.properties`);
+  return {
+    name,
+    kind: 'connect',
+    ports: () => [worker.port],
+    marker: () => props,
+    stopSignal: 'SIGTERM',
+    async start(cfg) {
+      writeLog4j(cfg);
+      const { factor } = replicationOf(cfg.infra.kafka.nodes.length);
+      writeProps(props, {
+        'bootstrap.servers': cfg.infra.kafka.brokers.join(','),
+        // Every worker joins one group: the connectors and their tasks are spread over the workers, and a
+        // worker's share moves to the others when it leaves.
+        'group.id': 'qtshop-connect',
+        'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'value.converter.schemas.enable': 'false',
+        'offset.storage.topic': 'qtshop-connect-offsets',
+        'config.storage.topic': 'qtshop-connect-configs',
+        'status.storage.topic': 'qtshop-connect-status',
+        'offset.storage.replication.factor': factor,
+        'config.storage.replication.factor': factor,
+        'status.storage.replication.factor': factor,
+        'offset.flush.interval.ms': 1000,
+        // How long the group waits for a worker that left (or died) before its connectors and tasks move.
+        'scheduled.rebalance.max.delay.ms': cfg.connectRebalanceDelayMs,
+        listeners: `http://127.0.0.1:${worker.port}`,
+        'rest.advertised.host.name': '127.0.0.1',
+        'rest.advertised.port': worker.port,
+        'plugin.path': cfg.paths.plugins,
+        // Lets a connector config override producer settings (the latency tuning of the relay benchmark).
+        'connector.client.config.override.policy': 'All',
+        // Connector files in connect-config/ say ${env:PG_HOST} etc., so one file serves every environment.
+        'config.providers': 'env',
+        'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+      });
+      const { host, port, user, password } = cfg.infra.pg;
+      return spawnDetached(
+        spec(cfg, name, cfg.java, javaArgs(cfg, cfg.heap.connect, cfg.paths.kafkaLib, 'org.apache.kafka.connect.cli.ConnectDistributed', [props]), {
+          env: { ...process.env, PG_HOST: host, PG_PORT: String(port), PG_USER: user, PG_PASSWORD: password },
+        }),
+      );
+    },
+    ready: () => hasOutboxPlugins(new ConnectClient(worker.url, 3000)),
+  };
+}
 
 // ---------------------------------------------------------------- MongoDB-wire server (mongo-java-server, H2 file backend)
 
@@ -329,6 +398,7 @@ export function mongoClient(cfg: StackConfig): MongoClient {
 
 const mongo: Component = {
   name: 'mongo',
+  kind: 'mongo',
   ports: (cfg) => [cfg.infra.mongo.port],
   marker: (cfg) => resolve(cfg.paths.data, 'mongo'),
   stopSignal: 'SIGTERM',
@@ -359,6 +429,39 @@ const mongo: Component = {
   },
 };
 
-/** In start order; connect needs kafka. */
-export const COMPONENTS: Component[] = [postgres, kafka, connect, mongo];
-export const DEPENDS_ON: Partial<Record<Component['name'], Component['name']>> = { connect: 'kafka' };
+/** The stack's members in start order: PostgreSQL, the brokers, the Connect workers (they need Kafka), MongoDB. */
+export function components(cfg: StackConfig): Component[] {
+  return [postgres, ...cfg.infra.kafka.nodes.map((n) => kafkaMember(cfg, n.id)), ...cfg.infra.connect.workers.map((w) => connectMember(cfg, w.id)), mongo];
+}
+
+/** What a member waits for before it starts: a Connect worker needs every broker ready. */
+export function dependenciesOf(c: Component, all: Component[]): Component[] {
+  return c.kind === 'connect' ? all.filter((x) => x.kind === 'kafka') : [];
+}
+
+/**
+ * Members whose pid file is in the run folder though the current settings do not name them (the stack was
+ * brought up with another STACK_BROKERS or STACK_CONNECT_WORKERS): `down` stops them too.
+ */
+export function strayMembers(cfg: StackConfig): Component[] {
+  if (!existsSync(cfg.paths.run)) return [];
+  const known = new Set(components(cfg).map((c) => c.name));
+  const out: Component[] = [];
+  for (const f of readdirSync(cfg.paths.run)) {
+    const m = /^(kafka|connect)(?:-(\d+))?\.pid$/.exec(f);
+    if (!m || known.has(f.slice(0, -4))) continue;
+    const id = Number(m[2] ?? 1);
+    // The member as that shape named it: numbered in a cluster, bare alone.
+    const shape = { ...cfg, infra: { ...cfg.infra } };
+    if (m[1] === 'kafka') {
+      const n = m[2] ? Math.max(2, id) : 1;
+      shape.infra.kafka = { ...cfg.infra.kafka, nodes: Array.from({ length: n }, (_, i) => ({ id: i + 1, port: 0, controllerPort: 0 })) };
+      out.push(kafkaMember(shape, id));
+    } else {
+      const n = m[2] ? Math.max(2, id) : 1;
+      shape.infra.connect = { ...cfg.infra.connect, workers: Array.from({ length: n }, (_, i) => ({ id: i + 1, port: 0, url: '' })) };
+      out.push(connectMember(shape, id));
+    }
+  }
+  return out;
+}

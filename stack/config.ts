@@ -16,10 +16,19 @@ export const stackSettings = {
   STACK_READY_TIMEOUT_MS: { doc: 'How long `stack up` waits for each component to become ready', default: '180000', schema: env.int(1000) },
   STACK_JAVA: { doc: 'The java binary (Java 17+) that runs Kafka, Connect and the MongoDB-wire server', default: 'java', schema: env.string() },
   STACK_MVN: { doc: 'The Maven binary that resolves the stack jars', default: 'mvn', schema: env.string() },
-  STACK_KAFKA_HEAP: { doc: 'JVM heap (-Xmx) of the Kafka broker', default: '1g', schema: env.string() },
-  STACK_CONNECT_HEAP: { doc: 'JVM heap (-Xmx) of the Kafka Connect worker', default: '1g', schema: env.string() },
+  STACK_KAFKA_HEAP: { doc: 'JVM heap (-Xmx) of each Kafka broker', default: '1g', schema: env.string() },
+  STACK_CONNECT_HEAP: { doc: 'JVM heap (-Xmx) of each Kafka Connect worker', default: '1g', schema: env.string() },
   STACK_MONGO_HEAP: { doc: 'JVM heap (-Xmx) of the MongoDB-wire server', default: '512m', schema: env.string() },
-  STACK_KAFKA_PARTITIONS: { doc: 'Partitions of auto-created topics', default: '3', schema: env.int(1) },
+  STACK_KAFKA_PARTITIONS: {
+    doc: "Partitions of every topic the shop's services, relays and Debezium create (the brokers' num.partitions): at most this many instances of one service consume at once",
+    default: '3',
+    schema: env.int(1),
+  },
+  STACK_CONNECT_REBALANCE_DELAY_MS: {
+    doc: "Kafka Connect's scheduled.rebalance.max.delay.ms: how long the workers wait for one that left (or died) to come back before its connectors and tasks move to the others (Kafka's own default is 300000)",
+    default: '10000',
+    schema: env.int(0),
+  },
   STACK_PG_MAX_SLOT_WAL_KEEP_SIZE: {
     doc: 'PostgreSQL max_slot_wal_keep_size: WAL a replication slot may hold back before PostgreSQL invalidates it (the relay then re-creates the connector and repair covers the gap), instead of filling the disk',
     default: '2GB',
@@ -35,6 +44,7 @@ export interface StackConfig {
   mvn: string;
   heap: { kafka: string; connect: string; mongo: string };
   partitions: number;
+  connectRebalanceDelayMs: number;
   pgMaxSlotWalKeepSize: string;
   paths: {
     lib: string;
@@ -60,6 +70,7 @@ export function loadStackConfig(e: NodeJS.ProcessEnv = process.env): StackConfig
     mvn: c.STACK_MVN,
     heap: { kafka: c.STACK_KAFKA_HEAP, connect: c.STACK_CONNECT_HEAP, mongo: c.STACK_MONGO_HEAP },
     partitions: c.STACK_KAFKA_PARTITIONS,
+    connectRebalanceDelayMs: c.STACK_CONNECT_REBALANCE_DELAY_MS,
     pgMaxSlotWalKeepSize: c.STACK_PG_MAX_SLOT_WAL_KEEP_SIZE,
     paths: {
       lib: resolve(dir, 'lib'),

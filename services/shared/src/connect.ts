@@ -16,19 +16,52 @@ export class ConnectError extends Error {
 }
 
 export class ConnectClient {
+  /** The workers' REST URLs: `url` may name several, comma separated (one Connect cluster). */
+  readonly urls: string[];
+  /** The worker that answered last: requests go there first. */
+  private current = 0;
+
   /** `timeoutMs` bounds each request (a readiness probe wants a short one). */
   constructor(
     readonly url: string,
     readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    this.urls = url
+      .split(',')
+      .map((u) => u.trim().replace(/\/$/, ''))
+      .filter(Boolean);
+    if (this.urls.length === 0) throw new Error('ConnectClient: no URL');
+  }
 
+  /**
+   * Every worker of a Connect cluster serves the whole REST API (a follower forwards writes to the leader),
+   * so a request that gets no answer from one worker (refused, reset, timed out) is sent to the next; an
+   * HTTP error answer is the cluster's and is not retried. The calls are idempotent (PUT config, restart,
+   * DELETE), so one repeated after a timeout changes nothing.
+   */
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    let lastErr: unknown;
+    for (let i = 0; i < this.urls.length; i++) {
+      const at = (this.current + i) % this.urls.length;
+      let res: Response;
+      try {
+        res = await fetch(`${this.urls[at]}${path}`, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        lastErr = err;
+        continue;
+      }
+      this.current = at;
+      return this.answer<T>(method, path, res);
+    }
+    throw lastErr;
+  }
+
+  private async answer<T>(method: string, path: string, res: Response): Promise<T> {
     const text = await res.text();
     if (!res.ok) {
       let msg = text;

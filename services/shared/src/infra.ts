@@ -25,9 +25,28 @@ export const infraSettings = {
   },
   KAFKA_PORT: { doc: 'Kafka broker port of the local stack', default: '9092', schema: env.port() },
   KAFKA_CONTROLLER_PORT: { doc: 'Kafka KRaft controller port of the local stack', default: '9093', schema: env.port() },
-  KAFKA_BROKERS: { doc: 'Kafka bootstrap servers, comma separated (default: 127.0.0.1:$KAFKA_PORT)', default: '', schema: env.string().optional() },
+  STACK_BROKERS: {
+    doc: 'Kafka brokers of the local stack: 1, or a KRaft cluster of that many (each broker and controller; topics then have replication factor min(3, brokers) and min.insync.replicas one less)',
+    default: '1',
+    schema: env.int(1),
+  },
+  STACK_CONNECT_WORKERS: { doc: 'Kafka Connect workers of the local stack, in one group (distributed mode)', default: '1', schema: env.int(1) },
+  STACK_PORT_STEP: {
+    doc: "Ports of the local stack's further members: broker n listens on KAFKA_PORT + (n-1) × step (controller KAFKA_CONTROLLER_PORT + (n-1) × step), Connect worker n on CONNECT_PORT + (n-1) × step",
+    default: '10',
+    schema: env.int(1),
+  },
+  KAFKA_BROKERS: {
+    doc: 'Kafka bootstrap servers, comma separated (default: every broker of the local stack, 127.0.0.1:$KAFKA_PORT and the STACK_BROKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
-  CONNECT_URL: { doc: 'Kafka Connect REST URL (default: http://127.0.0.1:$CONNECT_PORT)', default: '', schema: env.string().optional() },
+  CONNECT_URL: {
+    doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
   MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
 };
@@ -42,12 +61,46 @@ export interface PgTimeouts {
 
 export interface Infra {
   pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
-  kafka: { brokers: string[]; port: number; controllerPort: number };
-  connect: { url: string; port: number };
+  /** brokers: the bootstrap servers clients use; nodes: the local stack's brokers, one per STACK_BROKERS. */
+  kafka: { brokers: string[]; port: number; controllerPort: number; nodes: KafkaNode[] };
+  /** url: what clients use (possibly several, comma separated); workers: the local stack's Connect workers. */
+  connect: { url: string; port: number; workers: ConnectWorker[] };
   mongo: { url: string; port: number };
 }
 
+/** A broker of the local stack (KRaft: broker and controller in one process). */
+export interface KafkaNode {
+  /** 1-based: the KRaft node.id. */
+  id: number;
+  port: number;
+  controllerPort: number;
+}
+
+/** A Kafka Connect worker of the local stack. */
+export interface ConnectWorker {
+  /** 1-based. */
+  id: number;
+  port: number;
+  url: string;
+}
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
 export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
+  const step = c.STACK_PORT_STEP;
+  const nodes = Array.from({ length: c.STACK_BROKERS }, (_, i) => ({
+    id: i + 1,
+    port: c.KAFKA_PORT + i * step,
+    controllerPort: c.KAFKA_CONTROLLER_PORT + i * step,
+  }));
+  const workers = Array.from({ length: c.STACK_CONNECT_WORKERS }, (_, i) => {
+    const port = c.CONNECT_PORT + i * step;
+    return { id: i + 1, port, url: `http://127.0.0.1:${port}` };
+  });
   return {
     pg: {
       host: c.PG_HOST,
@@ -62,14 +115,20 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
       },
     },
     kafka: {
-      brokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`)
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,
+      nodes,
     },
-    connect: { url: (c.CONNECT_URL ?? `http://127.0.0.1:${c.CONNECT_PORT}`).replace(/\/$/, ''), port: c.CONNECT_PORT },
+    connect: {
+      url: c.CONNECT_URL
+        ? list(c.CONNECT_URL)
+            .map((u) => u.replace(/\/$/, ''))
+            .join(',')
+        : workers.map((w) => w.url).join(','),
+      port: c.CONNECT_PORT,
+      workers,
+    },
     mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT },
   };
 }

@@ -1,0 +1,112 @@
+// docker-compose.cluster.yml checked statically (issue 18), like docker-compose.yml: three brokers in one
+// KRaft quorum with replicated topics, two Kafka Connect workers in one group, and every service
+// replicated and pointed at every broker and worker. No Docker engine runs here, so what compose does with
+// the override is read from the file as compose merges it (maps merged key by key, `!override` replacing).
+import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+import { SHOP_SERVICES } from '@qtshop/shared/tooling';
+import { services as base, read, withDefaults, type ComposeService } from './compose-file';
+
+// Compose's merge tags: the value is kept, the tag says it replaces the base file's (checked below).
+const tag = (name: string, collection: 'seq' | 'map'): CollectionTag => ({ tag: name, collection, resolve: (v) => v as never, identify: () => false });
+const customTags: Array<CollectionTag | ScalarTag> = [tag('!override', 'seq'), tag('!reset', 'seq')];
+const text = read('docker-compose.cluster.yml');
+const cluster = parse(text, { merge: true, customTags }) as {
+  services: Record<string, ComposeService & Record<string, unknown>>;
+  volumes?: Record<string, unknown>;
+};
+const svc = cluster.services;
+
+const envOf = (s: ComposeService | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries((s?.environment as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+/**
+ * A service's environment after compose merges the override into the base file, key by key; a service the
+ * override adds with `extends` starts from the base file's service it names.
+ */
+const merged = (name: string) => {
+  const ext = svc[name]?.extends as { file?: string; service: string } | undefined;
+  return { ...envOf(base[ext?.file === 'docker-compose.yml' ? ext.service : name]), ...envOf(svc[name]) };
+};
+const list = (v: string | undefined) => (v ?? '').split(',').filter(Boolean).sort();
+
+const BROKERS = ['kafka', 'kafka-2', 'kafka-3'];
+const WORKERS = ['connect', 'connect-2'];
+
+describe('docker-compose.cluster.yml', () => {
+  it('adds exactly the second and third broker and the second Connect worker, and overrides only services of the base file', () => {
+    const added = Object.keys(svc).filter((n) => !(n in base));
+    expect(added.sort()).toEqual(['connect-2', 'kafka-2', 'kafka-3']);
+  });
+
+  it('runs three brokers in one KRaft quorum: distinct node ids, one cluster id, every broker voting', () => {
+    const envs = BROKERS.map(merged);
+    expect(envs.map((e) => e.KAFKA_NODE_ID)).toEqual(['1', '2', '3']);
+    expect(new Set(envs.map((e) => e.CLUSTER_ID)).size).toBe(1);
+    for (const e of envs) {
+      expect(e.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+      expect(list(e.KAFKA_CONTROLLER_QUORUM_VOTERS)).toEqual(BROKERS.map((b, i) => `${i + 1}@${b}:9093`).sort());
+    }
+    expect(BROKERS.map((b, i) => merged(b).KAFKA_ADVERTISED_LISTENERS!.split(',')[0])).toEqual(BROKERS.map((b) => `PLAINTEXT://${b}:9092`));
+  });
+
+  it('keeps three copies of every topic and needs two in sync for a write, the internal topics included', () => {
+    for (const b of BROKERS) {
+      const e = merged(b);
+      expect(e).toMatchObject({
+        KAFKA_DEFAULT_REPLICATION_FACTOR: '3',
+        KAFKA_MIN_INSYNC_REPLICAS: '2',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '2',
+        KAFKA_NUM_PARTITIONS: merged('kafka').KAFKA_NUM_PARTITIONS,
+      });
+    }
+    for (const w of WORKERS)
+      expect(merged(w)).toMatchObject({
+        CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR: '3',
+        CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR: '3',
+        CONNECT_STATUS_STORAGE_REPLICATION_FACTOR: '3',
+      });
+  });
+
+  it('gives each added broker a data volume of its own and a host port of its own', () => {
+    const volumes = BROKERS.slice(1).map((b) => String(svc[b]!.volumes?.[0]).split(':')[0]);
+    expect(new Set([...volumes, 'kafka-data']).size).toBe(3);
+    for (const v of volumes) expect(cluster.volumes).toHaveProperty(v!);
+    const hostPorts = [base.kafka!, ...BROKERS.slice(1).map((b) => svc[b]!)].map((s) => withDefaults(String(s.ports?.[0])).split(':')[0]);
+    expect(new Set(hostPorts).size).toBe(3);
+  });
+
+  it('joins both Connect workers in one group on every broker, each advertising its own name', () => {
+    const envs = WORKERS.map(merged);
+    expect(new Set(envs.map((e) => e.GROUP_ID)).size).toBe(1);
+    for (const k of ['CONFIG_STORAGE_TOPIC', 'OFFSET_STORAGE_TOPIC', 'STATUS_STORAGE_TOPIC']) expect(new Set(envs.map((e) => e[k])).size).toBe(1);
+    for (const e of envs) expect(list(e.BOOTSTRAP_SERVERS)).toEqual(BROKERS.map((b) => `${b}:9092`).sort());
+    // connect-2 extends connect from the base file; it says only what differs.
+    expect(svc['connect-2']!.extends).toEqual({ file: 'docker-compose.yml', service: 'connect' });
+    expect(envOf(svc['connect-2']).ADVERTISED_HOST_NAME).toBe('connect-2');
+    expect(envOf(base.connect).ADVERTISED_HOST_NAME).toBe('connect');
+    expect(text).toMatch(/connect-2:[\s\S]*?ports: !override\n\s+- ["']\$\{CONNECT_2_PORT:-8093\}:8083["']/);
+  });
+
+  it('waits for every broker before a worker starts', () => {
+    for (const w of WORKERS) {
+      const deps = Object.keys({ ...(base[w]?.depends_on ?? {}), ...(svc[w]?.depends_on ?? {}) });
+      expect(deps).toEqual(expect.arrayContaining(BROKERS));
+    }
+  });
+
+  it.each([...SHOP_SERVICES])('runs several %s containers, each pointed at every broker and every Connect worker', (name) => {
+    const s = svc[name]!;
+    expect(Number(withDefaults(String((s.deploy as { replicas?: unknown }).replicas)))).toBeGreaterThanOrEqual(2);
+    expect(list(merged(name).KAFKA_BROKERS)).toEqual(BROKERS.map((b) => `${b}:9092`).sort());
+    expect(list(merged(name).CONNECT_URL)).toEqual(WORKERS.map((w) => `http://${w}:8083`).sort());
+    // Replicas cannot share one host port: each publishes the container port on one Docker picks.
+    const port = withDefaults(String(base[name]!.ports?.[0])).split(':')[1];
+    expect(s.ports).toEqual([port]);
+    expect(text).toMatch(new RegExp(`\\n  ${name}:\\n[\\s\\S]*?ports: !override\\n\\s+- ["']${port}["']`));
+  });
+
+  it('lets register-connectors reach either worker', () => {
+    expect(list(merged('register-connectors').CONNECT_URL)).toEqual(WORKERS.map((w) => `http://${w}:8083`).sort());
+  });
+});
