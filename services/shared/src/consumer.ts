@@ -23,7 +23,8 @@
 //
 // Decisions written down: an eventType the registry does not know is dead-lettered (reason
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
-// (a topic carries several types, each service handles the ones it cares about).
+// (a topic carries several types, each service handles the ones it cares about), read from its headers
+// alone: its value is neither parsed nor validated here.
 //
 // Tracing: each message is a consumer span `process <topic>` whose parent is the trace context of the
 // record's traceparent header (the outbox write that produced it, see outbox.ts), with the outcome as an
@@ -420,6 +421,17 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     return r;
   }
 
+  /**
+   * A well-formed event of a type this service has no handler for is skipped from its headers, without
+   * parsing or validating its value (a topic carries several types; the others are not this service's).
+   */
+  function skippedUnread(message: KafkaMessage): boolean {
+    const type = headerString(message.headers, 'eventType');
+    if (!isEventType(type) || opts.handlers[type] || !UUID.test(headerString(message.headers, 'id') ?? '')) return false;
+    outcomes.inc({ type, outcome: 'skipped' });
+    return true;
+  }
+
   function skipped(event: ConsumedEvent): Outcome {
     outcomes.inc({ type: event.type, outcome: 'skipped' });
     eventLog(event).debug('no handler for this event type in this service; skipped');
@@ -427,6 +439,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   }
 
   async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
+    if (skippedUnread(message)) return 'skipped';
     const event = await decodeOrDeadLetter(topic, partition, message);
     if (!event) return 'dead_lettered';
     const log = eventLog(event);
@@ -552,6 +565,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
           for (const message of batch.messages) {
             // Stopping, or the partition moved in a rebalance: what is left stays uncommitted for its next owner.
             if (!isRunning() || isStale()) return;
+            if (skippedUnread(message)) continue; // resolved with the next commit, or the batch's end
             const event = await decodeOrDeadLetter(topic, partition, message);
             if (!event) {
               await flush();
