@@ -146,6 +146,30 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
       expect(other.json.error.code).toBe('idempotency_key_reused');
     }, 60_000);
 
+    it('places one order for concurrent first requests with the same Idempotency-Key; a refused one leaves the key free', async () => {
+      const p = await productWithStock(5);
+      const basketId = `b-${randomUUID()}`;
+      const key = randomUUID();
+      // Refused at a stale price: the claim of the key is rolled back with it.
+      const refused = await http(
+        'POST',
+        `${orderCommand.url}/orders`,
+        { basketId, items: [{ productId: p.id, price: p.price + 1, quantity: 1 }] },
+        { 'idempotency-key': key },
+      );
+      expect(refused.status).toBe(409);
+      const racing = await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          http('POST', `${orderCommand.url}/orders`, { basketId, items: [{ productId: p.id, price: p.price, quantity: 1 }] }, { 'idempotency-key': key }),
+        ),
+      );
+      expect(racing.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      expect(new Set(racing.map((r) => r.json.orderId)).size).toBe(1);
+      expect(racing.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(3);
+      const placedForBasket = await ordersDb('order_events').where({ type: 'OrderPlaced' }).whereRaw("data->>'basketId' = ?", [basketId]);
+      expect(placedForBasket).toHaveLength(1);
+    }, 60_000);
+
     describe('POST /orders with bad input appends no event', () => {
       const count = async () => Number((await ordersDb('order_events').count<{ c: string }[]>({ c: '*' }))[0]!.c);
       it.each<[string, (p: { id: string; price: number }) => unknown, number, string]>([

@@ -43,19 +43,24 @@ export type OrderView = z.infer<typeof OrderView>;
 
 const view = (state: OrderState, version: number): OrderView | undefined => (state.status === 'None' ? undefined : { ...state, version });
 
+type Executed = { state: OrderState; appended: OrderEvent[]; version: number };
+
+/** Appends `events` after `stream` with their outbox rows; each event carries its version in the stream, the order's version after it. */
+async function append(trx: Knex.Transaction, orderId: string, stream: OrderEvent[], events: OrderEvent[]): Promise<Executed> {
+  await store.appendEvents(trx, orderId, stream.length, events);
+  for (const [i, e] of events.entries()) {
+    await appendToOutbox(trx, { type: e.type, aggregateId: orderId, payload: { ...e.data, version: stream.length + 1 + i } });
+  }
+  return { state: fold([...stream, ...events]), appended: events, version: stream.length + events.length };
+}
+
 /** Decides `command` on the current stream and appends the outcome (events + outbox rows) within `trx`. */
-export async function execute(trx: Knex.Transaction, command: OrderCommand): Promise<{ state: OrderState; appended: OrderEvent[]; version: number }> {
+export async function execute(trx: Knex.Transaction, command: OrderCommand): Promise<Executed> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await trx.transaction(async (sp) => {
-        const stream = await store.loadStream(sp, command.orderId);
-        const events = decide(command, fold(stream as OrderEvent[]));
-        await store.appendEvents(sp, command.orderId, stream.length, events);
-        // Each event carries its version in the stream, the order's version after it.
-        for (const [i, e] of events.entries()) {
-          await appendToOutbox(sp, { type: e.type, aggregateId: command.orderId, payload: { ...e.data, version: stream.length + 1 + i } });
-        }
-        return { state: fold([...(stream as OrderEvent[]), ...events]), appended: events, version: stream.length + events.length };
+        const stream = (await store.loadStream(sp, command.orderId)) as OrderEvent[];
+        return append(sp, command.orderId, stream, decide(command, fold(stream)));
       });
     } catch (err) {
       // Past the last attempt the VersionConflict itself is the outcome (a 409 at the HTTP edge).
@@ -71,7 +76,7 @@ const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.s
  * PlaceOrder, from POST /orders, for the customer whose basket it is (the basket id is the customer id;
  * the HTTP edge checks the caller owns it). Every line must name a product order-command has seen, at its
  * current price. With an Idempotency-Key, a retry of the same request returns the order the first one
- * placed; the same key with a different body is refused. Keys are the customer's own: another customer's
+ * placed (whatever the prices are now); the same key with a different body is refused. Keys are the customer's own: another customer's
  * request with the same key is a request of its own.
  */
 export async function placeOrder(
@@ -90,25 +95,25 @@ export async function placeOrder(
     const order = await getOrder(deps.db, existing.orderId);
     return order && { order, replayed: true };
   };
-  if (idempotencyKey) {
-    const earlier = await replay(idempotencyKey);
-    if (earlier) return earlier;
-  }
-
-  const prices = await store.pricesOf(
-    deps.db,
-    body.items.map((i) => i.productId),
-  );
-  const refused = checkPrices(body.items, prices);
-  if (refused) throw refused;
-
+  // One transaction: claim the key (a request holding it makes this one wait for its outcome), check the
+  // prices, start the order's stream. A refusal rolls the claim back with the rest. The order id is new,
+  // so its stream is empty and nothing can append to it concurrently: no stream to read, no retry.
   const orderId = (deps.newId ?? randomUUID)();
   const placed = await inTransaction(deps.db, async (trx) => {
     if (idempotencyKey && !(await store.claimIdempotencyKey(trx, idempotencyKey, requestHash(body), orderId))) return undefined;
-    return execute(trx, { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items });
+    const refused = checkPrices(
+      body.items,
+      await store.pricesOf(
+        trx,
+        body.items.map((i) => i.productId),
+      ),
+    );
+    if (refused) throw refused;
+    const command: OrderCommand = { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items };
+    return append(trx, orderId, [], decide(command, fold([])));
   });
   if (!placed) {
-    // A concurrent request with the same key claimed it first: answer with its order.
+    // An earlier request with the same key claimed it: answer with its order.
     const earlier = await replay(idempotencyKey!);
     if (earlier) return earlier;
     throw new OrderRefused('idempotency_key_in_use', 'a request with this Idempotency-Key is in progress; retry');
