@@ -109,6 +109,11 @@ export class Launcher {
     );
   }
 
+  /** The launcher's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   /** How many times the launcher restarted a service so far. */
   restarts(): number {
     return this.output.split('\n').filter((l) => / restarted \(pid /.test(l)).length;

@@ -4,7 +4,7 @@
 // instances of each with --replicas or SHOP_REPLICAS), waits until each /ready is green and prints where
 // everything is. Ctrl-C stops the services; the stack keeps running (`npm run stack -- down` stops it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -175,10 +175,11 @@ function start(s: Service): ChildProcess {
     env: { ...process.env, RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = resolve(logFileOf(s));
-  const append = (chunk: Buffer) => writeFileSync(log, chunk, { flag: 'a' });
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  // One open file per instance for its whole life (not an open, write and close per chunk of output).
+  const log = createWriteStream(resolve(logFileOf(s)), { flags: 'a' });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  child.once('close', () => log.end());
   writeFileSync(pidFileOf(s), `${child.pid}\n`);
   return child;
 }

@@ -20,23 +20,31 @@ const COMPONENTS: StackComponent[] = ['postgres', 'kafka', 'connect', 'mongo'];
 /** The bench's own process (the HTTP clients): its CPU from process.cpuUsage(), not /proc (its tree holds the shop). */
 export const BENCH_CLIENT = 'bench client';
 
+/** npm start's launcher itself (it writes the services' logs): its tree less the services', which are its children. */
+export const LAUNCHER = 'launcher';
+
 /** The shop's and the stack's processes, by name. */
-const roots = (): Record<string, number | undefined> => ({
+const roots = (launcher: number | undefined): Record<string, number | undefined> => ({
   ...Object.fromEntries(COMPONENTS.map((c) => [c, componentPid(c)])),
   ...Object.fromEntries(SHOP_SERVICES.map((s) => [s, servicePid(s)])),
+  [LAUNCHER]: launcher,
 });
 
 /** CPU used by each process tree (and the bench's own clients) between `start()` and `stop()`. */
-async function cpuMeter() {
-  const pids = roots();
-  const before = await processTreeCpuMs(pids);
+async function cpuMeter(launcher: number | undefined) {
+  const pids = roots(launcher);
+  const own = (trees: Record<string, number>) => {
+    if (trees[LAUNCHER] !== undefined) trees[LAUNCHER] -= SHOP_SERVICES.reduce((sum, s) => sum + (trees[s] ?? 0), 0);
+    return trees;
+  };
+  const before = own(await processTreeCpuMs(pids));
   const self = process.cpuUsage();
   const t0 = Date.now();
   return async (): Promise<{ ms: Record<string, number>; elapsedMs: number }> => {
-    const after = await processTreeCpuMs(pids);
+    const after = own(await processTreeCpuMs(pids));
     const mine = process.cpuUsage(self);
     const ms: Record<string, number> = {};
-    for (const name of Object.keys(pids)) if (after[name] !== undefined && before[name] !== undefined) ms[name] = after[name] - before[name];
+    for (const name of Object.keys(pids)) if (after[name] !== undefined && before[name] !== undefined) ms[name] = Math.max(0, after[name] - before[name]);
     ms[BENCH_CLIENT] = (mine.user + mine.system) / 1000;
     return { ms, elapsedMs: Date.now() - t0 };
   };
@@ -87,7 +95,7 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
 
     const measure = async (label: string, kind: JourneyRow['kind'], level: number, place: (run: string) => Promise<Orders>) => {
       say(`${label}: placing orders for ${o.durationS} s`);
-      const stopCpu = await cpuMeter();
+      const stopCpu = await cpuMeter(launcher.pid);
       const orders = await place(`${run}-${kind}${level}`);
       say(`${label}: waiting for order-query to settle ${orders.placed.length} orders`);
       const settled = await waitSettled(queryDb!, orders, o.settleS * 1000);
@@ -131,9 +139,10 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
     if (o.idleS > 0) {
       say('waiting for every consumer to catch up before measuring the idle shop');
       await waitCaughtUp(infra, o.settleS * 1000);
-      await new Promise((r) => setTimeout(r, 2000));
+      // The load's after-effects (checkpoints, autovacuum, log flushes) settle first.
+      await new Promise((r) => setTimeout(r, Math.min(10, o.idleS) * 1000));
       say(`measuring the idle shop for ${o.idleS} s`);
-      const stopCpu = await cpuMeter();
+      const stopCpu = await cpuMeter(launcher.pid);
       await new Promise((r) => setTimeout(r, o.idleS * 1000));
       const cpu = await stopCpu();
       delete cpu.ms[BENCH_CLIENT];
