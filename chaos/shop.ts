@@ -2,7 +2,7 @@
 // connectors and restarts a service that dies), and the processes a fault hits, found through the pid
 // files the launcher and the stack write.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
@@ -91,6 +91,7 @@ export class Launcher {
     const child = spawn(cmd, argv, { cwd: repoRoot, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     // Kept for the checks below, and in a log beside the services' (what npm start said when a run goes wrong).
+    mkdirSync(stack.paths.logs, { recursive: true }); // a stack never started yet has none
     const log = createWriteStream(resolve(stack.paths.logs, 'chaos-launcher.log'), { flags: 'a' });
     const keep = (b: Buffer) => {
       this.output += b.toString();

@@ -135,11 +135,23 @@ describe('consumer runner', () => {
     const sizes = async () => Number(/consumer_batch_events_count (\d+)/.exec(await registry.getSingleMetricAsString('consumer_batch_events'))?.[1] ?? 0);
     const before = await sizes();
     // One send: one record batch on one partition, fetched together.
-    await send([...[1, 2, 3, 4, 5].map((q) => event('p-batch-same', q)), ...[1, 2, 3].map((i) => event(`p-batch-${i}`, i))]);
+    const events = [...[1, 2, 3, 4, 5].map((q) => event('p-batch-same', q)), ...[1, 2, 3].map((i) => event(`p-batch-${i}`, i))];
+    await send(events);
     await waitEffect('p-batch-3');
     // The same product's five events, applied in order: the last quantity wins, each counted once.
     expect(await effect('p-batch-same')).toMatchObject({ quantity: 5, applied: 5 });
     expect(await sizes()).toBeGreaterThan(before);
+    // The inbox's processed_at orders them as they were applied, though one transaction wrote them.
+    const recorded = await db('processed_events')
+      .whereIn(
+        'event_id',
+        events.map((e) => e.headers.id),
+      )
+      .orderBy('processed_at')
+      .select<Array<{ event_id: string; us: string }>>('event_id', db.raw('(extract(epoch from processed_at) * 1000000)::bigint as us'));
+    expect(recorded.map((r) => r.event_id)).toEqual(events.map((e) => e.headers.id));
+    // Distinct times, to the microsecond: the order does not rest on ties.
+    expect(new Set(recorded.map((r) => r.us)).size).toBe(events.length);
   });
 
   it('takes a batch one by one when one of its events fails: that one is dead-lettered alone, the others applied once, in order', async () => {

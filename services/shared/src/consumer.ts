@@ -139,8 +139,10 @@ export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
   return {
     processBatch: (items) =>
       inTransaction(db, async (trx) => {
+        // The transaction's rows share its now(); each is stamped a microsecond later than the one before it,
+        // so processed_at still orders the events as they were applied (the chaos suite's version order).
         const rows = await trx(INBOX_TABLE)
-          .insert(items.map((i) => inboxRecord(i.event, 'applied')))
+          .insert(items.map((i, n) => ({ ...inboxRecord(i.event, 'applied'), processed_at: trx.raw('now() + make_interval(secs => ?)', [n / 1e6]) })))
           .onConflict('event_id')
           .ignore()
           .returning<Array<{ event_id: string }>>('event_id');

@@ -29,6 +29,7 @@ const onlyDuplicates = (err: unknown): boolean => {
 
 export function mongoInbox(db: Db): Inbox<Db> {
   const col = db.collection<Processed>(MONGO_INBOX);
+  // processedAt: when the handler finished, so the records of a batch keep the order they were applied in.
   const recordOf = (event: ConsumedEvent, result: HandlerResult): Processed => ({
     _id: event.id,
     type: event.type,
