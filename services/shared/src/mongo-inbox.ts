@@ -29,15 +29,20 @@ const onlyDuplicates = (err: unknown): boolean => {
 
 export function mongoInbox(db: Db): Inbox<Db> {
   const col = db.collection<Processed>(MONGO_INBOX);
-  // processedAt: when the handler finished, so the records of a batch keep the order they were applied in.
-  const recordOf = (event: ConsumedEvent, result: HandlerResult): Processed => ({
-    _id: event.id,
-    type: event.type,
-    aggregateId: event.key,
-    version: event.payload.version,
-    outcome: result === undefined ? 'applied' : 'stale',
-    processedAt: new Date(),
-  });
+  // processedAt: when the handler finished, a millisecond after the record before it at least, so that it
+  // orders this process's records as they were applied (a batch applies several in one millisecond).
+  let last = 0;
+  const recordOf = (event: ConsumedEvent, result: HandlerResult): Processed => {
+    last = Math.max(Date.now(), last + 1);
+    return {
+      _id: event.id,
+      type: event.type,
+      aggregateId: event.key,
+      version: event.payload.version,
+      outcome: result === undefined ? 'applied' : 'stale',
+      processedAt: new Date(last),
+    };
+  };
   return {
     // A batch: one lookup of every id, the new events' handlers in order, one insert of their records. With
     // no transactions, a handler that throws leaves the effects before it applied; their records are
