@@ -434,19 +434,12 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     return true;
   }
 
-  function skipped(event: ConsumedEvent): Outcome {
-    outcomes.inc({ type: event.type, outcome: 'skipped' });
-    eventLog(event).debug('no handler for this event type in this service; skipped');
-    return 'skipped';
-  }
-
   async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
     if (skippedUnread(message)) return 'skipped';
     const event = await decodeOrDeadLetter(topic, partition, message);
     if (!event) return 'dead_lettered';
     const log = eventLog(event);
-    const handler = handlerOf(event);
-    if (!handler) return skipped(event);
+    const handler = handlerOf(event)!; // skippedUnread let through only the types this service handles
     let failures = 0;
     let delay = backoff.initialMs;
     // Heartbeats run during each attempt and each wait: the attempt itself may block for as long as the
@@ -496,15 +489,14 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
    * of it committed and each message goes through the one-by-one path, with its retries and dead letters.
    */
   async function handleChunk(topic: string, partition: number, chunk: Array<{ message: KafkaMessage; event: ConsumedEvent }>, heartbeat: () => Promise<void>) {
-    const batchable = chunk.filter((c) => handlerOf(c.event));
-    if (!opts.inbox.processBatch || batchable.length < 2) {
+    if (!opts.inbox.processBatch || chunk.length < 2) {
       for (const { message } of chunk) await traced(topic, partition, message, heartbeat);
       return;
     }
-    const spans = new Map(batchable.map((c) => [c, startProcessSpan(topic, partition, c.message)]));
-    const items = batchable.map((c) => {
-      const { ctx } = spans.get(c)!;
-      const handler = handlerOf(c.event)!;
+    const spans = chunk.map((c) => startProcessSpan(topic, partition, c.message));
+    const items = chunk.map((c, n) => {
+      const { ctx } = spans[n]!;
+      const handler = handlerOf(c.event)!; // only the types this service handles reach a chunk (skippedUnread)
       return {
         event: c.event,
         fn: (tx: Tx) => context.with(ctx, () => inSpan(`handle ${c.event.type}`, { attributes: { 'qtshop.attempt': 1 } }, () => handler(c.event, tx), tracer)),
@@ -516,7 +508,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       if (lost !== undefined) throw lost;
       results = value;
     } catch (err) {
-      for (const { span } of spans.values()) span.end();
+      for (const { span } of spans) span.end();
       if (lostMembership(err)) throw err;
       batchFallbacks.inc();
       opts.log.warn(
@@ -532,15 +524,8 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       for (const { message } of chunk) await traced(topic, partition, message, heartbeat);
       return;
     }
-    batchSizes.observe(batchable.length);
-    let i = 0;
-    for (const c of chunk) {
-      if (!handlerOf(c.event)) {
-        skipped(c.event);
-        continue;
-      }
-      endSpan(spans.get(c)!.span, await record(c.event, c.message, results[i++]!));
-    }
+    batchSizes.observe(chunk.length);
+    for (const [n, c] of chunk.entries()) endSpan(spans[n]!.span, await record(c.event, c.message, results[n]!));
   }
 
   return {
