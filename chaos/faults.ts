@@ -57,17 +57,18 @@ export async function waitConnectorsRunning(timeoutMs = 120_000): Promise<void> 
   });
 }
 
+/** The sum of a counter over its series on the /metrics at `url` (0 when absent). */
+export async function counterAt(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 /** The sum of a counter over its series on the /metrics of every instance of a service (0 when absent). */
 export async function metricSum(service: 'relay', name: string): Promise<number> {
-  const sums = await Promise.all(
-    instanceUrls(service).map(async (url) => {
-      const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-      return text
-        .split('\n')
-        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    }),
-  );
+  const sums = await Promise.all(instanceUrls(service).map((url) => counterAt(url, name)));
   return sums.reduce((a, b) => a + b, 0);
 }
 

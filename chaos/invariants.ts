@@ -73,7 +73,8 @@ export interface Snapshot {
   consumers: Record<string, { topics: string[]; types: string[] }>;
 }
 
-export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock';
+/** `unfenced`: a relay that lost its outbox lock published after the new owner took over (a scenario's own check). */
+export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock' | 'unfenced';
 
 export interface Violation {
   category: Category;

@@ -2,7 +2,8 @@
 // killed or frozen, or Kafka made unreachable while the outboxes fill.
 import { waitUntil } from '@qtshop/shared';
 import { loadRelayConfig } from '../services/relay/src/config';
-import { type FaultContext, type Scenario } from './faults';
+import { counterAt, type FaultContext, type Scenario } from './faults';
+import type { Category, Violation } from './invariants';
 import { activeDatabases, componentPid, serviceUrl, servicePid, waitReady } from './shop';
 
 export const POLLING_SCENARIOS: Scenario[] = [
@@ -28,6 +29,9 @@ export const POLLING_SCENARIOS: Scenario[] = [
     fault: async (ctx) => {
       const { active, other } = await relays(ctx);
       ctx.note(`SIGSTOP the active relay (${active.name}, pid ${active.pid})`);
+      // What it had published when frozen: rows count once their batch is committed to Kafka and marked sent.
+      const publishedBefore = await counterAt(active.url, 'relay_rows_published_total');
+      const fencedBefore = await counterAt(active.url, 'relay_fenced_total');
       process.kill(active.pid, 'SIGSTOP');
       const t = Date.now();
       let tookMs: number;
@@ -46,9 +50,16 @@ export const POLLING_SCENARIOS: Scenario[] = [
         timeoutMs: 60_000,
         what: 'the resumed relay to stand by',
       });
+      // Nothing it sent after the freeze became visible: a send in flight was fenced (its Kafka transaction
+      // aborted by the new owner's producer), and it never marked a row sent behind the new owner's back.
+      const publishedAfter = (await counterAt(active.url, 'relay_rows_published_total')) - publishedBefore;
+      const fenced = (await counterAt(active.url, 'relay_fenced_total')) - fencedBefore;
+      ctx.note(`resumed, it published ${publishedAfter} rows and was fenced by Kafka ${fenced} time(s)`);
       return {
-        after: async () =>
-          tookMs > boundMs ? [{ category: 'lost', message: `the standby took ${(tookMs / 1000).toFixed(1)} s to take over (bound ${boundMs / 1000} s)` }] : [],
+        after: async () => [
+          ...(tookMs > boundMs ? [violation('lost', `the standby took ${(tookMs / 1000).toFixed(1)} s to take over (bound ${boundMs / 1000} s)`)] : []),
+          ...(publishedAfter > 0 ? [violation('unfenced', `the frozen relay, resumed, published ${publishedAfter} rows behind the new owner's back`)] : []),
+        ],
       };
     },
   },
@@ -128,4 +139,5 @@ async function unsentRows(ctx: FaultContext, before: Date): Promise<number> {
   return n;
 }
 
+const violation = (category: Category, message: string): Violation => ({ category, message });
 const answers = async (url: string) => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok === true;

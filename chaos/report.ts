@@ -42,7 +42,7 @@ export function renderMarkdown(r: ChaosReport): string {
   return [
     `# Chaos run`,
     '',
-    `Run ${r.startedAt} (${r.seconds} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}. The shop runs in the scenario's relay mode (polling-mode scenarios add a standby relay); repair after ${r.repairAfterMs} ms.`,
+    `Run ${r.startedAt} (${r.seconds} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}${m.commit ? `, commit ${m.commit}` : ''}. The shop runs in the scenario's relay mode (polling-mode scenarios add a standby relay); repair after ${r.repairAfterMs} ms.`,
     '',
     '```',
     r.command,

@@ -15,6 +15,8 @@ export interface MachineInfo {
   cpuModel: string;
   os: string;
   node: string;
+  /** The code that ran: the short commit, with "+changes" when the working tree differed from it. */
+  commit?: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -26,7 +28,23 @@ export function machineInfo(): MachineInfo {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    commit: commitOf(),
   };
+}
+
+/** The checked-out commit (short), marked when tracked files have uncommitted changes; undefined outside git. */
+export function commitOf(cwd = process.cwd()): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return changed ? `${head}+changes` : head;
+  } catch {
+    return undefined;
+  }
 }
 
 let clkTck: number | undefined;

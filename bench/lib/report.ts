@@ -54,7 +54,7 @@ interface RunHeader {
 export function runLines(r: RunHeader): string[] {
   const m = r.machine;
   return [
-    `Run ${r.startedAt} (${r.durationS} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}; ` +
+    `Run ${r.startedAt} (${r.durationS} s) on ${m.cores} cores, ${m.memoryGiB} GiB (${m.cpuModel}), ${m.os}, Node ${m.node}${m.commit ? `, commit ${m.commit}` : ''}; ` +
       `highest 1-minute load average ${m.maxLoad ?? m.loadAvg[0]}.`,
     '',
     '```',

@@ -294,6 +294,9 @@ describe('compose infrastructure', () => {
     expect(command).toMatch(/-c max_replication_slots=\d+/);
     expect(command).toMatch(/-c max_wal_senders=\d+/);
     expect(command).toMatch(/-c shared_preload_libraries=pg_stat_statements\b/);
+    // A slot held back by a stopped connector may keep this much WAL, then PostgreSQL invalidates it (the
+    // relay re-creates the connector, repair covers the gap) instead of filling the disk.
+    expect(command).toMatch(/-c max_slot_wal_keep_size=\$\{PG_MAX_SLOT_WAL_KEEP_SIZE:-2GB\}/);
     expect(healthcheckOf(services.postgres!)).toMatch(/pg_isready/);
   });
 

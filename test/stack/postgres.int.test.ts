@@ -1,4 +1,5 @@
 import { createDb, DATABASES, loadInfra } from '@qtshop/shared';
+import { loadStackConfig } from '../../stack/config';
 
 const infra = loadInfra();
 
@@ -9,6 +10,12 @@ describe('the stack PostgreSQL', () => {
   it('runs with wal_level=logical so Debezium can decode the WAL', async () => {
     const res = await db.raw('show wal_level');
     expect(res.rows[0].wal_level).toBe('logical');
+  });
+
+  it('bounds the WAL a replication slot may hold back (max_slot_wal_keep_size, STACK_PG_MAX_SLOT_WAL_KEEP_SIZE)', async () => {
+    const res = await db.raw('show max_slot_wal_keep_size');
+    expect(res.rows[0].max_slot_wal_keep_size).toBe(loadStackConfig().pgMaxSlotWalKeepSize);
+    expect(res.rows[0].max_slot_wal_keep_size).not.toBe('-1'); // -1: unbounded, the slot could fill the disk
   });
 
   it('has the databases named in DESIGN.md', async () => {

@@ -1,9 +1,11 @@
 // npm run status against a stack in a known state: the catalog connector paused with an old row waiting,
 // a consumer group with lag and nobody consuming, a dead letter not redriven.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { ConnectClient, createKafka, dlqTopicOf, ensureTopics, observeOutbox, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
 import { readConnector, type PipelineStatus } from '@qtshop/shared/tooling';
-import { cli, infra, openDb, productFields } from '../delivery/support';
+import { cli, debeziumRelay, infra, metric, openDb, productFields } from '../delivery/support';
 import { useRelay, type RelayHandle } from '../support/relay';
 
 const CONNECTOR = readConnector('catalog-outbox');
@@ -106,10 +108,70 @@ describe('npm run status', () => {
     expect(stdout).toMatch(/problem\(s\):\n(.+\n)*  FAIL dead letters/);
   }, 60_000);
 
-  it("shows the paused connector's slot retaining more WAL with every write (relay_slot_retained_wal_bytes reads the same)", async () => {
-    const retained = async () => (await observeOutbox(catalogDb, connect, CONNECTOR)).slot!.retainedBytes;
-    const before = await retained();
-    await catalogDb('outbox').insert(Array.from({ length: 20 }, () => productRow()));
-    expect(await retained()).toBeGreaterThan(before);
-  });
+  it('--json --watch prints a fresh status line at each interval until it is stopped', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../scripts/status.ts'), '--json', '--watch=0.3'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, OUTBOX_DATABASES: 'catalog', RELAY_LAG_GROUPS: group, RELAY_DLQ_TOPICS: topic },
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const lines = await waitUntil(async () => (out.split('\n').length > 3 ? out.split('\n').slice(0, 3) : undefined), {
+        timeoutMs: 45_000,
+        what: 'three status lines from --watch',
+      });
+      const statuses = lines.map((l) => JSON.parse(l) as PipelineStatus);
+      for (const status of statuses) expect(status.outboxes[0]).toMatchObject({ database: 'catalog', connector: { state: 'PAUSED' } });
+      expect(new Set(statuses.map((status) => status.at)).size).toBe(3);
+      expect(child.exitCode).toBeNull(); // still watching
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 60_000);
+
+  it("shows the paused connector's slot retaining more WAL with every write, and the relay's /metrics read the same", async () => {
+    // A debezium-mode relay beside the paused connector; its repair is held off so the old row stays undelivered.
+    const supervised = await debeziumRelay(['catalog'], { OUTBOX_REPAIR_AFTER_MS: 600_000 });
+    try {
+      const slot = { database: 'catalog', slot: CONNECTOR['slot.name']! };
+      const exported = async () => ({
+        paused: await metric(supervised, 'relay_connector_state', { database: 'catalog', connector: CONNECTOR.name, state: 'PAUSED' }),
+        retained: await metric(supervised, 'relay_slot_retained_wal_bytes', slot),
+        oldestS: await metric(supervised, 'relay_oldest_unconfirmed_age_seconds', { database: 'catalog' }),
+        unconfirmed: await metric(supervised, 'relay_unconfirmed_rows', { database: 'catalog' }),
+      });
+      const first = await waitUntil(async () => ((await exported()).paused === 1 ? exported() : undefined), {
+        timeoutMs: 15_000,
+        what: 'the relay to export the paused connector',
+      });
+      expect(first.paused).toBe(1);
+      expect(first.oldestS).toBeGreaterThanOrEqual(120);
+      expect(first.unconfirmed).toBeGreaterThanOrEqual(1);
+
+      const retained = async () => (await observeOutbox(catalogDb, connect, CONNECTOR)).slot!.retainedBytes;
+      const before = await retained();
+      await catalogDb('outbox').insert(Array.from({ length: 20 }, () => productRow()));
+      const after = await retained();
+      expect(after).toBeGreaterThan(before);
+      const grown = await waitUntil(
+        async () => {
+          const m = await exported();
+          return m.retained >= after && m.unconfirmed >= first.unconfirmed + 20 ? m : undefined;
+        },
+        { timeoutMs: 15_000, what: 'relay_slot_retained_wal_bytes and relay_unconfirmed_rows to grow' },
+      );
+      expect(grown.retained).toBeGreaterThan(first.retained);
+
+      // The same figures, as Prometheus scrapes them from the relay's /metrics.
+      const scraped = await (await fetch(`http://127.0.0.1:${supervised.port}/metrics`)).text();
+      const series = (name: string, labels: string) => new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)$`, 'm').exec(scraped)?.[1];
+      const slotLabels = `database="catalog",slot="${CONNECTOR['slot.name']}"`;
+      expect(Number(series('relay_slot_retained_wal_bytes', slotLabels))).toBeGreaterThanOrEqual(after);
+      expect(series('relay_slot_active', slotLabels)).toMatch(/^[01]$/);
+      expect(series('relay_connector_state', `database="catalog",connector="${CONNECTOR.name}",state="PAUSED"`)).toBe('1');
+      expect(Number(series('relay_oldest_unconfirmed_age_seconds', 'database="catalog"'))).toBeGreaterThanOrEqual(120);
+    } finally {
+      await supervised.stop();
+    }
+  }, 60_000);
 });
