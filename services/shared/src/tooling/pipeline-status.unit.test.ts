@@ -40,6 +40,12 @@ describe('judgeOutbox', () => {
       ['warn', expect.stringMatching(/slot s exists in polling mode/)],
     ]);
   });
+  it('warns of quarantined rows and says how to list them', () => {
+    expect(judgeOutbox({ ...running, quarantined: 2 }, 'debezium', limits)).toEqual({
+      level: 'warn',
+      problems: [['warn', '2 quarantined row(s): npm run outbox -- quarantined']],
+    });
+  });
   it('warns of retained WAL past 1 GiB', () => {
     expect(judgeOutbox({ ...running, slot: { ...running.slot, retainedBytes: 2 * 1024 ** 3 } }, 'debezium', limits).problems).toEqual([
       ['warn', 'replication slot s retains 2.0 GiB of WAL'],
