@@ -57,7 +57,7 @@ export class Stores {
 
   constructor(readonly infra: Infra = loadInfra()) {
     this.pg = Object.fromEntries(['catalog', 'inventory', 'orders', 'order_query'].map((d) => [d, createDb(infra, d, { max: 2 }, 'qtshop-chaos')]));
-    this.kafka = createKafka(infra.kafka.brokers, 'qtshop-chaos');
+    this.kafka = createKafka(infra.kafka, 'qtshop-chaos');
     this.mongo = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 10_000 });
     this.basket = this.mongo.db(loadBasketConfig().BASKET_DB);
   }

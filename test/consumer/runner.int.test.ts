@@ -11,7 +11,7 @@ import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { quiet } from '../support/services';
 
 const root = resolve(import.meta.dirname, '../..');
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-runner');
+const kafka = createKafka(loadInfra().kafka, 'test-runner');
 const suffix = randomUUID().slice(0, 8);
 const topic = `test.runner.${suffix}`;
 let scratch: ScratchDb;

@@ -29,7 +29,7 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
     await client.connect();
     const db = client.db(cfg.BASKET_DB);
     await ensureIndexes(db);
-    const kafka = createKafka(infra.kafka.brokers, 'basket', log);
+    const kafka = createKafka(infra.kafka, 'basket', log);
     return await startService({
       name: 'basket',
       log,

@@ -41,11 +41,21 @@ export const infraSettings = {
     default: '',
     schema: env.string().optional(),
   },
+  KAFKA_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
+    default: '30000',
+    schema: env.int(1),
+  },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
   CONNECT_URL: {
     doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
     default: '',
     schema: env.string().optional(),
+  },
+  CONNECT_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka Connect worker's answer to a REST call (the relay's supervisor, npm run connect, npm start); with several workers in CONNECT_URL the next one is then asked",
+    default: '30000',
+    schema: env.int(1),
   },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
   MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
@@ -61,10 +71,16 @@ export interface PgTimeouts {
 
 export interface Infra {
   pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
-  /** brokers: the bootstrap servers clients use; nodes: the local stack's brokers, one per STACK_BROKERS. */
-  kafka: { brokers: string[]; port: number; controllerPort: number; nodes: KafkaNode[] };
-  /** url: what clients use (possibly several, comma separated); workers: the local stack's Connect workers. */
-  connect: { url: string; port: number; workers: ConnectWorker[] };
+  /**
+   * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
+   * nodes: the local stack's brokers, one per STACK_BROKERS.
+   */
+  kafka: { brokers: string[]; requestTimeoutMs: number; port: number; controllerPort: number; nodes: KafkaNode[] };
+  /**
+   * url: what clients use (possibly several, comma separated); requestTimeoutMs: their wait for a worker's
+   * answer (ConnectClient); workers: the local stack's Connect workers.
+   */
+  connect: { url: string; requestTimeoutMs: number; port: number; workers: ConnectWorker[] };
   mongo: { url: string; port: number };
 }
 
@@ -116,6 +132,7 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
     },
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
+      requestTimeoutMs: c.KAFKA_REQUEST_TIMEOUT_MS,
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,
       nodes,
@@ -126,6 +143,7 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
             .map((u) => u.replace(/\/$/, ''))
             .join(',')
         : workers.map((w) => w.url).join(','),
+      requestTimeoutMs: c.CONNECT_REQUEST_TIMEOUT_MS,
       port: c.CONNECT_PORT,
       workers,
     },
