@@ -59,6 +59,11 @@ export const infraSettings = {
   },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
   MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
+  MONGO_OPERATION_TIMEOUT_MS: {
+    doc: "longest wait for MongoDB's answer to an operation of the basket service (and the chaos checker's reads): the driver's socketTimeoutMS, after which the connection is closed and the operation fails; finding a server is bounded apart, at 10 s",
+    default: '30000',
+    schema: env.int(1),
+  },
 };
 
 /** Time bounds every PostgreSQL connection gets (createDb, the relay's lock connection). */
@@ -81,7 +86,8 @@ export interface Infra {
    * answer (ConnectClient); workers: the local stack's Connect workers.
    */
   connect: { url: string; requestTimeoutMs: number; port: number; workers: ConnectWorker[] };
-  mongo: { url: string; port: number };
+  /** operationTimeoutMs: MONGO_OPERATION_TIMEOUT_MS, applied by mongoClientOptions. */
+  mongo: { url: string; port: number; operationTimeoutMs: number };
 }
 
 /** A broker of the local stack (KRaft: broker and controller in one process). */
@@ -147,9 +153,20 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
       port: c.CONNECT_PORT,
       workers,
     },
-    mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT },
+    mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT, operationTimeoutMs: c.MONGO_OPERATION_TIMEOUT_MS },
   };
 }
+
+/**
+ * The time bounds of a MongoDB client (the basket service, the tools): how long to look for a server, and
+ * how long an operation waits for its answer. The driver pinned here (6.x, for the stack's mongo-java-server)
+ * documents its own operation deadline, timeoutMS, as having no effect (it is experimental there), so the per-operation bound
+ * is socketTimeoutMS: a connection that brings no answer for that long is closed and its operation fails.
+ */
+export const mongoClientOptions = (mongo: Pick<Infra['mongo'], 'operationTimeoutMs'>, serverSelectionTimeoutMS = 10_000) => ({
+  serverSelectionTimeoutMS,
+  socketTimeoutMS: mongo.operationTimeoutMs,
+});
 
 export function loadInfra(e: NodeJS.ProcessEnv = process.env): Infra {
   return infraFrom(loadConfig(infraSettings, e));
