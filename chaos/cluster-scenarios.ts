@@ -106,7 +106,7 @@ async function assignments(ctx: FaultContext, groupId: string): Promise<string[]
   }
 }
 
-const connect = () => new ConnectClient(loadInfra().connect.url, 5000);
+const connect = () => ConnectClient.of(loadInfra().connect, 5000);
 
 /** Where each connector task runs: `connector/task` -> worker id (host:port), RUNNING tasks only. */
 async function taskPlaces(): Promise<Map<string, string>> {

@@ -43,7 +43,7 @@ export interface Scenario {
   fault: (ctx: FaultContext) => Promise<FaultResult>;
 }
 
-const connect = () => new ConnectClient(loadInfra().connect.url);
+const connect = () => ConnectClient.of(loadInfra().connect);
 
 const connectorNames = () => connectorFiles().map((f) => readConnectorFile(f).name);
 

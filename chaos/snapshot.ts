@@ -3,7 +3,7 @@
 // rows for those records, and each copy of the run's products, baskets and orders.
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import { createDb, createKafka, createLogger, headerString, loadInfra, type Infra, type Kafka, type Knex } from '@qtshop/shared';
+import { createDb, createKafka, createLogger, headerString, loadInfra, mongoClientOptions, type Infra, type Kafka, type Knex } from '@qtshop/shared';
 import { readToEnd, topicEnds, type PartitionOffset } from '@qtshop/shared/tooling';
 import { BASKET_TOPICS, basketHandlers } from '../services/basket/src/consumers';
 import { loadBasketConfig } from '../services/basket/src/config';
@@ -57,8 +57,8 @@ export class Stores {
 
   constructor(readonly infra: Infra = loadInfra()) {
     this.pg = Object.fromEntries(['catalog', 'inventory', 'orders', 'order_query'].map((d) => [d, createDb(infra, d, { max: 2 }, 'qtshop-chaos')]));
-    this.kafka = createKafka(infra.kafka.brokers, 'qtshop-chaos');
-    this.mongo = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 10_000 });
+    this.kafka = createKafka(infra.kafka, 'qtshop-chaos');
+    this.mongo = new MongoClient(infra.mongo.url, mongoClientOptions(infra.mongo));
     this.basket = this.mongo.db(loadBasketConfig().BASKET_DB);
   }
 

@@ -3,17 +3,21 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { httpSettings, infraSettings, loggingSettings, retentionSettings, runAsScript, tracingSettings, type Settings } from '@qtshop/shared';
+import { consumerSettings, httpSettings, infraSettings, loggingSettings, retentionSettings, runAsScript, tracingSettings, type Settings } from '@qtshop/shared';
 import { describeSettings, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { repoRoot, stackSettings } from '../stack/config';
 import { SERVICE_SETTINGS } from './service-settings';
 import { shopSettings } from './shop';
 
-const GROUPS: Array<[string, Settings]> = [
+/** Settings modules shared by a known set of users: a key of one is listed as used by that set. */
+const SHARED: Array<[string, Settings]> = [
   ['all services, the stack and the tools', { ...infraSettings, ...loggingSettings }],
   ['HTTP services', httpSettings],
-  ['consuming services (all but the relay)', retentionSettings],
+  ['consuming services (all but the relay)', { ...retentionSettings, ...consumerSettings }],
   ['catalog, inventory, basket, order-command, order-query', tracingSettings],
+];
+/** Every other key is listed as used by each of these whose settings have it (AUTH_* by three services). */
+const USERS: Array<[string, Settings]> = [
   ...SHOP_SERVICES.map((name): [string, Settings] => [name, SERVICE_SETTINGS[name]]),
   ['npm start, e2e tests', shopSettings],
   ['local stack (npm run stack)', stackSettings],
@@ -25,12 +29,17 @@ export const END = '<!-- config-table:end -->';
 export function configTable(): string {
   const seen = new Set<string>();
   const rows: string[] = ['| variable | default | used by | meaning |', '|---|---|---|---|'];
-  for (const [group, settings] of GROUPS) {
+  for (const [group, settings] of [...SHARED, ...USERS]) {
     for (const { key, default: def, doc } of describeSettings(settings)) {
       if (seen.has(key)) continue;
       seen.add(key);
+      const usedBy = SHARED.some(([name]) => name === group)
+        ? group
+        : USERS.filter(([, s]) => key in s)
+            .map(([name]) => name)
+            .join(', ');
       const shown = key === 'STACK_DIR' ? '`<repo>/.stack`' : def === '' ? '(derived, see meaning)' : `\`${def}\``;
-      rows.push(`| \`${key}\` | ${shown} | ${group} | ${doc.replace(/\|/g, '\\|')} |`);
+      rows.push(`| \`${key}\` | ${shown} | ${usedBy} | ${doc.replace(/\|/g, '\\|')} |`);
     }
   }
   return rows.join('\n');

@@ -33,7 +33,7 @@ const log = createLogger('connect-cli');
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...names] = argv;
   const infra = loadInfra();
-  const connect = new ConnectClient(infra.connect.url);
+  const connect = ConnectClient.of(infra.connect);
   const files = connectorFiles().map(readConnectorFile);
   const unknown = names.filter((n) => !files.some((f) => f.name === n));
   if (unknown.length) {

@@ -11,7 +11,7 @@ async function main([cmd, topic]: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const kafka = createKafka(loadInfra().kafka.brokers, 'qtshop-dlq-tool');
+  const kafka = createKafka(loadInfra().kafka, 'qtshop-dlq-tool');
   if (cmd === 'list') {
     const items = await listDeadLetters(kafka, topic);
     for (const d of items) {

@@ -18,7 +18,7 @@ async function main(args: string[]): Promise<number> {
   }
   const key = opt('--key');
   const type = opt('--type');
-  const kafka = createKafka(loadInfra().kafka.brokers, 'qtshop-events-tool');
+  const kafka = createKafka(loadInfra().kafka, 'qtshop-events-tool');
   const lines: Array<{ offset: bigint; partition: number; line: string }> = [];
   await readToEnd(kafka, topic, `qtshop-events-tool-${randomUUID()}`, 'start', async (partition, m) => {
     const k = m.key?.toString('utf8') ?? null;

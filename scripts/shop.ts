@@ -114,7 +114,7 @@ async function run(cmd: string, args: string[]): Promise<void> {
 /** Sets up the relay mode. Switching polling -> debezium drains what polling had not sent before the slots existed. */
 async function setUpRelayMode(): Promise<void> {
   const infra = loadInfra();
-  const connect = new ConnectClient(infra.connect.url);
+  const connect = ConnectClient.of(infra.connect);
   const admin = createDb(infra, 'postgres', { max: 1 });
   const connectors: ConnectorConfig[] = connectorFiles().map(readConnectorFile);
   const lastMode = existsSync(lastModeFile) ? readFileSync(lastModeFile, 'utf8').trim() : undefined;

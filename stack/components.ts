@@ -226,7 +226,13 @@ function writeLog4j(cfg: StackConfig): void {
 }
 
 export function kafkaAdmin(cfg: StackConfig, brokers: string[] = cfg.infra.kafka.brokers) {
-  return new Kafka({ clientId: 'qtshop-stack', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  return new Kafka({
+    clientId: 'qtshop-stack',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    requestTimeout: cfg.infra.kafka.requestTimeoutMs,
+  }).admin();
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
@@ -386,7 +392,7 @@ function connectMember(cfg: StackConfig, id: number): Component {
         }),
       );
     },
-    ready: () => hasOutboxPlugins(new ConnectClient(worker.url, 3000)),
+    ready: () => hasOutboxPlugins(new ConnectClient(worker.url, Math.min(3000, cfg.infra.connect.requestTimeoutMs))),
   };
 }
 

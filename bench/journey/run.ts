@@ -52,7 +52,7 @@ async function cpuMeter(launcher: number | undefined) {
 
 /** Waits until every consumer group of the shop (and the relay's confirmer) has read its topics to the end. */
 async function waitCaughtUp(infra: Infra, timeoutMs: number): Promise<void> {
-  const admin = createKafka(infra.kafka.brokers, 'bench-journey-lag').admin();
+  const admin = createKafka(infra.kafka, 'bench-journey-lag').admin();
   await admin.connect();
   try {
     const groups = lagGroupsOf(loadRelayConfig());

@@ -20,7 +20,7 @@ runAsScript(import.meta.url, 'confirmer-process', async (argv) => {
   const log = createLogger('bench-confirmer', 'warn');
   const db = createDb(infra, database, { max: 3 }, RELAY_POOL_APPLICATION_NAME);
   const confirmer = new Confirmer({
-    kafka: createKafka(infra.kafka.brokers, 'bench-confirmer', log),
+    kafka: createKafka(infra.kafka, 'bench-confirmer', log),
     groupId,
     topics: [topic],
     dbs: new Map([[database, db]]),

@@ -35,7 +35,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
   const aggregatePrefix = `${opts.db}.`;
   const aggregateType = `${aggregatePrefix}product`;
   const topic = `qtshop.${aggregateType}`;
-  const connect = new ConnectClient(infra.connect.url);
+  const connect = ConnectClient.of(infra.connect);
   const tracker = new Tracker();
   const runs: RunResult[] = [];
   const notes: string[] = [];
@@ -43,7 +43,7 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
   const ticker = setInterval(() => status.update(), 250);
 
   const admin = createDb(infra, 'postgres', { max: 1 });
-  const kafka = createKafka(infra.kafka.brokers, `bench-relay-${opts.db}`);
+  const kafka = createKafka(infra.kafka, `bench-relay-${opts.db}`);
   const groupId = `bench-relay-${randomUUID()}`;
   let db: Knex | undefined;
   let meta: Knex | undefined;

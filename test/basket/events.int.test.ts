@@ -8,7 +8,7 @@ import { listDeadLetters } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitConsumed, waitProcessed, type BasketForTest } from '../support/basket';
 import { asAdmin as http } from '../support/services';
 
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-basket-events');
+const kafka = createKafka(loadInfra().kafka, 'test-basket-events');
 const producer = kafka.producer({ idempotent: true });
 let svc: BasketForTest;
 

@@ -9,14 +9,14 @@ import { ADMIN, asAdmin as http, catalogForTest } from '../support/services';
 
 const infra = loadInfra();
 const adminKnex = createDb(infra, 'postgres');
-const kafka = createKafka(infra.kafka.brokers, 'test-basket-scenario');
+const kafka = createKafka(infra.kafka, 'test-basket-scenario');
 const producer = kafka.producer({ idempotent: true });
 let catalog: Awaited<ReturnType<typeof catalogForTest>>;
 let basket: BasketForTest;
 
 beforeAll(async () => {
   catalog = await catalogForTest();
-  await registerConnector(new ConnectClient(infra.connect.url), adminKnex, readConnector('catalog-outbox'));
+  await registerConnector(ConnectClient.of(infra.connect), adminKnex, readConnector('catalog-outbox'));
   basket = await basketForTest();
   await producer.connect();
 }, 120_000);

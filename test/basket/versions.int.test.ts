@@ -13,7 +13,7 @@ import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest } from '../support/versions';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-basket-versions');
+const kafka = createKafka(infra.kafka, 'test-basket-versions');
 const client = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 5000 });
 const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
 let db: Db;

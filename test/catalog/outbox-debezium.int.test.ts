@@ -9,13 +9,13 @@ import { ADMIN, catalogForTest, http } from '../support/services';
 const infra = loadInfra();
 const db = createDb(infra, 'catalog');
 const admin = createDb(infra, 'postgres');
-const kafka = createKafka(infra.kafka.brokers, 'test-catalog-debezium');
+const kafka = createKafka(infra.kafka, 'test-catalog-debezium');
 let svc: Awaited<ReturnType<typeof catalogForTest>>;
 let reader: TopicReader;
 
 beforeAll(async () => {
   svc = await catalogForTest();
-  await registerConnector(new ConnectClient(infra.connect.url), admin, readConnector('catalog-outbox'));
+  await registerConnector(ConnectClient.of(infra.connect), admin, readConnector('catalog-outbox'));
   reader = await TopicReader.start(kafka, ['qtshop.product']);
 }, 90_000);
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { ADMIN, catalogForTest, http } from '../support/services';
 
 const infra = loadInfra();
 const db = createDb(infra, 'catalog');
-const kafka = createKafka(infra.kafka.brokers, 'test-catalog-polling');
+const kafka = createKafka(infra.kafka, 'test-catalog-polling');
 let svc: Awaited<ReturnType<typeof catalogForTest>>;
 let relay: RelayHandle;
 let reader: TopicReader;

@@ -11,14 +11,14 @@ import { ADMIN, catalogForTest, http, quiet } from '../support/services';
 
 const infra = loadInfra();
 const admin = createDb(infra, 'postgres', { max: 1 });
-const kafka = createKafka(infra.kafka.brokers, 'test-relay-equality');
+const kafka = createKafka(infra.kafka, 'test-relay-equality');
 let svc: Awaited<ReturnType<typeof catalogForTest>>;
 let relay: Relay;
 let reader: TopicReader;
 
 beforeAll(async () => {
   svc = await catalogForTest();
-  await registerConnector(new ConnectClient(infra.connect.url), admin, readConnector('catalog-outbox'));
+  await registerConnector(ConnectClient.of(infra.connect), admin, readConnector('catalog-outbox'));
   relay = createRelay(
     { ...loadRelayConfig(), RELAY_PORT: 0, RELAY_MODE: 'polling', OUTBOX_DATABASES: ['catalog'], OUTBOX_POLL_INTERVAL_MS: 100 },
     { log: quiet },

@@ -12,7 +12,7 @@ import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-catalog-versions');
+const kafka = createKafka(infra.kafka, 'test-catalog-versions');
 const db = createDb(infra, loadCatalogConfig().CATALOG_DB);
 let consumer: ConsumerForTest;
 

@@ -8,7 +8,7 @@ import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { quiet } from '../support/services';
 
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-runner-outage');
+const kafka = createKafka(loadInfra().kafka, 'test-runner-outage');
 const suffix = randomUUID().slice(0, 8);
 const topic = `test.runner.outage.${suffix}`;
 const producer = kafka.producer({ idempotent: true });

@@ -11,7 +11,7 @@ import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { quiet } from '../support/services';
 
 const root = resolve(import.meta.dirname, '../..');
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-runner');
+const kafka = createKafka(loadInfra().kafka, 'test-runner');
 const suffix = randomUUID().slice(0, 8);
 const topic = `test.runner.${suffix}`;
 let scratch: ScratchDb;
@@ -237,6 +237,70 @@ describe('consumer runner', () => {
       await again.stop();
     }
     expect(await effect('p-crash')).toMatchObject({ quantity: 6, applied: 1 });
+  }, 90_000);
+
+  it('on stop, lets the batch in flight finish and commit its offset before leaving: the next member of the group does not get it again', async () => {
+    const stopTopic = `test.runner.stop.${suffix}`;
+    const group = `test-runner-stop-${suffix}`;
+    await ensureTopics(kafka, [stopTopic, dlqTopicOf(stopTopic)], 1);
+    let entered = false;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const slow = effectsRunner(kafka, db, quiet, {
+      groupId: group,
+      topic: stopTopic,
+      behaviour: async (productId) => {
+        if (productId !== 'p-stop') return;
+        entered = true;
+        await released; // held inside its inbox transaction until the test lets it go
+      },
+    });
+    await slow.start();
+    let stopped = false;
+    try {
+      const id = randomUUID();
+      const [sent] = await send([event('p-stop', 7, id)], stopTopic);
+      const offset = Number(sent!.baseOffset);
+      await waitUntil(async () => entered, { timeoutMs: 30_000, what: 'the handler to be running' });
+
+      const stopping = slow.stop().then(() => (stopped = true));
+      // While the handler holds the batch, stop() waits, and nothing of the batch has committed.
+      await Promise.race([stopping, new Promise((r) => setTimeout(r, 1500))]);
+      expect(stopped).toBe(false);
+      expect(await db('processed_events').where({ event_id: id })).toHaveLength(0);
+
+      release();
+      await stopping;
+      // The batch committed before stop() returned: its inbox row and effect, and the group's offset past it.
+      expect(await db('processed_events').where({ event_id: id })).toHaveLength(1);
+      expect(await effect('p-stop')).toMatchObject({ quantity: 7, applied: 1 });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [stopTopic] });
+        expect(Number(committed!.partitions.find((p) => p.partition === 0)!.offset)).toBeGreaterThan(offset);
+      } finally {
+        await admin.disconnect();
+      }
+
+      // A new member of the group starts after it: the event is neither applied nor even redelivered.
+      const registry2 = new Registry();
+      const next = effectsRunner(kafka, db, quiet, { groupId: group, topic: stopTopic, registry: registry2 });
+      await next.start();
+      try {
+        await send([event('p-stop-after', 1)], stopTopic);
+        await waitEffect('p-stop-after');
+      } finally {
+        await next.stop();
+      }
+      const outcomes = await registry2.getSingleMetricAsString('consumer_events_total');
+      expect(outcomes).not.toMatch(/outcome="duplicate"/);
+      expect(outcomes).toMatch(/outcome="applied"} 1$/m);
+      expect(await effect('p-stop')).toMatchObject({ applied: 1 });
+    } finally {
+      release();
+      if (!stopped) await slow.stop();
+    }
   }, 90_000);
 
   it('lets the DLQ tool list what was dead-lettered and why', async () => {

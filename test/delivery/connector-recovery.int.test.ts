@@ -11,7 +11,7 @@ import { cli, createProducts, debeziumDelivers, infra, metric, openDb, REPAIR_AF
 
 const catalogDb = openDb('catalog');
 const inventoryDb = openDb('inventory');
-const connect = new ConnectClient(infra.connect.url);
+const connect = ConnectClient.of(infra.connect);
 const CONNECTOR = readConnector('catalog-outbox');
 
 let shop: Shop;

@@ -12,7 +12,7 @@ import { createProducts, debeziumDelivers, infra, metric, openDb, REPAIR_AFTER_M
 const admin = openDb('postgres');
 const catalogDb = openDb('catalog');
 const inventoryDb = openDb('inventory');
-const connect = new ConnectClient(infra.connect.url);
+const connect = ConnectClient.of(infra.connect);
 const CONNECTOR = readConnector('catalog-outbox');
 const SLOT = CONNECTOR['slot.name']!;
 const ALL = ['catalog', 'inventory', 'orders'] as const;

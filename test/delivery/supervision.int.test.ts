@@ -9,7 +9,7 @@ import { createProducts, infra, metric, openDb, REPAIR_AFTER_MS, startShop, wait
 const inventoryDb = openDb('inventory');
 const catalogDb = openDb('catalog');
 const admin = openDb('postgres');
-const connect = new ConnectClient(infra.connect.url);
+const connect = ConnectClient.of(infra.connect);
 const CONNECTOR = readConnector('catalog-outbox');
 
 let shop: Shop;

@@ -33,7 +33,7 @@ const curlLog = join(logDir, 'exchanges.jsonl');
 beforeAll(async () => {
   infra = await provideInfrastructure();
   shop = await startShop(infra);
-  await waitForConsumersCaughtUp(loadInfra({ ...process.env, ...infra.env }).kafka.brokers, undefined, () => shop.output());
+  await waitForConsumersCaughtUp(loadInfra({ ...process.env, ...infra.env }).kafka, undefined, () => shop.output());
   shell = new Shell(root, {
     ...process.env,
     ...infra.env,

@@ -2,7 +2,7 @@
 // infrastructure provideInfrastructure() chose. A shop that is already running is used as it is.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createKafka, waitUntil } from '@qtshop/shared';
+import { createKafka, waitUntil, type KafkaAddress } from '@qtshop/shared';
 import type { Infrastructure } from './infrastructure';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -50,8 +50,8 @@ export async function startShop(infra: Infrastructure): Promise<RunningShop> {
  * leave backlogs on the shared stack (events written while a service was not running); a user's fresh
  * shop has none, and the README's writes assume the services are caught up.
  */
-export async function waitForConsumersCaughtUp(brokers: string[], timeoutMs = 180_000, shopOutput?: () => string): Promise<void> {
-  const kafka = createKafka(brokers, 'e2e-lag-check');
+export async function waitForConsumersCaughtUp(kafkaAddress: KafkaAddress, timeoutMs = 180_000, shopOutput?: () => string): Promise<void> {
+  const kafka = createKafka(kafkaAddress, 'e2e-lag-check');
   const admin = kafka.admin();
   await admin.connect();
   const groups: Record<string, string[]> = {

@@ -14,7 +14,7 @@ import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-inventory-versions');
+const kafka = createKafka(infra.kafka, 'test-inventory-versions');
 const db = createDb(infra, loadInventoryConfig().INVENTORY_DB);
 let consumer: ConsumerForTest;
 

@@ -12,7 +12,7 @@ import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-order-command-versions');
+const kafka = createKafka(infra.kafka, 'test-order-command-versions');
 const db = createDb(infra, loadOrderCommandConfig().ORDER_COMMAND_DB);
 let consumer: ConsumerForTest;
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   orderQueryDb = createDb(infra, 'order_query', { max: 2 });
   await orders('product_prices').insert({ product_id: productId, price: 1500 });
   await applyProduct(basket.db, { productId, name: 'Mug', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 1500, version: 1 });
-  producer = createKafka(infra.kafka.brokers, 'test-identity').producer({ idempotent: true });
+  producer = createKafka(infra.kafka, 'test-identity').producer({ idempotent: true });
   await producer.connect();
   [A, B] = [await shopper(alice), await shopper(bob)];
 }, 120_000);

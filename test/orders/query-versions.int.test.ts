@@ -11,7 +11,7 @@ import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-order-query-versions');
+const kafka = createKafka(infra.kafka, 'test-order-query-versions');
 const db = createDb(infra, loadOrderQueryConfig().ORDER_QUERY_DB);
 let consumer: ConsumerForTest;
 

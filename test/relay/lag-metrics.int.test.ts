@@ -12,7 +12,7 @@ import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { quiet } from '../support/services';
 
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-lag-metrics');
+const kafka = createKafka(loadInfra().kafka, 'test-lag-metrics');
 const suffix = randomUUID().slice(0, 8);
 const topic = `test.lag.${suffix}`;
 const group = `test-lag-${suffix}`;

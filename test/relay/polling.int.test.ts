@@ -12,7 +12,7 @@ import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader, type Received } from '../support/kafka';
 import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
 
-const kafka = createKafka(infra.kafka.brokers, 'test-relay-polling');
+const kafka = createKafka(infra.kafka, 'test-relay-polling');
 const log = createLogger('relay-test', 'error');
 const admin = createDb(infra, 'postgres', { max: 2 });
 

@@ -32,7 +32,7 @@ import { scratchDb, type ScratchDb } from '../support/scratch';
 import { quiet } from '../support/services';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'retention-test');
+const kafka = createKafka(infra.kafka, 'retention-test');
 const log = createLogger('retention-test', 'silent');
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;

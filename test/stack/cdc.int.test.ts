@@ -7,8 +7,8 @@ import { createOutboxTable, readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();
-const connect = new ConnectClient(infra.connect.url);
-const kafka = createKafka(infra.kafka.brokers, 'test-cdc-smoke');
+const connect = ConnectClient.of(infra.connect);
+const kafka = createKafka(infra.kafka, 'test-cdc-smoke');
 
 describe('Debezium outbox EventRouter (CDC smoke)', () => {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);

@@ -5,7 +5,7 @@ const infra = loadInfra();
 
 describe('the stack Kafka Connect worker', () => {
   it('lists the Debezium PostgreSQL connector and the outbox EventRouter transform', async () => {
-    const plugins = await new ConnectClient(infra.connect.url).plugins();
+    const plugins = await ConnectClient.of(infra.connect).plugins();
     const classes = plugins.map((p) => p.class);
     expect(classes).toContain(DEBEZIUM_CONNECTOR);
     expect(classes).toContain(EVENT_ROUTER);

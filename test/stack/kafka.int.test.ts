@@ -3,7 +3,7 @@ import { createKafka, loadInfra } from '@qtshop/shared';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();
-const kafka = createKafka(infra.kafka.brokers, 'test-stack-kafka');
+const kafka = createKafka(infra.kafka, 'test-stack-kafka');
 
 describe('kafkajs against the stack broker', () => {
   it('creates a topic, produces a keyed record with headers, and a consumer group reads it back intact', async () => {

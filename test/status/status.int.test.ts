@@ -9,8 +9,8 @@ import { cli, debeziumRelay, infra, metric, openDb, productFields } from '../del
 import { useRelay, type RelayHandle } from '../support/relay';
 
 const CONNECTOR = readConnector('catalog-outbox');
-const connect = new ConnectClient(infra.connect.url);
-const kafka = createKafka(infra.kafka.brokers, 'test-status');
+const connect = ConnectClient.of(infra.connect);
+const kafka = createKafka(infra.kafka, 'test-status');
 const catalogDb = openDb('catalog');
 const productRow = (productId = randomUUID(), created = catalogDb.fn.now()) => ({
   id: randomUUID(),

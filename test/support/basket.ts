@@ -34,7 +34,7 @@ export async function basketForTest(env: Record<string, string> = {}, log: Logge
       await svc.stop();
       await db.dropDatabase();
       await client.close();
-      const admin = createKafka(infra.kafka.brokers, 'test-basket-cleanup').admin();
+      const admin = createKafka(infra.kafka, 'test-basket-cleanup').admin();
       await admin.connect();
       await admin.deleteGroups([groupId]).catch(() => undefined); // the group is this test file's alone
       await admin.disconnect();

@@ -7,7 +7,7 @@ runAsScript(import.meta.url, 'crash-consumer', async (argv) => {
   const [database, topic, groupId] = argv as [string, string, string];
   const infra = loadInfra();
   const db = createDb(infra, database);
-  const runner = effectsRunner(createKafka(infra.kafka.brokers, 'crash-consumer'), db, createLogger('crash-consumer', 'warn'), {
+  const runner = effectsRunner(createKafka(infra.kafka, 'crash-consumer'), db, createLogger('crash-consumer', 'warn'), {
     groupId,
     topic,
     sessionTimeoutMs: 6000, // the broker's minimum: the group notices the dead member sooner

@@ -23,7 +23,7 @@ export interface RelayHandle {
 
 export async function useRelay(mode: RelayMode, dbs: OutboxDb[], intervalMs = 100): Promise<RelayHandle> {
   const infra = loadInfra();
-  const connect = new ConnectClient(infra.connect.url);
+  const connect = ConnectClient.of(infra.connect);
   const admin = createDb(infra, 'postgres', { max: 1 });
   let relay: Relay | undefined;
   await migrateAll(dbs, quiet); // a connector's publication needs the outbox table

@@ -14,7 +14,8 @@ export async function createEffectsTable(db: Knex): Promise<void> {
   });
 }
 
-export type Behaviour = (productId: string) => void;
+/** Runs inside the handler's transaction before its write: may throw, or hold the handler until it resolves. */
+export type Behaviour = (productId: string) => void | Promise<void>;
 
 export function effectsRunner(
   kafka: Kafka,
@@ -32,7 +33,7 @@ export function effectsRunner(
     topics: [opts.topic],
     handlers: {
       ProductQuantityUpdated: async (event, trx) => {
-        opts.behaviour?.(event.payload.productId);
+        await opts.behaviour?.(event.payload.productId);
         await trx('effects')
           .insert({ product_id: event.payload.productId, quantity: event.payload.quantity, applied: 1 })
           .onConflict('product_id')

@@ -5,7 +5,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { createKafka, ensureTopics, loadInfra } from '@qtshop/shared';
 import { readToEnd } from '@qtshop/shared/tooling';
 
-const kafka = createKafka(loadInfra().kafka.brokers, 'test-read-to-end');
+const kafka = createKafka(loadInfra().kafka, 'test-read-to-end');
 
 describe('readToEnd', () => {
   it('reads a topic whose partitions end in transaction markers, committed and aborted, to its end, without the aborted records', async () => {

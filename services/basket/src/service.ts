@@ -5,6 +5,7 @@ import {
   createKafka,
   infraFrom,
   mongoInbox,
+  mongoClientOptions,
   mongoInboxRetention,
   redeliveryWindowMs,
   shopperAccess,
@@ -22,14 +23,19 @@ import { ensureIndexes } from './store';
 
 export type BasketService = RunningService;
 
+/** The basket's MongoDB client, not yet connected, with its time bounds (MONGO_OPERATION_TIMEOUT_MS). */
+export const basketMongoClient = (cfg: BasketConfig): MongoClient => {
+  const { mongo } = infraFrom(cfg);
+  return new MongoClient(mongo.url, mongoClientOptions(mongo));
+};
+
 export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BASKET_PORT): Promise<BasketService> {
-  const infra = infraFrom(cfg);
-  const client = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 10_000 });
+  const client = basketMongoClient(cfg);
   try {
     await client.connect();
     const db = client.db(cfg.BASKET_DB);
     await ensureIndexes(db);
-    const kafka = createKafka(infra.kafka.brokers, 'basket', log);
+    const kafka = createKafka(infraFrom(cfg).kafka, 'basket', log);
     return await startService({
       name: 'basket',
       log,

@@ -68,8 +68,8 @@ export const RELAY_POOL_APPLICATION_NAME = 'qtshop-relay-pool';
 export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   const log = deps.log ?? createLogger('relay', config.LOG_LEVEL);
   const infra = infraFrom(config);
-  const kafka = createKafka(infra.kafka.brokers, 'qtshop-relay', log);
-  const connect = new ConnectClient(infra.connect.url);
+  const kafka = createKafka(infra.kafka, 'qtshop-relay', log);
+  const connect = ConnectClient.of(infra.connect);
   const debezium = config.RELAY_MODE === 'debezium';
   const databases = [...new Set(config.OUTBOX_DATABASES)];
   // A small pool per database for /ready, the confirmer, the supervisor and the janitor; the publishing

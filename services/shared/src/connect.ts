@@ -1,4 +1,6 @@
 // A small Kafka Connect REST client: the relay's supervisor, the connector CLI, the stack and the tests use it.
+import type { Infra } from './infra';
+
 export interface ConnectorStatus {
   name: string;
   connector: { state: string; worker_id: string; trace?: string };
@@ -21,7 +23,15 @@ export class ConnectClient {
   /** The worker that answered last: requests go there first. */
   private current = 0;
 
-  /** `timeoutMs` bounds each request (a readiness probe wants a short one). */
+  /**
+   * A client of the Connect cluster at `connect.url`, each request bounded by CONNECT_REQUEST_TIMEOUT_MS, or
+   * by `capMs` when that is shorter (a status probe should not wait as long as the supervisor may).
+   */
+  static of(connect: Pick<Infra['connect'], 'url' | 'requestTimeoutMs'>, capMs = Infinity): ConnectClient {
+    return new ConnectClient(connect.url, Math.min(connect.requestTimeoutMs, capMs));
+  }
+
+  /** `timeoutMs` bounds each request, on each worker (a readiness probe wants a short one). */
   constructor(
     readonly url: string,
     readonly timeoutMs = 30_000,

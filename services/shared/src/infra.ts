@@ -41,14 +41,29 @@ export const infraSettings = {
     default: '',
     schema: env.string().optional(),
   },
+  KAFKA_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
+    default: '30000',
+    schema: env.int(1),
+  },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
   CONNECT_URL: {
     doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
     default: '',
     schema: env.string().optional(),
   },
+  CONNECT_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka Connect worker's answer to a REST call (the relay's supervisor, npm run connect, npm start); with several workers in CONNECT_URL the next one is then asked",
+    default: '30000',
+    schema: env.int(1),
+  },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
   MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
+  MONGO_OPERATION_TIMEOUT_MS: {
+    doc: "longest wait for MongoDB's answer to an operation of the basket service (and the chaos checker's reads): the driver's socketTimeoutMS, after which the connection is closed and the operation fails; finding a server is bounded apart, at 10 s",
+    default: '30000',
+    schema: env.int(1),
+  },
 };
 
 /** Time bounds every PostgreSQL connection gets (createDb, the relay's lock connection). */
@@ -61,11 +76,18 @@ export interface PgTimeouts {
 
 export interface Infra {
   pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
-  /** brokers: the bootstrap servers clients use; nodes: the local stack's brokers, one per STACK_BROKERS. */
-  kafka: { brokers: string[]; port: number; controllerPort: number; nodes: KafkaNode[] };
-  /** url: what clients use (possibly several, comma separated); workers: the local stack's Connect workers. */
-  connect: { url: string; port: number; workers: ConnectWorker[] };
-  mongo: { url: string; port: number };
+  /**
+   * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
+   * nodes: the local stack's brokers, one per STACK_BROKERS.
+   */
+  kafka: { brokers: string[]; requestTimeoutMs: number; port: number; controllerPort: number; nodes: KafkaNode[] };
+  /**
+   * url: what clients use (possibly several, comma separated); requestTimeoutMs: their wait for a worker's
+   * answer (ConnectClient); workers: the local stack's Connect workers.
+   */
+  connect: { url: string; requestTimeoutMs: number; port: number; workers: ConnectWorker[] };
+  /** operationTimeoutMs: MONGO_OPERATION_TIMEOUT_MS, applied by mongoClientOptions. */
+  mongo: { url: string; port: number; operationTimeoutMs: number };
 }
 
 /** A broker of the local stack (KRaft: broker and controller in one process). */
@@ -116,6 +138,7 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
     },
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
+      requestTimeoutMs: c.KAFKA_REQUEST_TIMEOUT_MS,
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,
       nodes,
@@ -126,12 +149,24 @@ export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
             .map((u) => u.replace(/\/$/, ''))
             .join(',')
         : workers.map((w) => w.url).join(','),
+      requestTimeoutMs: c.CONNECT_REQUEST_TIMEOUT_MS,
       port: c.CONNECT_PORT,
       workers,
     },
-    mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT },
+    mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT, operationTimeoutMs: c.MONGO_OPERATION_TIMEOUT_MS },
   };
 }
+
+/**
+ * The time bounds of a MongoDB client (the basket service, the tools): how long to look for a server, and
+ * how long an operation waits for its answer. The driver pinned here (6.x, for the stack's mongo-java-server)
+ * documents its own operation deadline, timeoutMS, as having no effect (it is experimental there), so the per-operation bound
+ * is socketTimeoutMS: a connection that brings no answer for that long is closed and its operation fails.
+ */
+export const mongoClientOptions = (mongo: Pick<Infra['mongo'], 'operationTimeoutMs'>, serverSelectionTimeoutMS = 10_000) => ({
+  serverSelectionTimeoutMS,
+  socketTimeoutMS: mongo.operationTimeoutMs,
+});
 
 export function loadInfra(e: NodeJS.ProcessEnv = process.env): Infra {
   return infraFrom(loadConfig(infraSettings, e));

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 export type { Kafka };
+import type { Infra } from './infra';
 import type { Logger } from './logging';
 import { waitUntil } from './wait';
 
@@ -29,10 +30,20 @@ RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckWhen
   scheduleCheck.call(this);
 };
 
-export function createKafka(brokers: string[], clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({
+/** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
+export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs'>;
+
+export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
+}
+
+/** The kafkajs client configuration createKafka builds: the brokers, the request timeout, the logger. */
+export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): KafkaConfig {
+  return {
     clientId,
-    brokers,
+    brokers: kafka.brokers,
+    // kafkajs's default is 30 s; fetches and group joins add their own wait to it (a long poll is no timeout).
+    requestTimeout: kafka.requestTimeoutMs,
     logLevel: log ? logLevel.WARN : logLevel.NOTHING,
     ...(log
       ? {
@@ -46,7 +57,7 @@ export function createKafka(brokers: string[], clientId: string, log?: Logger, e
         }
       : {}),
     ...extra,
-  });
+  };
 }
 
 /** Kafka header values arrive as Buffers (or arrays of them); this reads one as a string. */

@@ -117,7 +117,7 @@ export async function startPgService(opts: {
   // Before the database: knex requires pg when it is created, and the pg instrumentation must see that.
   const tracing = startTracing(opts.name, opts.tracing);
   const db = createDb(opts.infra, opts.database);
-  const kafka = createKafka(opts.infra.kafka.brokers, opts.name, opts.log);
+  const kafka = createKafka(opts.infra.kafka, opts.name, opts.log);
   return startService({
     name: opts.name,
     log: opts.log,
