@@ -42,7 +42,12 @@ export function sourcesFromSettings(env: NodeJS.ProcessEnv = process.env): Statu
     db: (d) => dbs.get(d)!,
     connect: ConnectClient.of(infra.connect, 5000),
     connectors: connectorsByDatabase(),
-    kafka: createKafka(infra.kafka, 'qtshop-status', undefined, { connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 1 } }),
+    // A status probe waits less than the services may: KAFKA_REQUEST_TIMEOUT_MS capped at 10 s, as Connect's at 5 s.
+    kafka: createKafka(infra.kafka, 'qtshop-status', undefined, {
+      connectionTimeout: 3000,
+      requestTimeout: Math.min(infra.kafka.requestTimeoutMs, 10_000),
+      retry: { retries: 1 },
+    }),
     groups: lagGroupsOf(relay),
     dlqTopics: dlqTopicsOf(relay),
     services: SHOP_SERVICES.map((name) => ({ name, url: `http://127.0.0.1:${String(loadConfig(SERVICE_SETTINGS[name], env)[portSettingOf(name)])}` })),
