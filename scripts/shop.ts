@@ -14,6 +14,8 @@ import {
   createLogger,
   env,
   GiveUp,
+  httpSettings,
+  httpShutdown,
   loadConfig,
   loadInfra,
   readConnectorFile,
@@ -21,6 +23,7 @@ import {
   removeConnector,
   waitUntil,
   runAsScript,
+  stopTimeoutMs,
   type ConnectorConfig,
 } from '@qtshop/shared';
 import { formatTable, portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
@@ -206,9 +209,12 @@ async function ready(s: Service): Promise<boolean> {
 }
 
 async function stopAll(children: Map<Service, ChildProcess>): Promise<void> {
+  // Longer than a service, with the settings it inherits from here, takes before it gives up by itself.
+  const { HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS } = httpSettings;
+  const waitMs = stopTimeoutMs(httpShutdown(loadConfig({ HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS }))) + 5_000;
   await Promise.all(
     [...children].map(async ([s, c]) => {
-      if (c.pid && isAlive(c.pid)) await stopPid(c.pid, 'SIGTERM', 20_000);
+      if (c.pid && isAlive(c.pid)) await stopPid(c.pid, 'SIGTERM', waitMs);
       removeFile(pidFileOf(s));
     }),
   );

@@ -52,7 +52,7 @@ export async function prepareCeilingDbs(infra: Infra, prefix: string, products: 
   // Each database's tables emptied, then its products seeded (ids md5('p' || n), as the scripts name them).
   const seed: Record<DatabaseName, { truncate: string; insert?: string }> = {
     orders: {
-      truncate: 'order_events, outbox, idempotency_keys, processed_events, product_prices',
+      truncate: 'order_events, pending_orders, outbox, idempotency_keys, processed_events, product_prices',
       insert: `insert into product_prices (product_id, price, product_version) select id, 1500, 1 from ${ids} p`,
     },
     inventory: {

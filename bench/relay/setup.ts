@@ -2,7 +2,7 @@
 // and its own topic, fresh for every benchmark.
 import type { Kafka } from 'kafkajs';
 import { createDb, ensureTopics, OUTBOX_TABLE, waitUntil, type Infra } from '@qtshop/shared';
-import { addOutboxDelivery, createOutboxPublication, createOutboxTable } from '@qtshop/shared/tooling';
+import { addOutboxDelivery, addOutboxMisrouted, createOutboxPublication, createOutboxTable } from '@qtshop/shared/tooling';
 
 export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string): Promise<void> {
   const admin = createDb(infra, 'postgres', { max: 1 });
@@ -18,6 +18,8 @@ export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix:
       await createOutboxTable(knex);
       await addOutboxDelivery(knex);
     }
+    // A bench database made before the column existed is kept between runs: the relay reads the column.
+    if (!(await knex.schema.hasColumn(OUTBOX_TABLE, 'misrouted_at'))) await addOutboxMisrouted(knex);
     // INSERTs only, as the shop's migrations make it: the confirmer's updates never reach Debezium.
     await createOutboxPublication(knex);
     await knex.raw('create extension if not exists pg_stat_statements');

@@ -5,5 +5,7 @@ import * as m003 from './003_aggregate_versions';
 import * as m004 from './004_outbox_delivery';
 import * as m005 from './005_inbox_audit';
 import * as m006 from './006_retention';
+import * as m007 from './007_pending_orders';
+import * as m008 from './008_outbox_misrouted';
 
-export const ordersMigrations: Migration[] = [m001, m002, m003, m004, m005, m006];
+export const ordersMigrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];

@@ -4,7 +4,17 @@
 // infrastructure is set up as the local stack's (wal_level=logical, the env config provider, KRaft).
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { connectorFiles, DATABASES, httpSettings, infraSettings, loadConfig, loggingSettings, readConnectorFile } from '@qtshop/shared';
+import {
+  connectorFiles,
+  DATABASES,
+  httpSettings,
+  httpShutdown,
+  infraSettings,
+  loadConfig,
+  loggingSettings,
+  readConnectorFile,
+  stopTimeoutMs,
+} from '@qtshop/shared';
 import { outboxPublicationOf, portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 import { relaySettings } from '../../services/relay/src/config';
 import { SERVICE_SETTINGS } from '../../scripts/service-settings';
@@ -153,10 +163,11 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
     expect(env.HTTP_HOST).toBe('0.0.0.0');
   });
 
-  it('is restarted when it dies, and given longer to stop than its requests in flight may take', () => {
+  it('is restarted when it dies, and given longer to stop than it allows itself (drain, requests in flight, consumers)', () => {
     expect(svc.restart).toBe('unless-stopped');
-    const grace = Number(env.HTTP_SHUTDOWN_GRACE_MS ?? httpSettings.HTTP_SHUTDOWN_GRACE_MS.default);
-    expect(Number.parseInt(String(svc.stop_grace_period), 10) * 1000).toBeGreaterThan(grace);
+    const { HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS } = httpSettings;
+    const stopsWithin = stopTimeoutMs(httpShutdown(loadConfig({ HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS }, env)));
+    expect(Number.parseInt(String(svc.stop_grace_period), 10) * 1000).toBeGreaterThan(stopsWithin);
   });
 
   it('reaches the infrastructure by compose service name, like the local stack by address', () => {

@@ -44,6 +44,9 @@ beforeAll(async () => {
     groupId: `test-runner-${suffix}`,
     topic,
     registry,
+    // Dead-letter a failing handler right after its quick attempts (no background retries): what these
+    // tests check; the retry budget has its own tests (liveness.int.test.ts).
+    retryBudgetMs: 0,
     behaviour: (productId) => {
       if (failing.has(productId)) throw new Error(`handler bug for ${productId}`);
       if (productId === 'p-unprocessable') throw new Unprocessable('nothing to apply this to');

@@ -15,7 +15,8 @@ const CONNECTOR = readConnector('catalog-outbox');
 let shop: Shop;
 
 beforeAll(async () => {
-  shop = await startShop('debezium', ['catalog'], { CONNECT_RESTART_BACKOFF_MS: 1000, CONNECT_RESTART_BACKOFF_MAX_MS: 4000 });
+  // The test reconfigures the connector through Connect REST on purpose: the relay must not put the file back.
+  shop = await startShop('debezium', ['catalog'], { CONNECT_RESTART_BACKOFF_MS: 1000, CONNECT_RESTART_BACKOFF_MAX_MS: 4000, CONNECT_RESTORE_DRIFT: false });
 }, 120_000);
 afterAll(async () => {
   await shop.stop();
@@ -60,15 +61,18 @@ describe('connector supervision', () => {
         },
         { timeoutMs: 90_000, everyMs: 200, what: 'the relay to see the connector FAILED' },
       );
-      // /ready is red with the reason while the task is down (between restarts, which come further apart).
+      // /ready is red with the reason while the task is down (between restarts, which come further apart);
+      // it is red all along for the drifted configuration, which it names too.
       const reason = await waitUntil(
         async () => {
           const res = await fetch(`http://127.0.0.1:${shop.relay.port}/ready`);
-          return res.status === 503 ? ((await res.json()) as { checks: Record<string, string> }).checks['outbox:catalog'] : undefined;
+          const check = res.status === 503 ? ((await res.json()) as { checks: Record<string, string> }).checks['outbox:catalog'] : undefined;
+          return check?.includes('FAILED') ? check : undefined;
         },
-        { timeoutMs: 30_000, everyMs: 50, what: '/ready to answer 503' },
+        { timeoutMs: 30_000, everyMs: 50, what: '/ready to answer 503 naming the failure' },
       );
       expect(reason).toMatch(/connector catalog-outbox FAILED \(task 0 failed: .+\)/);
+      expect(reason).toMatch(/errors\.tolerance is "none" \(committed "all"\); not restored \(CONNECT_RESTORE_DRIFT=false\)/);
       // Restarted again and again, further apart each time (1 s, 2 s, 4 s, 4 s …): a few, not one per check
       // (every 500 ms). Some restarts may already be behind us, so the gaps between the next three are what
       // is measured: none under the first backoff, and after one restart at least the doubled one.

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createDb, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { createDb, createLogger, loadInfra, waitUntil, type Knex, type Logger } from '@qtshop/shared';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
-import { createRelay, type Relay } from '../../services/relay/src/relay';
+import { createRelay, type Relay, type RelayDeps } from '../../services/relay/src/relay';
 import { useRelay, type OutboxDb, type RelayMode } from '../support/relay';
 import { ADMIN, catalogForTest, http, inventoryForTest, quiet } from '../support/services';
 
@@ -13,7 +13,7 @@ export const REPAIR_AFTER_MS = 3000;
 const root = resolve(import.meta.dirname, '../..');
 
 /** Debezium mode's relay (confirmer, repairer, supervisor) with thresholds short enough for a test. */
-export async function debeziumRelay(databases: string[], overrides: Partial<RelayConfig> = {}): Promise<Relay> {
+export async function debeziumRelay(databases: string[], overrides: Partial<RelayConfig> = {}, deps: RelayDeps = {}): Promise<Relay> {
   const relay = createRelay(
     {
       ...loadRelayConfig(),
@@ -26,10 +26,22 @@ export async function debeziumRelay(databases: string[], overrides: Partial<Rela
       CONNECT_RESTART_BACKOFF_MS: 1000,
       ...overrides,
     },
-    { log: quiet },
+    { log: quiet, ...deps },
   );
   await relay.start();
   return relay;
+}
+
+/** The relay's /ready answer and the sentence of one of its checks (`outbox:<database>`, `kafka`). */
+export async function readyCheck(relay: Relay, check: string): Promise<{ status: number; check: string | undefined }> {
+  const res = await fetch(`http://127.0.0.1:${relay.port}/ready`);
+  const body = (await res.json()) as { checks?: Record<string, string> };
+  return { status: res.status, check: body.checks?.[check] };
+}
+
+/** A logger keeping its lines (warn and above), parsed, in `lines`: for asserting what the relay said. */
+export function keptLog(lines: Array<Record<string, unknown>>): Logger {
+  return createLogger('relay-test', 'warn', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
 }
 
 /** The value of a relay counter or gauge for `labels` (0 when it has no such series yet). */

@@ -1,6 +1,6 @@
 // The polling relay against the real stack: scratch outbox databases, topics of the test's own.
 import { randomUUID } from 'node:crypto';
-import type { Kafka, ProducerBatch } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka, type ProducerBatch } from 'kafkajs';
 import { Registry } from 'prom-client';
 import pg from 'pg';
 import { appendToOutbox, createDb, createKafka, createLogger, pgConnection, waitUntil, type Knex } from '@qtshop/shared';
@@ -351,6 +351,44 @@ describe('polling relay', () => {
     await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 20_000, what: 'every row marked sent' });
     expect(poller.stats()).toMatchObject({ state: 'active', rows: 10, batches: 1, errors: 1, lastError: 'broker away (test)' });
     expect(recs.received.map((x) => x.headers.id)).toEqual(list.map((r) => r.id));
+  }, 60_000);
+
+  it("waits out Kafka refusing its records (a topic's max.message.bytes below the relay's limit): nothing quarantined, /ready 503 saying why, all delivered in order once Kafka accepts", async () => {
+    const { name, db } = await scratch();
+    const aggregatetype = `relaytest${suffix()}`;
+    const topic = `qtshop.${aggregatetype}`;
+    const recs = await reader([topic]);
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    cleanup.push(() => kafkaAdmin.disconnect());
+    const maxMessageBytes = (bytes: number) =>
+      kafkaAdmin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }],
+      });
+    await maxMessageBytes(200); // an operator's change, or a topic policy: the rows are fine
+    const r = await relay(name, { OUTBOX_RETRY_BACKOFF_MAX_MS: 1000 });
+    const list = rows(aggregatetype, 3, ['refused-1', 'refused-2']);
+    await insertRows(db, list);
+
+    const ready = () =>
+      fetch(`http://127.0.0.1:${r.port}/ready`).then(async (res) => ({ status: res.status, body: (await res.json()) as { checks: Record<string, string> } }));
+    const refused = await waitUntil(async () => ((await ready()).status === 503 ? ready() : undefined), { timeoutMs: 15_000, what: 'the relay /ready 503' });
+    expect(refused.body.checks[`outbox:${name}`]).toMatch(/Kafka refuses the relay's records on qtshop\.relaytest.* \(MESSAGE_TOO_LARGE/);
+    expect(Number(/relay_kafka_refusing\{[^}]*reason="MESSAGE_TOO_LARGE"[^}]*\} (\d+)/.exec(await r.registry.metrics())?.[1])).toBe(1);
+    expect(await db('outbox').whereNotNull('quarantined_at').count({ n: '*' })).toEqual([{ n: '0' }]);
+    expect(await unsent(db)).toBe(3);
+
+    await maxMessageBytes(1_048_588);
+    await waitUntil(async () => (await unsent(db)) === 0, { timeoutMs: 20_000, what: 'every row delivered once Kafka accepts' });
+    await recs.waitFor((x) => ids(list).has(x.headers.id!), 3);
+    for (const key of ['refused-1', 'refused-2']) {
+      // In order per aggregate (the key), as written.
+      const got = recs.received.filter((x) => ids(list).has(x.headers.id!) && x.key === key).map((x) => x.headers.id);
+      expect(got).toEqual(list.filter((x) => x.aggregateid === key).map((x) => x.id));
+    }
+    await waitUntil(async () => (await ready()).status === 200, { timeoutMs: 10_000, what: 'the relay /ready 200 again' });
+    expect(r.pollers[0]!.stats().quarantined).toBe(0);
   }, 60_000);
 
   it('drains a backlog of large rows that adds up to several MB on one partition, in sends under the byte bound', async () => {

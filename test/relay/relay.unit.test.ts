@@ -1,6 +1,6 @@
 import { deleteInBatches, Loop } from '@qtshop/shared';
-import { isRecordError, planBatch, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
-import { eventIds } from '../../services/relay/src/confirmer';
+import { planBatch, protocolErrorType, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
+import { sightingsOf } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';
 import { problemsOf } from '../../services/relay/src/supervisor';
 
@@ -80,28 +80,38 @@ describe('planBatch', () => {
   });
 });
 
-describe('isRecordError', () => {
+describe('protocolErrorType', () => {
   const protocol = (type: string) => Object.assign(new Error(type), { type, retriable: false });
-  it('condemns the record for a broker answer about the record, also when kafkajs wraps it', () => {
-    expect(isRecordError(protocol('MESSAGE_TOO_LARGE'))).toBe(true);
-    expect(isRecordError(Object.assign(new Error('wrapped'), { retriable: false, cause: protocol('INVALID_TOPIC_EXCEPTION') }))).toBe(true);
+  it('names the Kafka error behind a refusal, also when kafkajs wraps it (the relay waits it out, saying why)', () => {
+    expect(protocolErrorType(protocol('MESSAGE_TOO_LARGE'))).toBe('MESSAGE_TOO_LARGE');
+    expect(protocolErrorType(Object.assign(new Error('wrapped'), { retriable: false, cause: protocol('TOPIC_AUTHORIZATION_FAILED') }))).toBe(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
   });
-  it('treats outages as outages: connection errors, retries exhausted, leaders moving', () => {
-    expect(isRecordError(Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toBe(false);
-    expect(isRecordError(Object.assign(new Error('retries exceeded'), { retriable: false, cause: protocol('NOT_LEADER_OR_FOLLOWER') }))).toBe(false);
-    expect(isRecordError(new Error('broker away'))).toBe(false);
+  it('names nothing for an outage without a Kafka answer (connection errors)', () => {
+    expect(protocolErrorType(Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' }))).toBeUndefined();
   });
 });
 
-describe('eventIds', () => {
-  it('reads the id header of each record and ignores records that are not outbox records', () => {
+describe('sightingsOf', () => {
+  it('reads the id header and the key of each record and ignores records that are not outbox records', () => {
     const id = '8c1f6f5e-3b1e-4c8e-9a53-2f7d1d6b1a11';
-    expect(eventIds([{ headers: { id: Buffer.from(id.toUpperCase()) } }, { headers: {} }, { headers: { id: Buffer.from('nope') } }])).toEqual([id]);
+    expect(
+      sightingsOf([
+        { key: Buffer.from('p-1'), headers: { id: Buffer.from(id.toUpperCase()) } },
+        { key: null, headers: { id: Buffer.from(id) } },
+        { key: Buffer.from('p-2'), headers: {} },
+        { headers: { id: Buffer.from('nope') } },
+      ]),
+    ).toEqual([
+      { id, key: 'p-1' },
+      { id, key: null },
+    ]);
   });
 });
 
 describe('problemsOf', () => {
-  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, unconfirmed: 3, oldestUnconfirmedS: 1, quarantined: 2 };
+  const healthy = { connector: { name: 'c', state: 'RUNNING' as const }, unconfirmed: 3, oldestUnconfirmedS: 1, misrouted: 0, quarantined: 2 };
   it('has none when the connector runs and nothing waits too long (quarantined rows do not count)', () => {
     expect(problemsOf(healthy, 60_000)).toEqual([]);
   });
@@ -114,6 +124,30 @@ describe('problemsOf', () => {
       /slot s was invalidated/,
     );
     expect(problemsOf({ ...healthy, oldestUnconfirmedS: 61 }, 60_000)[0]).toMatch(/oldest undelivered outbox row is 61 s old/);
+  });
+  it('names each drifted key with its running and committed value, and says whether the relay puts the file back', () => {
+    const drifted = {
+      ...healthy,
+      connector: {
+        ...healthy.connector,
+        drift: [
+          { key: 'database.password', hidden: true as const },
+          { key: 'transforms.outbox.route.topic.replacement', running: 'qtshop.inventory', committed: 'qtshop.${routedByValue}' },
+        ],
+      },
+    };
+    const [problem] = problemsOf(drifted, 60_000);
+    expect(problem).toBe(
+      "connector c's configuration differs from connect-config/c.json: database.password differs (value hidden), " +
+        'transforms.outbox.route.topic.replacement is "qtshop.inventory" (committed "qtshop.${routedByValue}"); the active relay puts the file back',
+    );
+    expect(problemsOf(drifted, 60_000, false)[0]).toMatch(/not restored \(CONNECT_RESTORE_DRIFT=false\): npm run connect -- register c$/);
+    expect(problemsOf({ ...healthy, connector: { ...healthy.connector, drift: [] } }, 60_000)).toEqual([]);
+  });
+  it('names undelivered rows whose record was seen misrouted, and none once they are delivered', () => {
+    expect(problemsOf({ ...healthy, misrouted: 2 }, 60_000)).toEqual([
+      '2 undelivered outbox row(s) had their record seen on a wrong topic or with a wrong key; the repair publishes them to their own topic',
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
 import { loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
-import { addOutboxDelivery, createOutboxTable } from '@qtshop/shared/tooling';
+import { addOutboxDelivery, addOutboxMisrouted, createOutboxTable } from '@qtshop/shared/tooling';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 
@@ -16,6 +16,7 @@ export async function scratchDatabase(): Promise<Scratch> {
   const scratch = await scratchDb('relay');
   await createOutboxTable(scratch.db);
   await addOutboxDelivery(scratch.db);
+  await addOutboxMisrouted(scratch.db);
   return scratch;
 }
 

@@ -30,7 +30,7 @@ export function effectsRunner(
     backoff: { initialMs: 20, maxMs: 100 },
     maxAttempts: 3,
     ...opts,
-    topics: [opts.topic],
+    topics: opts.topics ?? [opts.topic],
     handlers: {
       ProductQuantityUpdated: async (event, trx) => {
         await opts.behaviour?.(event.payload.productId);

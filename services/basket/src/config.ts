@@ -20,6 +20,7 @@ export const basketSettings = {
   ...shopperSettings,
   HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
   HTTP_HOST: httpSettings.HTTP_HOST,
+  HTTP_DRAIN_DELAY_MS: httpSettings.HTTP_DRAIN_DELAY_MS,
   HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
   BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },
   BASKET_GROUP: { doc: 'Kafka consumer group of the basket service', default: 'qtshop-basket', schema: env.string() },

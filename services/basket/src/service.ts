@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb';
 import {
   createConsumerRunner,
   createKafka,
+  httpShutdown,
   infraFrom,
   mongoInbox,
   mongoClientOptions,
@@ -41,14 +42,15 @@ export async function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BAS
       log,
       port,
       host: cfg.HTTP_HOST,
-      shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
+      shutdown: httpShutdown(cfg),
       kafka,
       bodyLimit: cfg.HTTP_BODY_LIMIT,
       routers: [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg) })],
       readiness: { database: () => db.command({ ping: 1 }) },
       tracing: startTracing('basket', tracingFrom(cfg)),
-      consumers: (registry, tracer) => [
+      consumers: (registry, tracer, onGiveUp) => [
         createConsumerRunner({
+          onGiveUp,
           kafka,
           groupId: cfg.BASKET_GROUP,
           topics: BASKET_TOPICS,

@@ -1,5 +1,5 @@
 // Builds the catalog service: the products API and the ProductQuantityUpdated consumer.
-import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import { httpShutdown, infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { productsRouter } from './api';
 import type { CatalogConfig } from './config';
 import { CATALOG_TOPICS, catalogHandlers } from './consumers';
@@ -12,7 +12,7 @@ export function startCatalog(cfg: CatalogConfig, log: Logger, port = cfg.CATALOG
     log,
     port,
     host: cfg.HTTP_HOST,
-    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
+    shutdown: httpShutdown(cfg),
     infra: infraFrom(cfg),
     tracing: tracingFrom(cfg),
     database: cfg.CATALOG_DB,

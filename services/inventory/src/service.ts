@@ -1,5 +1,5 @@
 // Builds the inventory service: the stock API and the product / order consumer.
-import { infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import { httpShutdown, infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { inventoryRouter } from './api';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPICS, inventoryHandlers } from './consumers';
@@ -10,7 +10,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     log,
     port,
     host: cfg.HTTP_HOST,
-    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
+    shutdown: httpShutdown(cfg),
     infra: infraFrom(cfg),
     tracing: tracingFrom(cfg),
     database: cfg.INVENTORY_DB,

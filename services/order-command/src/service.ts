@@ -1,7 +1,8 @@
-// Builds the order command service: the orders API and the stock outcome / price consumer.
-import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+// Builds the order command service: the orders API, the stock outcome / price consumer and the pending-order gauges.
+import { httpShutdown, infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
+import { pendingOrderGauges } from './metrics';
 import type { OrderCommandConfig } from './config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from './consumers';
 
@@ -11,7 +12,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     log,
     port,
     host: cfg.HTTP_HOST,
-    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
+    shutdown: httpShutdown(cfg),
     infra: infraFrom(cfg),
     tracing: tracingFrom(cfg),
     database: cfg.ORDER_COMMAND_DB,
@@ -27,5 +28,6 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
       tables: (db) => [idempotencyKeyRetention(db, cfg.IDEMPOTENCY_KEY_RETENTION_MS)],
     },
     outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
+    metrics: (db) => pendingOrderGauges(db, log),
   });
 }

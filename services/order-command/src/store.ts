@@ -1,5 +1,5 @@
-// Order command data access: the append-only event stream, idempotency keys and the price cache.
-// Writes take the caller's transaction.
+// Order command data access: the append-only event stream and its pending orders, idempotency keys and
+// the price cache. Writes take the caller's transaction.
 import { pgRetention, type Knex, type RetentionTarget } from '@qtshop/shared';
 
 /** An event as the stream holds it; the domain's OrderEvent union is one of these. */
@@ -36,6 +36,26 @@ export async function appendEvents(trx: Knex.Transaction, orderId: string, expec
     }
     throw err;
   }
+}
+
+/** The orders waiting for their stock decision: how many, and the oldest with its age (database clock). */
+export interface PendingOrders {
+  pending: number;
+  /** Seconds since the oldest was placed; 0 when none is pending. */
+  oldestPendingS: number;
+  oldestOrderId?: string;
+}
+
+/**
+ * One statement over pending_orders, which a trigger on order_events keeps in the appending transaction
+ * (migration 007_pending_orders): it holds only the orders in flight, where the stream holds every order.
+ */
+export async function pendingOrders(db: Knex): Promise<PendingOrders> {
+  const { rows } = await db.raw<{ rows: Array<{ order_id: string; age: number; n: string }> }>(
+    'select order_id, extract(epoch from now() - placed_at)::float8 as age, count(*) over () as n from pending_orders order by placed_at limit 1',
+  );
+  const oldest = rows[0];
+  return oldest ? { pending: Number(oldest.n), oldestPendingS: Math.max(0, oldest.age), oldestOrderId: oldest.order_id } : { pending: 0, oldestPendingS: 0 };
 }
 
 export async function findIdempotencyKey(db: Knex, key: string): Promise<{ orderId: string; requestHash: string } | undefined> {

@@ -1,5 +1,5 @@
 // Builds the order query service: the read API and the projection consumer.
-import { infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import { httpShutdown, infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
 import { orderQueryRouter } from './api';
 import type { OrderQueryConfig } from './config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';
@@ -10,7 +10,7 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     log,
     port,
     host: cfg.HTTP_HOST,
-    shutdownGraceMs: cfg.HTTP_SHUTDOWN_GRACE_MS,
+    shutdown: httpShutdown(cfg),
     infra: infraFrom(cfg),
     tracing: tracingFrom(cfg),
     database: cfg.ORDER_QUERY_DB,

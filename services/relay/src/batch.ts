@@ -1,6 +1,13 @@
 // Pure decisions of the relay's publishing step (unit-tested without I/O): which fetched rows go into one
-// send so that it never exceeds Kafka's request size, which rows can never be published (quarantined at
-// once), and which producer errors belong to a record rather than to an outage.
+// send so that it never exceeds Kafka's request size, and which rows can never be published (quarantined
+// at once).
+//
+// Poison is what is wrong with the row itself, decided here before anything is sent: larger than the
+// relay's own limit (OUTBOX_BATCH_MAX_BYTES), an aggregate type that makes no legal topic name, a payload
+// that cannot be made a record. Whatever Kafka refuses (MESSAGE_TOO_LARGE from a topic whose
+// max.message.bytes is below the relay's limit, TOPIC_AUTHORIZATION_FAILED, POLICY_VIOLATION, an unknown
+// topic, not enough replicas) comes from the cluster's state, which an operator may change back at any
+// moment: an outage, retried with backoff until Kafka accepts (polling.ts), never a quarantine.
 import type { Message, TopicMessages } from 'kafkajs';
 import { outboxRecord, type OutboxRow } from '@qtshop/shared';
 
@@ -54,7 +61,14 @@ export function planBatch(rows: UnsentRow[], maxBytes: number): BatchPlan {
   const plan: BatchPlan = { send: [], quarantine: [], deferred: 0 };
   let total = 0;
   for (const [i, row] of rows.entries()) {
-    const { topic, message } = outboxRecord(row);
+    let record: ReturnType<typeof outboxRecord>;
+    try {
+      record = outboxRecord(row);
+    } catch (err) {
+      plan.quarantine.push({ row, error: `unserializable: the row cannot be made a record (${(err as Error).message})` });
+      continue;
+    }
+    const { topic, message } = record;
     if (!LEGAL_TOPIC.test(topic)) {
       plan.quarantine.push({ row, error: `unroutable: "${topic}" is not a legal Kafka topic name (aggregatetype ${JSON.stringify(row.aggregatetype)})` });
       continue;
@@ -85,29 +99,10 @@ export function topicMessagesOf(records: Array<Pick<PlannedRecord, 'topic' | 'me
   return [...byTopic.values()];
 }
 
-/**
- * Broker answers that condemn a record, not the moment: sending it again can never succeed. Everything
- * else (connection lost, no leader, timeouts, retries exhausted during an outage) is an outage, waited out.
- */
-const RECORD_ERRORS = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_TOPIC_EXCEPTION',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'POLICY_VIOLATION',
-  'TOPIC_AUTHORIZATION_FAILED',
-]);
-
 /** The Kafka protocol error type behind a kafkajs error (walking its causes), if any. */
 export function protocolErrorType(err: unknown): string | undefined {
   for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; e = e.cause as typeof e, depth++) {
     if (typeof e.type === 'string') return e.type;
   }
   return undefined;
-}
-
-export function isRecordError(err: unknown): boolean {
-  const type = protocolErrorType(err);
-  return type !== undefined && RECORD_ERRORS.has(type);
 }

@@ -5,6 +5,7 @@ export const relaySettings = {
   ...infraSettings,
   ...loggingSettings,
   HTTP_HOST: httpSettings.HTTP_HOST,
+  HTTP_DRAIN_DELAY_MS: httpSettings.HTTP_DRAIN_DELAY_MS,
   HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
   RELAY_PORT: { doc: 'HTTP port of the relay (/health, /ready, /metrics)', default: '3010', schema: env.port() },
   RELAY_MODE: {
@@ -37,6 +38,11 @@ export const relaySettings = {
   OUTBOX_REPAIR_AFTER_MS: {
     doc: 'debezium mode: a row not seen on Kafka this long after its commit is published by the relay itself (same record; a later Debezium copy is a harmless duplicate)',
     default: '30000',
+    schema: env.int(1),
+  },
+  OUTBOX_RETRY_BACKOFF_MAX_MS: {
+    doc: "longest wait between polls that keep failing (the wait doubles from OUTBOX_POLL_INTERVAL_MS): Kafka refusing the relay's records (an ACL, a topic policy, a topic's max.message.bytes below OUTBOX_BATCH_MAX_BYTES, an unknown topic) is an outage, retried until Kafka accepts, never a quarantine",
+    default: '15000',
     schema: env.int(1),
   },
   OUTBOX_READY_MAX_AGE_MS: {
@@ -91,6 +97,11 @@ export const relaySettings = {
     schema: env.int(1),
   },
   CONNECT_RESTART_BACKOFF_MAX_MS: { doc: 'debezium mode: longest wait between restarts of a failed connector', default: '300000', schema: env.int(1) },
+  CONNECT_RESTORE_DRIFT: {
+    doc: "debezium mode: the active relay puts a connector's committed file (connect-config/<name>.json) back when its running configuration differs (a change through Connect REST); false: only report the drift (metric, /ready, log)",
+    default: 'true',
+    schema: env.bool(),
+  },
 };
 
 export type RelayConfig = ConfigOf<typeof relaySettings>;

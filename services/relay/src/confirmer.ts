@@ -1,19 +1,55 @@
 // Debezium mode's delivery confirmation (DESIGN.md "Confirmation and repair"): the relay reads the outbox
-// topics with its own consumer group and marks each row whose record it sees as delivered (`sent_at`,
-// `seen_at`). The publication carries INSERTs only, so these updates never reach Debezium. A record whose
+// topics with its own consumer group and marks a row delivered (`sent_at`, `seen_at`) when it sees the
+// row's own record: on the row's topic (qtshop.<aggregatetype>) keyed by its aggregate id, as outboxRecord
+// builds it. The publication carries INSERTs only, so these updates never reach Debezium. A record whose
 // row was already seen is a duplicate on the topic (a repair and Debezium both delivered it) and is
 // counted; so is, after a relay crash, the short tail it re-reads from its last committed offset.
+// A record carrying a row's id on another topic or with another key (a connector whose router drifted, a
+// record made by hand) is misrouted: it confirms nothing. It is counted by the topic it was seen on, logged,
+// and remembered on the row (`misrouted_at`), which the repair then publishes to its own topic; until then
+// the relay's /ready names it (supervisor.ts).
 // Offsets are committed only after the rows are marked, so a crash never leaves a row unconfirmed for
 // good: at worst the repairer publishes it once more.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ensureTopics, headerString, OUTBOX_TABLE, waitUntil, type Knex, type Logger } from '@qtshop/shared';
+import { ensureTopics, headerString, OUTBOX_TABLE, TOPIC_PREFIX, topicOf, waitUntil, type Knex, type Logger } from '@qtshop/shared';
 import type { RelayMetrics } from './metrics';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const CONFIRM = `update ${OUTBOX_TABLE} set seen_at = now(), sent_at = coalesce(sent_at, now())
-  where id = any(?::uuid[]) and seen_at is null returning id`;
-const EXISTING = `select id from ${OUTBOX_TABLE} where id = any(?::uuid[])`;
+// One statement per batch and database: the sightings (id, key) of the batch's topic joined on their rows.
+// The rows are locked first, in id order (two confirmers meeting the same rows, in a rebalance or through
+// a misrouted copy on another topic, wait for each other rather than deadlock), and read as they are then,
+// so each confirmation and each first misrouting is decided, and counted, once. Nothing else is written.
+const CONFIRM = `with sighted as (
+    select o.id, o.type, o.aggregatetype, o.aggregateid, s.key, o.sent_at is not null as delivered,
+      o.seen_at is null as unseen, o.misrouted_at is null as unflagged,
+      (?::text || o.aggregatetype) = ?::text and o.aggregateid is not distinct from s.key as routed
+    from ${OUTBOX_TABLE} o join unnest(?::uuid[], ?::text[]) as s(id, key) on s.id = o.id
+    order by o.id
+    for update of o),
+  verdict as (
+    select id, bool_or(routed) and bool_and(unseen) as confirm, bool_or(not routed) and bool_and(unflagged) as flag
+    from sighted group by id),
+  marked as (
+    update ${OUTBOX_TABLE} o set
+      seen_at = case when v.confirm then now() else o.seen_at end,
+      sent_at = case when v.confirm then coalesce(o.sent_at, now()) else o.sent_at end,
+      misrouted_at = case when v.flag then now() else o.misrouted_at end
+    from verdict v where o.id = v.id and (v.confirm or v.flag))
+  select id, type, aggregatetype, aggregateid, key, routed, unseen, delivered from sighted`;
+
+interface Sighted {
+  id: string;
+  type: string;
+  aggregatetype: string;
+  aggregateid: string;
+  key: string | null;
+  /** Seen on its own topic with its own key. */
+  routed: boolean;
+  /** Not confirmed before this batch. */
+  unseen: boolean;
+  delivered: boolean;
+}
 
 export interface ConfirmerOptions {
   kafka: Kafka;
@@ -27,14 +63,20 @@ export interface ConfirmerOptions {
   metrics: RelayMetrics;
 }
 
-/** The event ids of a batch's records (records without a UUID `id` header are not outbox records). */
-export function eventIds(messages: Array<{ headers?: Record<string, unknown> | undefined }>): string[] {
-  const ids: string[] = [];
+/** A record of a batch, as the confirmer matches it with a row: its event id and its key. */
+export interface Sighting {
+  id: string;
+  key: string | null;
+}
+
+/** The sightings of a batch's records (records without a UUID `id` header are not outbox records). */
+export function sightingsOf(messages: Array<{ key?: Buffer | null; headers?: Record<string, unknown> | undefined }>): Sighting[] {
+  const out: Sighting[] = [];
   for (const m of messages) {
     const id = headerString(m.headers, 'id');
-    if (id && UUID.test(id)) ids.push(id.toLowerCase());
+    if (id && UUID.test(id)) out.push({ id: id.toLowerCase(), key: m.key ? m.key.toString('utf8') : null });
   }
-  return ids;
+  return out;
 }
 
 export class Confirmer {
@@ -46,6 +88,8 @@ export class Confirmer {
   constructor(private readonly opts: ConfirmerOptions) {
     this.log = opts.log.child({ worker: 'confirmer' });
     this.consumer = opts.kafka.consumer({ groupId: opts.groupId, ...opts.fetch, retry: { retries: 10 } });
+    // Exported at 0 from the start, so that the first misrouted record is an increase to the alert rule.
+    for (const database of opts.dbs.keys()) for (const topic of opts.topics) opts.metrics.misrouted.inc({ database, topic }, 0);
   }
 
   async start(): Promise<void> {
@@ -101,12 +145,11 @@ export class Confirmer {
   }
 
   private async confirmBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
-    const all = eventIds(batch.messages);
-    const unique = [...new Set(all)];
+    const all = sightingsOf(batch.messages);
+    const unique = [...new Map(all.map((s) => [JSON.stringify([s.id, s.key]), s])).values()];
     if (unique.length > 0) {
-      const found = await this.confirm(unique);
-      const { duplicates } = found;
-      const inBatch = all.length - unique.length; // the same id twice within the batch
+      const { duplicates } = await this.confirm(batch.topic, unique);
+      const inBatch = all.length - unique.length; // the same record twice within the batch
       if (duplicates + inBatch > 0)
         this.log.debug({ topic: batch.topic, partition: batch.partition, duplicates: duplicates + inBatch }, 'records of rows already confirmed');
     }
@@ -116,30 +159,43 @@ export class Confirmer {
     await heartbeat();
   }
 
-  /** Marks the rows of `ids` delivered in every database; counts confirmations and duplicates per database. */
-  private async confirm(ids: string[]): Promise<{ confirmed: number; duplicates: number }> {
-    let confirmed = 0;
+  /**
+   * Marks delivered, in every database, the rows seen here on their own topic with their own key, and
+   * marks misrouted those seen otherwise; counts confirmations, duplicates and misrouted records.
+   */
+  private async confirm(topic: string, seen: Sighting[]): Promise<{ duplicates: number }> {
     let duplicates = 0;
-    const unseen = new Set(ids);
+    // A record without a key goes as NULL in the array (knex's types know no null elements; pg sends them).
+    const params = [TOPIC_PREFIX, topic, seen.map((s) => s.id), seen.map((s) => s.key) as string[]];
     await Promise.all(
       [...this.opts.dbs].map(async ([database, db]) => {
-        const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(CONFIRM, [ids]);
-        for (const r of rows) unseen.delete(r.id);
-        confirmed += rows.length;
-        if (rows.length > 0) this.opts.metrics.confirmed.inc({ database }, rows.length);
+        const { rows } = await db.raw<{ rows: Sighted[] }>(CONFIRM, params);
+        const confirmed = new Set(rows.filter((r) => r.routed && r.unseen).map((r) => r.id)).size;
+        const repeated = new Set(rows.filter((r) => r.routed && !r.unseen).map((r) => r.id)).size;
+        if (confirmed > 0) this.opts.metrics.confirmed.inc({ database }, confirmed);
+        if (repeated > 0) this.opts.metrics.duplicates.inc({ database }, repeated);
+        duplicates += repeated;
+        for (const r of rows.filter((x) => !x.routed)) this.misrouted(database, topic, r);
       }),
     );
-    if (unseen.size > 0) {
-      // Ids not confirmed now: rows seen before (duplicates), or rows no longer (or never) in these outboxes.
-      const rest = [...unseen];
-      await Promise.all(
-        [...this.opts.dbs].map(async ([database, db]) => {
-          const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(EXISTING, [rest]);
-          duplicates += rows.length;
-          if (rows.length > 0) this.opts.metrics.duplicates.inc({ database }, rows.length);
-        }),
-      );
-    }
-    return { confirmed, duplicates };
+    return { duplicates };
+  }
+
+  private misrouted(database: string, topic: string, r: Sighted): void {
+    this.opts.metrics.misrouted.inc({ database, topic });
+    this.log.warn(
+      {
+        database,
+        eventId: r.id,
+        eventType: r.type,
+        topic,
+        key: r.key,
+        expected: { topic: topicOf(r.aggregatetype), key: r.aggregateid },
+        delivered: r.delivered,
+      },
+      r.delivered
+        ? 'record of an outbox row on a wrong topic or with a wrong key (the row was delivered already)'
+        : 'record of an outbox row on a wrong topic or with a wrong key: not a delivery; the repair publishes the row to its own topic',
+    );
   }
 }

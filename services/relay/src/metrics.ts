@@ -15,13 +15,18 @@ export class RelayMetrics {
   readonly deleted: Counter<'database'>;
   readonly repaired: Counter<'database'>;
   readonly quarantined: Counter<'database'>;
+  readonly refusals: Counter<'database' | 'reason'>;
+  readonly refusing: Gauge<'database' | 'reason'>;
   readonly confirmed: Counter<'database'>;
   readonly duplicates: Counter<'database'>;
+  readonly misrouted: Counter<'database' | 'topic'>;
   readonly oldestUnconfirmedAge: Gauge<'database'>;
   readonly quarantinedRows: Gauge<'database'>;
   readonly connectorState: Gauge<'database' | 'connector' | 'state'>;
   readonly connectorRestarts: Counter<'database' | 'connector'>;
   readonly connectorRecreated: Counter<'database' | 'connector'>;
+  readonly connectorDrift: Gauge<'database' | 'connector'>;
+  readonly connectorRestores: Counter<'database' | 'connector'>;
   readonly slotRetainedWal: Gauge<'database' | 'slot'>;
   readonly slotActive: Gauge<'database' | 'slot'>;
   readonly unconfirmedRows: Gauge<'database'>;
@@ -68,6 +73,18 @@ export class RelayMetrics {
       labelNames,
       registers,
     });
+    this.refusals = new Counter({
+      name: 'relay_send_refusals_total',
+      help: "sends Kafka refused (authorization, policy, a topic's size limit, unknown topic, not enough replicas): retried with backoff, nothing quarantined",
+      labelNames: ['database', 'reason'],
+      registers,
+    });
+    this.refusing = new Gauge({
+      name: 'relay_kafka_refusing',
+      help: "1 while Kafka refuses this relay's records for the database (reason: the Kafka error), 0 once it accepts them again",
+      labelNames: ['database', 'reason'],
+      registers,
+    });
     this.quarantined = new Counter({
       name: 'relay_quarantined_total',
       help: 'outbox rows quarantined because they can never be published as they are',
@@ -84,6 +101,12 @@ export class RelayMetrics {
       name: 'relay_duplicate_records_total',
       help: 'debezium mode: records seen on Kafka for a row already confirmed (a repair and Debezium both delivered it, or re-read after a relay restart)',
       labelNames,
+      registers,
+    });
+    this.misrouted = new Counter({
+      name: 'relay_misrouted_records_total',
+      help: "debezium mode: records of an outbox row seen on a topic other than the row's own or with a key other than its aggregate id (topic: where it was seen); they confirm nothing, and the repair publishes the row to its own topic",
+      labelNames: ['database', 'topic'],
       registers,
     });
     this.oldestUnconfirmedAge = new Gauge({
@@ -108,6 +131,18 @@ export class RelayMetrics {
     this.connectorRecreated = new Counter({
       name: 'relay_connector_recreated_total',
       help: 'connectors deleted and registered again because their replication slot was lost',
+      labelNames: ['database', 'connector'],
+      registers,
+    });
+    this.connectorDrift = new Gauge({
+      name: 'relay_connector_config_drift',
+      help: "1 while the connector's running configuration differs from its committed file (connect-config/<name>.json), 0 otherwise",
+      labelNames: ['database', 'connector'],
+      registers,
+    });
+    this.connectorRestores = new Counter({
+      name: 'relay_connector_config_restores_total',
+      help: 'drifted connector configurations the relay put back to the committed file (CONNECT_RESTORE_DRIFT)',
       labelNames: ['database', 'connector'],
       registers,
     });

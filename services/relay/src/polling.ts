@@ -15,13 +15,16 @@
 // marked sent; consumers read committed records only (kafkajs' default).
 //
 // A send never exceeds `maxBatchBytes` (planBatch). A row that can never be published (illegal topic, too
-// large, a broker answer that condemns the record) is quarantined: marked with its error in the same
-// transaction, counted and logged, and never selected again until `npm run outbox -- retry <id>`; the rows
-// behind it move on.
+// large for the relay's own limit, unserializable) is quarantined: marked with its error in the same
+// transaction, counted and logged, and never selected again until `npm run outbox -- retry <id>` (or
+// `retry --all`); the rows behind it move on. Whatever Kafka refuses is the cluster's state, not the row's
+// (batch.ts): the poll is rolled back, nothing is marked, and the relay tries again with a backoff that
+// doubles up to `retryBackoffMaxMs`, saying why in problems() (/ready 503) and relay_kafka_refusing, until
+// Kafka accepts and the rows go out by themselves, in order.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { Loop, createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
-import { isRecordError, planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
+import { planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { endIdleHolder, startHeartbeat } from './takeover';
 import type { RelayMetrics } from './metrics';
 
@@ -95,6 +98,8 @@ export interface PollingRelayOptions {
   maxBatchBytes: number;
   /** 0: publish every unsent row (polling mode); > 0: only rows unconfirmed for this long (debezium mode's repair). */
   repairAfterMs: number;
+  /** Longest wait between polls after failures in a row (the wait doubles from intervalMs): OUTBOX_RETRY_BACKOFF_MAX_MS. */
+  retryBackoffMaxMs?: number;
   /** Repair waits until this says yes (the confirmer has read the topics up to where they ended at start). */
   ready?: () => Promise<boolean>;
   log: Logger;
@@ -109,6 +114,9 @@ export class PollingRelay {
   private stopHeartbeat: (() => void) | undefined;
   private producer: Producer | undefined;
   private readonly counts: PollingStats;
+  /** Polls failed in a row (the backoff), and since when Kafka has refused the relay's records, and why. */
+  private failuresInARow = 0;
+  private refusal: { type: string; message: string; topics: string[]; since: number } | undefined;
 
   constructor(private readonly opts: PollingRelayOptions) {
     this.log = opts.log.child({ database: opts.database, worker: opts.repairAfterMs > 0 ? 'repair' : 'polling' });
@@ -207,7 +215,6 @@ export class PollingRelay {
   private async poll(client: pg.Client): Promise<{ picked: number; leftOver: number }> {
     const { database, batchSize, maxBatchBytes, repairAfterMs } = this.opts;
     await client.query('begin');
-    let outage: unknown;
     let result = { picked: 0, leftOver: 0 };
     try {
       const params = repairAfterMs > 0 ? [batchSize, maxBatchBytes, repairAfterMs / 1000] : [batchSize, maxBatchBytes];
@@ -217,14 +224,13 @@ export class PollingRelay {
       if (rows.length > 0) {
         const picked = Number(rows[0]!.picked);
         const plan = planBatch(rows, maxBatchBytes);
-        const sent = await this.publish(plan.send);
-        outage = sent.outage;
-        const quarantine = [...plan.quarantine, ...sent.failed];
-        if (sent.published.length > 0) await client.query(MARK_SENT, [sent.published.map((r) => r.row.id)]);
-        if (quarantine.length > 0) await client.query(QUARANTINE, [quarantine.map((q) => q.row.id), quarantine.map((q) => q.error)]);
-        this.published(sent.published);
-        this.quarantined(quarantine);
-        result = { picked, leftOver: picked - rows.length + plan.deferred + quarantine.length };
+        // In this transaction: when the send below fails, the quarantine is rolled back too and decided again next poll.
+        if (plan.quarantine.length > 0) await client.query(QUARANTINE, [plan.quarantine.map((q) => q.row.id), plan.quarantine.map((q) => q.error)]);
+        await this.publish(plan.send);
+        if (plan.send.length > 0) await client.query(MARK_SENT, [plan.send.map((r) => r.row.id)]);
+        this.published(plan.send);
+        this.quarantined(plan.quarantine);
+        result = { picked, leftOver: picked - rows.length + plan.deferred + plan.quarantine.length };
       }
       await client.query('commit');
     } catch (err) {
@@ -233,42 +239,56 @@ export class PollingRelay {
       });
       throw err;
     }
-    if (outage !== undefined) throw outage; // what was published or quarantined before it is committed
+    this.healthy();
     return result;
   }
 
-  /**
-   * Sends the records in one batch. When a record condemns the batch (see isRecordError), sends them one by
-   * one to find it: those that fail so are returned as `failed`; an outage on the way stops there.
-   */
-  private async publish(records: PlannedRecord[]): Promise<{ published: PlannedRecord[]; failed: Quarantine[]; outage?: unknown }> {
-    if (records.length === 0) return { published: [], failed: [] };
+  /** Sends the records in one Kafka transaction; a failure drops the producer and is thrown (an outage). */
+  private async publish(records: PlannedRecord[]): Promise<void> {
+    if (records.length === 0) return;
     try {
       await this.sendInTransaction(topicMessagesOf(records));
-      return { published: records, failed: [] };
     } catch (err) {
       // A fresh producer (its epoch bumped, fresh sequences) for whatever comes next: the failed transaction
       // is aborted, by us or by the fresh producer's initialisation.
       await this.dropProducer();
-      if (!isRecordError(err)) throw this.fencedOr(err);
-      this.log.warn(
-        { err: { message: (err as Error).message, type: protocolErrorType(err) }, count: records.length },
-        'Kafka refused a record of the batch; sending one by one',
+      const type = protocolErrorType(err);
+      if (type && !FENCED_ERRORS.has(type)) this.refused(type, err, [...new Set(records.map((r) => r.topic))]);
+      throw this.fencedOr(err);
+    }
+  }
+
+  /** Kafka refused the send: remembered for problems() and the metrics until a poll succeeds again. */
+  private refused(type: string, err: unknown, topics: string[]): void {
+    const { database } = this.opts;
+    const message = (err as Error).message;
+    if (this.refusal?.type !== type) {
+      if (this.refusal) this.opts.metrics.refusing.set({ database, reason: this.refusal.type }, 0);
+      this.log.error(
+        { err: { message, type }, topics },
+        'Kafka refuses the outbox records (the cluster, not the rows); retrying with backoff, nothing is quarantined',
       );
+      this.refusal = { type, message, topics, since: Date.now() };
     }
-    const published: PlannedRecord[] = [];
-    const failed: Quarantine[] = [];
-    for (const record of records) {
-      try {
-        await this.sendInTransaction([{ topic: record.topic, messages: [record.message] }]);
-        published.push(record);
-      } catch (err) {
-        await this.dropProducer();
-        if (!isRecordError(err)) return { published, failed, outage: this.fencedOr(err) };
-        failed.push({ row: record.row, error: `refused by Kafka (${protocolErrorType(err)}): ${(err as Error).message}` });
-      }
-    }
-    return { published, failed };
+    this.opts.metrics.refusals.inc({ database, reason: type });
+    this.opts.metrics.refusing.set({ database, reason: type }, 1);
+  }
+
+  private healthy(): void {
+    this.failuresInARow = 0;
+    if (!this.refusal) return;
+    this.opts.metrics.refusing.set({ database: this.opts.database, reason: this.refusal.type }, 0);
+    this.log.info({ refusedForMs: Date.now() - this.refusal.since, reason: this.refusal.type }, 'Kafka accepts the outbox records again');
+    this.refusal = undefined;
+  }
+
+  /** What keeps this relay from publishing, one sentence each (for /ready). */
+  problems(): string[] {
+    if (!this.refusal) return [];
+    const { type, message, topics, since } = this.refusal;
+    return [
+      `Kafka refuses the relay's records on ${topics.join(', ')} for ${Math.round((Date.now() - since) / 1000)} s (${type}: ${message}); retrying with backoff, they go out by themselves once Kafka accepts`,
+    ];
   }
 
   /** One send, one Kafka transaction: its records become visible to consumers at the commit, or never. */
@@ -379,17 +399,21 @@ export class PollingRelay {
     await client?.end().catch(() => undefined);
   }
 
-  private async failed(err: unknown): Promise<void> {
+  /** Logs and counts a failed poll; the next one comes after a backoff that doubles from the interval. */
+  private async failed(err: unknown): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     const { database } = this.opts;
     // The same failure every tick (a database without an outbox table yet) is logged once at error level.
-    if (message !== this.counts.lastError) this.log.error({ err }, 'outbox poll failed; retrying next tick');
+    if (message !== this.counts.lastError) this.log.error({ err }, 'outbox poll failed; retrying with backoff');
     else this.log.debug({ err }, 'outbox poll failed again');
     this.counts.errors++;
     this.counts.lastError = message;
     this.opts.metrics.errors.inc({ database });
     this.opts.metrics.lastErrorTime.setToCurrentTime({ database });
     if (this.broken) await this.disconnect();
+    this.failuresInARow += 1;
+    const max = Math.max(this.opts.intervalMs, this.opts.retryBackoffMaxMs ?? 15_000);
+    return Math.min(max, this.opts.intervalMs * 2 ** Math.min(this.failuresInARow - 1, 20));
   }
 
   private setState(state: RelayState): void {

@@ -16,12 +16,15 @@ import {
   createHttpApp,
   createKafka,
   createLogger,
+  Degraded,
+  httpShutdown,
   infraFrom,
   listen,
   TOPICS,
   type ConnectorConfig,
   type Knex,
   type Logger,
+  type Stoppable,
 } from '@qtshop/shared';
 import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
@@ -38,7 +41,7 @@ export interface RelayDeps {
   connectors?: Map<string, ConnectorConfig>;
 }
 
-export interface Relay {
+export interface Relay extends Stoppable {
   /** The publishing workers: the polling relays, or debezium mode's repairers. */
   readonly pollers: PollingRelay[];
   readonly janitors: Janitor[];
@@ -49,7 +52,6 @@ export interface Relay {
   /** The HTTP port actually bound (RELAY_PORT=0 picks a free one); 0 before start(). */
   readonly port: number;
   start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 async function kafkaReachable(kafka: Kafka): Promise<void> {
@@ -60,6 +62,14 @@ async function kafkaReachable(kafka: Kafka): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** /ready of one outbox database: throws naming every problem of its publishing worker and its supervisor. */
+async function outboxReady(poller: PollingRelay, supervisor: ConnectorSupervisor): Promise<Degraded | undefined> {
+  const problems = poller.problems();
+  const degraded = await supervisor.ready().catch((err: unknown) => void problems.push((err as Error).message));
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return degraded;
 }
 
 /** How the relay's pools (confirmer, supervisor, janitor, /ready) appear in pg_stat_activity. */
@@ -76,13 +86,14 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   // workers use their own dedicated connection (it holds the lock).
   const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 3 }, RELAY_POOL_APPLICATION_NAME)]));
 
-  const { app, registry } = createHttpApp({
+  const { app, registry, drain } = createHttpApp({
     name: 'relay',
     log,
     routers: [],
     health: { mode: config.RELAY_MODE },
     readiness: {
-      ...Object.fromEntries(databases.map((d) => [`outbox:${d}`, () => supervisors.find((s) => s.database === d)!.ready()])),
+      // The publishing worker's problems (Kafka refusing its records) and the supervisor's (connector, slot, age).
+      ...Object.fromEntries(databases.map((d, i) => [`outbox:${d}`, () => outboxReady(pollers[i]!, supervisors[i]!)])),
       kafka: () => kafkaReachable(kafka),
     },
     ...(deps.registry ? { registry: deps.registry } : {}),
@@ -111,6 +122,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         transactionalId: relayTransactionalId(config.OUTBOX_TRANSACTIONAL_ID_PREFIX, database),
         batchSize: config.OUTBOX_BATCH_SIZE,
         maxBatchBytes: config.OUTBOX_BATCH_MAX_BYTES,
+        retryBackoffMaxMs: config.OUTBOX_RETRY_BACKOFF_MAX_MS,
         repairAfterMs: debezium ? config.OUTBOX_REPAIR_AFTER_MS : 0,
         ...(confirmer ? { ready: () => confirmer.caughtUp() } : {}),
         log,
@@ -129,6 +141,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         readyMaxAgeMs: config.OUTBOX_READY_MAX_AGE_MS,
         restartBackoffMs: config.CONNECT_RESTART_BACKOFF_MS,
         restartBackoffMaxMs: config.CONNECT_RESTART_BACKOFF_MAX_MS,
+        restoreDrift: config.CONNECT_RESTORE_DRIFT,
         isActive: () => pollers[i]!.active,
         log,
         metrics,
@@ -149,6 +162,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
 
   let server: Server | undefined;
   let port = 0;
+  const shutdown = httpShutdown(config);
   return {
     pollers,
     janitors,
@@ -159,6 +173,8 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     get port() {
       return port;
     },
+    shutdown,
+    drain: () => drain(shutdown.drainDelayMs),
     async start() {
       await confirmer?.start();
       ({ server, port } = await listen(app, config.RELAY_PORT, config.HTTP_HOST));
@@ -166,7 +182,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
       log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
     },
     async stop() {
-      if (server) await closeServer(server, config.HTTP_SHUTDOWN_GRACE_MS);
+      if (server) await closeServer(server, shutdown.graceMs);
       await Promise.all([...pollers, ...janitors, ...supervisors, kafkaWatcher].map((w) => w.stop()));
       await confirmer?.stop();
       await Promise.all([...dbs.values()].map((knex) => knex.destroy()));

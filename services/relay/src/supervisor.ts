@@ -1,18 +1,25 @@
 // Debezium mode: the relay watches its database's connector through Kafka Connect REST and the replication
 // slot through pg_replication_slots, exports both as metrics, and answers /ready with the reason while
 // something is wrong. The relay holding the database's outbox lock also acts:
+// - a connector whose running configuration differs from its committed file (a change made through Connect
+//   REST) gets the file put back, unless CONNECT_RESTORE_DRIFT=false: a drifted router sends every event to
+//   the wrong topic while the connector reports RUNNING;
 // - a FAILED connector or task is restarted, with a backoff that doubles up to a ceiling;
 // - a slot PostgreSQL invalidated (wal_status = lost, past max_slot_wal_keep_size) cannot stream again:
 //   the connector is deleted (offsets reset, slot dropped) and registered afresh; the rows of the gap are
 //   published by the repairer, so nothing is lost.
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
-// the traffic meanwhile).
+// the traffic meanwhile). Undelivered rows whose record the confirmer saw misrouted keep /ready red until
+// the repair has published them to their own topic.
 import {
+  Degraded,
   Loop,
   CONNECTOR_STATES,
+  describeDrift,
   observeOutbox,
   registerConnector,
   removeConnector,
+  type ConfigDifference,
   type ConnectClient,
   type ConnectorConfig,
   type Knex,
@@ -32,21 +39,33 @@ export interface SupervisorOptions {
   readyMaxAgeMs: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  /** Put the committed file back when the running configuration drifted (CONNECT_RESTORE_DRIFT). */
+  restoreDrift: boolean;
   /** True while this relay holds the database's outbox lock: only that one restarts or re-creates. */
   isActive: () => boolean;
   log: Logger;
   metrics: RelayMetrics;
 }
 
-/** What keeps /ready red, one sentence each. */
-export function problemsOf(o: Observation, readyMaxAgeMs: number): string[] {
+/** What keeps /ready red, one sentence each. Pure; unit-tested. */
+export function problemsOf(o: Observation, readyMaxAgeMs: number, restoreDrift = true): string[] {
   const out: string[] = [];
   const c = o.connector;
+  if (c?.drift?.length)
+    out.push(
+      `connector ${c.name}'s configuration differs from connect-config/${c.name}.json: ${describeDrift(c.drift)}; ${
+        restoreDrift ? 'the active relay puts the file back' : `not restored (CONNECT_RESTORE_DRIFT=false): npm run connect -- register ${c.name}`
+      }`,
+    );
   if (c?.state === 'FAILED') out.push(`connector ${c.name} FAILED (${c.detail ?? 'no detail'}); restarting with backoff, repair publishes meanwhile`);
   if (c?.state === 'MISSING') out.push(`connector ${c.name} is not registered in Kafka Connect (npm run connect -- register); repair publishes meanwhile`);
   if (c?.state === 'UNREACHABLE') out.push(`Kafka Connect is unreachable (${c.detail ?? ''}); repair publishes meanwhile`);
   if (o.slot?.walStatus === 'lost')
     out.push(`replication slot ${o.slot.name} was invalidated (wal_status lost, past max_slot_wal_keep_size); the connector is being re-created`);
+  if (o.misrouted > 0)
+    out.push(
+      `${o.misrouted} undelivered outbox row(s) had their record seen on a wrong topic or with a wrong key; the repair publishes them to their own topic`,
+    );
   if (o.oldestUnconfirmedS * 1000 > readyMaxAgeMs)
     out.push(`the oldest undelivered outbox row is ${o.oldestUnconfirmedS.toFixed(0)} s old (limit ${readyMaxAgeMs / 1000} s)`);
   return out;
@@ -62,6 +81,8 @@ export class ConnectorSupervisor {
   constructor(private readonly opts: SupervisorOptions) {
     this.log = opts.log.child({ database: opts.database, worker: 'supervisor', connector: opts.connector?.name });
     this.backoffMs = opts.restartBackoffMs;
+    // Exported at 0 from the start, so that the first restore is an increase to the alert rule.
+    if (opts.connector) opts.metrics.connectorRestores.inc({ database: opts.database, connector: opts.connector.name }, 0);
     this.loop = Loop.every(
       opts.intervalMs,
       () => this.tick(),
@@ -82,9 +103,16 @@ export class ConnectorSupervisor {
   }
 
   /** For /ready: throws naming every problem. */
-  async ready(): Promise<void> {
-    const problems = problemsOf(await this.observe(), this.opts.readyMaxAgeMs);
+  /** For /ready: throws naming every problem; Degraded while rows are quarantined (the rest flows, a person must look). */
+  async ready(): Promise<Degraded | undefined> {
+    const o = await this.observe();
+    const problems = problemsOf(o, this.opts.readyMaxAgeMs, this.opts.restoreDrift);
     if (problems.length > 0) throw new Error(problems.join('; '));
+    return o.quarantined > 0
+      ? new Degraded(
+          `${o.quarantined} outbox row(s) quarantined: they can never be published as they are (npm run outbox -- quarantined ${this.opts.database}, then retry after a fix)`,
+        )
+      : undefined;
   }
 
   observe(): Promise<Observation> {
@@ -95,7 +123,7 @@ export class ConnectorSupervisor {
   async tick(): Promise<Observation> {
     const o = await this.observe();
     this.export(o);
-    const problems = problemsOf(o, this.opts.readyMaxAgeMs).join('; ');
+    const problems = problemsOf(o, this.opts.readyMaxAgeMs, this.opts.restoreDrift).join('; ');
     if (problems !== this.lastProblems) {
       if (problems) this.log.warn({ problems }, 'outbox delivery degraded');
       else if (this.lastProblems) this.log.info('outbox delivery healthy again');
@@ -105,6 +133,9 @@ export class ConnectorSupervisor {
     if (!cfg || !o.connector || !this.opts.isActive()) return o;
     if (o.slot?.walStatus === 'lost' && o.connector.state !== 'MISSING' && o.connector.state !== 'UNREACHABLE') {
       await this.recreate(cfg);
+    } else if (o.connector.drift?.length && this.opts.restoreDrift) {
+      // Before a restart: a drifted configuration may be why the task failed, and the PUT restarts it anyway.
+      await this.restore(cfg, o.connector.drift);
     } else if (o.connector.state === 'FAILED') {
       await this.restart(cfg, o.connector.detail);
     } else if (o.connector.state === 'RUNNING') {
@@ -124,6 +155,15 @@ export class ConnectorSupervisor {
     await this.opts.connect.restart(cfg.name);
   }
 
+  private async restore(cfg: ConnectorConfig, drift: ConfigDifference[]): Promise<void> {
+    this.log.warn(
+      { drift, differences: describeDrift(drift) },
+      `connector configuration differs from connect-config/${cfg.name}.json (changed through Connect REST?); putting the committed one back`,
+    );
+    this.opts.metrics.connectorRestores.inc({ database: this.opts.database, connector: cfg.name });
+    await this.opts.connect.put(cfg.name, cfg);
+  }
+
   private async recreate(cfg: ConnectorConfig): Promise<void> {
     this.log.error({ slot: cfg['slot.name'] }, 'replication slot lost (past max_slot_wal_keep_size); re-creating the connector, repair covers the gap');
     this.opts.metrics.connectorRecreated.inc({ database: this.opts.database, connector: cfg.name });
@@ -138,8 +178,13 @@ export class ConnectorSupervisor {
     metrics.oldestUnconfirmedAge.set({ database }, o.oldestUnconfirmedS);
     metrics.quarantinedRows.set({ database }, o.quarantined);
     metrics.unconfirmedRows.set({ database }, o.unconfirmed);
-    if (o.connector)
-      for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector: o.connector.name, state: s }, s === o.connector.state ? 1 : 0);
+    if (o.connector) {
+      const connector = o.connector.name;
+      for (const s of CONNECTOR_STATES) metrics.connectorState.set({ database, connector, state: s }, s === o.connector.state ? 1 : 0);
+      // Unknown while Connect does not answer: the last value stands.
+      if (o.connector.drift) metrics.connectorDrift.set({ database, connector }, o.connector.drift.length > 0 ? 1 : 0);
+      else if (o.connector.state === 'MISSING') metrics.connectorDrift.set({ database, connector }, 0);
+    }
     if (o.slot) {
       metrics.slotRetainedWal.set({ database, slot: o.slot.name }, o.slot.retainedBytes);
       metrics.slotActive.set({ database, slot: o.slot.name }, o.slot.active ? 1 : 0);

@@ -92,6 +92,10 @@ export class ConnectClient {
   put(name: string, config: Record<string, string>): Promise<unknown> {
     return this.call('PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
   }
+  /** The configuration as stored: what was PUT (${env:…} placeholders unresolved), plus `name`. */
+  config(name: string): Promise<Record<string, string>> {
+    return this.call('GET', `/connectors/${encodeURIComponent(name)}/config`);
+  }
   status(name: string): Promise<ConnectorStatus> {
     return this.call('GET', `/connectors/${encodeURIComponent(name)}/status`);
   }

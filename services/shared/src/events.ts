@@ -105,7 +105,9 @@ export const EVENTS = {
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]['schema']>;
 
-export const topicOf = (aggregateType: string): string => `qtshop.${aggregateType}`;
+/** Every event topic is this prefix and the aggregate type (the connectors' route.topic.replacement says the same). */
+export const TOPIC_PREFIX = 'qtshop.';
+export const topicOf = (aggregateType: string): string => `${TOPIC_PREFIX}${aggregateType}`;
 export const TOPICS = [...new Set(Object.values(EVENTS).map((e) => topicOf(e.aggregateType)))];
 
 export function isEventType(t: string | undefined): t is EventType {

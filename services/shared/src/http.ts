@@ -1,9 +1,10 @@
 // HTTP plumbing shared by every service (Koa): one error middleware that turns AppError into a JSON
 // body, JSON body parsing with a size limit, zod input parsing that names the field, bearer-token
 // auth for writes, a server span per request, and the routes: the service's own and, from ops.ts, /health,
-// /ready, /metrics and /openapi.json.
+// /ready, /metrics and /openapi.json. And how a server stops: the drain a signal begins, then closeServer.
 import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { bodyParser } from '@koa/bodyparser';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import {
@@ -19,6 +20,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import { z } from 'zod';
 import { env } from './config';
 import type { ContractRouter, Routes } from './http-contract';
+import type { ShutdownTiming } from './lifecycle';
 import type { Logger } from './logging';
 import { OPS_ROUTES, opsRouter, serviceOpenApi } from './ops';
 import { activeTracer, extractContext, withTracer } from './tracing';
@@ -31,8 +33,13 @@ export const httpSettings = {
     schema: env.string(),
     devDefault: true,
   },
+  HTTP_DRAIN_DELAY_MS: {
+    doc: 'On SIGTERM the server first drains for this long, serving as usual, before it stops accepting: /ready answers 503 so that load balancers and clients watching it stop sending, and every response carries Connection: close so that keep-alive clients send their next request on a fresh connection instead of one the server is about to close under them',
+    default: '5000',
+    schema: env.int(0),
+  },
   HTTP_SHUTDOWN_GRACE_MS: {
-    doc: 'On SIGTERM the server stops accepting and lets requests in flight finish for up to this long before it closes their connections',
+    doc: 'After the drain the server stops accepting and lets requests in flight finish for up to this long before it closes their connections. A stop still unfinished 5 s after drain and grace (consumers, pools, spans) ends with exit code 1',
     default: '10000',
     schema: env.int(0),
   },
@@ -43,6 +50,12 @@ export const httpSettings = {
   },
   HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },
 };
+
+/** The shutdown timing httpSettings set (HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS). */
+export const httpShutdown = (c: { HTTP_DRAIN_DELAY_MS: number; HTTP_SHUTDOWN_GRACE_MS: number }): ShutdownTiming => ({
+  drainDelayMs: c.HTTP_DRAIN_DELAY_MS,
+  graceMs: c.HTTP_SHUTDOWN_GRACE_MS,
+});
 
 /** The body of every error response (components/schemas/Error of each OpenAPI document). */
 export const ErrorBody = z.object({
@@ -187,6 +200,13 @@ export interface HttpAppOptions {
 export interface HttpApp {
   app: Koa;
   registry: Registry;
+  /**
+   * The drain before the server stops (a signal's, not a test's stop): from now on /ready answers 503 with
+   * a `shutdown` check and every response carries Connection: close, while the app keeps serving; resolves
+   * after `delayMs` (HTTP_DRAIN_DELAY_MS), when closeServer may stop accepting without a keep-alive client
+   * still counting on a connection it would close. Once begun it lasts until the process ends.
+   */
+  drain(delayMs: number): Promise<void>;
 }
 
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
@@ -205,10 +225,20 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const errors = new Counter({ name: 'http_errors_total', help: 'HTTP responses with status >= 500', labelNames: ['route'], registers: [registry] });
   for (const m of opts.routers.flatMap((r) => r.metrics ?? [])) registry.registerMetric(m);
 
+  // The readiness checks /ready runs: the service's own, and `shutdown` from the moment the drain begins.
+  const readiness = { ...opts.readiness };
+  let drained: Promise<void> | undefined;
+
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
-  // First, so that the span covers the rest and sees the status the error middleware sets.
+  // First, so that no response escapes it: while draining (drain()), every one closes its connection,
+  // also one to a request that came in before the drain began.
+  app.use(async (ctx, next) => {
+    await next();
+    if (drained) ctx.set('Connection', 'close');
+  });
+  // Next, so that the span covers the rest and sees the status the error middleware sets.
   app.use(traceRequests(opts.tracer ?? activeTracer()));
   app.use(async (ctx, next) => {
     const start = process.hrtime.bigint();
@@ -226,13 +256,20 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
 
   const routes = Object.assign({}, ...opts.routers.map((r) => r.routes)) as Routes;
   const document = serviceOpenApi(opts.name, routes);
-  for (const r of [
-    opsRouter({ name: opts.name, registry, readiness: opts.readiness, document, ...(opts.health ? { health: opts.health } : {}) }),
-    ...opts.routers,
-  ]) {
+  for (const r of [opsRouter({ name: opts.name, registry, readiness, document, ...(opts.health ? { health: opts.health } : {}) }), ...opts.routers]) {
     app.use(r.router.routes()).use(r.router.allowedMethods({ throw: false }));
   }
-  return { app, registry };
+  const drain = (delayMs: number) => {
+    if (drained) return drained;
+    const until = Date.now() + delayMs;
+    readiness.shutdown = async () => {
+      throw new Error(`draining: stopping in ${Math.max(0, until - Date.now())} ms`);
+    };
+    opts.log.info({ delayMs }, 'draining: /ready answers 503 and every response closes its connection until the server stops');
+    drained = delay(delayMs);
+    return drained;
+  };
+  return { app, registry, drain };
 }
 
 /** Listens on `port` (0 picks a free one) and resolves with the server and its actual port. */

@@ -1,5 +1,6 @@
 // A worker loop: run a step, then wait the interval unless the step asks to run again at once (a full
-// batch). stop() wakes the wait and resolves once the step in flight has finished.
+// batch). A failed step waits the interval too, or as long as onError says (a backoff). stop() wakes the
+// wait and resolves once the step in flight has finished.
 export type Step = () => Promise<boolean>;
 
 export class Loop {
@@ -10,7 +11,8 @@ export class Loop {
   constructor(
     private readonly step: Step,
     private readonly intervalMs: number,
-    private readonly onError: (err: unknown) => Promise<void> | void,
+    /** Resolves with the wait before the next step (ms), or nothing for the interval. */
+    private readonly onError: (err: unknown) => Promise<number | void> | number | void,
   ) {}
 
   /** A loop that runs `work` once per interval, never again at once (the relay's supervisor, janitor and Kafka watcher; the services' pruner). */
@@ -38,18 +40,19 @@ export class Loop {
   private async run(): Promise<void> {
     while (!this.stopping) {
       let again = false;
+      let waitMs = this.intervalMs;
       try {
         again = await this.step();
       } catch (err) {
-        await this.onError(err);
+        waitMs = (await this.onError(err)) ?? this.intervalMs;
       }
-      if (!again && !this.stopping) await this.sleep();
+      if (!again && !this.stopping) await this.sleep(waitMs);
     }
   }
 
-  private sleep(): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake?.(), this.intervalMs);
+      const timer = setTimeout(() => this.wake?.(), ms);
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

@@ -12,10 +12,20 @@ const Health = z.object({
   mode: z.enum(['debezium', 'polling']).optional().describe('The relay only: its relay mode (RELAY_MODE)'),
 });
 const Ready = z.object({
-  status: z.enum(['ready', 'not_ready']),
+  status: z
+    .enum(['ready', 'not_ready', 'degraded'])
+    .describe('degraded: every check passes, but one reports something a person must look at (e.g. quarantined outbox rows)'),
   service: z.string(),
-  checks: z.record(z.string(), z.string()).describe("Each check's outcome: 'ok' or 'failing: <reason>'"),
+  checks: z.record(z.string(), z.string()).describe("Each check's outcome: 'ok', 'degraded: <what>' or 'failing: <reason>'"),
 });
+
+/**
+ * What a readiness check resolves with when the service does its job but something needs a person (the
+ * relay's quarantined rows): /ready stays 200, with status `degraded` and the reason in the check.
+ */
+export class Degraded {
+  constructor(readonly reason: string) {}
+}
 
 // Declared with `satisfies` rather than routes(): http.ts imports this module, and a call at load time
 // would run before http-contract.ts is evaluated when that module is loaded first.
@@ -24,8 +34,11 @@ export const OPS_ROUTES = {
   ready: {
     method: 'get',
     path: '/ready',
-    summary: 'Readiness: every dependency (database, Kafka, ...) answers within 2 s',
-    responses: { 200: { description: 'Every check passes', body: Ready }, 503: { description: 'A check fails; checks says which and why', body: Ready } },
+    summary: 'Readiness: every dependency (database, Kafka, ...) answers within 2 s, and the service is doing its job (consuming, publishing)',
+    responses: {
+      200: { description: "Every check passes (status 'degraded' when one reports something a person must look at)", body: Ready },
+      503: { description: 'A check fails; checks says which and why', body: Ready },
+    },
   },
   metrics: {
     method: 'get',
@@ -62,16 +75,17 @@ export function opsRouter(opts: {
       const results = await Promise.all(
         Object.entries(opts.readiness).map(async ([name, check]) => {
           try {
-            await withTimeout(check(), 2000);
-            return [name, 'ok'] as const;
+            const outcome = await withTimeout(check(), 2000);
+            return [name, outcome instanceof Degraded ? `degraded: ${outcome.reason}` : 'ok'] as const;
           } catch (err) {
             return [name, `failing: ${err instanceof Error ? err.message : String(err)}`] as const;
           }
         }),
       );
-      const ok = results.every(([, v]) => v === 'ok');
+      const ok = results.every(([, v]) => !v.startsWith('failing: '));
+      const degraded = results.some(([, v]) => v.startsWith('degraded: '));
       ctx.status = ok ? 200 : 503;
-      ctx.body = { status: ok ? 'ready' : 'not_ready', service: opts.name, checks: Object.fromEntries(results) };
+      ctx.body = { status: ok ? (degraded ? 'degraded' : 'ready') : 'not_ready', service: opts.name, checks: Object.fromEntries(results) };
     },
     metrics: async (_input, ctx) => {
       ctx.type = opts.registry.contentType;

@@ -1,17 +1,19 @@
 // What every service does around its own code: HTTP app with /health, /ready (database + Kafka), /metrics,
 // its consumer runners, the pruner of what it keeps for a while (retention.ts), its tracer provider, and
-// an orderly stop (HTTP first, then consumers finish in-flight work, then the pruner its run, then pools,
-// then the spans still buffered are exported).
+// an orderly stop (on a signal the HTTP drain first, then HTTP, then consumers finish in-flight work, then
+// the pruner its run, then pools, then the spans still buffered are exported).
 import type { Tracer } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
-import { Registry } from 'prom-client';
+import { Registry, type Metric } from 'prom-client';
 import type { Knex } from 'knex';
-import { createConsumerRunner, pgInbox, type ConsumerRunner, type Handlers } from './consumer';
+import { pgInbox, type ConsumerTuning, type Handlers } from './consumer';
+import { createConsumerRunner, type ConsumerRunner } from './consumer-runner';
 import { createDb } from './db';
 import type { Infra } from './infra';
 import { createKafka } from './kafka';
 import { closeServer, createHttpApp, listen } from './http';
 import type { ContractRouter } from './http-contract';
+import type { ShutdownTiming, Stoppable } from './lifecycle';
 import { configureOutbox } from './outbox';
 import type { Logger } from './logging';
 import { pgInboxRetention, Pruner, redeliveryWindowMs, type RetentionTarget } from './retention';
@@ -23,8 +25,8 @@ export interface ServiceOptions {
   port: number;
   /** Address to bind (HTTP_HOST); loopback when absent. */
   host?: string;
-  /** How long requests in flight may take to finish on stop (HTTP_SHUTDOWN_GRACE_MS). */
-  shutdownGraceMs?: number;
+  /** The drain on a signal and how long requests in flight may take to finish on stop (httpShutdown). */
+  shutdown: ShutdownTiming;
   kafka: Kafka;
   routers: ContractRouter[];
   bodyLimit?: string;
@@ -32,18 +34,27 @@ export interface ServiceOptions {
   readiness: Record<string, () => Promise<unknown>>;
   /** The service's tracing (startTracing), stopped with the service; off when absent. */
   tracing?: Tracing;
-  /** The service's consumer runners, given its metrics registry and its tracer. */
-  consumers?: (registry: Registry, tracer: Tracer) => ConsumerRunner[];
+  /**
+   * The service's consumer runners, given its metrics registry, its tracer and what to do when a runner
+   * gives up (pass it as the runner's onGiveUp).
+   */
+  consumers?: (registry: Registry, tracer: Tracer, onGiveUp: (err: Error) => void) => ConsumerRunner[];
+  /**
+   * A consumer could not be got consuming again (CONSUMER_MAX_RESTARTS): by default the process exits 1 so
+   * that its supervisor starts it afresh; tests running services in-process pass their own.
+   */
+  onGiveUp?: (err: Error) => void;
   /** What the service prunes (its inbox, ...), every intervalMs (RETENTION_INTERVAL_MS). */
   retention?: { targets: RetentionTarget[]; intervalMs: number };
+  /** Metrics of the service's own, created without a registry (registers: []); registered in its registry. */
+  metrics?: Metric[];
   /** Closes the service's own resources (pools, clients) after everything else stopped. */
   close: () => Promise<void>;
 }
 
-export interface RunningService {
+export interface RunningService extends Stoppable {
   port: number;
   registry: Registry;
-  stop(): Promise<void>;
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
@@ -51,7 +62,14 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const tracing = opts.tracing ?? startTracing(opts.name);
   const admin = opts.kafka.admin();
   let adminConnected = false;
-  const { app } = createHttpApp({
+  const onGiveUp =
+    opts.onGiveUp ??
+    ((err: Error) => {
+      opts.log.fatal({ err }, 'a consumer cannot be got consuming again; exiting so that the process is started afresh');
+      process.exit(1);
+    });
+  let runners: ConsumerRunner[] = [];
+  const { app, drain } = createHttpApp({
     name: opts.name,
     log: opts.log,
     registry,
@@ -67,9 +85,20 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         }
         await admin.describeCluster();
       },
+      // Consuming, not merely connected: a crashed or stalled consumer, or a partition waiting behind a
+      // message it cannot settle yet, says so here (consumer-runner.ts).
+      ...(opts.consumers
+        ? {
+            consumers: async () => {
+              const problems = runners.flatMap((r) => r.problems());
+              if (problems.length > 0) throw new Error(problems.join('; '));
+            },
+          }
+        : {}),
     },
   });
-  const runners = opts.consumers?.(registry, tracing.tracer) ?? [];
+  for (const m of opts.metrics ?? []) registry.registerMetric(m);
+  runners = opts.consumers?.(registry, tracing.tracer, onGiveUp) ?? [];
   for (const r of runners) await r.start();
   const pruner = opts.retention ? new Pruner({ ...opts.retention, log: opts.log, registry }) : undefined;
   pruner?.start();
@@ -79,8 +108,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   return {
     port,
     registry,
+    shutdown: opts.shutdown,
+    drain: () => drain(opts.shutdown.drainDelayMs),
     async stop() {
-      await closeServer(server, opts.shutdownGraceMs);
+      await closeServer(server, opts.shutdown.graceMs);
       for (const r of runners) await r.stop();
       await pruner?.stop();
       if (adminConnected) await admin.disconnect();
@@ -96,7 +127,7 @@ export async function startPgService(opts: {
   log: Logger;
   port: number;
   host?: string;
-  shutdownGraceMs?: number;
+  shutdown: ShutdownTiming;
   infra: Infra;
   database: string;
   bodyLimit: string;
@@ -108,10 +139,14 @@ export async function startPgService(opts: {
   outbox?: { maxEventBytes: number };
   /** The inbox's retention (INBOX_RETENTION_MS) and the pruner's interval, and the service's own tables to prune besides. */
   retention: { inboxMs: number; intervalMs: number; tables?: (db: Knex) => RetentionTarget[] };
+  /** Its own metrics, given its database (ServiceOptions.metrics). */
+  metrics?: (db: Knex) => Metric[];
   /** Its tracing settings (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER); off when absent. */
   tracing?: TracingConfig;
-  /** Its consumer's batching and concurrency (consumerSettings). */
-  consumer: { maxBatch: number; partitionsConsumedConcurrently: number };
+  /** Its consumer's batching, concurrency, retries and liveness (consumerSettings). */
+  consumer: ConsumerTuning;
+  /** See ServiceOptions.onGiveUp. */
+  onGiveUp?: (err: Error) => void;
 }): Promise<RunningService> {
   if (opts.outbox) configureOutbox(opts.outbox);
   // Before the database: knex requires pg when it is created, and the pg instrumentation must see that.
@@ -123,14 +158,16 @@ export async function startPgService(opts: {
     log: opts.log,
     port: opts.port,
     ...(opts.host ? { host: opts.host } : {}),
-    ...(opts.shutdownGraceMs !== undefined ? { shutdownGraceMs: opts.shutdownGraceMs } : {}),
+    shutdown: opts.shutdown,
     kafka,
     bodyLimit: opts.bodyLimit,
     routers: opts.routers(db),
     readiness: { database: () => db.raw('select 1') },
     tracing,
-    consumers: (registry, tracer) => [
+    ...(opts.onGiveUp ? { onGiveUp: opts.onGiveUp } : {}),
+    consumers: (registry, tracer, onGiveUp) => [
       createConsumerRunner({
+        onGiveUp,
         kafka,
         groupId: opts.groupId,
         topics: opts.topics,
@@ -146,6 +183,7 @@ export async function startPgService(opts: {
       targets: [pgInboxRetention(db, opts.retention.inboxMs, () => redeliveryWindowMs(kafka, opts.topics)), ...(opts.retention.tables?.(db) ?? [])],
       intervalMs: opts.retention.intervalMs,
     },
+    ...(opts.metrics ? { metrics: opts.metrics(db) } : {}),
     close: () => db.destroy(),
   });
 }

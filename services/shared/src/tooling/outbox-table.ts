@@ -49,6 +49,28 @@ export async function addOutboxDelivery(knex: Knex, table = OUTBOX_TABLE): Promi
   await knex.raw('create index ?? on ?? (position) where quarantined_at is not null', [`${table}_quarantined_idx`, table]);
 }
 
+/**
+ * `misrouted_at`: when the confirmer first saw the row's record on a wrong topic or with a wrong key (a
+ * drifted connector, a hand-made record). That sighting does not confirm the row, so the repair publishes
+ * it to its own topic; until then the relay's /ready names it. A column rather than the relay's memory: it
+ * survives a restart (the confirmer resumes past the misrouted record and never sees it again) and every
+ * relay of the database reads it, whichever one's confirmer saw the record. No index: the relay counts
+ * these among the undelivered rows, which it reads anyway.
+ */
+export async function addOutboxMisrouted(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
+  await knex.schema.alterTable(table, (t) => {
+    t.timestamp('misrouted_at', { useTz: true }).nullable();
+  });
+}
+
+/** The migration every outbox database runs for misrouted records (addOutboxMisrouted). */
+export const outboxMisroutedMigration = {
+  up: (knex: Knex): Promise<void> => addOutboxMisrouted(knex),
+  async down(knex: Knex): Promise<void> {
+    await knex.schema.alterTable(OUTBOX_TABLE, (t) => t.dropColumn('misrouted_at'));
+  },
+};
+
 /** The database refuses an aggregate type outside the registry (it would name a topic nobody reads). */
 export async function restrictOutboxAggregateTypes(knex: Knex, table = OUTBOX_TABLE): Promise<void> {
   // DDL takes no bind parameters: knex renders the (registry's own) values as escaped literals.

@@ -1,12 +1,13 @@
 // The whole pipeline on one page (`npm run status`): per outbox database the relay mode, connector and
 // task state, replication slot and retained WAL, undelivered rows and the age of the oldest, quarantined
-// rows; per consumer group its lag per topic partition; per dead-letter topic its depth; per service its
-// /ready. Each part is observed on its own, so one unreachable component is reported, not fatal; each item
-// gets a level (ok, warn, bad) and a sentence per problem.
+// rows; per consumer group its lag per topic partition; per dead-letter topic its depth; the orders waiting
+// for their stock decision; per service its /ready. Each part is observed on its own, so one unreachable
+// component is reported, not fatal; each item gets a level (ok, warn, bad) and a sentence per problem.
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { ConnectClient } from '../connect';
 import type { ConnectorConfig } from '../connector-files';
+import { describeDrift } from '../connector-drift';
 import { observeConsumerGroups, observeDeadLetters, type DeadLetterDepth, type GroupLag } from '../kafka-lag';
 import { observeOutbox, type OutboxObservation } from '../outbox-health';
 
@@ -35,11 +36,25 @@ export interface StatusSources {
   readyMaxAgeMs: number;
   /** Per HTTP request (/ready, /health). */
   httpTimeoutMs?: number;
+  /**
+   * Order-command's database and how to read its pending orders; the oldest older than warnAfterMs is a
+   * warning, older than failAfterMs a failure (STATUS_ORDER_PENDING_WARN_MS, STATUS_ORDER_PENDING_FAIL_MS).
+   */
+  orders: { database: string; observe: () => Promise<PendingOrdersObservation>; warnAfterMs: number; failAfterMs: number };
+}
+
+/** The orders placed whose stock decision has not been appended yet (order-command's pending_orders). */
+export interface PendingOrdersObservation {
+  pending: number;
+  /** Seconds since the oldest was placed; 0 when none is pending. */
+  oldestPendingS: number;
+  oldestOrderId?: string;
 }
 
 export type OutboxStatus = { database: string; level: Level; problems: string[] } & (OutboxObservation | { error: string });
 export type GroupStatus = GroupLag & { level: Level; problems: string[] };
 export type DeadLetterStatus = DeadLetterDepth & { level: Level; problems: string[] };
+export type OrdersStatus = { database: string; level: Level; problems: string[] } & (PendingOrdersObservation | { error: string });
 export interface ServiceStatus {
   service: string;
   url: string;
@@ -56,6 +71,7 @@ export interface PipelineStatus {
   outboxes: OutboxStatus[];
   consumerGroups: GroupStatus[];
   deadLetters: DeadLetterStatus[];
+  orders: OrdersStatus;
   services: ServiceStatus[];
   /** What Kafka could not tell (it was unreachable): groups and dead letters are then empty. */
   kafkaError?: string;
@@ -82,6 +98,12 @@ export function judgeOutbox(
     else if (c.state !== 'RUNNING')
       p.push(['warn', `connector ${c.name} is ${c.state}${c.detail ? ` (${c.detail})` : ''}; the relay's repair publishes meanwhile`]);
   }
+  // Whatever the mode: a drifted router sends every event to the wrong place, and repair cannot tell.
+  if (c?.drift?.length)
+    p.push([
+      'bad',
+      `connector ${c.name}'s configuration differs from connect-config/${c.name}.json: ${describeDrift(c.drift)}; the active relay restores it unless CONNECT_RESTORE_DRIFT=false`,
+    ]);
   if (mode === 'polling' && c && c.state !== 'MISSING' && c.state !== 'UNREACHABLE')
     p.push(['warn', `connector ${c.name} is registered (${c.state}) although the relay is in polling mode`]);
   const s = o.slot;
@@ -93,8 +115,27 @@ export function judgeOutbox(
   if (ageMs > t.readyMaxAgeMs)
     p.push(['bad', `the oldest undelivered row is ${formatAge(o.oldestUnconfirmedS)} old (limit ${formatAge(t.readyMaxAgeMs / 1000)})`]);
   else if (ageMs > t.repairAfterMs) p.push(['warn', `the oldest undelivered row is ${formatAge(o.oldestUnconfirmedS)} old`]);
+  if (o.misrouted > 0)
+    p.push([
+      'bad',
+      `${o.misrouted} undelivered row(s) whose record was seen on a wrong topic or with a wrong key; the repair publishes them to their own topic`,
+    ]);
   if (o.quarantined > 0) p.push(['warn', `${o.quarantined} quarantined row(s): npm run outbox -- quarantined`]);
   return { level: worst(p.map(([l]) => l)), problems: p };
+}
+
+/** Judges the pending orders: their oldest's age against the limits; how many wait is not a problem by itself. */
+export function judgeOrders(o: PendingOrdersObservation, t: { warnAfterMs: number; failAfterMs: number }): { level: Level; problems: Array<[Level, string]> } {
+  const ageMs = o.oldestPendingS * 1000;
+  const level: Level = o.pending > 0 && ageMs > t.failAfterMs ? 'bad' : o.pending > 0 && ageMs > t.warnAfterMs ? 'warn' : 'ok';
+  if (level === 'ok') return { level, problems: [] };
+  const limit = level === 'bad' ? ` (limit ${formatAge(t.failAfterMs / 1000)})` : '';
+  return {
+    level,
+    problems: [
+      [level, `order ${o.oldestOrderId ?? '?'} has waited ${formatAge(o.oldestPendingS)} for its stock decision${limit}; ${o.pending} order(s) pending`],
+    ],
+  };
 }
 
 export function judgeGroup(g: GroupLag): { level: Level; problems: Array<[Level, string]> } {
@@ -126,8 +167,10 @@ async function serviceStatus(s: { name: string; url: string }, timeoutMs: number
     const { status, body } = await getJson(`${s.url}/ready`, timeoutMs);
     const checks = (body?.checks ?? undefined) as Record<string, string> | undefined;
     const failing = Object.entries(checks ?? {}).filter(([, v]) => v !== 'ok');
-    const problems = status === 200 ? [] : failing.length ? failing.map(([k, v]) => `${k} ${v}`) : [`/ready answered ${status}`];
-    return { service: s.name, url: s.url, level: status === 200 ? 'ok' : 'bad', status, ...(checks ? { checks } : {}), problems };
+    // 200 with a check `degraded: …` (the relay's quarantined rows): a warning, named.
+    const problems = failing.length ? failing.map(([k, v]) => `${k} ${v}`) : status === 200 ? [] : [`/ready answered ${status}`];
+    const level: Level = status !== 200 ? 'bad' : failing.length ? 'warn' : 'ok';
+    return { service: s.name, url: s.url, level, status, ...(checks ? { checks } : {}), problems };
   } catch (err) {
     return { service: s.name, url: s.url, level: 'bad', status: null, problems: [`not reachable at ${s.url} (${message(err)})`] };
   }
@@ -154,7 +197,7 @@ async function kafkaParts(src: StatusSources): Promise<{ groups: GroupLag[]; dea
 /** Observes everything `src` names, concurrently, and judges it. */
 export async function collectPipelineStatus(src: StatusSources): Promise<PipelineStatus> {
   const timeoutMs = src.httpTimeoutMs ?? 3000;
-  const [relayMode, services, kafka, observed] = await Promise.all([
+  const [relayMode, services, kafka, observed, pendingOrders] = await Promise.all([
     relayModeOf(src, timeoutMs),
     Promise.all(src.services.map((s) => serviceStatus(s, timeoutMs))),
     kafkaParts(src).then(
@@ -168,6 +211,10 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
           (err: unknown) => ({ error: message(err) }),
         ),
       ),
+    ),
+    src.orders.observe().then(
+      (o): PendingOrdersObservation | { error: string } => o,
+      (err: unknown) => ({ error: message(err) }),
     ),
   ]);
   const all: PipelineStatus['problems'] = [];
@@ -189,6 +236,17 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
     note(`dead letters ${d.dlqTopic}`, problems);
     return { ...d, level, problems: problems.map(([, m]) => m) };
   });
+  const judgedOrders =
+    'error' in pendingOrders
+      ? { level: 'bad' as const, problems: [['bad', `not observable: ${pendingOrders.error}`] as [Level, string]] }
+      : judgeOrders(pendingOrders, src.orders);
+  note(`orders ${src.orders.database}`, judgedOrders.problems);
+  const orders: OrdersStatus = {
+    database: src.orders.database,
+    level: judgedOrders.level,
+    problems: judgedOrders.problems.map(([, m]) => m),
+    ...pendingOrders,
+  };
   if (kafka.error) note('kafka', [['bad', `unreachable: ${kafka.error}`]]);
   for (const s of services)
     note(
@@ -202,6 +260,7 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
     outboxes,
     consumerGroups,
     deadLetters,
+    orders,
     services,
     ...(kafka.error ? { kafkaError: kafka.error } : {}),
     level: worst(all.map((p) => p.level)),

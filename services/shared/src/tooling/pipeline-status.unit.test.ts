@@ -1,5 +1,5 @@
 import { lagOf } from '../kafka-lag';
-import { judgeGroup, judgeOutbox, type PipelineStatus } from './pipeline-status';
+import { judgeGroup, judgeOrders, judgeOutbox, type PipelineStatus } from './pipeline-status';
 import { renderStatus } from './status-report';
 
 const limits = { repairAfterMs: 30_000, readyMaxAgeMs: 60_000 };
@@ -8,6 +8,7 @@ const running = {
   slot: { name: 's', exists: true, active: true, walStatus: 'reserved', retainedBytes: 1000 },
   unconfirmed: 0,
   oldestUnconfirmedS: 0,
+  misrouted: 0,
   quarantined: 0,
 };
 
@@ -46,6 +47,24 @@ describe('judgeOutbox', () => {
       problems: [['warn', '2 quarantined row(s): npm run outbox -- quarantined']],
     });
   });
+  it('fails on a connector whose configuration drifted from its file, in either mode, and on rows seen misrouted', () => {
+    const drift = [{ key: 'transforms.outbox.route.topic.replacement', running: 'qtshop.inventory', committed: 'qtshop.${routedByValue}' }];
+    const judged = judgeOutbox({ ...running, connector: { ...running.connector, drift } }, 'debezium', limits);
+    expect(judged).toEqual({
+      level: 'bad',
+      problems: [
+        [
+          'bad',
+          'connector c\'s configuration differs from connect-config/c.json: transforms.outbox.route.topic.replacement is "qtshop.inventory" (committed "qtshop.${routedByValue}"); the active relay restores it unless CONNECT_RESTORE_DRIFT=false',
+        ],
+      ],
+    });
+    expect(judgeOutbox({ ...running, connector: { ...running.connector, drift: [] } }, 'debezium', limits).level).toBe('ok');
+    expect(judgeOutbox({ ...running, unconfirmed: 1, misrouted: 1 }, 'debezium', limits)).toEqual({
+      level: 'bad',
+      problems: [['bad', '1 undelivered row(s) whose record was seen on a wrong topic or with a wrong key; the repair publishes them to their own topic']],
+    });
+  });
   it('warns of retained WAL past 1 GiB', () => {
     expect(judgeOutbox({ ...running, slot: { ...running.slot, retainedBytes: 2 * 1024 ** 3 } }, 'debezium', limits).problems).toEqual([
       ['warn', 'replication slot s retains 2.0 GiB of WAL'],
@@ -65,6 +84,25 @@ describe('judgeGroup', () => {
   });
 });
 
+describe('judgeOrders', () => {
+  const orderLimits = { warnAfterMs: 30_000, failAfterMs: 120_000 };
+  const order = '0b1e4a8c-2d5f-4f6e-9a7b-3c2d1e0f9a8b';
+  it('finds nothing wrong while orders are decided within the warning limit, however many wait', () => {
+    expect(judgeOrders({ pending: 0, oldestPendingS: 0 }, orderLimits)).toEqual({ level: 'ok', problems: [] });
+    expect(judgeOrders({ pending: 250, oldestPendingS: 30, oldestOrderId: order }, orderLimits)).toEqual({ level: 'ok', problems: [] });
+  });
+  it('warns past the warning limit and fails past the failure limit, naming the oldest order', () => {
+    expect(judgeOrders({ pending: 3, oldestPendingS: 31, oldestOrderId: order }, orderLimits)).toEqual({
+      level: 'warn',
+      problems: [['warn', `order ${order} has waited 31 s for its stock decision; 3 order(s) pending`]],
+    });
+    expect(judgeOrders({ pending: 1, oldestPendingS: 121, oldestOrderId: order }, orderLimits)).toEqual({
+      level: 'bad',
+      problems: [['bad', `order ${order} has waited 2 min 1 s for its stock decision (limit 2 min 0 s); 1 order(s) pending`]],
+    });
+  });
+});
+
 describe('renderStatus', () => {
   const status: PipelineStatus = {
     at: '2026-01-01T00:00:00.000Z',
@@ -74,6 +112,7 @@ describe('renderStatus', () => {
     deadLetters: [
       { topic: 't', dlqTopic: 't.dlq', exists: true, messages: 2, pending: 2, level: 'bad', problems: ['2 dead-lettered message(s) not redriven'] },
     ],
+    orders: { database: 'orders', pending: 0, oldestPendingS: 0, level: 'ok', problems: [] },
     services: [],
     level: 'bad',
     problems: [{ level: 'bad', where: 'dead letters t.dlq', message: '2 dead-lettered message(s) not redriven' }],
@@ -84,5 +123,20 @@ describe('renderStatus', () => {
     expect(plain).toMatch(/t\.dlq\s+2\s+2\s+FAIL/);
     expect(plain).toContain('1 problem(s):\n  FAIL dead letters t.dlq: 2 dead-lettered message(s) not redriven');
     expect(renderStatus(status, true)).toContain('\x1b[31m  FAIL dead letters t.dlq');
+  });
+
+  it('says how many orders are pending and how old the oldest is, with its level', () => {
+    expect(renderStatus(status, false)).toMatch(/^orders: 0 pending   ok$/m);
+    const stuck: PipelineStatus = {
+      ...status,
+      orders: { database: 'orders', pending: 2, oldestPendingS: 185, oldestOrderId: 'o', level: 'bad', problems: ['order o has waited'] },
+    };
+    expect(renderStatus(stuck, false)).toMatch(/^orders: 2 pending, oldest 3 min 5 s   FAIL$/m);
+    expect(renderStatus(stuck, true)).toContain('\x1b[31morders: 2 pending, oldest 3 min 5 s   FAIL');
+    const unknown: PipelineStatus = {
+      ...status,
+      orders: { database: 'orders', error: 'relation "pending_orders" does not exist', level: 'bad', problems: [] },
+    };
+    expect(renderStatus(unknown, false)).toMatch(/^orders \(orders\): unknown   FAIL$/m);
   });
 });

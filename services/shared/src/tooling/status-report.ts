@@ -98,6 +98,11 @@ export function renderStatus(s: PipelineStatus, colour: boolean): string {
       ),
     );
 
+  const o = s.orders;
+  const orders =
+    'error' in o ? `orders (${o.database}): unknown` : `orders: ${o.pending} pending${o.pending > 0 ? `, oldest ${formatAge(o.oldestPendingS)}` : ''}`;
+  out.push('', paint(o.level, `${orders}   ${mark(o.level)}`));
+
   out.push(
     '',
     table(
