@@ -325,7 +325,10 @@ function kafkaMember(cfg: StackConfig, id: number): Component {
       if (!existsSync(resolve(logDir, 'meta.properties'))) {
         progress(`${name}: formatting KRaft storage`);
         // One broker formats a standalone (dynamic) quorum; a cluster's members share an id and the static voters.
-        const args = clustered(cfg) ? ['format', '-t', clusterIdFor(cfg), '-c', props] : ['format', '-t', clusterId(), '-c', props, '--standalone'];
+        // `--cluster-id=<id>`: an id is base64url and may begin with '-', which the tool would take for an option.
+        const args = clustered(cfg)
+          ? ['format', `--cluster-id=${clusterIdFor(cfg)}`, '-c', props]
+          : ['format', `--cluster-id=${clusterId()}`, '-c', props, '--standalone'];
         execFileSync(cfg.java, javaArgs(cfg, '256m', cfg.paths.kafkaLib, 'kafka.tools.StorageTool', args), { stdio: ['ignore', 'pipe', 'pipe'] });
       }
       return spawnDetached(spec(cfg, name, cfg.java, javaArgs(cfg, cfg.heap.kafka, cfg.paths.kafkaLib, 'kafka.Kafka', [props])));

@@ -67,7 +67,8 @@ export async function confirmCost(meta: Knex, db: string, pid: number | undefine
     let stmts: number | null = null;
     let sqlMs: number | null = null;
     try {
-      const isConfirm = (q: string) => /^update outbox set seen_at/i.test(q.trim()) || /^select id from outbox where id = any/i.test(q.trim());
+      // The confirmer's one statement per fetched batch (services/relay/src/confirmer.ts CONFIRM).
+      const isConfirm = (q: string) => /^with sighted as/i.test(q.trim());
       const mine = (await statements(meta)).filter((r) => isConfirm(r.query));
       stmts = calls(mine);
       sqlMs = execMs(mine);

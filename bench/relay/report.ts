@@ -77,7 +77,7 @@ function confirmLines(r: RelayBenchResults): string[] {
     '### Cost of delivery confirmation (Debezium runs)',
     '',
     'In debezium mode the relay reads the outbox topic with its own consumer group and marks each row whose record it sees ' +
-      '(one `UPDATE … set seen_at` per fetched batch). The runs above had it running beside the connector, in a process of its own; ' +
+      '(one statement per fetched batch: lock the rows seen, confirm those on their own topic, flag the misrouted). The runs above had it running beside the connector, in a process of its own; ' +
       'its latency is included in theirs. Its cost over each run:',
     '',
     '| scenario | confirm stmts/s | confirm SQL ms/s | confirmer process CPU % | its db backends CPU % |',

@@ -25,7 +25,7 @@ export interface DbCost {
 
 /** The confirmer (bench/lib/confirmer-process.ts) over one run. */
 export interface ConfirmCost {
-  /** Statements it ran per second (UPDATE … set seen_at per fetched batch, rarely a SELECT of duplicates), from pg_stat_statements. */
+  /** Statements it ran per second (one per fetched batch: lock the rows seen, confirm or flag them as misrouted), from pg_stat_statements. */
   statementsPerS: number | null;
   /** Their execution time per second of run (ms/s). */
   sqlMsPerS: number | null;

@@ -66,6 +66,7 @@ export async function consumerForTest<Tx>(kafka: Kafka, opts: { topics: string[]
     registry,
     maxAttempts: 3,
     backoff: { initialMs: 20, maxMs: 100 },
+    retryBudgetMs: 0, // dead-letter right after the quick attempts: these tests redrive what was dead-lettered
   });
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();

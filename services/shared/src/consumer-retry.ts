@@ -9,6 +9,8 @@
 // 3. dead-lettered (reason handler_failed), so that a real bug never blocks its partition for good.
 // Transient failures (the database away, a serialization conflict: transient.ts) are waited out in place
 // for as long as they last and never count: every event fails alike then, and parking would only churn.
+// A failure caused by the event's own data (a value PostgreSQL cannot take, a constraint it breaks:
+// isEventFault) skips stage 2: waiting cannot fix the event, and its partition must not wait for it.
 
 export interface RetryPolicy {
   /** In-place attempts before the event is parked (or dead-lettered when the budget is 0). */
@@ -28,10 +30,13 @@ export type RetryDecision = { action: 'retry'; delayMs: number } | { action: 'pa
  * in-place waits already made, `elapsedMs` the time since the first failure. Retry here after a delay, park
  * the partition, or dead-letter the event.
  */
-export function afterFailure(p: RetryPolicy, f: { failures: number; waits: number; transient: boolean; elapsedMs: number }): RetryDecision {
+export function afterFailure(
+  p: RetryPolicy,
+  f: { failures: number; waits: number; transient: boolean; elapsedMs: number; eventFault?: boolean },
+): RetryDecision {
   const delayMs = backoffDelay(p.backoff.initialMs, p.backoff.maxMs, f.waits);
   if (f.transient || f.failures < p.maxAttempts) return { action: 'retry', delayMs };
-  return f.elapsedMs < p.budgetMs ? { action: 'park' } : { action: 'dead-letter' };
+  return f.elapsedMs < p.budgetMs && !f.eventFault ? { action: 'park' } : { action: 'dead-letter' };
 }
 
 /** A parked event's next attempt: dead-letter once the budget from its first failure is spent. */

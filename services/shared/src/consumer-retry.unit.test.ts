@@ -1,5 +1,6 @@
 import { afterFailure, backoffDelay, parkedExpired, type RetryPolicy } from './consumer-retry';
 import { ConsumerLiveness } from './consumer-liveness';
+import { isEventFault } from './transient';
 
 const policy: RetryPolicy = { maxAttempts: 5, budgetMs: 300_000, backoff: { initialMs: 100, maxMs: 5000 }, parkedMaxMs: 10_000 };
 
@@ -18,6 +19,14 @@ describe('afterFailure', () => {
     expect(afterFailure({ ...policy, budgetMs: 0 }, { failures: 5, waits: 4, transient: false, elapsedMs: 1500 })).toEqual({ action: 'dead-letter' });
     expect(parkedExpired(policy, 299_999)).toBe(false);
     expect(parkedExpired(policy, 300_000)).toBe(true);
+  });
+
+  it("dead-letters after the quick attempts, without parking, a failure of the event's own data (no wait can fix it)", () => {
+    expect(afterFailure(policy, { failures: 5, waits: 4, transient: false, elapsedMs: 1500, eventFault: true })).toEqual({ action: 'dead-letter' });
+    expect(isEventFault(Object.assign(new Error('invalid input syntax for type uuid: "p-1"'), { code: '22P02' }))).toBe(true);
+    expect(isEventFault(Object.assign(new Error('violates check constraint'), { code: '23514' }))).toBe(true);
+    expect(isEventFault(Object.assign(new Error('relation "stock_decisions" does not exist'), { code: '42P01' }))).toBe(false);
+    expect(isEventFault(new Error('a bug'))).toBe(false);
   });
 
   it('waits out a transient failure in place for as long as it lasts, the wait capped', () => {

@@ -71,7 +71,7 @@ import { isEventType } from './events';
 import { ensureTopics, headerString } from './kafka';
 import type { Logger } from './logging';
 import { activeTracer, extractContext, failed, inSpan, withTracer } from './tracing';
-import { isTransient } from './transient';
+import { isEventFault, isTransient } from './transient';
 import { isStale } from './versions';
 
 export interface ConsumerRunnerOptions<Tx> extends Partial<ConsumerTuning> {
@@ -390,7 +390,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
             if (err instanceof Unprocessable) return sendDeadLetter('unprocessable', err.message);
             const transient = isTransient(err);
             m.retries.inc({ type: event.type, kind: transient ? 'transient' : 'failure' });
-            if (!transient && parkedExpired(policy, Date.now() - firstFailureAt)) return sendDeadLetter('handler_failed', errorText(err));
+            if (!transient && (isEventFault(err) || parkedExpired(policy, Date.now() - firstFailureAt))) return sendDeadLetter('handler_failed', errorText(err));
             throw err;
           }
         },
@@ -431,7 +431,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
         firstFailureAt ||= Date.now();
         m.retries.inc({ type: event.type, kind: transient ? 'transient' : 'failure' });
         if (stopping && transient) throw err; // leave it uncommitted; the next owner of the partition retries
-        const next = afterFailure(policy, { failures, waits, transient, elapsedMs: Date.now() - firstFailureAt });
+        const next = afterFailure(policy, { failures, waits, transient, elapsedMs: Date.now() - firstFailureAt, eventFault: isEventFault(err) });
         if (next.action === 'dead-letter') {
           log.error({ err, attempts: failures }, 'handler keeps failing; dead-lettering');
           await deadLetter(topic, partition, message, 'handler_failed', errorText(err), failures);

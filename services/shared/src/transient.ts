@@ -45,3 +45,22 @@ function hasMongoLabel(e: { errorLabels?: unknown }): boolean {
   const labels = Array.isArray(e.errorLabels) ? (e.errorLabels as unknown[]) : [];
   return labels.some((l) => typeof l === 'string' && MONGO_TRANSIENT_LABELS.includes(l));
 }
+
+/**
+ * PostgreSQL SQLSTATE classes of a failure caused by the event's own data, which no retry of the same event
+ * can get past: 22 data exception (a value of the wrong form or out of range: invalid_text_representation,
+ * numeric_value_out_of_range) and 23 integrity constraint violation. MongoDB's DocumentValidationFailure
+ * (121) and BadValue (2) likewise. Anything else that is not transient (an undefined table or column while
+ * a deploy runs before its migration, a privilege not granted yet, a bug) may be fixed while the event
+ * waits.
+ */
+const PG_EVENT_FAULT_CLASS = /^(22|23)/;
+const MONGO_EVENT_FAULT = new Set([2, 121]);
+
+/** Whether retrying the same event can never succeed: its data is what the database refuses (consumer-retry.ts). */
+export function isEventFault(err: unknown): boolean {
+  const e = err as { code?: string | number; name?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'number') return MONGO_EVENT_FAULT.has(e.code) && (e.name ?? '').startsWith('Mongo');
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && PG_EVENT_FAULT_CLASS.test(e.code);
+}
