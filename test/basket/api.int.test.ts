@@ -211,7 +211,11 @@ describe('DELETE /baskets/:basketId', () => {
 describe('operational endpoints', () => {
   it('answers /health, and /ready with the database, Kafka and consumers checks', async () => {
     expect((await http('GET', `${svc.url}/health`)).json).toEqual({ status: 'ok', service: 'basket' });
-    expect((await http('GET', `${svc.url}/ready`)).json).toEqual({ status: 'ready', service: 'basket', checks: { database: 'ok', kafka: 'ok', consumers: 'ok' } });
+    expect((await http('GET', `${svc.url}/ready`)).json).toEqual({
+      status: 'ready',
+      service: 'basket',
+      checks: { database: 'ok', kafka: 'ok', consumers: 'ok' },
+    });
   });
 
   it('creates its index on items.productId at start, and creating it again (the next start) is a no-op', async () => {

@@ -185,7 +185,11 @@ describe('GET /products', () => {
 describe('operational endpoints', () => {
   it('answers /health, /ready with its checks, and /metrics in Prometheus format', async () => {
     expect((await http('GET', `${svc.url}/health`)).json).toEqual({ status: 'ok', service: 'catalog' });
-    expect((await http('GET', `${svc.url}/ready`)).json).toEqual({ status: 'ready', service: 'catalog', checks: { database: 'ok', kafka: 'ok', consumers: 'ok' } });
+    expect((await http('GET', `${svc.url}/ready`)).json).toEqual({
+      status: 'ready',
+      service: 'catalog',
+      checks: { database: 'ok', kafka: 'ok', consumers: 'ok' },
+    });
     const metrics = await http('GET', `${svc.url}/metrics`);
     expect(metrics.text).toContain('http_request_duration_seconds_bucket');
   });

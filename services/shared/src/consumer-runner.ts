@@ -390,7 +390,8 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
             if (err instanceof Unprocessable) return sendDeadLetter('unprocessable', err.message);
             const transient = isTransient(err);
             m.retries.inc({ type: event.type, kind: transient ? 'transient' : 'failure' });
-            if (!transient && (isEventFault(err) || parkedExpired(policy, Date.now() - firstFailureAt))) return sendDeadLetter('handler_failed', errorText(err));
+            if (!transient && (isEventFault(err) || parkedExpired(policy, Date.now() - firstFailureAt)))
+              return sendDeadLetter('handler_failed', errorText(err));
             throw err;
           }
         },
