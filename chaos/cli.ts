@@ -18,7 +18,7 @@ import { Stores } from './snapshot';
 /** The polling scenarios' second relay listens here (npm start's relay has RELAY_PORT, 3010). */
 const STANDBY_RELAY_PORT = 3011;
 
-const SMOKE = ['baseline', 'kill-consumer', 'poison-row', 'stale-redelivery'];
+const SMOKE = ['baseline', 'kill-consumer', 'poison-row', 'stale-redelivery', 'refused-dlq'];
 
 const USAGE = `npm run chaos -- [options]
 

@@ -73,8 +73,11 @@ export interface Snapshot {
   consumers: Record<string, { topics: string[]; types: string[] }>;
 }
 
-/** `unfenced`: a relay that lost its outbox lock published after the new owner took over (a scenario's own check). */
-export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock' | 'unfenced';
+/**
+ * Scenarios' own checks: `unfenced`, a relay that lost its outbox lock published after the new owner took
+ * over; `invisible`, a fault no /ready reported while it lasted.
+ */
+export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock' | 'unfenced' | 'invisible';
 
 export interface Violation {
   category: Category;

@@ -6,6 +6,7 @@ import { traceparentFrom, waitUntil } from '@qtshop/shared';
 import { healthy, killComponent, metricSum, type Scenario } from './faults';
 import type { Violation } from './invariants';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';
+import { LIVENESS_SCENARIOS } from './liveness-scenarios';
 import { POLLING_SCENARIOS } from './polling-scenarios';
 import { runScript, servicePid, waitReady } from './shop';
 import { SHOP_TOPICS } from './snapshot';
@@ -155,6 +156,7 @@ export const SCENARIOS: Scenario[] = [
       return {};
     },
   },
+  ...LIVENESS_SCENARIOS,
   ...POLLING_SCENARIOS,
   ...CLUSTER_SCENARIOS,
 ];
