@@ -3,10 +3,11 @@
 // the services it expects to say so from the moment it injects the fault until it heals, and reports an
 // `invisible` violation when none did.
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+// kafkajs is CommonJS: ConfigResourceTypes is not among the named exports Node finds in it.
+import kafkajs, { type Admin } from 'kafkajs';
 import { ConnectClient, dlqTopicOf, loadInfra, waitUntil } from '@qtshop/shared';
 import { listDeadLetters, readConnector } from '@qtshop/shared/tooling';
-import { healthy, type FaultContext, type Scenario } from './faults';
+import { healthy, metricSum, type FaultContext, type Scenario } from './faults';
 import type { Violation } from './invariants';
 import type { ShopService } from '@qtshop/shared/tooling';
 import { instanceUrls } from './shop';
@@ -48,10 +49,13 @@ const invisible = (what: string, seen: string | undefined): Violation[] =>
 
 /** Sets a topic's config entry and returns a function putting back the value it had. */
 async function setTopicConfig(admin: Admin, topic: string, name: string, value: string): Promise<() => Promise<void>> {
-  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }] });
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+  });
   const before = described.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
   const set = (v: string) =>
-    admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name, value: v }] }] });
+    admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name, value: v }] }] });
   await set(value);
   return async () => {
     if (before !== undefined) await set(before);
@@ -147,7 +151,8 @@ export const LIVENESS_SCENARIOS: Scenario[] = [
       const name = readConnector('orders-outbox').name;
       const key = 'transforms.outbox.route.topic.replacement';
       const committed = (await connect.config(name))[key];
-      const watch = watchReady(['relay'], /misrouted|drift/i);
+      const misroutedBefore = await metricSum('relay', 'relay_misrouted_records_total');
+      const watch = watchReady(['relay'], /configuration differs from connect-config|seen on a wrong topic/);
       const { name: _n, ...config } = await connect.config(name);
       await connect.put(name, { ...config, [key]: 'qtshop.inventory' });
       ctx.note(`${name}: ${key} = qtshop.inventory (was ${committed})`);
@@ -155,15 +160,18 @@ export const LIVENESS_SCENARIOS: Scenario[] = [
       await waitUntil(async () => (await connect.config(name))[key] === committed, { timeoutMs: 60_000, what: `the relay to restore ${name}'s ${key}` });
       const restoredAt = Date.now();
       ctx.note(`${key} restored by the relay`);
-      // Misrouted rows stay unconfirmed until repair (OUTBOX_REPAIR_AFTER_MS) puts them on qtshop.order.
-      await waitUntil(async () => watch.seen(), { timeoutMs: ctx.repairAfterMs + 30_000, what: 'a relay /ready 503 about the misrouting' }).catch(
-        () => undefined,
-      );
       const seen = await watch.stop();
       await healthy();
+      const recoveredMs = Date.now() - restoredAt;
       return {
-        recoveredMs: Date.now() - restoredAt,
-        after: async () => (ctx.note(`visible: ${seen ?? 'no'}`), invisible('records went to the wrong topic', seen)),
+        recoveredMs,
+        after: async () => {
+          // Records misrouted before the restore took effect (the drifted task may not have produced any);
+          // the invariants have already checked that every row reached its own topic.
+          const misrouted = (await metricSum('relay', 'relay_misrouted_records_total')) - misroutedBefore;
+          ctx.note(`visible: ${seen ?? 'no'}; records misrouted meanwhile: ${misrouted}`);
+          return invisible('the connector drifted', seen);
+        },
       };
     },
   },
