@@ -2,16 +2,12 @@
 // main.ts, its own process) exports its spans over OTLP/HTTP, including those still buffered when it is
 // stopped, with its service.name, and the pg instrumentation's statement spans under the shop's own spans;
 // the outbox row's traceparent is the outbox write's span.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
 import { migrateAll } from '../../scripts/migrate';
 import { ADMIN, http } from '../support/services';
-
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+import { startServiceProcess } from '../support/service-process';
 
 interface OtlpSpan {
   service: string;
@@ -58,29 +54,6 @@ function otlpReceiver(): Promise<{ server: Server; url: string; spans: OtlpSpan[
   );
 }
 
-/** The catalog in a process of its own, resolved once it listens (its port read from its log). */
-function startCatalog(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'services/catalog/src/main.ts')], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', CATALOG_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  let out = '';
-  return new Promise((ok, fail) => {
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const listening = out
-        .split('\n')
-        .flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as { msg?: string; port?: number }] : []))
-        .find((l) => l.msg === 'catalog listening');
-      if (listening) ok({ child, url: `http://127.0.0.1:${listening.port}`, exited });
-    });
-    void exited.then((code) => fail(new Error(`catalog exited (${code}) before listening:\n${out}`)));
-  });
-}
-
 describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   const db = createDb(loadInfra(), 'catalog');
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
@@ -94,7 +67,7 @@ describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   });
 
   it("exports a request's spans over OTLP/HTTP: server span, transaction, outbox write and its pg statements, under the caller's trace", async () => {
-    const catalog = await startCatalog({ OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/`, OTEL_SERVICE_NAME: 'catalog-under-test' });
+    const catalog = await startServiceProcess('catalog', { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/`, OTEL_SERVICE_NAME: 'catalog-under-test' });
     let stopped = false;
     try {
       const traceId = randomUUID().replace(/-/g, '');
