@@ -150,13 +150,17 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
       const p = await productWithStock(5);
       const basketId = `b-${randomUUID()}`;
       const key = randomUUID();
-      // Refused at a stale price: the claim of the key is rolled back with it.
-      const refused = await http(
-        'POST',
-        `${orderCommand.url}/orders`,
-        { basketId, items: [{ productId: p.id, price: p.price + 1, quantity: 1 }] },
-        { 'idempotency-key': key },
-      );
+      // Refused at a stale price: the claim of the key is rolled back with it. (Asked again while
+      // order-command has not seen the product yet: inventory having it says nothing of order-command.)
+      const refused = await wait('order-command to know the product', async () => {
+        const res = await http(
+          'POST',
+          `${orderCommand.url}/orders`,
+          { basketId, items: [{ productId: p.id, price: p.price + 1, quantity: 1 }] },
+          { 'idempotency-key': key },
+        );
+        return res.json?.error?.code === 'product_not_found' ? undefined : res;
+      });
       expect(refused.status).toBe(409);
       const racing = await Promise.all(
         [1, 2, 3, 4].map(() =>
