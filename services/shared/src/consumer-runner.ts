@@ -289,28 +289,16 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     span.end();
   };
 
-  /** Handles one message on its own, in its consumer span. */
-  async function traced(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
-    const { span, ctx } = startProcessSpan(topic, partition, message);
+  /** Handles one decoded event on its own, in its consumer span. */
+  async function traced(event: ConsumedEvent, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const { span, ctx } = startProcessSpan(event.topic, event.partition, message);
     try {
-      endSpan(span, await context.with(ctx, () => handle(topic, partition, message, heartbeat)));
+      endSpan(span, await context.with(ctx, () => handle(event, message, heartbeat)));
     } catch (err) {
       if (err instanceof Park) span.setAttribute('qtshop.consumer.outcome', 'parked');
       else failed(span, err);
       span.end();
       throw err;
-    }
-  }
-
-  /** The message as an event, or undefined once it has been dead-lettered as invalid. */
-  async function decodeOrDeadLetter(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedEvent | undefined> {
-    try {
-      return decodeEvent(topic, partition, message);
-    } catch (err) {
-      if (!(err instanceof DeadLetter)) throw err;
-      opts.log.warn({ topic, partition, offset: message.offset, reason: err.reason, error: err.message }, 'dead-lettering invalid message');
-      await deadLetter(topic, partition, message, err.reason, err.message, 0);
-      return undefined;
     }
   }
 
@@ -407,10 +395,9 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     );
   }
 
-  async function handle(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
-    if (skippedUnread(message)) return 'skipped';
-    const event = await decodeOrDeadLetter(topic, partition, message);
-    if (!event) return 'dead_lettered';
+  /** One event the batch decoded, of a type this service handles: retried, parked or dead-lettered as consumer-retry.ts decides. */
+  async function handle(event: ConsumedEvent, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
+    const { topic, partition } = event;
     const log = eventLog(event);
     let failures = 0;
     let waits = 0;
@@ -467,8 +454,8 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     resolveOffset: (offset: string) => void,
   ) {
     const oneByOne = async () => {
-      for (const { message } of chunk) {
-        await traced(topic, partition, message, heartbeat);
+      for (const { message, event } of chunk) {
+        await traced(event, message, heartbeat);
         resolveOffset(message.offset);
       }
     };
