@@ -6,9 +6,8 @@ const common = {
   setupFiles: ['<rootDir>/test/support/env.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
-    '^@qtshop/shared$': '<rootDir>/services/shared/src/index.ts',
-    '^@qtshop/shared/tooling$': '<rootDir>/services/shared/src/tooling/index.ts',
-    '^@qtshop/shared/(.*)$': '<rootDir>/services/shared/src/$1',
+    // One entry per concern (services/shared/src/<concern>/index.ts); there is no barrel of everything.
+    '^@qtshop/shared/([a-z-]+)$': '<rootDir>/services/shared/src/$1/index.ts',
   },
   transform: {
     // Type checking is `npm run typecheck` (tsc over the whole tree); with isolatedModules in

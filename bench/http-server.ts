@@ -3,7 +3,7 @@
 // a constant product, the ceiling for reads). Prints {"benchServerPort": N} on a line of its own once listening;
 // stops on SIGTERM.
 import Koa from 'koa';
-import { createLogger, runAsScript } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { startCatalog } from '../services/catalog/src/service';
 

@@ -4,14 +4,14 @@
 // --cluster runs the scenarios of the clustered stack (npm run test:cluster sets the stack up for them).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runAsScript } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
 import { repoRoot } from '../stack/config';
 import { machineInfo, writeReport, type ChaosReport } from './report';
 import { runScenario, type RunOptions, type ScenarioResult } from './run';
 import { waitConnectorsRunning } from './faults';
 import { SCENARIOS } from './scenarios';
 import { componentPid, Launcher, membersOf, StandbyRelay, stackUp, waitReady } from './shop';
-import { loadConfig } from '@qtshop/shared';
+import { loadConfig } from '@qtshop/shared/platform';
 import { shopSettings } from '../scripts/shop';
 import { Stores } from './snapshot';
 

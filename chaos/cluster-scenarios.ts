@@ -3,7 +3,9 @@
 // others take to carry on without it: the member stays down until the pipeline has recovered, so what
 // recovers is the cluster, not a restart. The invariants afterwards are the chaos suite's own.
 import { AssignerProtocol } from 'kafkajs';
-import { ConnectClient, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { isAlive } from '../stack/procs';
 import { metricSum, type FaultContext, type Scenario } from './faults';
 import { componentPid, instancePid, stackUp, waitReady } from './shop';

@@ -6,7 +6,7 @@
 // (the cluster uses the same ports).
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { runAsScript } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
 import { repoRoot } from '../stack/config';
 
 /** The cluster's shape, where the environment does not say otherwise. */

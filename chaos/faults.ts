@@ -2,7 +2,9 @@
 // A fault returns when it has healed (the process is back and ready, the connector re-registered, the
 // poison row quarantined); the load goes on for a while after that, then the invariants must come to hold
 // within the settle time.
-import { ConnectClient, connectorFiles, loadInfra, readConnectorFile, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient, connectorFiles, readConnectorFile } from '@qtshop/shared/delivery';
 import type { Load, LoadOptions } from './load';
 import { componentPid, instanceUrls, stackUp, waitReady, type Launcher, type StackComponent, type StandbyRelay } from './shop';
 import type { Stores } from './snapshot';

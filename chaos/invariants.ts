@@ -1,7 +1,7 @@
 // The invariants `npm run chaos` checks after every scenario, as pure functions of a snapshot that
 // chaos/snapshot.ts reads from the databases and topics. Each check names what broke; the unit tests
 // break each property by hand and see its check fail.
-import { EVENTS, isEventType } from '@qtshop/shared';
+import { EVENTS, isEventType } from '@qtshop/shared/events';
 
 /** An outbox row of the run, in any of the outbox databases. */
 export interface OutboxRow {

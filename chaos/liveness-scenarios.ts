@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 // kafkajs is CommonJS: ConfigResourceTypes is not among the named exports Node finds in it.
 import kafkajs, { type Admin } from 'kafkajs';
-import { ConnectClient, dlqTopicOf, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { loadInfra } from '@qtshop/shared/infra';
+import { dlqTopicOf } from '@qtshop/shared/messaging';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { listDeadLetters, readConnector } from '@qtshop/shared/tooling';
 import { healthy, metricSum, type FaultContext, type Scenario } from './faults';
 import type { Violation } from './invariants';

@@ -2,7 +2,8 @@
 // stocked once, then concurrent clients placing orders (each from a basket of its own), one client
 // changing prices and one restocking a separate set of products, until the scenario ends.
 import { randomInt, randomUUID } from 'node:crypto';
-import { authSettings, issueToken, loadConfig, waitUntil } from '@qtshop/shared';
+import { loadConfig, waitUntil } from '@qtshop/shared/platform';
+import { authSettings, issueToken } from '@qtshop/shared/http';
 import { loadCatalogConfig } from '../services/catalog/src/config';
 import { PRODUCTS } from '../services/basket/src/store';
 import { serviceUrl } from './shop';

@@ -1,6 +1,6 @@
 // The polling-mode scenarios: npm start's relay and a standby one (chaos/cli.ts starts it), one of them
 // killed or frozen, or Kafka made unreachable while the outboxes fill.
-import { waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { counterAt, type FaultContext, type Scenario } from './faults';
 import type { Category, Violation } from './invariants';

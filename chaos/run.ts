@@ -1,7 +1,7 @@
 // One scenario: note where the topics end, set up the run's products, start the load, inject the fault
 // a quarter of the way in, keep the load going until the duration is over (and a while after the fault
 // healed), then wait until every invariant holds, or report what still does not after the settle time.
-import { waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
 import { checkAll, countOf, type Checked, type Violation } from './invariants';
 import { emptyStats, runLoad, setUp, type LoadOptions, type LoadStats } from './load';
 import type { FaultContext, Scenario } from './faults';

@@ -2,7 +2,8 @@
 // chaos/faults.ts; the polling-mode scenarios in chaos/polling-scenarios.ts; those of the clustered stack,
 // which npm run test:cluster runs, in chaos/cluster-scenarios.ts).
 import { randomUUID } from 'node:crypto';
-import { traceparentFrom, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { traceparentFrom } from '@qtshop/shared/observability';
 import { healthy, killComponent, metricSum, type Scenario } from './faults';
 import type { Violation } from './invariants';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared';
+import { GiveUp, loadConfig, waitUntil } from '@qtshop/shared/platform';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { SERVICE_SETTINGS } from '../scripts/service-settings';
 import { instancesOf, shopSettings } from '../scripts/shop';

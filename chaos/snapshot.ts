@@ -3,7 +3,8 @@
 // rows for those records, and each copy of the run's products, baskets and orders.
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import { createDb, createKafka, createLogger, headerString, loadInfra, mongoClientOptions, type Infra, type Kafka, type Knex } from '@qtshop/shared';
+import { createLogger } from '@qtshop/shared/platform';
+import { createDb, createKafka, headerString, loadInfra, mongoClientOptions, type Infra, type Kafka, type Knex } from '@qtshop/shared/infra';
 import { readToEnd, topicEnds, type PartitionOffset } from '@qtshop/shared/tooling';
 import { BASKET_TOPICS, basketHandlers } from '../services/basket/src/consumers';
 import { loadBasketConfig } from '../services/basket/src/config';

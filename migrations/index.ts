@@ -1,5 +1,5 @@
 // Every database's migrations, by database name (DESIGN.md: each service owns its database).
-import type { DatabaseName } from '@qtshop/shared';
+import type { DatabaseName } from '@qtshop/shared/infra';
 import type { Migration } from '@qtshop/shared/tooling';
 import { catalogMigrations } from './catalog';
 import { inventoryMigrations } from './inventory';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { runAsScript } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 

@@ -3,7 +3,11 @@
 // test/docs/readme.unit.test.ts fails when the README's copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { consumerSettings, httpSettings, infraSettings, loggingSettings, retentionSettings, runAsScript, tracingSettings, type Settings } from '@qtshop/shared';
+import { loggingSettings, runAsScript, type Settings } from '@qtshop/shared/platform';
+import { infraSettings } from '@qtshop/shared/infra';
+import { tracingSettings } from '@qtshop/shared/observability';
+import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
+import { httpSettings } from '@qtshop/shared/http';
 import { describeSettings, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { repoRoot, stackSettings } from '../stack/config';
 import { SERVICE_SETTINGS } from './service-settings';

@@ -1,17 +1,9 @@
 // npm run connect -- <register|status|restart|pause|resume|delete|list> [name...]
 // Drives Kafka Connect REST with the connector files in connect-config/ (default: all of them).
 import { basename } from 'node:path';
-import {
-  ConnectClient,
-  connectorFiles,
-  createDb,
-  createLogger,
-  loadInfra,
-  readConnectorFile,
-  registerConnector,
-  removeConnector,
-  runAsScript,
-} from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient, connectorFiles, readConnectorFile, registerConnector, removeConnector } from '@qtshop/shared/delivery';
 
 const USAGE = `usage: npm run connect -- <command> [connector...]
 

@@ -9,7 +9,8 @@
 // test/contracts/contracts.unit.test.ts runs the same checks in npm test.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CONTRACTS_VERSION, runAsScript, serviceOpenApi, type Routes } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
+import { CONTRACTS_VERSION, serviceOpenApi, type Routes } from '@qtshop/shared/http';
 import { asyncApiDocument, EVENT_TYPES, eventCompatibility, eventSchema, type JsonSchema, type ShopService } from '@qtshop/shared/tooling';
 import { basketRoutes } from '../services/basket/src/api';
 import { CATALOG_ROUTES } from '../services/catalog/src/api';

@@ -1,6 +1,7 @@
 // npm run dlq -- list <topic> | redrive <topic>
 // list: every message dead-lettered from <topic> (in <topic>.dlq) with why; redrive: republish them to <topic>.
-import { createKafka, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
 import { listDeadLetters, redriveDeadLetters } from '@qtshop/shared/tooling';
 
 const USAGE = `usage: npm run dlq -- <list|redrive> <topic>     e.g. npm run dlq -- list qtshop.product\n`;

@@ -1,6 +1,7 @@
 // npm run -s events -- <topic> [--key <aggregate id>] [--type <eventType>]
 // Prints the records on a topic (from its start to now) as JSON lines: what a consumer receives.
-import { createKafka, headerString, loadInfra, runAsScript } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
+import { createKafka, headerString, loadInfra } from '@qtshop/shared/infra';
 import { readToEnd } from '@qtshop/shared/tooling';
 import { randomUUID } from 'node:crypto';
 

@@ -1,5 +1,6 @@
 // npm run migrate [db...]: applies every service database's migrations (re-runnable).
-import { createDb, createLogger, DATABASES, loadInfra, runAsScript, type DatabaseName, type Logger } from '@qtshop/shared';
+import { createLogger, runAsScript, type Logger } from '@qtshop/shared/platform';
+import { createDb, DATABASES, loadInfra, type DatabaseName } from '@qtshop/shared/infra';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../migrations';
 

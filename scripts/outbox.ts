@@ -2,7 +2,9 @@
 // quarantined: the outbox rows the relay could not publish, with why; retry: release one after a fix (the
 // active relay publishes it on its next pass, in either mode); retry --all: release every one, after a fix
 // that cured them all (a topic created, Kafka's message.max.bytes raised).
-import { createDb, createLogger, loadInfra, OUTBOX_TABLE, runAsScript } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { loadRelayConfig } from '../services/relay/src/config';
 
 const USAGE = `usage: npm run outbox -- quarantined [db...]     list quarantined outbox rows (default: every outbox database)

@@ -1,6 +1,6 @@
 // Each shop service's settings object, keyed by the shared service list: a service missing here, or one
 // the list does not name, does not compile. npm start, the config table and the compose test read it.
-import type { Settings } from '@qtshop/shared';
+import type { Settings } from '@qtshop/shared/platform';
 import type { ShopService } from '@qtshop/shared/tooling';
 import { basketSettings } from '../services/basket/src/config';
 import { catalogSettings } from '../services/catalog/src/config';

@@ -7,25 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  ConnectClient,
-  connectorFiles,
-  createDb,
-  createLogger,
-  env,
-  GiveUp,
-  httpSettings,
-  httpShutdown,
-  loadConfig,
-  loadInfra,
-  readConnectorFile,
-  registerConnector,
-  removeConnector,
-  waitUntil,
-  runAsScript,
-  stopTimeoutMs,
-  type ConnectorConfig,
-} from '@qtshop/shared';
+import { createLogger, env, GiveUp, loadConfig, waitUntil, runAsScript, stopTimeoutMs } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { httpSettings, httpShutdown } from '@qtshop/shared/http';
+import { ConnectClient, connectorFiles, readConnectorFile, registerConnector, removeConnector, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { formatTable, portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../services/relay/src/config';
 import { createRelay } from '../services/relay/src/relay';

@@ -5,18 +5,9 @@
 // services' ports, ORDER_COMMAND_DB, RELAY_*) and its own (statusSettings), so it works against the local
 // stack and against infrastructure elsewhere. Exit code 0 when nothing is failing (warnings
 // allowed), 1 when something is; --watch refreshes until Ctrl-C.
-import {
-  ConnectClient,
-  connectorsByDatabase,
-  createDb,
-  createKafka,
-  createLogger,
-  env as envSchema,
-  loadConfig,
-  loadInfra,
-  runAsScript,
-  type Knex,
-} from '@qtshop/shared';
+import { createLogger, env as envSchema, loadConfig, runAsScript } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { ConnectClient, connectorsByDatabase } from '@qtshop/shared/delivery';
 import { collectPipelineStatus, portSettingOf, renderStatus, SHOP_SERVICES, type StatusSources } from '@qtshop/shared/tooling';
 import { orderCommandSettings } from '../services/order-command/src/config';
 import { pendingOrders } from '../services/order-command/src/store';

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runAsScript } from '@qtshop/shared';
+import { runAsScript } from '@qtshop/shared/platform';
 import { repoRoot } from '../stack/config';
 
 export const RULES_DIR = resolve(repoRoot, 'monitoring/prometheus');

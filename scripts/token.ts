@@ -4,7 +4,9 @@
 // --admin the token acts for every customer. Production tokens come from the identity provider behind
 // AUTH_JWKS_URL, not from here.
 import { parseArgs } from 'node:util';
-import { authSettings, BasketId, issueToken, loadConfig, runAsScript } from '@qtshop/shared';
+import { loadConfig, runAsScript } from '@qtshop/shared/platform';
+import { BasketId } from '@qtshop/shared/events';
+import { authSettings, issueToken } from '@qtshop/shared/http';
 
 const USAGE = 'usage: npm run -s token -- <customer> [--admin] [--expires 12h]\n';
 

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { components, dependenciesOf, logFile, pidFile, StackMemberError, strayMembers, type Component } from './components';
-import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared';
+import { ConfigError, GiveUp, runAsScript, waitUntil } from '@qtshop/shared/platform';
 import { formatTable, SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { loadStackConfig, type StackConfig } from './config';
 import { livePid, portInUse, removeFile, stopPid, tailFile } from './procs';

@@ -2,7 +2,8 @@
 // stack agree; everything here is an environment variable with a documented default.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, infraFrom, infraSettings, loadConfig, type Infra } from '@qtshop/shared';
+import { env, loadConfig } from '@qtshop/shared/platform';
+import { infraFrom, infraSettings, type Infra } from '@qtshop/shared/infra';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 

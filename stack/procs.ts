@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
-import { waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
 
 export interface SpawnSpec {
   cmd: string;

@@ -1,6 +1,6 @@
 // The http benchmark's run: each target warmed up, then measured, in the order koa, get, post, pgbench.
 import autocannon from 'autocannon';
-import { loadInfra } from '@qtshop/shared';
+import { loadInfra } from '@qtshop/shared/infra';
 import { LoadWatch, machineInfo } from '../lib/machine';
 import { Progress } from '../lib/progress';
 import { recordedOptions, writeReport, type ReportFiles } from '../lib/report';

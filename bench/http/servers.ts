@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { createDb, type Infra } from '@qtshop/shared';
+import { createDb, type Infra } from '@qtshop/shared/infra';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { catalogMigrations } from '../../migrations/catalog';
 import { createProduct } from '../../services/catalog/src/domain/products';

@@ -6,7 +6,7 @@
 // (bench_journey_<db>, migrated like the shop's), so no connector publishes their outbox rows.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDb, type DatabaseName, type Infra } from '@qtshop/shared';
+import { createDb, type DatabaseName, type Infra } from '@qtshop/shared/infra';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { runPgbench } from '../lib/pgbench';

@@ -4,7 +4,9 @@
 // Poisson arrivals, whatever the answers). Confirmation is read from order-query's database: the run's
 // orders are those of its own customers, and an order's confirmation time is its row's updated_at.
 import { randomInt, randomUUID } from 'node:crypto';
-import { authSettings, issueToken, loadConfig, waitUntil, type Knex } from '@qtshop/shared';
+import { loadConfig, waitUntil } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { authSettings, issueToken } from '@qtshop/shared/http';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { serviceUrl } from '../../chaos/shop';
 import { summarize, type LatencySummary } from '../lib/stats';

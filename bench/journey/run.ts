@@ -2,7 +2,9 @@
 // products set up, a warm-up, the closed-loop and open-loop runs (each waits until order-query has settled
 // every order it placed), the idle cost, then the shop stopped and the PostgreSQL-only ceiling measured.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, observeConsumerGroups, waitUntil, type Infra, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra, type Infra, type Knex } from '@qtshop/shared/infra';
+import { observeConsumerGroups } from '@qtshop/shared/delivery';
 import { lagGroupsOf, loadRelayConfig } from '../../services/relay/src/config';
 import { SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { componentPid, Launcher, servicePid, stackUp, type StackComponent } from '../../chaos/shop';

@@ -1,6 +1,6 @@
 // What the two benchmark entry points share: number/list values, what an entry does with its options
 // (--help, --from-json, a run), and running as a script.
-import { runAsScript as runScript } from '@qtshop/shared';
+import { runAsScript as runScript } from '@qtshop/shared/platform';
 import { printReport, rewriteFromJson, type Renderer, type ReportFiles } from './report';
 
 export const list = (v: string) =>

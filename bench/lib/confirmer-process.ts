@@ -3,7 +3,8 @@
 // statements from PostgreSQL). Started by bench/relay/confirmer.ts with: <database> <topic> <groupId>; prints
 // "confirming" once its consumer runs; SIGTERM stops it.
 import { Registry } from 'prom-client';
-import { createDb, createKafka, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
 import { Confirmer } from '../../services/relay/src/confirmer';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { loadRelayConfig } from '../../services/relay/src/config';

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Infra } from '@qtshop/shared';
+import type { Infra } from '@qtshop/shared/infra';
 
 /** pgbench's version line, or undefined when it is not installed (Debian: postgresql-client). */
 export function pgbenchAvailable(): string | undefined {

@@ -2,7 +2,8 @@
 // one place, how it is set up, fed in the steady runs, stopped and restarted around a drain, measured and
 // torn down; runner.ts runs every relay the same way.
 import type { Kafka } from 'kafkajs';
-import type { ConnectClient, Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import type { ConnectClient } from '@qtshop/shared/delivery';
 import type { CloseCost } from './cost';
 import type { RelayBenchOptions, RelayKind } from './options';
 import type { RelayBenchResults } from './results';

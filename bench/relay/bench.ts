@@ -1,7 +1,8 @@
 // One benchmark: the bench database, topic and consumer set up once, then every configuration of every
 // relay asked for (runner.ts), then the results written (JSON, table, chart).
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { LoadWatch, machineInfo } from '../lib/machine';
 import { Progress } from '../lib/progress';
 import { recordedOptions, writeReport, type ReportFiles } from '../lib/report';

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { GiveUp, waitUntil, type Knex } from '@qtshop/shared';
+import { GiveUp, waitUntil } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
 import { RELAY_POOL_APPLICATION_NAME } from '../../services/relay/src/relay';
 import { processCpuMs } from '../lib/machine';
 import { cpuOfAll, calls, execMs, statements } from './cost';

@@ -1,6 +1,6 @@
 // What a relay costs its database over one measured window: the CPU of the PostgreSQL backend serving it
 // (from /proc) and, where the relay's statements are known, their calls and time from pg_stat_statements.
-import type { Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
 import { processCpuMs } from '../lib/machine';
 import type { DbCost } from './results';
 import { now } from './tracker';

@@ -1,7 +1,10 @@
 // Debezium: the connector of connect-config/catalog-outbox.json on the bench database, in the variants of
 // DEBEZIUM_VARIANTS, with the relay's delivery confirmer beside it. A drain stops the connector (its
 // replication connection closed) while the backlog is written, then resumes it.
-import { OUTBOX_TABLE, registerConnector, removeConnector, slotActive, waitUntil, type ConnectorConfig, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
+import { registerConnector, removeConnector, slotActive, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { outboxPublicationOf, readConnector } from '@qtshop/shared/tooling';
 import { fmt } from '../lib/stats';
 import type { AdapterContext, RelayAdapter, RelaySetup } from './adapter';

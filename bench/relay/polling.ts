@@ -1,5 +1,7 @@
 // The polling relay (services/relay in polling mode), created in this process per interval and per drain.
-import { createLogger, OUTBOX_TABLE, type Knex } from '@qtshop/shared';
+import { createLogger } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { RELAY_APPLICATION_NAME } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';

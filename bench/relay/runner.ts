@@ -2,7 +2,7 @@
 // drain of a backlog. Everything a run needs comes in its RunnerContext; what it yields goes to ctx.runs
 // and ctx.notes.
 import { fileURLToPath } from 'node:url';
-import type { Infra } from '@qtshop/shared';
+import type { Infra } from '@qtshop/shared/infra';
 import { runPgbench } from '../lib/pgbench';
 import type { Progress } from '../lib/progress';
 import { fmt, summarize } from '../lib/stats';

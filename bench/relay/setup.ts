@@ -1,7 +1,9 @@
 // The bench's own database (outbox table, publication, a trigger routing its events to their own topic)
 // and its own topic, fresh for every benchmark.
 import type { Kafka } from 'kafkajs';
-import { createDb, ensureTopics, OUTBOX_TABLE, waitUntil, type Infra } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, ensureTopics, type Infra } from '@qtshop/shared/infra';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { addOutboxDelivery, addOutboxMisrouted, createOutboxPublication, createOutboxTable } from '@qtshop/shared/tooling';
 
 export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string): Promise<void> {

@@ -1,7 +1,10 @@
 // Writers: the events, the open-loop schedule, the outbox writer and the baseline's direct producer.
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { appendToOutbox, outboxRecord, traceparentFrom, type Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { traceparentFrom } from '@qtshop/shared/observability';
+import { outboxRecord } from '@qtshop/shared/events';
+import { appendToOutbox } from '@qtshop/shared/outbox';
 import { now, sleep, type RunState, type Tracker } from './tracker';
 
 export interface BenchEvent {

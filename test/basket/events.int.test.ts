@@ -3,7 +3,9 @@
 // from the orders outbox (the order service does not exist yet). The Debezium path is covered in
 // product-updates.int.test.ts.
 import { randomUUID } from 'node:crypto';
-import { createKafka, loadInfra, waitUntil, type EventPayload } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
+import type { EventPayload } from '@qtshop/shared/events';
 import { listDeadLetters } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitConsumed, waitProcessed, type BasketForTest } from '../support/basket';
 import { asAdmin as http } from '../support/services';

@@ -1,6 +1,6 @@
 // The basket's MongoDB client is time-bounded (MONGO_OPERATION_TIMEOUT_MS): checked on the driver's own
 // options of the client the service builds, before it connects (no I/O).
-import { loadInfra, mongoClientOptions } from '@qtshop/shared';
+import { loadInfra, mongoClientOptions } from '@qtshop/shared/infra';
 import { loadBasketConfig } from '../../services/basket/src/config';
 import { basketMongoClient } from '../../services/basket/src/service';
 

@@ -2,7 +2,9 @@
 // Debezium connector, the basket service consuming qtshop.product; then the basket side of "Placing
 // order" with the record the orders outbox will produce.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, registerConnector, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { basketForTest, publishOutboxRow, waitProcessed, type BasketForTest } from '../support/basket';
 import { ADMIN, asAdmin as http, catalogForTest } from '../support/services';

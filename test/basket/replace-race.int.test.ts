@@ -2,7 +2,7 @@
 // runs after the PUT read the cache and before it writes the basket. Real MongoDB-wire server, no service.
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
-import { loadInfra } from '@qtshop/shared';
+import { loadInfra } from '@qtshop/shared/infra';
 import { applyProduct, basketInput, replaceBasket } from '../../services/basket/src/domain/basket';
 import type { CachedProduct } from '../../services/basket/src/model';
 import { BASKETS, ensureIndexes, findBasket } from '../../services/basket/src/store';

@@ -4,7 +4,9 @@
 // comes back from the dead-letter topic or is finished late by a consumer that lost its partition.
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
-import { createKafka, isStale, loadInfra, mongoInbox, type EventPayload } from '@qtshop/shared';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
+import { isStale, type EventPayload } from '@qtshop/shared/events';
+import { mongoInbox } from '@qtshop/shared/messaging';
 import { BASKET_TOPICS, basketHandlers } from '../../services/basket/src/consumers';
 import { applyProduct, basketInput, replaceBasket } from '../../services/basket/src/domain/basket';
 import { BASKETS, ensureIndexes, findBasket, PRODUCTS, upsertProduct } from '../../services/basket/src/store';

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
-import { connectorFiles, readConnectorFile, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { connectorFiles, readConnectorFile } from '@qtshop/shared/delivery';
 import { BUILD_ENTRIES, runtimePackages } from '../../scripts/build';
 import { orderQuerySettings } from '../../services/order-query/src/config';
 

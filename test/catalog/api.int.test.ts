@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra } from '@qtshop/shared';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { ADMIN, catalogForTest, http } from '../support/services';
 
 const db = createDb(loadInfra(), 'catalog');

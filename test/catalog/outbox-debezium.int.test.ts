@@ -1,6 +1,8 @@
 // Product upsert through Debezium: POST then PUT a product with the catalog-outbox connector registered.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, createdAtHeaderSql, registerConnector } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { createdAtHeaderSql } from '@qtshop/shared/events';
+import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 import { recordContractProblems } from '../support/contracts';

@@ -1,6 +1,8 @@
 // Product upsert through the polling relay (RELAY_MODE=polling), with the Debezium connector removed.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, createdAtHeaderSql, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { createdAtHeaderSql } from '@qtshop/shared/events';
 import { TopicReader } from '../support/kafka';
 import { useRelay, type RelayHandle } from '../support/relay';
 import { recordContractProblems } from '../support/contracts';

@@ -1,7 +1,8 @@
 // Both relays on the same outbox row: Debezium and the polling relay each publish it once; consumers
 // must not be able to tell the two records apart.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, registerConnector } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';

@@ -2,7 +2,8 @@
 // is newer than the stock version the quantity came from; older or equal is counted stale and changes
 // nothing, also when it comes back from the dead-letter topic.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { pgInbox } from '@qtshop/shared/messaging';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { CATALOG_TOPICS, catalogHandlers } from '../../services/catalog/src/consumers';

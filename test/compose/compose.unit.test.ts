@@ -4,17 +4,10 @@
 // infrastructure is set up as the local stack's (wal_level=logical, the env config provider, KRaft).
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import {
-  connectorFiles,
-  DATABASES,
-  httpSettings,
-  httpShutdown,
-  infraSettings,
-  loadConfig,
-  loggingSettings,
-  readConnectorFile,
-  stopTimeoutMs,
-} from '@qtshop/shared';
+import { loadConfig, loggingSettings, stopTimeoutMs } from '@qtshop/shared/platform';
+import { DATABASES, infraSettings } from '@qtshop/shared/infra';
+import { httpSettings, httpShutdown } from '@qtshop/shared/http';
+import { connectorFiles, readConnectorFile } from '@qtshop/shared/delivery';
 import { outboxPublicationOf, portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 import { relaySettings } from '../../services/relay/src/config';
 import { SERVICE_SETTINGS } from '../../scripts/service-settings';

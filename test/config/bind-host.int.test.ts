@@ -2,7 +2,7 @@
 // 127.0.0.1 only; 0.0.0.0 (what compose sets) answers every address, like the one Docker forwards a
 // published port to. 127.0.0.2 stands in for such an address: it routes to this machine, yet a server
 // bound to 127.0.0.1 does not accept on it.
-import { createLogger } from '@qtshop/shared';
+import { createLogger } from '@qtshop/shared/platform';
 import { loadBasketConfig } from '../../services/basket/src/config';
 import { startBasket } from '../../services/basket/src/service';
 import { loadCatalogConfig } from '../../services/catalog/src/config';

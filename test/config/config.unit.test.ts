@@ -1,4 +1,5 @@
-import { authSettings, ConfigError, env, httpSettings, loadConfig } from '@qtshop/shared';
+import { ConfigError, env, loadConfig } from '@qtshop/shared/platform';
+import { authSettings, httpSettings } from '@qtshop/shared/http';
 
 const settings = {
   ADMIN_TOKEN: httpSettings.ADMIN_TOKEN,

@@ -1,7 +1,8 @@
 // Every PostgreSQL connection the shop opens is time-bounded (PG_STATEMENT_TIMEOUT_MS,
 // PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_KEEPALIVE_IDLE_S): a runaway statement is cancelled, a transaction
 // left open is ended by the server, and both ends probe an idle connection.
-import { createDb, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra, type Knex } from '@qtshop/shared/infra';
 
 const opened: Knex[] = [];
 const dbWith = (env: Record<string, string>) => {

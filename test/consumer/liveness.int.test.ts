@@ -9,7 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes, KafkaJSNonRetriableError } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { createKafka, dlqTopicOf, ensureTopics, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, ensureTopics, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { dlqTopicOf } from '@qtshop/shared/messaging';
 import { listDeadLetters } from '@qtshop/shared/tooling';
 import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { scratchDb, type ScratchDb } from '../support/scratch';

@@ -3,7 +3,9 @@
 // (which would reassign its partitions and have a second consumer retry the same message meanwhile).
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { createKafka, dlqTopicOf, ensureTopics, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, ensureTopics, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { dlqTopicOf } from '@qtshop/shared/messaging';
 import { createEffectsTable, effectsRunner } from '../support/runner-fixture';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { quiet } from '../support/services';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { EVENTS, isEventType } from '@qtshop/shared';
+import { EVENTS, isEventType } from '@qtshop/shared/events';
 import { EVENT_TYPES, eventCompatibility } from '@qtshop/shared/tooling';
 import { CONTRACTS_DIR, currentEventSchemas, generatedContracts, HTTP_ROUTES, releasedEventSchemas, staleContracts } from '../../scripts/contracts';
 import { describeErrors, newAjv, readContract } from '../support/contracts';

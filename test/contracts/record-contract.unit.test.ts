@@ -1,7 +1,8 @@
 // The check the relay tests run on every record they read: it passes a record as the relays produce it
 // and names what is wrong with one that is not.
 import { randomUUID } from 'node:crypto';
-import { outboxRecord, traceparentFrom } from '@qtshop/shared';
+import { traceparentFrom } from '@qtshop/shared/observability';
+import { outboxRecord } from '@qtshop/shared/events';
 import { recordContractProblems, type RecordLike } from '../support/contracts';
 
 const productId = randomUUID();

@@ -3,7 +3,9 @@
 // status) and, unless CONNECT_RESTORE_DRIFT=false, puts the file back. The reproduction: a drifted
 // route.topic.replacement sends each event to another outbox topic while the connector says RUNNING.
 // A connector of the test's own on a scratch outbox database, so the shop's connectors are left alone.
-import { ConnectClient, createKafka, observeDrift, observeOutbox, registerConnector, removeConnector, waitUntil, type ConnectorConfig } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka } from '@qtshop/shared/infra';
+import { ConnectClient, observeDrift, observeOutbox, registerConnector, removeConnector, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { createOutboxPublication, judgeOutbox, outboxPublicationOf, readConnector } from '@qtshop/shared/tooling';
 import type { RelayConfig } from '../../services/relay/src/config';
 import type { Relay } from '../../services/relay/src/relay';

@@ -3,7 +3,8 @@
 // - Kafka Connect down for longer than the repair threshold: events keep flowing through the relay's
 //   repair, and once Connect is back Debezium carries the traffic again and repairs stop.
 import { resolve } from 'node:path';
-import { ConnectClient, registerConnector, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { loadStackConfig } from '../../stack/config';
 import { livePid, stopPid } from '../../stack/procs';

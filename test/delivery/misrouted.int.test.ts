@@ -4,7 +4,8 @@
 // to its own topic, after which /ready recovers by itself, also on a relay started afresh meanwhile.
 // A scratch outbox with topics of the test's own and no connector: the records are written by hand.
 import type { Kafka } from 'kafkajs';
-import { createKafka, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, type Knex } from '@qtshop/shared/infra';
 import type { Relay } from '../../services/relay/src/relay';
 import type { RelayConfig } from '../../services/relay/src/config';
 import { TopicReader, type Received } from '../support/kafka';

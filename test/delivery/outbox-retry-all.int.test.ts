@@ -1,7 +1,7 @@
 // `npm run outbox -- retry --all [db...]` against scratch outbox databases no relay serves: rows quarantined
 // by hand are released, in the databases named (or every one of OUTBOX_DATABASES), and no other row changes.
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
 import { insertRows, rows, scratchDatabase, type Scratch } from '../relay/scratch';
 import { cli } from './support';
 

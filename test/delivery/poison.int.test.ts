@@ -2,7 +2,11 @@
 // either relay mode: the rows behind it are delivered, it is quarantined, listed and counted, and
 // `npm run outbox -- retry` re-sends it after a fix. And the writer refuses an oversized event up front.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, configureOutbox, outboxSettings, traceparentFrom, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { traceparentFrom } from '@qtshop/shared/observability';
+import { configureOutbox, outboxSettings } from '@qtshop/shared/outbox';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { AGGREGATE_TYPES, readConnector, restrictOutboxAggregateTypes } from '@qtshop/shared/tooling';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog } from '../../services/catalog/src/service';

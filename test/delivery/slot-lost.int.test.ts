@@ -5,7 +5,8 @@
 // Lowering the bound can invalidate any slot that lags at that moment, not only the stopped one, so the
 // relay here serves (and re-creates as needed) all three outbox databases' connectors, and the test ends
 // only when every one of them streams again from a healthy slot.
-import { ConnectClient, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { createProducts, debeziumDelivers, infra, metric, openDb, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 

@@ -2,7 +2,9 @@
 // doubling backoff, the state is a metric, /ready names the failure, and once the cause is gone the
 // connector runs again with no step of the operator's. Meanwhile repair carries the events.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { traceparentFrom } from '@qtshop/shared/observability';
+import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { createProducts, infra, metric, openDb, REPAIR_AFTER_MS, startShop, waitInInventory, type Shop } from './support';
 

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createDb, createLogger, loadInfra, waitUntil, type Knex, type Logger } from '@qtshop/shared';
+import { createLogger, waitUntil, type Logger } from '@qtshop/shared/platform';
+import { createDb, loadInfra, type Knex } from '@qtshop/shared/infra';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay, type RelayDeps } from '../../services/relay/src/relay';
 import { useRelay, type OutboxDb, type RelayMode } from '../support/relay';

@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadInfra } from '@qtshop/shared';
+import { loadInfra } from '@qtshop/shared/infra';
 import { SHOP_SERVICES } from '@qtshop/shared/tooling';
 import { SERVICE_SETTINGS } from '../../scripts/service-settings';
 import { exchangeProblems, readContract } from '../support/contracts';

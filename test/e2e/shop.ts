@@ -2,7 +2,8 @@
 // infrastructure provideInfrastructure() chose. A shop that is already running is used as it is.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { createKafka, waitUntil, type KafkaAddress } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, type KafkaAddress } from '@qtshop/shared/infra';
 import type { Infrastructure } from './infrastructure';
 
 const root = resolve(import.meta.dirname, '../..');

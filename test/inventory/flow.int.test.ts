@@ -1,6 +1,7 @@
 // Scenarios "Product upsert" (inventory side) and "Quantity updated", with each relay.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { useRelay, type RelayHandle, type RelayMode } from '../support/relay';
 import { ADMIN, catalogForTest, http, inventoryForTest } from '../support/services';
 

@@ -3,7 +3,9 @@
 // nothing, also when it comes back from the dead-letter topic. The stock item's own version grows with each
 // quantity change and travels in ProductQuantityUpdated.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox, type EventPayload, type Knex } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
+import type { EventPayload } from '@qtshop/shared/events';
+import { pgInbox } from '@qtshop/shared/messaging';
 import { migrateAll } from '../../scripts/migrate';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { INVENTORY_TOPICS, inventoryHandlers } from '../../services/inventory/src/consumers';

@@ -2,7 +2,10 @@
 // new event id must not make it refuse orders at the real price), its events carry their version in the
 // order's stream, and a stock decision arriving for an order that already has one is counted stale.
 import { randomUUID } from 'node:crypto';
-import { AppError, createDb, createKafka, loadInfra, pgInbox, type EventPayload } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import type { EventPayload } from '@qtshop/shared/events';
+import { pgInbox } from '@qtshop/shared/messaging';
+import { AppError } from '@qtshop/shared/http';
 import { migrateAll } from '../../scripts/migrate';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from '../../services/order-command/src/consumers';

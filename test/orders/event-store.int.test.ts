@@ -1,6 +1,6 @@
 // The order stream's optimistic concurrency, against the real orders database.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra } from '@qtshop/shared';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { migrateAll } from '../../scripts/migrate';
 import { execute } from '../../services/order-command/src/domain/use-cases';
 import { appendEvents, loadStream, VersionConflict } from '../../services/order-command/src/store';

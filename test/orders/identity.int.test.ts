@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Producer } from 'kafkajs';
-import { createDb, createKafka, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
 import { applyProduct } from '../../services/basket/src/domain/basket';
 import { basketForTest, publishOutboxRow, type BasketForTest } from '../support/basket';
 import { ADMIN, http, orderCommandForTest, orderQueryForTest, shopper } from '../support/services';

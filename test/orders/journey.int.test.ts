@@ -1,6 +1,7 @@
 // Scenario "Placing order", end to end over HTTP with every service in-process and the real stack.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { basketForTest, type BasketForTest } from '../support/basket';
 import { useRelay, type RelayHandle, type RelayMode } from '../support/relay';
 import { ADMIN, asAdmin as http, catalogForTest, inventoryForTest, orderCommandForTest, orderQueryForTest } from '../support/services';

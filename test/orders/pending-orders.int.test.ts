@@ -3,7 +3,8 @@
 // trigger on order_events), against a scratch orders database whose outbox nobody relays, so that no
 // stock decision can arrive unless the test appends it.
 import { randomUUID } from 'node:crypto';
-import { createKafka, inTransaction, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, inTransaction, loadInfra } from '@qtshop/shared/infra';
 import { migrateLatest, type Migration } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';

@@ -2,7 +2,9 @@
 // an event not newer than the row is counted stale and changes nothing, also when it comes back from the
 // dead-letter topic; OrderPlaced arriving after the outcome still fills in the order's lines.
 import { randomUUID } from 'node:crypto';
-import { createDb, createKafka, loadInfra, pgInbox, type EventPayload } from '@qtshop/shared';
+import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import type { EventPayload } from '@qtshop/shared/events';
+import { pgInbox } from '@qtshop/shared/messaging';
 import { migrateAll } from '../../scripts/migrate';
 import { loadOrderQueryConfig } from '../../services/order-query/src/config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from '../../services/order-query/src/consumers';

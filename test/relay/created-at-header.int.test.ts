@@ -1,7 +1,8 @@
 // The createdAt header as PostgreSQL prints it for the polling relay must be what Debezium writes for a
 // timestamptz: UTC, six fractional digits with trailing zeros kept, 'Z' (seen: …40.501740Z). The relays'
 // records are compared with each other in test/catalog/relay-equality.int.test.ts.
-import { createDb, createdAtHeaderSql, loadInfra } from '@qtshop/shared';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { createdAtHeaderSql } from '@qtshop/shared/events';
 
 const db = createDb(loadInfra(), 'postgres', { max: 1 });
 afterAll(() => db.destroy());

@@ -1,6 +1,7 @@
 // The janitor against the real PostgreSQL: delivered rows past the retention go; recent, undelivered and
 // quarantined rows stay.
-import { createLogger, waitUntil, type Knex } from '@qtshop/shared';
+import { createLogger, waitUntil } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
 import { Janitor } from '../../services/relay/src/janitor';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { createRelay } from '../../services/relay/src/relay';

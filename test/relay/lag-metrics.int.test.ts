@@ -3,7 +3,9 @@
 // runner dead-letters, and a redrive clears the pending count.
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { createKafka, dlqTopicOf, ensureTopics, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, ensureTopics, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { dlqTopicOf } from '@qtshop/shared/messaging';
 import { redriveDeadLetters } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';

@@ -1,4 +1,4 @@
-import { outboxRecord } from '@qtshop/shared';
+import { outboxRecord } from '@qtshop/shared/events';
 
 describe('outboxRecord', () => {
   const row = {

@@ -1,4 +1,5 @@
-import { deleteInBatches, Loop } from '@qtshop/shared';
+import { Loop } from '@qtshop/shared/platform';
+import { deleteInBatches } from '@qtshop/shared/messaging';
 import { planBatch, protocolErrorType, recordBytes, topicMessagesOf, type UnsentRow } from '../../services/relay/src/batch';
 import { sightingsOf } from '../../services/relay/src/confirmer';
 import { shouldDrain } from '../../services/relay/src/polling';

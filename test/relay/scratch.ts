@@ -1,6 +1,7 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
-import { loadInfra, traceparentFrom, type Knex } from '@qtshop/shared';
+import { loadInfra, type Knex } from '@qtshop/shared/infra';
+import { traceparentFrom } from '@qtshop/shared/observability';
 import { addOutboxDelivery, addOutboxMisrouted, createOutboxTable } from '@qtshop/shared/tooling';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';

@@ -5,22 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { Registry } from 'prom-client';
+import { createLogger, waitUntil } from '@qtshop/shared/platform';
+import { createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
 import {
-  createKafka,
-  createLogger,
   DAY_MS,
   dlqTopicOf,
   INBOX_TABLE,
-  loadInfra,
   MONGO_INBOX,
   mongoInboxRetention,
   pgInboxRetention,
   Pruner,
   redeliveryWindowMs,
   retentionSettings,
-  waitUntil,
-  type Knex,
-} from '@qtshop/shared';
+} from '@qtshop/shared/messaging';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';

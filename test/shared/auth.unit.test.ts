@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { AppError, createAuthenticator, DEV_JWT_SECRET, issueToken, type Authenticator } from '@qtshop/shared';
+import { AppError, createAuthenticator, DEV_JWT_SECRET, issueToken, type Authenticator } from '@qtshop/shared/http';
 
 const ISSUER = 'https://id.example/';
 const AUDIENCE = 'qtshop';

@@ -3,7 +3,8 @@
 // time a signalled stop allows itself, from the same settings.
 import type { Server } from 'node:http';
 import { Agent, request } from 'node:http';
-import { closeServer, createHttpApp, createLogger, httpSettings, httpShutdown, listen, loadConfig, stopTimeoutMs, type HttpApp } from '@qtshop/shared';
+import { createLogger, loadConfig, stopTimeoutMs } from '@qtshop/shared/platform';
+import { closeServer, createHttpApp, httpSettings, httpShutdown, listen, type HttpApp } from '@qtshop/shared/http';
 
 const log = createLogger('test', 'silent');
 

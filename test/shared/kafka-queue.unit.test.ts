@@ -2,7 +2,7 @@
 // 2.2.4 would run a 1 ms loop forever); with a request waiting, or while the broker throttles, the check
 // is still armed, so nothing queued is left behind.
 import { jest } from '@jest/globals';
-import { RequestQueue } from '@qtshop/shared';
+import { RequestQueue } from '@qtshop/shared/infra';
 
 type Queue = { pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: unknown; scheduleCheckPendingRequests(): void };
 const queue = (over: Partial<Queue>): Queue =>

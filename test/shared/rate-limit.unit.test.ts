@@ -1,6 +1,7 @@
 // The rate limits' off switch (RATE_LIMIT_ENABLED=false, for benchmarks and load tests), checked directly
 // on the limiter a service builds from its configuration.
-import { AppError, createWriteLimiter, loadConfig, rateLimitSettings } from '@qtshop/shared';
+import { loadConfig } from '@qtshop/shared/platform';
+import { AppError, createWriteLimiter, rateLimitSettings } from '@qtshop/shared/http';
 
 const headers = () => {
   const set: Record<string, string> = {};

@@ -4,7 +4,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ConnectClient, createKafka, kafkaClientConfig, loadInfra } from '@qtshop/shared';
+import { createKafka, kafkaClientConfig, loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient } from '@qtshop/shared/delivery';
 
 const portOf = (s: HttpServer | TcpServer) => (s.address() as AddressInfo).port;
 const listen = async <S extends HttpServer | TcpServer>(s: S): Promise<S> => {

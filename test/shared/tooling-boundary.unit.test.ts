@@ -54,7 +54,7 @@ describe('the tooling entry', () => {
     expect(found("import { migrateLatest } from '@qtshop/shared/tooling';")).toBe(true);
     expect(found("export * from '@qtshop/shared/tooling/dlq';")).toBe(true);
     expect(found("const t = await import('../../shared/src/tooling/index');")).toBe(true);
-    expect(found("import type { Knex } from '@qtshop/shared';")).toBe(false);
+    expect(found("import type { Knex } from '@qtshop/shared/infra';")).toBe(false);
     expect(found("import { x } from './tooling';")).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { alivePids } from '../support/procs';
-import { waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
 import { SHOP_SERVICES } from '@qtshop/shared/tooling';
 
 const root = resolve(import.meta.dirname, '../..');

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
 import { migrateAll } from '../../scripts/migrate';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay } from '../../services/relay/src/relay';

@@ -3,7 +3,8 @@
 // server accepts nothing new meanwhile. The requests are held inside their transactions by a lock on the
 // outbox, so that every one of them is provably in flight at the server when the stop begins.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { ADMIN, catalogForTest } from '../support/services';
 
 const catalogDb = createDb(loadInfra(), 'catalog', { max: 2 });

@@ -1,7 +1,9 @@
 // CDC smoke: the real Debezium PostgreSQL connector with the outbox EventRouter, configured as the
 // catalog connector file says, on a scratch database; one row in, one clean Kafka record out.
 import { randomUUID } from 'node:crypto';
-import { ConnectClient, createDb, createKafka, loadInfra, waitUntil, type Knex } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { createdAtHeaderOf } from '../support/outbox';
 import { createOutboxTable, readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';

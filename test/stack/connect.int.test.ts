@@ -1,4 +1,5 @@
-import { ConnectClient, loadInfra } from '@qtshop/shared';
+import { loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient } from '@qtshop/shared/delivery';
 import { DEBEZIUM_CONNECTOR, EVENT_ROUTER } from '@qtshop/shared/tooling';
 
 const infra = loadInfra();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createKafka, loadInfra } from '@qtshop/shared';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();

@@ -3,7 +3,7 @@
 // The same operations run on a real MongoDB 7 (docker-compose).
 import { randomUUID } from 'node:crypto';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { loadInfra } from '@qtshop/shared';
+import { loadInfra } from '@qtshop/shared/infra';
 
 const infra = loadInfra();
 

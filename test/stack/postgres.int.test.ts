@@ -1,4 +1,4 @@
-import { createDb, DATABASES, loadInfra } from '@qtshop/shared';
+import { createDb, DATABASES, loadInfra } from '@qtshop/shared/infra';
 import { loadStackConfig } from '../../stack/config';
 
 const infra = loadInfra();

@@ -3,7 +3,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { ConnectClient, createKafka, dlqTopicOf, ensureTopics, observeOutbox, registerConnector, traceparentFrom, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createKafka, ensureTopics } from '@qtshop/shared/infra';
+import { traceparentFrom } from '@qtshop/shared/observability';
+import { dlqTopicOf } from '@qtshop/shared/messaging';
+import { ConnectClient, observeOutbox, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector, type PipelineStatus } from '@qtshop/shared/tooling';
 import { cli, debeziumRelay, infra, metric, openDb, productFields } from '../delivery/support';
 import { useRelay, type RelayHandle } from '../support/relay';

@@ -4,7 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
-import { createKafka, loadInfra, MONGO_INBOX, outboxRecord, waitUntil, type EventPayload, type EventType, type Logger } from '@qtshop/shared';
+import { waitUntil, type Logger } from '@qtshop/shared/platform';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
+import { outboxRecord, type EventPayload, type EventType } from '@qtshop/shared/events';
+import { MONGO_INBOX } from '@qtshop/shared/messaging';
 import { loadBasketConfig } from '../../services/basket/src/config';
 import { startBasket, type BasketService } from '../../services/basket/src/service';
 import { quiet } from './services';

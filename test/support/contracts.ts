@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { EVENTS, isEventType } from '@qtshop/shared';
+import { EVENTS, isEventType } from '@qtshop/shared/events';
 
 const contractsDir = resolve(import.meta.dirname, '../../contracts');
 export const readContract = (path: string): Record<string, unknown> => JSON.parse(readFileSync(resolve(contractsDir, path), 'utf8')) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 // Child process for the crash test: consumes with the real runner and SIGKILLs itself right after the
 // first event's transaction commits, before its offset can be committed.
-import { createKafka, createDb, createLogger, loadInfra, runAsScript } from '@qtshop/shared';
+import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createKafka, createDb, loadInfra } from '@qtshop/shared/infra';
 import { effectsRunner } from './runner-fixture';
 
 runAsScript(import.meta.url, 'crash-consumer', async (argv) => {

@@ -1,7 +1,8 @@
 // Test helper: read a topic from the beginning with a fresh consumer group and collect what arrives.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
-import { ensureTopics, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { ensureTopics } from '@qtshop/shared/infra';
 
 export interface Received {
   topic: string;

@@ -2,7 +2,8 @@
 // (connectors removed, so each outbox row is published by one relay only). stop() leaves the relay
 // set-up as the test found it: connectors removed for polling are registered again, so a shop running
 // beside the tests keeps its events flowing.
-import { ConnectClient, createDb, loadInfra, registerConnector, removeConnector } from '@qtshop/shared';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { ConnectClient, registerConnector, removeConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { loadRelayConfig } from '../../services/relay/src/config';
 import { createRelay, type Relay } from '../../services/relay/src/relay';

@@ -1,6 +1,8 @@
 // A consumer runner on a scratch database and topic, handling ProductQuantityUpdated by counting
 // applications per product in an `effects` table: what the runner tests (and the crash child) use.
-import { createConsumerRunner, pgInbox, type ConsumerRunnerOptions, type Kafka, type Knex, type Logger } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import type { Kafka, Knex } from '@qtshop/shared/infra';
+import { createConsumerRunner, pgInbox, type ConsumerRunnerOptions } from '@qtshop/shared/messaging';
 import { createInboxTable, inboxAuditMigration } from '@qtshop/shared/tooling';
 
 export async function createEffectsTable(db: Knex): Promise<void> {

@@ -1,6 +1,6 @@
 // Scratch PostgreSQL databases for tests that need their own tables.
 import { randomUUID } from 'node:crypto';
-import { createDb, loadInfra, type Knex } from '@qtshop/shared';
+import { createDb, loadInfra, type Knex } from '@qtshop/shared/infra';
 
 export interface ScratchDb {
   name: string;

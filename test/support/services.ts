@@ -1,6 +1,7 @@
 // Starting services in-process on port 0 for integration tests, with migrations applied; they log nothing
 // unless given a logger.
-import { authSettings, createLogger, issueToken, loadConfig, type Logger } from '@qtshop/shared';
+import { createLogger, loadConfig, type Logger } from '@qtshop/shared/platform';
+import { authSettings, issueToken } from '@qtshop/shared/http';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';

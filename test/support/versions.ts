@@ -10,19 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { RecordMetadata } from 'kafkajs';
-import {
-  createConsumerRunner,
-  dlqTopicOf,
-  EVENTS,
-  outboxRecord,
-  waitUntil,
-  type EventPayload,
-  type EventType,
-  type Handlers,
-  type Inbox,
-  type Knex,
-  type Kafka,
-} from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import type { Knex, Kafka } from '@qtshop/shared/infra';
+import { EVENTS, outboxRecord, type EventPayload, type EventType } from '@qtshop/shared/events';
+import { createConsumerRunner, dlqTopicOf, type Handlers, type Inbox } from '@qtshop/shared/messaging';
 import { listDeadLetters, redriveDeadLetters } from '@qtshop/shared/tooling';
 import { quiet } from './services';
 

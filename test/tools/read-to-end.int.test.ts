@@ -2,7 +2,7 @@
 // polling relay does: a partition then ends in a commit or abort marker, which no message stands for.
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import { createKafka, ensureTopics, loadInfra } from '@qtshop/shared';
+import { createKafka, ensureTopics, loadInfra } from '@qtshop/shared/infra';
 import { readToEnd } from '@qtshop/shared/tooling';
 
 const kafka = createKafka(loadInfra().kafka, 'test-read-to-end');

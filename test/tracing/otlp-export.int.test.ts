@@ -4,7 +4,8 @@
 // the outbox row's traceparent is the outbox write's span.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createDb, loadInfra, waitUntil } from '@qtshop/shared';
+import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { migrateAll } from '../../scripts/migrate';
 import { ADMIN, http } from '../support/services';
 import { startServiceProcess } from '../support/service-process';

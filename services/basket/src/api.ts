@@ -5,7 +5,8 @@
 // of their JWT, auth.ts). Every route needs the shopper's token (or the admin token), and another
 // customer's basket is a 403; writes are rate limited per customer.
 import { z } from 'zod';
-import { AppError, BasketId, contractRouter, requireCustomer, routes, type ContractRouter, type RouteHandlers, type ShopperAccess } from '@qtshop/shared';
+import { BasketId } from '@qtshop/shared/events';
+import { AppError, contractRouter, requireCustomer, routes, type ContractRouter, type RouteHandlers, type ShopperAccess } from '@qtshop/shared/http';
 import type { Db } from 'mongodb';
 import { basketInput, deleteBasket, getBasket, replaceBasket } from './domain/basket';
 import { rethrowForHttp } from './http-errors';

@@ -1,14 +1,8 @@
-import {
-  consumerSettings,
-  env,
-  httpSettings,
-  infraSettings,
-  loadConfig,
-  loggingSettings,
-  retentionSettings,
-  shopperSettings,
-  tracingSettings,
-} from '@qtshop/shared';
+import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
+import { infraSettings } from '@qtshop/shared/infra';
+import { tracingSettings } from '@qtshop/shared/observability';
+import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
+import { httpSettings, shopperSettings } from '@qtshop/shared/http';
 
 export const basketSettings = {
   ...infraSettings,

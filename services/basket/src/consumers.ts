@@ -6,7 +6,9 @@
 // OrderPlaced of a recorded order (published again under a new id) is stale. The one window left: a crash
 // after the delete and before the record repeats the delete on redelivery, which removes a basket the
 // shopper refilled under the same id in between.
-import { isStale, type ConsumedEvent, type HandlerResult, type Handlers, type Logger } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import { isStale } from '@qtshop/shared/events';
+import type { ConsumedEvent, HandlerResult, Handlers } from '@qtshop/shared/messaging';
 import type { Db } from 'mongodb';
 import { applyProduct, dropOrderedBasket } from './domain/basket';
 

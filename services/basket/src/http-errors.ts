@@ -1,5 +1,5 @@
 // The basket's domain errors as HTTP: the one place that knows their status and code.
-import { AppError } from '@qtshop/shared';
+import { AppError } from '@qtshop/shared/http';
 import { UnknownProducts } from './domain/basket';
 
 /** Rethrows a domain error as the AppError it answers with, anything else as it is; for a use case's `.catch`. */

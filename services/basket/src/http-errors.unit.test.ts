@@ -1,4 +1,4 @@
-import { AppError } from '@qtshop/shared';
+import { AppError } from '@qtshop/shared/http';
 import { UnknownProducts } from './domain/basket';
 import { rethrowForHttp } from './http-errors';
 

@@ -1,22 +1,11 @@
 // Builds the basket service: the baskets API, and the consumer of product and order events.
 import { MongoClient } from 'mongodb';
-import {
-  createConsumerRunner,
-  createKafka,
-  httpShutdown,
-  infraFrom,
-  mongoInbox,
-  mongoClientOptions,
-  mongoInboxRetention,
-  redeliveryWindowMs,
-  shopperAccess,
-  startService,
-  startTracing,
-  tracingFrom,
-  type Logger,
-  type RunningService,
-  consumerTuning,
-} from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import { createKafka, infraFrom, mongoClientOptions } from '@qtshop/shared/infra';
+import { startTracing, tracingFrom } from '@qtshop/shared/observability';
+import { createConsumerRunner, mongoInbox, mongoInboxRetention, redeliveryWindowMs, consumerTuning } from '@qtshop/shared/messaging';
+import { httpShutdown, shopperAccess } from '@qtshop/shared/http';
+import { startService, type RunningService } from '@qtshop/shared/service';
 import { basketsRouter } from './api';
 import type { BasketConfig } from './config';
 import { BASKET_TOPICS, basketHandlers } from './consumers';

@@ -13,7 +13,8 @@
 // late can move a document or a line back. Documents written before versions existed have none: the
 // filter `olderThan(v)` ({$not: {$gte: v}}) matches a missing field too, as version 0.
 import type { Db } from 'mongodb';
-import { ensureMongoInboxIndexes, stale, type Stale } from '@qtshop/shared';
+import { stale, type Stale } from '@qtshop/shared/events';
+import { ensureMongoInboxIndexes } from '@qtshop/shared/messaging';
 import type { Basket, BasketLine, CachedProduct, PricedLine } from './model';
 
 export const BASKETS = 'baskets';

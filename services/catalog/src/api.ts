@@ -1,7 +1,8 @@
 // Catalog HTTP API: each route's contract (input and responses, also its OpenAPI description), then the
 // handlers: call one use case, set the response.
 import { z } from 'zod';
-import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter } from '@qtshop/shared/http';
 import { createProduct, updateProduct } from './domain/products';
 import { Product, ProductFields } from './model';
 import * as store from './store';

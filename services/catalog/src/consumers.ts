@@ -1,5 +1,7 @@
 // Catalog consumes ProductQuantityUpdated from inventory, the owner of stock.
-import type { Handlers, Knex, Logger } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import type { Handlers } from '@qtshop/shared/messaging';
 import { applyQuantity } from './domain/products';
 
 export const CATALOG_TOPICS = ['qtshop.inventory'];

@@ -1,5 +1,5 @@
 // Catalog data access. Writes take the caller's transaction (they cannot run outside one).
-import type { Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
 import type { Product, ProductFields } from './model';
 
 interface ProductRow {

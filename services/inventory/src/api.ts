@@ -1,7 +1,8 @@
 // Inventory HTTP API: each route's contract (input and responses, also its OpenAPI description), then the
 // handlers.
 import { z } from 'zod';
-import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter } from '@qtshop/shared/http';
 import { SetQuantity, setStock } from './domain/stock';
 import { StockItem } from './model';
 import * as store from './store';

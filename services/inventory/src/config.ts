@@ -1,14 +1,9 @@
-import {
-  consumerSettings,
-  env,
-  httpSettings,
-  infraSettings,
-  loadConfig,
-  loggingSettings,
-  outboxSettings,
-  retentionSettings,
-  tracingSettings,
-} from '@qtshop/shared';
+import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
+import { infraSettings } from '@qtshop/shared/infra';
+import { tracingSettings } from '@qtshop/shared/observability';
+import { outboxSettings } from '@qtshop/shared/outbox';
+import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
+import { httpSettings } from '@qtshop/shared/http';
 
 export const inventorySettings = {
   ...infraSettings,

@@ -1,6 +1,8 @@
 // Inventory consumes the catalog's product events (the name it shows, applied only when newer) and placed
 // orders (stock reserved once per order, guarded by the inbox).
-import { isStale, type Handlers, type Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { isStale } from '@qtshop/shared/events';
+import type { Handlers } from '@qtshop/shared/messaging';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
 

@@ -1,5 +1,10 @@
 // Builds the inventory service: the stock API and the product / order consumer.
-import { httpShutdown, infraFrom, tracingFrom, startPgService, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import { infraFrom } from '@qtshop/shared/infra';
+import { tracingFrom } from '@qtshop/shared/observability';
+import { consumerTuning } from '@qtshop/shared/messaging';
+import { httpShutdown } from '@qtshop/shared/http';
+import { startPgService, type RunningService } from '@qtshop/shared/service';
 import { inventoryRouter } from './api';
 import type { InventoryConfig } from './config';
 import { INVENTORY_TOPICS, inventoryHandlers } from './consumers';

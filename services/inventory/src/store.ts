@@ -1,5 +1,5 @@
 // Inventory data access. Writes take the caller's transaction.
-import type { Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
 import type { StockItem } from './model';
 
 interface Row {

@@ -1,7 +1,8 @@
 // Order command HTTP API: each route's contract (input and responses, also its OpenAPI description), then
 // the handlers: place an order, read it back from its events.
 import { z } from 'zod';
-import { AppError, contractRouter, mayRead, requireCustomer, routes, uuidParam, type ContractRouter, type Knex, type ShopperAccess } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { AppError, contractRouter, mayRead, requireCustomer, routes, uuidParam, type ContractRouter, type ShopperAccess } from '@qtshop/shared/http';
 import * as useCases from './domain/use-cases';
 import { getOrder, OrderView, PlaceOrderBody } from './domain/use-cases';
 import { overHttp } from './http-errors';

@@ -1,16 +1,9 @@
-import {
-  consumerSettings,
-  DAY_MS,
-  env,
-  httpSettings,
-  infraSettings,
-  loadConfig,
-  loggingSettings,
-  outboxSettings,
-  retentionSettings,
-  shopperSettings,
-  tracingSettings,
-} from '@qtshop/shared';
+import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
+import { infraSettings } from '@qtshop/shared/infra';
+import { tracingSettings } from '@qtshop/shared/observability';
+import { outboxSettings } from '@qtshop/shared/outbox';
+import { consumerSettings, DAY_MS, retentionSettings } from '@qtshop/shared/messaging';
+import { httpSettings, shopperSettings } from '@qtshop/shared/http';
 
 export const orderCommandSettings = {
   ...infraSettings,

@@ -1,5 +1,7 @@
 // Order command consumes the stock outcome (confirm or reject the order) and the catalog's prices.
-import { stale, Unprocessable, type ConsumedEvent, type HandlerResult, type Handlers, type Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { stale } from '@qtshop/shared/events';
+import { Unprocessable, type ConsumedEvent, type HandlerResult, type Handlers } from '@qtshop/shared/messaging';
 import { OrderRuleViolation, type OrderCommand } from './domain/aggregate';
 import { execute } from './domain/use-cases';
 import { cachePrice } from './domain/prices';

@@ -1,5 +1,5 @@
 // Order-command's domain errors as HTTP: the one place that knows their status and code.
-import { AppError } from '@qtshop/shared';
+import { AppError } from '@qtshop/shared/http';
 import { OrderRuleViolation } from './domain/aggregate';
 import { OrderRefused, type RefusalCode } from './domain/refusals';
 import { VersionConflict } from './store';

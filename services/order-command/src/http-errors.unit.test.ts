@@ -1,4 +1,4 @@
-import { AppError } from '@qtshop/shared';
+import { AppError } from '@qtshop/shared/http';
 import { OrderRuleViolation } from './domain/aggregate';
 import { OrderRefused } from './domain/refusals';
 import { toAppError } from './http-errors';

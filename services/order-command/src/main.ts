@@ -1,4 +1,4 @@
-import { createLogger, runService } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared/platform';
 import { loadOrderCommandConfig } from './config';
 import { startOrderCommand } from './service';
 

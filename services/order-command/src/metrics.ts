@@ -1,7 +1,8 @@
 // Order-command's own gauges: the orders waiting for their stock decision, measured when Prometheus
 // scrapes /metrics (one query over pending_orders, store.ts), so nothing runs between scrapes.
 import { Gauge, type Metric } from 'prom-client';
-import type { Knex, Logger } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
 import { pendingOrders, type PendingOrders } from './store';
 
 export function pendingOrderGauges(db: Knex, log: Logger): Metric[] {

@@ -1,5 +1,10 @@
 // Builds the order command service: the orders API, the stock outcome / price consumer and the pending-order gauges.
-import { httpShutdown, infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import { infraFrom } from '@qtshop/shared/infra';
+import { tracingFrom } from '@qtshop/shared/observability';
+import { consumerTuning } from '@qtshop/shared/messaging';
+import { httpShutdown, shopperAccess } from '@qtshop/shared/http';
+import { startPgService, type RunningService } from '@qtshop/shared/service';
 import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
 import { pendingOrderGauges } from './metrics';

@@ -1,6 +1,7 @@
 // Order command data access: the append-only event stream and its pending orders, idempotency keys and
 // the price cache. Writes take the caller's transaction.
-import { pgRetention, type Knex, type RetentionTarget } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { pgRetention, type RetentionTarget } from '@qtshop/shared/messaging';
 
 /** An event as the stream holds it; the domain's OrderEvent union is one of these. */
 export interface StreamEvent {

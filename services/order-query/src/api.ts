@@ -1,7 +1,8 @@
 // Order query HTTP API, the read side of orders: each route's contract (input and responses, also its
 // OpenAPI description), then the handlers.
 import { z } from 'zod';
-import { AppError, contractRouter, mayRead, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type Knex, type ShopperAccess } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { AppError, contractRouter, mayRead, PageQuery, pageOf, routes, uuidParam, type ContractRouter, type ShopperAccess } from '@qtshop/shared/http';
 import { OrderSummary } from './model';
 import * as store from './store';
 

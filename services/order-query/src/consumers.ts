@@ -1,5 +1,6 @@
 // Order query consumes the order stream's events into its read model.
-import type { Handlers, Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import type { Handlers } from '@qtshop/shared/messaging';
 import { projectOutcome, projectPlaced } from './domain/projection';
 
 export const ORDER_QUERY_TOPICS = ['qtshop.order'];

@@ -1,4 +1,4 @@
-import { createLogger, runService } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared/platform';
 import { loadOrderQueryConfig } from './config';
 import { startOrderQuery } from './service';
 

@@ -1,7 +1,7 @@
 // The order read model as the API answers with it. Declared apart from store.ts, which fills it, so that
 // the API's contract and the store share one declaration.
 import { z } from 'zod';
-import { OrderLine } from '@qtshop/shared';
+import { OrderLine } from '@qtshop/shared/events';
 
 /**
  * An order as the projection holds it. Fields that come from OrderPlaced are null while only the order's

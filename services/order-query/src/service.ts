@@ -1,5 +1,10 @@
 // Builds the order query service: the read API and the projection consumer.
-import { httpShutdown, infraFrom, shopperAccess, startPgService, tracingFrom, type Logger, type RunningService, consumerTuning } from '@qtshop/shared';
+import type { Logger } from '@qtshop/shared/platform';
+import { infraFrom } from '@qtshop/shared/infra';
+import { tracingFrom } from '@qtshop/shared/observability';
+import { consumerTuning } from '@qtshop/shared/messaging';
+import { httpShutdown, shopperAccess } from '@qtshop/shared/http';
+import { startPgService, type RunningService } from '@qtshop/shared/service';
 import { orderQueryRouter } from './api';
 import type { OrderQueryConfig } from './config';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from './consumers';

@@ -1,6 +1,7 @@
 // The order read model's data access: the API's reads, and the projection's writes, which take the
 // consumer's transaction.
-import type { EventPayload, Knex } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import type { EventPayload } from '@qtshop/shared/events';
 import type { OrderSummary } from './model';
 
 interface Row {

@@ -1,5 +1,8 @@
 // The relay's settings (STYLE.md: one typed schema, a default and a line of doc per key, validated once).
-import { env, httpSettings, infraSettings, loadConfig, loggingSettings, TOPICS, type ConfigOf } from '@qtshop/shared';
+import { env, loadConfig, loggingSettings, type ConfigOf } from '@qtshop/shared/platform';
+import { infraSettings } from '@qtshop/shared/infra';
+import { TOPICS } from '@qtshop/shared/events';
+import { httpSettings } from '@qtshop/shared/http';
 
 export const relaySettings = {
   ...infraSettings,

@@ -11,7 +11,10 @@
 // Offsets are committed only after the rows are marked, so a crash never leaves a row unconfirmed for
 // good: at worst the repairer publishes it once more.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ensureTopics, headerString, OUTBOX_TABLE, TOPIC_PREFIX, topicOf, waitUntil, type Knex, type Logger } from '@qtshop/shared';
+import { waitUntil, type Logger } from '@qtshop/shared/platform';
+import { ensureTopics, headerString, type Knex } from '@qtshop/shared/infra';
+import { TOPIC_PREFIX, topicOf } from '@qtshop/shared/events';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import type { RelayMetrics } from './metrics';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,7 +2,10 @@
 // confirmer) is kept for OUTBOX_RETENTION_MS, then deleted in bounded batches. Undelivered and quarantined
 // rows are never deleted: repair and `npm run outbox -- retry` still need them. The publication carries
 // INSERTs only, so Debezium never sees these deletes.
-import { deleteInBatches, Loop, OUTBOX_TABLE, type Knex, type Logger } from '@qtshop/shared';
+import { Loop, type Logger } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
+import { deleteInBatches } from '@qtshop/shared/messaging';
 import type { RelayMetrics } from './metrics';
 
 export const JANITOR_BATCH = 10_000;

@@ -2,7 +2,9 @@
 // of each consumer group of RELAY_LAG_GROUPS per topic partition and the depth of each dead-letter topic,
 // and exports them (consumer_lag_messages, consumer_group_members, dlq_messages, dlq_pending_messages).
 // Measured here rather than in each service because a stopped consumer cannot report its own lag.
-import { Loop, observeConsumerGroups, observeDeadLetters, type Kafka, type Logger } from '@qtshop/shared';
+import { Loop, type Logger } from '@qtshop/shared/platform';
+import type { Kafka } from '@qtshop/shared/infra';
+import { observeConsumerGroups, observeDeadLetters } from '@qtshop/shared/delivery';
 import type { Admin } from 'kafkajs';
 import type { RelayMetrics } from './metrics';
 

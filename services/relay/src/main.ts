@@ -1,5 +1,5 @@
 // Relay entry point: the polling fallback (RELAY_MODE=polling) or the Debezium-mode janitor.
-import { createLogger, runService } from '@qtshop/shared';
+import { createLogger, runService } from '@qtshop/shared/platform';
 import { loadRelayConfig } from './config';
 import { createRelay } from './relay';
 

@@ -23,7 +23,10 @@
 // Kafka accepts and the rows go out by themselves, in order.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import pg from 'pg';
-import { Loop, createdAtHeaderSql, OUTBOX_TABLE, pgConnection, type Infra, type Logger } from '@qtshop/shared';
+import { Loop, type Logger } from '@qtshop/shared/platform';
+import { pgConnection, type Infra } from '@qtshop/shared/infra';
+import { createdAtHeaderSql } from '@qtshop/shared/events';
+import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { planBatch, protocolErrorType, topicMessagesOf, type PlannedRecord, type Quarantine, type UnsentRow } from './batch';
 import { endIdleHolder, startHeartbeat } from './takeover';
 import type { RelayMetrics } from './metrics';

@@ -8,24 +8,11 @@
 import type { Server } from 'node:http';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import {
-  closeServer,
-  ConnectClient,
-  connectorsByDatabase,
-  createDb,
-  createHttpApp,
-  createKafka,
-  createLogger,
-  Degraded,
-  httpShutdown,
-  infraFrom,
-  listen,
-  TOPICS,
-  type ConnectorConfig,
-  type Knex,
-  type Logger,
-  type Stoppable,
-} from '@qtshop/shared';
+import { createLogger, type Logger, type Stoppable } from '@qtshop/shared/platform';
+import { createDb, createKafka, infraFrom, type Knex } from '@qtshop/shared/infra';
+import { TOPICS } from '@qtshop/shared/events';
+import { closeServer, createHttpApp, Degraded, httpShutdown, listen } from '@qtshop/shared/http';
+import { ConnectClient, connectorsByDatabase, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';

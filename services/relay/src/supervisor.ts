@@ -11,9 +11,10 @@
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
 // the traffic meanwhile). Undelivered rows whose record the confirmer saw misrouted keep /ready red until
 // the repair has published them to their own topic.
+import { Loop, type Logger } from '@qtshop/shared/platform';
+import type { Knex } from '@qtshop/shared/infra';
+import { Degraded } from '@qtshop/shared/http';
 import {
-  Degraded,
-  Loop,
   CONNECTOR_STATES,
   describeDrift,
   observeOutbox,
@@ -22,10 +23,8 @@ import {
   type ConfigDifference,
   type ConnectClient,
   type ConnectorConfig,
-  type Knex,
-  type Logger,
   type OutboxObservation as Observation,
-} from '@qtshop/shared';
+} from '@qtshop/shared/delivery';
 import type { RelayMetrics } from './metrics';
 
 export interface SupervisorOptions {

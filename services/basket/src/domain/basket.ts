@@ -15,7 +15,8 @@
 // are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
 // dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { isNewer, stale, type HandlerResult, type Stale } from '@qtshop/shared';
+import { isNewer, stale, type Stale } from '@qtshop/shared/events';
+import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { Db } from 'mongodb';
 import type { Basket, CachedProduct, PricedLine } from '../model';
 import * as store from '../store';

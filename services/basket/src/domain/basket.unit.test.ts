@@ -1,4 +1,4 @@
-import { stale } from '@qtshop/shared';
+import { stale } from '@qtshop/shared/events';
 import type { CachedProduct } from '../model';
 import { movedProducts, priceLines, productOutcome, UnknownProducts } from './basket';
 

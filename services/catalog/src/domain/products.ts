@@ -1,6 +1,9 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
-import { appendToOutbox, inTransaction, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { inTransaction, type Knex } from '@qtshop/shared/infra';
+import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { Product, ProductFields } from '../model';
 import * as store from '../store';
 

@@ -1,4 +1,4 @@
-import { stale } from '@qtshop/shared';
+import { stale } from '@qtshop/shared/events';
 import { productEvent, quantityUpdate } from './products';
 
 describe("catalog's rule for ProductQuantityUpdated (held: the stock version the quantity came from)", () => {

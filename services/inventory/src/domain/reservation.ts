@@ -7,7 +7,9 @@
 // event id, which is stale. Each reserved line is a change of its stock item (version +1, carried by its
 // ProductQuantityUpdated). The decision itself (OrderStockReserved/OrderStockRejected, keyed by order id)
 // is taken once per order and never changes: version 1.
-import { appendToOutbox, stale, type EventPayload, type Knex, type Stale } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { appendToOutbox } from '@qtshop/shared/outbox';
 import * as store from '../store';
 
 /** The stock decision's version: there is one decision per order, and nothing changes it yet. */

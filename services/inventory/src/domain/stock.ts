@@ -1,6 +1,9 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
-import { appendToOutbox, inTransaction, isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import { inTransaction, type Knex } from '@qtshop/shared/infra';
+import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { StockItem } from '../model';
 import * as store from '../store';
 

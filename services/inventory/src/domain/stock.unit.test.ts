@@ -1,4 +1,4 @@
-import { stale } from '@qtshop/shared';
+import { stale } from '@qtshop/shared/events';
 import { productNameUpdate } from './stock';
 
 describe("inventory's rule for ProductCreated/ProductUpdated (held: the product version the name came from)", () => {

@@ -1,6 +1,6 @@
 // The order as an event-sourced aggregate: pure decide(command, state) -> events and
 // evolve(state, event) -> state (emmett style). No I/O, no clock, no ids: they come in the command.
-import type { EventPayload } from '@qtshop/shared';
+import type { EventPayload } from '@qtshop/shared/events';
 
 /**
  * An event's data as the stream stores it: the published payload without `version`, which is the event's

@@ -1,6 +1,8 @@
 // Order-command's cache of the catalog's prices (an order line must carry the current price). The price
 // is the catalog's: it is replaced only by a product event newer than the one it came from.
-import { isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import type { HandlerResult } from '@qtshop/shared/messaging';
 import * as store from '../store';
 import { OrderRefused } from './refusals';
 

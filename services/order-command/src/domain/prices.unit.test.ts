@@ -1,4 +1,4 @@
-import { stale } from '@qtshop/shared';
+import { stale } from '@qtshop/shared/events';
 import { checkPrices, priceUpdate } from './prices';
 import { OrderRefused } from './refusals';
 

@@ -3,7 +3,9 @@
 // version is retried on a fresh read (inside a savepoint), never lost.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendToOutbox, BasketId, inTransaction, OrderLine, type Knex } from '@qtshop/shared';
+import { inTransaction, type Knex } from '@qtshop/shared/infra';
+import { BasketId, OrderLine } from '@qtshop/shared/events';
+import { appendToOutbox } from '@qtshop/shared/outbox';
 import * as store from '../store';
 import { decide, fold, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';

@@ -5,7 +5,9 @@
 // knows, and OrderPlaced arriving later (older, yet carrying the order's lines) fills those in without
 // undoing the outcome. Redelivery of the same event id is handled by the inbox (processed_events) in the
 // same transaction.
-import { isNewer, stale, type EventPayload, type HandlerResult, type Knex, type Stale } from '@qtshop/shared';
+import type { Knex } from '@qtshop/shared/infra';
+import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import type { HandlerResult } from '@qtshop/shared/messaging';
 import * as store from '../store';
 import type { HeldOrder } from '../store';
 

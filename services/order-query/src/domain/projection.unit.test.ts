@@ -1,4 +1,4 @@
-import { stale } from '@qtshop/shared';
+import { stale } from '@qtshop/shared/events';
 import { outcomeUpdate, placedUpdate } from './projection';
 
 describe("order-query's rule for OrderConfirmed/OrderRejected (the status moves only forward by version)", () => {

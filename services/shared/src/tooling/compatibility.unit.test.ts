@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENTS } from '../events';
+import { EVENTS } from '../events/registry';
 import { breakingChanges, eventCompatibility } from './compatibility';
 import { eventSchema, type JsonSchema } from './event-contracts';
 

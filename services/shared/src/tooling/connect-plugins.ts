@@ -1,6 +1,6 @@
 // The plugins the outbox connectors need on a Kafka Connect worker: the stack waits for them before it
 // calls Connect ready, and test/stack/connect.int.test.ts checks their versions.
-import type { ConnectClient } from '../connect';
+import type { ConnectClient } from '../delivery/connect';
 
 export const DEBEZIUM_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
 export const EVENT_ROUTER = 'io.debezium.transforms.outbox.EventRouter';

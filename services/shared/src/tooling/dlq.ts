@@ -1,8 +1,8 @@
 // Reading and redriving dead-letter topics (<topic>.dlq), for the DLQ tool and tests.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, dlqTopicOf, redriveGroupOf } from '../consumer';
-import { headerString } from '../kafka';
+import { DLQ_HEADERS, dlqTopicOf, redriveGroupOf } from '../messaging/consumer/consumer';
+import { headerString } from '../infra/kafka';
 import { readToEnd } from './read-to-end';
 
 export interface DeadLettered {

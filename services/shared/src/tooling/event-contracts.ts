@@ -2,8 +2,8 @@
 // the record headers (outbox-record.ts): one JSON Schema (draft 2020-12) per event type and one AsyncAPI
 // 3.0 document for the topics. npm run contracts writes them under contracts/events/.
 import { z } from 'zod';
-import { EVENTS, topicOf, TOPICS, type EventType } from '../events';
-import { RecordHeaders } from '../outbox-record';
+import { EVENTS, topicOf, TOPICS, type EventType } from '../events/registry';
+import { RecordHeaders } from '../events/record';
 
 export type JsonSchema = { [key: string]: unknown };
 

@@ -1,7 +1,7 @@
 // The outbox table of DESIGN.md, defined once: every outbox database's migrations call these.
 import type { Knex } from 'knex';
-import { EVENTS } from '../events';
-import { OUTBOX_TABLE } from '../outbox';
+import { EVENTS } from '../events/registry';
+import { OUTBOX_TABLE } from '../outbox/writer';
 
 /** Aggregate types the registry knows: the only values the database accepts in `aggregatetype`. */
 export const AGGREGATE_TYPES = [...new Set(Object.values(EVENTS).map((e) => e.aggregateType))].sort();

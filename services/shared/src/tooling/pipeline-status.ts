@@ -5,11 +5,11 @@
 // component is reported, not fatal; each item gets a level (ok, warn, bad) and a sentence per problem.
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
-import type { ConnectClient } from '../connect';
-import type { ConnectorConfig } from '../connector-files';
-import { describeDrift } from '../connector-drift';
-import { observeConsumerGroups, observeDeadLetters, type DeadLetterDepth, type GroupLag } from '../kafka-lag';
-import { observeOutbox, type OutboxObservation } from '../outbox-health';
+import type { ConnectClient } from '../delivery/connect';
+import type { ConnectorConfig } from '../delivery/connector-files';
+import { describeDrift } from '../delivery/connector-drift';
+import { observeConsumerGroups, observeDeadLetters, type DeadLetterDepth, type GroupLag } from '../delivery/kafka-lag';
+import { observeOutbox, type OutboxObservation } from '../delivery/outbox-health';
 
 export type Level = 'ok' | 'warn' | 'bad';
 

@@ -1,4 +1,4 @@
-import { lagOf } from '../kafka-lag';
+import { lagOf } from '../delivery/kafka-lag';
 import { judgeGroup, judgeOrders, judgeOutbox, type PipelineStatus } from './pipeline-status';
 import { renderStatus } from './status-report';
 

@@ -1,5 +1,5 @@
 // The README's configuration table is generated from the settings objects (scripts/config-table.ts).
-import type { Settings } from '../config';
+import type { Settings } from '../platform/config';
 
 /** Rows for a documentation table: key, default, doc. */
 export function describeSettings(settings: Settings): Array<{ key: string; default: string; doc: string }> {

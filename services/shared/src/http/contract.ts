@@ -1,0 +1,151 @@
+// Route contracts (README "Contracts"): each route is declared once, with the zod schemas of its path
+// parameters, query, headers, body and responses. contractRouter serves the routes, parsing every input
+// with its schema (a 400 naming the field otherwise) before the handler sees it; openapi.ts turns the same
+// declarations into the service's OpenAPI document. A handler gets typed, parsed input and sets
+// ctx.status / ctx.body as before.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Metric } from 'prom-client';
+import type { Authenticator, Identity } from './shoppers/auth';
+import { parseInput, requireBearer } from './app';
+import type { WriteLimiter } from './shoppers/rate-limit';
+
+/** Error statuses a route may declare; each is answered with the shared error body (ErrorBody). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+
+export interface ResponseContract {
+  description: string;
+  /** The body's schema; none for a response without a body (204). */
+  body?: z.ZodType;
+  /** application/json unless said otherwise. */
+  contentType?: string;
+  /** Response headers the route sets, with what they carry. */
+  headers?: Record<string, string>;
+}
+
+export interface RouteContract {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** The Koa path, e.g. '/products/:id'. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** The route needs Authorization: Bearer <ADMIN_TOKEN> (a 401 otherwise). */
+  admin?: boolean;
+  /**
+   * The route is a shopper's: it needs a shopper's JWT or the admin token (auth.ts; a 401 otherwise), and
+   * the handler gets the caller's identity to check what they own (a 403 for another customer's).
+   */
+  shopper?: boolean;
+  /** A shopper's write, rate limited per customer (rate-limit.ts; a 429 with Retry-After over the limit). */
+  rateLimited?: boolean;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** Request headers by their canonical name (e.g. 'Idempotency-Key'); an empty header counts as absent. */
+  headers?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Partial<Record<number, ResponseContract>>;
+  /** Error statuses besides those every route of its kind has (400 for input, 401 for admin, 413/415 for a body, 500). */
+  errors?: ErrorStatus[];
+}
+
+export type Routes = Record<string, RouteContract>;
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+export interface RouteInput<C extends RouteContract> {
+  params: Parsed<C['params']>;
+  query: Parsed<C['query']>;
+  headers: Parsed<C['headers']>;
+  body: Parsed<C['body']>;
+  /** The caller, on shopper routes. */
+  identity: C['shopper'] extends true ? Identity : undefined;
+}
+export type RouteHandlers<R extends Routes> = { [K in keyof R]: (input: RouteInput<R[K]>, ctx: Context) => Promise<void> | void };
+
+/** Declares routes; the identity, so that each route keeps its own schema types. */
+export const routes = <R extends Routes>(r: R): R => r;
+
+/** A router serving `routes` with `handlers`, and the contracts it serves by name (for the OpenAPI document). */
+export interface ContractRouter {
+  router: Router;
+  routes: Routes;
+  /** Metrics of the router's own (the rate limiter's), registered with the service's registry. */
+  metrics?: Metric[];
+}
+
+/** How shopper routes identify callers and limit their writes. */
+export interface ShopperAccess {
+  authenticate: Authenticator;
+  /** Absent: no rate limit (RATE_LIMIT_ENABLED=false). */
+  limiter?: WriteLimiter | undefined;
+}
+
+function parseRequest(c: RouteContract, ctx: Context): RouteInput<RouteContract> {
+  const identity = ctx.state.identity as Identity | undefined;
+  const headers = c.headers && Object.fromEntries(Object.keys(c.headers.shape).map((name) => [name, ctx.get(name) || undefined]));
+  return {
+    params: c.params && parseInput(c.params, ctx.params, 'params'),
+    query: c.query && parseInput(c.query, ctx.query, 'query'),
+    headers: c.headers && parseInput(c.headers, headers, 'headers'),
+    body: c.body && parseInput(c.body, ctx.request.body, 'body'),
+    identity,
+  } as RouteInput<RouteContract>;
+}
+
+/**
+ * A shopper route's guard: identifies the caller, takes the rate limit's token (for the customer, or for
+ * the client address when the token is missing or bad, so that failed attempts are limited too), then
+ * lets only an identified caller through. The admin token is not limited.
+ */
+function shopperGuard(c: RouteContract, access: ShopperAccess) {
+  const route = `${c.method.toUpperCase()} ${c.path}`;
+  return async (ctx: Context, next: () => Promise<unknown>) => {
+    let identity: Identity | undefined;
+    let failure: unknown;
+    try {
+      identity = await access.authenticate(ctx.get('authorization'));
+    } catch (err) {
+      failure = err;
+      ctx.set('WWW-Authenticate', 'Bearer');
+    }
+    if (c.rateLimited && access.limiter && !(identity?.admin && !identity.customerId)) {
+      access.limiter.check(identity?.customerId ? `customer:${identity.customerId}` : `address:${ctx.ip}`, route, (h, v) => ctx.set(h, v));
+    }
+    if (failure !== undefined) throw failure;
+    ctx.state.identity = identity;
+    await next();
+  };
+}
+
+export function contractRouter<R extends Routes>(
+  declared: R,
+  handlers: RouteHandlers<R>,
+  opts: { adminToken?: string; shoppers?: ShopperAccess } = {},
+): ContractRouter {
+  const router = new Router();
+  for (const [name, c] of Object.entries(declared)) {
+    const handler = handlers[name as keyof R] as (input: RouteInput<RouteContract>, ctx: Context) => Promise<void> | void;
+    const serve = async (ctx: Context) => handler(parseRequest(c, ctx), ctx);
+    if (c.admin) {
+      if (opts.adminToken === undefined) throw new Error(`route ${c.method.toUpperCase()} ${c.path} needs the admin token`);
+      router[c.method](c.path, requireBearer(opts.adminToken), serve);
+    } else if (c.shopper) {
+      if (!opts.shoppers) throw new Error(`route ${c.method.toUpperCase()} ${c.path} needs shopper access (an authenticator)`);
+      router[c.method](c.path, shopperGuard(c, opts.shoppers), serve);
+    } else router[c.method](c.path, serve);
+  }
+  const limiter = opts.shoppers?.limiter;
+  return { router, routes: declared, ...(limiter ? { metrics: [limiter.metric] } : {}) };
+}
+
+/** The query of a paged list: ?limit (1-200, default 50) &offset (default 0). */
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50).describe('Most items to return'),
+  offset: z.coerce.number().int().min(0).default(0).describe('Items to skip'),
+});
+
+/** A page of `item`s as list routes answer: the items, how many there are in all, and the page asked for. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int().min(0).describe('Items in all, across pages'), limit: z.number().int(), offset: z.number().int() });
+
+/** A UUID path parameter (an aggregate id). */
+export const uuidParam = () => z.uuid({ message: 'must be a UUID' });

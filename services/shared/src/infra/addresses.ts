@@ -1,0 +1,177 @@
+// Where the infrastructure is: shared by every service, the stack CLI, tests and benchmarks.
+// Defaults point at the local stack (`npm run stack -- up`); docker-compose overrides the hosts.
+import { env, loadConfig, type ConfigOf } from '../platform/config';
+
+export const infraSettings = {
+  PG_HOST: { doc: 'PostgreSQL host', default: '127.0.0.1', schema: env.string() },
+  PG_PORT: { doc: 'PostgreSQL port (the machine runs its own PostgreSQL on 5432, so the stack uses 55432)', default: '55432', schema: env.port() },
+  PG_USER: { doc: 'PostgreSQL user (superuser of the stack cluster; also used by Debezium)', default: 'postgres', schema: env.string() },
+  PG_PASSWORD: { doc: 'PostgreSQL password', default: 'postgres', schema: env.string() },
+  PG_STATEMENT_TIMEOUT_MS: {
+    doc: 'statement_timeout of every connection: a statement running longer is cancelled (0 = none)',
+    default: '30000',
+    schema: env.int(0),
+  },
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: {
+    doc: 'idle_in_transaction_session_timeout of every connection: PostgreSQL ends a session left idle inside a transaction this long, releasing its locks (0 = none)',
+    default: '60000',
+    schema: env.int(0),
+  },
+  PG_CONNECT_TIMEOUT_MS: { doc: 'longest wait for a new PostgreSQL connection', default: '10000', schema: env.int(1) },
+  PG_KEEPALIVE_IDLE_S: {
+    doc: 'TCP keepalive on every connection, both ends: first probe after this many idle seconds, then every 5 s, 3 probes; a vanished peer is noticed in about idle + 15 s',
+    default: '10',
+    schema: env.int(1),
+  },
+  KAFKA_PORT: { doc: 'Kafka broker port of the local stack', default: '9092', schema: env.port() },
+  KAFKA_CONTROLLER_PORT: { doc: 'Kafka KRaft controller port of the local stack', default: '9093', schema: env.port() },
+  STACK_BROKERS: {
+    doc: 'Kafka brokers of the local stack: 1, or a KRaft cluster of that many (each broker and controller; topics then have replication factor min(3, brokers) and min.insync.replicas one less)',
+    default: '1',
+    schema: env.int(1),
+  },
+  STACK_CONNECT_WORKERS: { doc: 'Kafka Connect workers of the local stack, in one group (distributed mode)', default: '1', schema: env.int(1) },
+  STACK_PORT_STEP: {
+    doc: "Ports of the local stack's further members: broker n listens on KAFKA_PORT + (n-1) × step (controller KAFKA_CONTROLLER_PORT + (n-1) × step), Connect worker n on CONNECT_PORT + (n-1) × step",
+    default: '10',
+    schema: env.int(1),
+  },
+  KAFKA_BROKERS: {
+    doc: 'Kafka bootstrap servers, comma separated (default: every broker of the local stack, 127.0.0.1:$KAFKA_PORT and the STACK_BROKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
+  KAFKA_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
+    default: '30000',
+    schema: env.int(1),
+  },
+  CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
+  CONNECT_URL: {
+    doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
+  CONNECT_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka Connect worker's answer to a REST call (the relay's supervisor, npm run connect, npm start); with several workers in CONNECT_URL the next one is then asked",
+    default: '30000',
+    schema: env.int(1),
+  },
+  MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
+  MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
+  MONGO_OPERATION_TIMEOUT_MS: {
+    doc: "longest wait for MongoDB's answer to an operation of the basket service (and the chaos checker's reads): the driver's socketTimeoutMS, after which the connection is closed and the operation fails; finding a server is bounded apart, at 10 s",
+    default: '30000',
+    schema: env.int(1),
+  },
+};
+
+/** Time bounds every PostgreSQL connection gets (createDb, the relay's lock connection). */
+export interface PgTimeouts {
+  statementMs: number;
+  idleInTransactionMs: number;
+  connectMs: number;
+  keepaliveIdleS: number;
+}
+
+export interface Infra {
+  pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
+  /**
+   * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
+   * nodes: the local stack's brokers, one per STACK_BROKERS.
+   */
+  kafka: { brokers: string[]; requestTimeoutMs: number; port: number; controllerPort: number; nodes: KafkaNode[] };
+  /**
+   * url: what clients use (possibly several, comma separated); requestTimeoutMs: their wait for a worker's
+   * answer (ConnectClient); workers: the local stack's Connect workers.
+   */
+  connect: { url: string; requestTimeoutMs: number; port: number; workers: ConnectWorker[] };
+  /** operationTimeoutMs: MONGO_OPERATION_TIMEOUT_MS, applied by mongoClientOptions. */
+  mongo: { url: string; port: number; operationTimeoutMs: number };
+}
+
+/** A broker of the local stack (KRaft: broker and controller in one process). */
+export interface KafkaNode {
+  /** 1-based: the KRaft node.id. */
+  id: number;
+  port: number;
+  controllerPort: number;
+}
+
+/** A Kafka Connect worker of the local stack. */
+export interface ConnectWorker {
+  /** 1-based. */
+  id: number;
+  port: number;
+  url: string;
+}
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
+  const step = c.STACK_PORT_STEP;
+  const nodes = Array.from({ length: c.STACK_BROKERS }, (_, i) => ({
+    id: i + 1,
+    port: c.KAFKA_PORT + i * step,
+    controllerPort: c.KAFKA_CONTROLLER_PORT + i * step,
+  }));
+  const workers = Array.from({ length: c.STACK_CONNECT_WORKERS }, (_, i) => {
+    const port = c.CONNECT_PORT + i * step;
+    return { id: i + 1, port, url: `http://127.0.0.1:${port}` };
+  });
+  return {
+    pg: {
+      host: c.PG_HOST,
+      port: c.PG_PORT,
+      user: c.PG_USER,
+      password: c.PG_PASSWORD,
+      timeouts: {
+        statementMs: c.PG_STATEMENT_TIMEOUT_MS,
+        idleInTransactionMs: c.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        connectMs: c.PG_CONNECT_TIMEOUT_MS,
+        keepaliveIdleS: c.PG_KEEPALIVE_IDLE_S,
+      },
+    },
+    kafka: {
+      brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
+      requestTimeoutMs: c.KAFKA_REQUEST_TIMEOUT_MS,
+      port: c.KAFKA_PORT,
+      controllerPort: c.KAFKA_CONTROLLER_PORT,
+      nodes,
+    },
+    connect: {
+      url: c.CONNECT_URL
+        ? list(c.CONNECT_URL)
+            .map((u) => u.replace(/\/$/, ''))
+            .join(',')
+        : workers.map((w) => w.url).join(','),
+      requestTimeoutMs: c.CONNECT_REQUEST_TIMEOUT_MS,
+      port: c.CONNECT_PORT,
+      workers,
+    },
+    mongo: { url: c.MONGO_URL ?? `mongodb://127.0.0.1:${c.MONGO_PORT}`, port: c.MONGO_PORT, operationTimeoutMs: c.MONGO_OPERATION_TIMEOUT_MS },
+  };
+}
+
+/**
+ * The time bounds of a MongoDB client (the basket service, the tools): how long to look for a server, and
+ * how long an operation waits for its answer. The driver pinned here (6.x, for the stack's mongo-java-server)
+ * documents its own operation deadline, timeoutMS, as having no effect (it is experimental there), so the per-operation bound
+ * is socketTimeoutMS: a connection that brings no answer for that long is closed and its operation fails.
+ */
+export const mongoClientOptions = (mongo: Pick<Infra['mongo'], 'operationTimeoutMs'>, serverSelectionTimeoutMS = 10_000) => ({
+  serverSelectionTimeoutMS,
+  socketTimeoutMS: mongo.operationTimeoutMs,
+});
+
+export function loadInfra(e: NodeJS.ProcessEnv = process.env): Infra {
+  return infraFrom(loadConfig(infraSettings, e));
+}
+
+/** The PostgreSQL databases of DESIGN.md, one per service that owns one. */
+export const DATABASES = ['catalog', 'inventory', 'orders', 'order_query'] as const;
+export type DatabaseName = (typeof DATABASES)[number];

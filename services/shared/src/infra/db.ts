@@ -1,0 +1,60 @@
+// PostgreSQL access through knex (pg driver). Every service database comes from the same infra settings,
+// and every connection gets the same time bounds (pgConnection): no statement, transaction left open or
+// vanished peer holds a connection, its locks or the outbox lock for long.
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
+import knexFactory, { type Knex } from 'knex';
+import type pg from 'pg';
+import type { Infra } from './addresses';
+import { inSpan } from '../observability/tracing';
+
+export type { Knex };
+
+/** TCP keepalive probes after the idle time (PG_KEEPALIVE_IDLE_S): every 5 s, 3 of them. */
+const KEEPALIVE_INTERVAL_S = 5;
+const KEEPALIVE_COUNT = 3;
+
+/**
+ * Connection settings for `database`, with the time bounds of infra.pg.timeouts: statement_timeout and
+ * idle_in_transaction_session_timeout as session settings, a connect timeout, and TCP keepalive on both
+ * ends (the client's socket, and the server's tcp_keepalives_*, so that PostgreSQL ends the session of a
+ * client that vanished and releases what it held).
+ */
+export function pgConnection(pgInfra: Infra['pg'], database: string, applicationName?: string): pg.ClientConfig {
+  const { host, port, user, password, timeouts: t } = pgInfra;
+  const server = [`tcp_keepalives_idle=${t.keepaliveIdleS}`, `tcp_keepalives_interval=${KEEPALIVE_INTERVAL_S}`, `tcp_keepalives_count=${KEEPALIVE_COUNT}`];
+  return {
+    host,
+    port,
+    user,
+    password,
+    database,
+    ...(applicationName ? { application_name: applicationName } : {}),
+    statement_timeout: t.statementMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    connectionTimeoutMillis: t.connectMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: t.keepaliveIdleS * 1000,
+    options: server.map((s) => `-c ${s}`).join(' '),
+  };
+}
+
+/** `applicationName` names the connections in pg_stat_activity (what the benchmarks measure by). */
+export function createDb(infra: Infra, database: string, pool: { min?: number; max?: number } = {}, applicationName?: string): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: pgConnection(infra.pg, database, applicationName) as Knex.PgConnectionConfig,
+    pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
+  });
+}
+
+/**
+ * Runs `fn` in a transaction of `db`, the one way use cases and the inbox open one: a span `transaction
+ * <database>` (a child of the request's or the event's) covers it from BEGIN to COMMIT or ROLLBACK, so the
+ * outbox writes inside it (outbox.ts) show under the transaction that committed them.
+ */
+export function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const database = (db.client.config.connection as { database?: string } | undefined)?.database ?? 'postgres';
+  const attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL, [ATTR_DB_NAMESPACE]: database };
+  return inSpan(`transaction ${database}`, { kind: SpanKind.CLIENT, attributes }, () => db.transaction(fn));
+}

@@ -1,0 +1,99 @@
+// Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
+// admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
+import { createRequire } from 'node:module';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+
+export type { Kafka };
+import type { Infra } from './addresses';
+import type { Logger } from '../platform/logging';
+import { waitUntil } from '../platform/wait';
+
+/**
+ * kafkajs 2.2.4 (unmaintained since 2023) re-arms its request queue's check after every check, with a
+ * delay of `throttledUntil - Date.now()`, about minus the epoch when nothing throttles (throttledUntil
+ * starts at -1): each broker connection of every client runs a 1 ms timer loop for as long as it is open
+ * (kafkajs issues #1556, #1704, #1751, open upstream), about 900 wake-ups a second in an idle service, and
+ * on Node 22+ a TimeoutNegativeWarning. The check only matters while requests wait in the queue (push()
+ * arms it when one is queued, a response runs it) or while the broker throttles, so it is armed only then.
+ * The queue is patched once per process, before any client exists; test/shared/kafka-queue.unit.test.ts
+ * checks both halves on kafkajs's own class.
+ */
+interface KafkajsRequestQueue {
+  pending: unknown[];
+  throttledUntil: number;
+  scheduleCheckPendingRequests(): void;
+}
+export const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
+const scheduleCheck = RequestQueue.prototype.scheduleCheckPendingRequests;
+RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckWhenNeeded(this: KafkajsRequestQueue) {
+  if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
+  scheduleCheck.call(this);
+};
+
+/** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
+export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs'>;
+
+export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
+}
+
+/** The kafkajs client configuration createKafka builds: the brokers, the request timeout, the logger. */
+export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): KafkaConfig {
+  return {
+    clientId,
+    brokers: kafka.brokers,
+    // kafkajs's default is 30 s; fetches and group joins add their own wait to it (a long poll is no timeout).
+    requestTimeout: kafka.requestTimeoutMs,
+    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    ...(log
+      ? {
+          logCreator:
+            () =>
+            ({ level, log: entry }) => {
+              const { message, ...rest } = entry;
+              const fn = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+              log[fn]({ kafkajs: rest }, message);
+            },
+        }
+      : {}),
+    ...extra,
+  };
+}
+
+/** Kafka header values arrive as Buffers (or arrays of them); this reads one as a string. */
+export function headerString(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  if (one === undefined || one === null) return undefined;
+  return Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+}
+
+/** Creates the topics that do not exist yet and waits until every one has a leader (a no-op for ready ones). */
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = -1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      try {
+        // Leaders are awaited below: kafkajs's own wait fails on the UNKNOWN_TOPIC_OR_PARTITION a fresh KRaft
+        // broker answers for a topic created a moment ago, instead of waiting (seen in CI on a new stack).
+        await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: false });
+      } catch (err) {
+        // Another client (or the broker's auto-creation) may have won the race; that is fine.
+        if (!(err instanceof Error && /already exists/i.test(err.message + JSON.stringify((err as { errors?: unknown }).errors ?? '')))) throw err;
+      }
+    }
+    // A topic created a moment ago (here or by a concurrent client) may not have its leaders yet.
+    await waitUntil(
+      async () => (await admin.fetchTopicMetadata({ topics })).topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      {
+        timeoutMs: 30_000,
+        what: `leaders for ${topics.join(', ')}`,
+      },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

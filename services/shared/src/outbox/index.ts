@@ -1,0 +1,2 @@
+// The outbox: writing an event in the transaction that changes the aggregate.
+export * from './writer';

@@ -1,0 +1,2 @@
+// One way to start a service.
+export * from './service';
