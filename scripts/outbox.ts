@@ -2,7 +2,7 @@
 // quarantined: the outbox rows the relay could not publish, with why; retry: release one after a fix (the
 // active relay publishes it on its next pass, in either mode); retry --all: release every one, after a fix
 // that cured them all (a topic created, Kafka's message.max.bytes raised).
-import { createLogger, runAsScript } from '@qtshop/shared/platform';
+import { createLogger, isUuid, runAsScript } from '@qtshop/shared/platform';
 import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { loadRelayConfig } from '../services/relay/src/config';
@@ -12,13 +12,12 @@ const USAGE = `usage: npm run outbox -- quarantined [db...]     list quarantined
        npm run outbox -- retry --all [db...]       release every quarantined row (default: every outbox database)
 `;
 const log = createLogger('outbox-cli');
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function main([cmd, ...args]: string[]): Promise<number> {
   const infra = loadInfra();
   const id = cmd === 'retry' ? args.shift() : undefined;
   const all = id === '--all';
-  if ((cmd !== 'quarantined' && cmd !== 'retry') || (cmd === 'retry' && !all && !(id && UUID.test(id)))) {
+  if ((cmd !== 'quarantined' && cmd !== 'retry') || (cmd === 'retry' && !all && !isUuid(id))) {
     process.stderr.write(`${cmd === 'retry' ? 'retry needs the event id (a UUID) of a quarantined row, or --all\n' : ''}${USAGE}`);
     return 2;
   }

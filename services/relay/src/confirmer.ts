@@ -11,13 +11,11 @@
 // Offsets are committed only after the rows are marked, so a crash never leaves a row unconfirmed for
 // good: at worst the repairer publishes it once more.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { waitUntil, type Logger } from '@qtshop/shared/platform';
+import { isUuid, waitUntil, type Logger } from '@qtshop/shared/platform';
 import { ensureTopics, headerString, type Knex } from '@qtshop/shared/infra';
 import { TOPIC_PREFIX, topicOf } from '@qtshop/shared/events';
 import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import type { RelayMetrics } from './metrics';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // One statement per batch and database: the sightings (id, key) of the batch's topic joined on their rows.
 // The rows are locked first, in id order (two confirmers meeting the same rows, in a rebalance or through
@@ -77,7 +75,7 @@ export function sightingsOf(messages: Array<{ key?: Buffer | null; headers?: Rec
   const out: Sighting[] = [];
   for (const m of messages) {
     const id = headerString(m.headers, 'id');
-    if (id && UUID.test(id)) out.push({ id: id.toLowerCase(), key: m.key ? m.key.toString('utf8') : null });
+    if (isUuid(id)) out.push({ id: id.toLowerCase(), key: m.key ? m.key.toString('utf8') : null });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Catalog use cases: a product change and its event commit in one transaction.
 import { randomUUID } from 'node:crypto';
 import { inTransaction, type Knex } from '@qtshop/shared/infra';
-import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { byVersion, type EventPayload, type Stale } from '@qtshop/shared/events';
 import { appendToOutbox } from '@qtshop/shared/outbox';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { Product, ProductFields } from '../model';
@@ -49,8 +49,7 @@ export async function updateProduct(deps: Deps, id: string, fields: ProductField
  * does not have). Pure; unit-tested.
  */
 export function quantityUpdate(held: number | undefined, event: Pick<EventPayload<'ProductQuantityUpdated'>, 'version'>): 'apply' | 'unknown_product' | Stale {
-  if (held === undefined) return 'unknown_product';
-  return isNewer(event.version, held) ? 'apply' : stale(held, event.version);
+  return byVersion(held, event.version, { absent: 'unknown_product', newer: 'apply' } as const);
 }
 
 /** Applies ProductQuantityUpdated from inventory (the owner of stock) when it is newer than the quantity held. */

@@ -1,7 +1,7 @@
 // Inventory use cases: stock changes and their events commit together.
 import { z } from 'zod';
 import { inTransaction, type Knex } from '@qtshop/shared/infra';
-import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { byVersion, type EventPayload, type Stale } from '@qtshop/shared/events';
 import { appendToOutbox } from '@qtshop/shared/outbox';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { StockItem } from '../model';
@@ -29,8 +29,7 @@ export async function setStock(deps: { db: Knex }, productId: string, quantity: 
  * unit-tested.
  */
 export function productNameUpdate(held: number | undefined, event: Pick<EventPayload<'ProductCreated'>, 'version'>): 'create' | 'rename' | Stale {
-  if (held === undefined) return 'create';
-  return isNewer(event.version, held) ? 'rename' : stale(held, event.version);
+  return byVersion(held, event.version, { absent: 'create', newer: 'rename' } as const);
 }
 
 /** ProductCreated / ProductUpdated: inventory keeps a row per product (quantity starts at 0) with its latest name. */

@@ -1,7 +1,7 @@
 // Order-command's cache of the catalog's prices (an order line must carry the current price). The price
 // is the catalog's: it is replaced only by a product event newer than the one it came from.
 import type { Knex } from '@qtshop/shared/infra';
-import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { byVersion, type EventPayload, type Stale } from '@qtshop/shared/events';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import * as store from '../store';
 import { OrderRefused } from './refusals';
@@ -22,8 +22,7 @@ export function checkPrices(lines: ReadonlyArray<{ productId: string; price: num
 
 /** The rule for ProductCreated/ProductUpdated, given the product version the cached price came from (`held`). Pure; unit-tested. */
 export function priceUpdate(held: number | undefined, event: Pick<EventPayload<'ProductCreated'>, 'version'>): 'insert' | 'update' | Stale {
-  if (held === undefined) return 'insert';
-  return isNewer(event.version, held) ? 'update' : stale(held, event.version);
+  return byVersion(held, event.version, { absent: 'insert', newer: 'update' } as const);
 }
 
 export async function cachePrice(trx: Knex.Transaction, event: EventPayload<'ProductCreated'>): Promise<HandlerResult> {

@@ -6,7 +6,7 @@
 // undoing the outcome. Redelivery of the same event id is handled by the inbox (processed_events) in the
 // same transaction.
 import type { Knex } from '@qtshop/shared/infra';
-import { isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
+import { byVersion, isNewer, stale, type EventPayload, type Stale } from '@qtshop/shared/events';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import * as store from '../store';
 import type { HeldOrder } from '../store';
@@ -23,8 +23,7 @@ export function placedUpdate(held: HeldOrder | undefined, event: Pick<EventPaylo
 
 /** The rule for OrderConfirmed / OrderRejected: the status moves only forward by version. Pure; unit-tested. */
 export function outcomeUpdate(held: HeldOrder | undefined, event: Pick<EventPayload<'OrderConfirmed'>, 'version'>): 'create' | 'apply' | Stale {
-  if (!held) return 'create';
-  return isNewer(event.version, held.version) ? 'apply' : stale(held.version, event.version);
+  return byVersion(held?.version, event.version, { absent: 'create', newer: 'apply' } as const);
 }
 
 // A concurrent insert of the same order (a consumer finishing late after a rebalance) fails on the

@@ -22,4 +22,14 @@ export interface Stale {
 
 export const stale = (held: number, incoming: number): Stale => ({ outcome: 'stale', held, incoming });
 
+/**
+ * The rule every consumer of another service's aggregate applies, in one place: nothing held yet
+ * (`absent`), an event newer than what is held (`newer`), or else stale. Each decision names its own
+ * outcomes, e.g. byVersion(held, event.version, { absent: 'create', newer: 'rename' }).
+ */
+export function byVersion<A, N>(held: number | undefined, incoming: number, outcome: { absent: A; newer: N }): A | N | Stale {
+  if (held === undefined) return outcome.absent;
+  return isNewer(incoming, held) ? outcome.newer : stale(held, incoming);
+}
+
 export const isStale = (x: unknown): x is Stale => typeof x === 'object' && x !== null && (x as { outcome?: unknown }).outcome === 'stale';

@@ -1,4 +1,4 @@
-import { isNewer, isStale, stale } from './versions';
+import { byVersion, isNewer, isStale, stale } from './versions';
 
 describe('isNewer and stale', () => {
   it('is the one ordering rule: strictly newer, or nothing held yet', () => {
@@ -12,5 +12,15 @@ describe('isNewer and stale', () => {
     expect(isStale(stale(3, 2))).toBe(true);
     expect(isStale(undefined)).toBe(false);
     expect(isStale('applied')).toBe(false);
+  });
+});
+
+describe('byVersion', () => {
+  const outcome = { absent: 'create', newer: 'apply' } as const;
+  it('names the outcome for nothing held and for a newer event, and is stale otherwise', () => {
+    expect(byVersion(undefined, 1, outcome)).toBe('create');
+    expect(byVersion(2, 3, outcome)).toBe('apply');
+    expect(byVersion(3, 3, outcome)).toEqual(stale(3, 3));
+    expect(byVersion(4, 2, outcome)).toEqual(stale(4, 2));
   });
 });

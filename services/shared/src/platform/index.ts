@@ -4,3 +4,4 @@ export * from './logging';
 export * from './lifecycle';
 export * from './loop';
 export * from './wait';
+export * from './ids';

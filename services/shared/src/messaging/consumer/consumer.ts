@@ -9,6 +9,7 @@ import { env, type ConfigOf } from '../../platform/config';
 import { inTransaction } from '../../infra/db';
 import { EVENTS, isEventType, type EventPayload, type EventType } from '../../events/registry';
 import { headerString } from '../../infra/kafka';
+import { isUuid } from '../../platform/ids';
 import type { Stale } from '../../events/versions';
 
 /** Settings of every consuming service (spread into its config; consumerTuning reads them). */
@@ -182,12 +183,10 @@ export class DeadLetter extends Error {
   }
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Turns a Kafka message into a typed event, or throws DeadLetter saying why it cannot be one. */
 export function decodeEvent(topic: string, partition: number, message: KafkaMessage): ConsumedEvent {
   const id = headerString(message.headers, 'id');
-  if (!id || !UUID.test(id)) throw new DeadLetter('missing_id', id ? `id header is not a UUID: ${id}` : 'no id header');
+  if (!isUuid(id)) throw new DeadLetter('missing_id', id ? `id header is not a UUID: ${id}` : 'no id header');
   const type = headerString(message.headers, 'eventType');
   if (!isEventType(type)) throw new DeadLetter('unknown_event_type', `unknown eventType header: ${type ?? '(none)'}`);
   let json: unknown;

@@ -54,7 +54,6 @@ import {
   kafkaHeaderGetter,
   lostMembership,
   Unprocessable,
-  UUID,
   withHeartbeats,
   type ConsumedEvent,
   type ConsumerTuning,
@@ -70,6 +69,7 @@ import { afterFailure, backoffDelay, parkedExpired, type RetryPolicy } from './r
 import { isEventType } from '../../events/registry';
 import { ensureTopics, headerString } from '../../infra/kafka';
 import type { Logger } from '../../platform/logging';
+import { isUuid } from '../../platform/ids';
 import { activeTracer, extractContext, failed, inSpan, withTracer } from '../../observability/tracing';
 import { isEventFault, isTransient } from '../../infra/transient';
 import { isStale } from '../../events/versions';
@@ -330,7 +330,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
    */
   function skippedUnread(message: KafkaMessage): boolean {
     const type = headerString(message.headers, 'eventType');
-    if (!isEventType(type) || opts.handlers[type] || !UUID.test(headerString(message.headers, 'id') ?? '')) return false;
+    if (!isEventType(type) || opts.handlers[type] || !isUuid(headerString(message.headers, 'id'))) return false;
     m.outcomes.inc({ type, outcome: 'skipped' });
     return true;
   }
