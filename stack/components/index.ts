@@ -1,0 +1,7 @@
+// The members of the local stack: how each is prepared, started and checked for readiness (one module
+// per kind), and the stack they make up.
+export { logFile, pidFile, StackMemberError, type Component, type ComponentKind } from './common';
+export { keepSlotWalBounded, pgClient } from './postgres';
+export { kafkaAdmin, replicationOf } from './kafka';
+export { mongoClient } from './mongo';
+export { components, dependenciesOf, strayMembers } from './members';
