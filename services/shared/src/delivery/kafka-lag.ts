@@ -3,7 +3,7 @@
 // (admin.fetchTopicOffsets); per dead-letter topic (<topic>.dlq) the messages not redriven yet. The relay
 // exports both as metrics; `npm run status` prints them.
 import type { Admin } from 'kafkajs';
-import { dlqTopicOf, redriveGroupOf } from '../messaging/consumer/consumer';
+import { dlqTopicOf, redriveGroupOf } from '../messaging/consumer/dead-letter';
 
 export interface PartitionLag {
   topic: string;

@@ -1,7 +1,7 @@
 // Reading and redriving dead-letter topics (<topic>.dlq), for the DLQ tool and tests.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { DLQ_HEADERS, dlqTopicOf, redriveGroupOf } from '../messaging/consumer/consumer';
+import { DLQ_HEADERS, dlqTopicOf, redriveGroupOf } from '../messaging/consumer/dead-letter';
 import { headerString } from '../infra/kafka';
 import { readToEnd } from './read-to-end';
 

@@ -1,6 +1,6 @@
 // The consumers' inbox (DESIGN.md): one row per processed event id, inserted in the handler's transaction.
 import type { Knex } from 'knex';
-import { INBOX_TABLE } from '../messaging/consumer/consumer';
+import { INBOX_TABLE } from '../messaging/inbox/inbox';
 
 export async function createInboxTable(knex: Knex): Promise<void> {
   await knex.schema.createTable(INBOX_TABLE, (t) => {

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { KafkaMessage } from 'kafkajs';
-import { decodeEvent, lostMembership, withHeartbeats } from './consumer';
+import { decodeEvent } from './decode';
+import { lostMembership, withHeartbeats } from './membership';
 import { isTransient } from '../../infra/transient';
 
 const pg = (code: string) => Object.assign(new Error(`pg ${code}`), { code });

@@ -1,4 +1,4 @@
-// Whether a consumer is doing its job (consumer.ts): consuming, not merely "process up". kafkajs can stop
+// Whether a consumer is doing its job (runner.ts): consuming, not merely "process up". kafkajs can stop
 // consuming while its process lives on: a crash it will not restart from (a non-retriable error out of a
 // batch), a restart loop that never gets going, a fetch loop that no longer completes. The runner feeds
 // this from kafkajs's instrumentation events and its own batches; problem() is what /ready says and

@@ -1,5 +1,5 @@
-// Parked partitions (consumer.ts): a message that cannot be settled now (its dead letter is refused by
-// Kafka, or its handler keeps failing within the retry budget: consumer-retry.ts) must neither be dropped
+// Parked partitions (runner.ts): a message that cannot be settled now (its dead letter is refused by
+// Kafka, or its handler keeps failing within the retry budget: retry.ts) must neither be dropped
 // nor hold up the rest of the consumer. Its partition is paused where it is (the offset of the message stays
 // unresolved, so nothing behind it is applied first) and the message is retried in the background with
 // capped backoff; the consumer's other partitions and topics keep flowing. Once settled (applied, or

@@ -1,4 +1,4 @@
-// What a consumer does after a handler attempt failed, and how long it waits (consumer.ts). Pure; unit-tested.
+// What a consumer does after a handler attempt failed, and how long it waits (handling.ts). Pure; unit-tested.
 //
 // A failure that is not the event's own fault must not cost the event: a deploy whose code runs before its
 // migration, a table renamed for a few seconds, a lock timeout. So a failing handler is retried in three

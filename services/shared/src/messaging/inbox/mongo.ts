@@ -6,7 +6,8 @@
 //
 // The mongodb driver is pinned to 6.x: mongo-java-server 1.47 reports wire version 8, which 7.6+ refuses.
 import type { Db } from 'mongodb';
-import type { ConsumedEvent, HandlerResult, Inbox, InboxResult } from '../consumer/consumer';
+import type { ConsumedEvent, HandlerResult } from '../consumer/event';
+import type { Inbox, InboxResult } from './inbox';
 
 export const MONGO_INBOX = 'processed_events';
 
