@@ -3,7 +3,7 @@ import { createLogger } from '@qtshop/shared/platform';
 import type { Knex } from '@qtshop/shared/infra';
 import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
 import { loadRelayConfig } from '../../services/relay/src/config';
-import { RELAY_APPLICATION_NAME } from '../../services/relay/src/polling';
+import { RELAY_APPLICATION_NAME } from '../../services/relay/src/lease';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import type { AdapterContext, RelayAdapter, RelaySetup } from './adapter';
 import { calls, closeWindow, execMs, openWindow, statements, type CloseCost } from './cost';

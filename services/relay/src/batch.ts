@@ -9,8 +9,7 @@
 // topic, not enough replicas) comes from the cluster's state, which an operator may change back at any
 // moment: an outage, retried with backoff until Kafka accepts (polling.ts), never a quarantine.
 import type { Message, TopicMessages } from 'kafkajs';
-import { outboxRecord } from '@qtshop/shared/events';
-import type { OutboxRow } from '@qtshop/shared/outbox';
+import { type OutboxRow, outboxRecord } from '@qtshop/shared/outbox';
 
 export type UnsentRow = Pick<OutboxRow, 'id' | 'position' | 'aggregatetype' | 'aggregateid' | 'type' | 'payload' | 'traceparent'> & {
   /** The createdAt header text (createdAtHeaderSql); absent in unit tests. */

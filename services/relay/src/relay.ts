@@ -18,7 +18,8 @@ import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
 import { KafkaWatcher } from './kafka-watcher';
 import { RelayMetrics } from './metrics';
-import { PollingRelay, relayTransactionalId } from './polling';
+import { relayTransactionalId } from './fenced-producer';
+import { PollingRelay } from './polling';
 import { ConnectorSupervisor } from './supervisor';
 
 export interface RelayDeps {
