@@ -1,6 +1,6 @@
 // Relay benchmark (issue 8): Debezium CDC against the polling relay against kafkajs straight to Kafka.
 //
-// One process writes ProductUpdated events through the real outbox writer (appendToOutbox, one
+// One process writes ProductUpdated events through the real outbox writer (createOutboxWriter, one
 // transaction per event unless --per-tx says otherwise), notes when each transaction committed, consumes
 // the target topic (in a worker thread) and matches records by their `id` header. Per scenario: sent, received, lost,
 // duplicated; commit→consumer latency p50/p90/p99/max; sustained throughput; for the polling relay the

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@qtshop/shared/platform';
 import { createDb, createKafka, headerString, loadInfra, mongoClientOptions, type Infra, type Kafka, type Knex } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { readToEnd, topicEnds, type PartitionOffset } from '@qtshop/shared/tooling';
 import { BASKET_TOPICS, basketHandlers } from '../services/basket/src/consumers';
 import { loadBasketConfig } from '../services/basket/src/config';
@@ -23,9 +24,9 @@ const typesOf = (h: object): string[] => Object.keys(h);
 /** Each consumer: its store, the topics it reads and the event types it handles (from its own consumers.ts). */
 export const CONSUMERS = {
   catalog: { db: 'catalog', topics: CATALOG_TOPICS, types: typesOf(catalogHandlers(silent)) },
-  inventory: { db: 'inventory', topics: INVENTORY_TOPICS, types: typesOf(inventoryHandlers()) },
+  inventory: { db: 'inventory', topics: INVENTORY_TOPICS, types: typesOf(inventoryHandlers(createOutboxWriter())) },
   basket: { db: 'mongo', topics: BASKET_TOPICS, types: typesOf(basketHandlers(silent)) },
-  'order-command': { db: 'orders', topics: ORDER_COMMAND_TOPICS, types: typesOf(orderCommandHandlers()) },
+  'order-command': { db: 'orders', topics: ORDER_COMMAND_TOPICS, types: typesOf(orderCommandHandlers(createOutboxWriter())) },
   'order-query': { db: 'order_query', topics: ORDER_QUERY_TOPICS, types: typesOf(orderQueryHandlers()) },
 } as const;
 

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createDb, type Infra } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { migrateLatest } from '@qtshop/shared/tooling';
 import { catalogMigrations } from '../../migrations/catalog';
 import { createProduct } from '../../services/catalog/src/domain/products';
@@ -48,7 +49,7 @@ export async function seedProducts(infra: Infra, db: string, n: number): Promise
   const knex = createDb(infra, db, { max: 4 });
   try {
     const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await createProduct({ db: knex }, productBody(i))).id);
+    for (let i = 0; i < n; i++) ids.push((await createProduct({ db: knex, outbox: createOutboxWriter() }, productBody(i))).id);
     return ids;
   } finally {
     await knex.destroy();

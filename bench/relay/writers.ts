@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { Knex } from '@qtshop/shared/infra';
 import { traceparentFrom } from '@qtshop/shared/observability';
-import { outboxRecord } from '@qtshop/shared/events';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import { createOutboxWriter, outboxRecord } from '@qtshop/shared/outbox';
+
+const outbox = createOutboxWriter();
 import { now, sleep, type RunState, type Tracker } from './tracker';
 
 export interface BenchEvent {
@@ -77,7 +78,7 @@ export function dbWriter(db: Knex, tracker: Tracker, newEvent: () => BenchEvent)
     tracker.expect(run, ids);
     try {
       await db.transaction(async (trx) => {
-        for (const e of events) await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: e.aggregateId, payload: e.payload, id: e.id });
+        for (const e of events) await outbox.append(trx, { type: 'ProductUpdated', aggregateId: e.aggregateId, payload: e.payload, id: e.id });
       });
     } catch {
       tracker.failed(run, ids);

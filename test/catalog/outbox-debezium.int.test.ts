@@ -1,7 +1,7 @@
 // Product upsert through Debezium: POST then PUT a product with the catalog-outbox connector registered.
 import { randomUUID } from 'node:crypto';
 import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
-import { createdAtHeaderSql } from '@qtshop/shared/events';
+import { createdAtHeaderSql } from '@qtshop/shared/outbox';
 import { ConnectClient, registerConnector } from '@qtshop/shared/delivery';
 import { readConnector } from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
 import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
-import { createdAtHeaderSql } from '@qtshop/shared/events';
+import { createdAtHeaderSql } from '@qtshop/shared/outbox';
 import { TopicReader } from '../support/kafka';
 import { useRelay, type RelayHandle } from '../support/relay';
 import { recordContractProblems } from '../support/contracts';

@@ -3,6 +3,7 @@
 // nothing, also when it comes back from the dead-letter topic.
 import { randomUUID } from 'node:crypto';
 import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { pgInbox } from '@qtshop/shared/messaging';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
@@ -11,6 +12,8 @@ import { createProduct } from '../../services/catalog/src/domain/products';
 import { findProduct } from '../../services/catalog/src/store';
 import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
+
+const outbox = createOutboxWriter();
 
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka, 'test-catalog-versions');
@@ -28,7 +31,7 @@ afterAll(async () => {
 
 const processed = (eventId: string) => waitPgProcessed(db, eventId, 'catalog');
 const newProduct = () =>
-  createProduct({ db }, { name: `Kettle ${randomUUID()}`, description: '', type: 'kitchen', brand: 'Tetsu', pictureUrl: '', price: 3900 });
+  createProduct({ db, outbox }, { name: `Kettle ${randomUUID()}`, description: '', type: 'kitchen', brand: 'Tetsu', pictureUrl: '', price: 3900 });
 const quantity = (productId: string, q: number, version: number, id?: string) =>
   consumer.publish('ProductQuantityUpdated', { productId, quantity: q, version }, id);
 const quantityOf = async (productId: string) => (await findProduct(db, productId))!.quantity;

@@ -2,7 +2,7 @@
 // and names what is wrong with one that is not.
 import { randomUUID } from 'node:crypto';
 import { traceparentFrom } from '@qtshop/shared/observability';
-import { outboxRecord } from '@qtshop/shared/events';
+import { outboxRecord } from '@qtshop/shared/outbox';
 import { recordContractProblems, type RecordLike } from '../support/contracts';
 
 const productId = randomUUID();

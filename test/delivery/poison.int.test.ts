@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
 import type { Knex } from '@qtshop/shared/infra';
 import { traceparentFrom } from '@qtshop/shared/observability';
-import { configureOutbox, outboxSettings } from '@qtshop/shared/outbox';
 import { ConnectClient } from '@qtshop/shared/delivery';
 import { AGGREGATE_TYPES, readConnector, restrictOutboxAggregateTypes } from '@qtshop/shared/tooling';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
@@ -117,8 +116,6 @@ describe.each<RelayMode>(['debezium', 'polling'])('a poison outbox row with the 
 });
 
 describe('the outbox writer', () => {
-  afterAll(() => configureOutbox({ maxEventBytes: Number(outboxSettings.OUTBOX_MAX_EVENT_BYTES.default) }));
-
   it('refuses an event over OUTBOX_MAX_EVENT_BYTES with 413 and writes nothing', async () => {
     const svc = await startCatalog(loadCatalogConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token', OUTBOX_MAX_EVENT_BYTES: '2000' }), quiet, 0);
     try {

@@ -4,6 +4,7 @@
 // quantity change and travels in ProductQuantityUpdated.
 import { randomUUID } from 'node:crypto';
 import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import type { EventPayload } from '@qtshop/shared/events';
 import { pgInbox } from '@qtshop/shared/messaging';
 import { migrateAll } from '../../scripts/migrate';
@@ -15,6 +16,8 @@ import { findItem } from '../../services/inventory/src/store';
 import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
+const outbox = createOutboxWriter();
+
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka, 'test-inventory-versions');
 const db = createDb(infra, loadInventoryConfig().INVENTORY_DB);
@@ -22,7 +25,7 @@ let consumer: ConsumerForTest;
 
 beforeAll(async () => {
   await migrateAll(['inventory'], quiet);
-  consumer = await consumerForTest(kafka, { topics: INVENTORY_TOPICS, handlers: inventoryHandlers(), inbox: pgInbox(db) });
+  consumer = await consumerForTest(kafka, { topics: INVENTORY_TOPICS, handlers: inventoryHandlers(outbox), inbox: pgInbox(db) });
 }, 60_000);
 afterAll(async () => {
   await consumer?.stop();
@@ -88,7 +91,7 @@ describe('inventory, product events with versions', () => {
   it('reserves the stock of an order once when its OrderPlaced is published again under a new event id, and counts the second stale', async () => {
     const id = randomUUID();
     await processed((await created(id)).id);
-    await setStock({ db }, id, 10);
+    await setStock({ db, outbox }, id, 10);
     const order: EventPayload<'OrderPlaced'> = {
       orderId: randomUUID(),
       basketId: 'b',
@@ -118,8 +121,8 @@ describe('inventory, product events with versions', () => {
   it('numbers each quantity change of a stock item, set or reserved, in its ProductQuantityUpdated: 2, 3, ... after creation at 1', async () => {
     const id = randomUUID();
     await processed((await created(id)).id);
-    await setStock({ db }, id, 7);
-    await setStock({ db }, id, 4);
+    await setStock({ db, outbox }, id, 7);
+    await setStock({ db, outbox }, id, 4);
     const quantities = (trx: Knex) => trx('outbox').where({ aggregateid: id, type: 'ProductQuantityUpdated' }).orderBy('position').pluck('payload');
     expect(await quantities(db)).toEqual([
       { productId: id, quantity: 7, version: 2 },
@@ -129,7 +132,7 @@ describe('inventory, product events with versions', () => {
     const orderId = randomUUID();
     const trx = await db.transaction();
     try {
-      await reserveStock(trx, { orderId, basketId: 'b', items: [{ productId: id, price: 1000, quantity: 3 }], total: 3000, version: 1 });
+      await reserveStock(trx, outbox, { orderId, basketId: 'b', items: [{ productId: id, price: 1000, quantity: 3 }], total: 3000, version: 1 });
       expect((await quantities(trx)).at(-1)).toEqual({ productId: id, quantity: 1, version: 4 });
       // The stock decision of an order is taken once and never changes: version 1.
       expect((await trx('outbox').where({ aggregateid: orderId }).first()).payload).toEqual({ orderId, version: 1 });

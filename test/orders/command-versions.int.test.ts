@@ -3,6 +3,7 @@
 // order's stream, and a stock decision arriving for an order that already has one is counted stale.
 import { randomUUID } from 'node:crypto';
 import { createDb, createKafka, loadInfra } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import type { EventPayload } from '@qtshop/shared/events';
 import { pgInbox } from '@qtshop/shared/messaging';
 import { AppError } from '@qtshop/shared/http';
@@ -14,6 +15,8 @@ import { getOrder } from '../../services/order-command/src/domain/use-cases';
 import { quiet } from '../support/services';
 import { consumerForTest, waitCount, type ConsumerForTest, waitPgProcessed } from '../support/versions';
 
+const outbox = createOutboxWriter();
+
 const infra = loadInfra();
 const kafka = createKafka(infra.kafka, 'test-order-command-versions');
 const db = createDb(infra, loadOrderCommandConfig().ORDER_COMMAND_DB);
@@ -21,7 +24,7 @@ let consumer: ConsumerForTest;
 
 beforeAll(async () => {
   await migrateAll(['orders'], quiet);
-  consumer = await consumerForTest(kafka, { topics: ORDER_COMMAND_TOPICS, handlers: orderCommandHandlers(), inbox: pgInbox(db) });
+  consumer = await consumerForTest(kafka, { topics: ORDER_COMMAND_TOPICS, handlers: orderCommandHandlers(outbox), inbox: pgInbox(db) });
 }, 60_000);
 afterAll(async () => {
   await consumer?.stop();
@@ -39,7 +42,7 @@ const product = (productId: string, price: number, version: number): EventPayloa
   price,
   version,
 });
-const order = (productId: string, price: number) => placeOrder({ db }, { basketId: `b-${randomUUID()}`, items: [{ productId, price, quantity: 1 }] });
+const order = (productId: string, price: number) => placeOrder({ db, outbox }, { basketId: `b-${randomUUID()}`, items: [{ productId, price, quantity: 1 }] });
 
 describe('order-command, product prices with versions', () => {
   it('keeps the price of product version 3 when version 2 is published again under a new event id, and accepts orders at that price', async () => {

@@ -1,9 +1,12 @@
 // The order stream's optimistic concurrency, against the real orders database.
 import { randomUUID } from 'node:crypto';
 import { createDb, loadInfra } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { migrateAll } from '../../scripts/migrate';
 import { execute } from '../../services/order-command/src/domain/use-cases';
 import { appendEvents, loadStream, VersionConflict } from '../../services/order-command/src/store';
+
+const outbox = createOutboxWriter();
 
 const db = createDb(loadInfra(), 'orders');
 beforeAll(() => migrateAll(['orders']));
@@ -35,8 +38,8 @@ describe('order event stream', () => {
     // Two outcomes decided concurrently on version 1: one appends, the other re-reads, sees a decided
     // order and appends nothing. Neither is lost silently and the stream stays consistent.
     const results = await Promise.allSettled([
-      db.transaction((trx) => execute(trx, { type: 'ConfirmOrder', orderId })),
-      db.transaction((trx) => execute(trx, { type: 'ConfirmOrder', orderId })),
+      db.transaction((trx) => execute(trx, outbox, { type: 'ConfirmOrder', orderId })),
+      db.transaction((trx) => execute(trx, outbox, { type: 'ConfirmOrder', orderId })),
     ]);
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     const appended = results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof execute>>>).value.appended.length).sort();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
 import { createKafka, inTransaction, loadInfra } from '@qtshop/shared/infra';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { migrateLatest, type Migration } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';
@@ -14,6 +15,8 @@ import { startOrderCommand } from '../../services/order-command/src/service';
 import { appendEvents } from '../../services/order-command/src/store';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { asAdmin, quiet } from '../support/services';
+
+const outbox = createOutboxWriter();
 
 const kafka = createKafka(loadInfra().kafka, 'test-pending-orders');
 
@@ -97,11 +100,11 @@ describe('order-command /metrics: orders waiting for their stock decision', () =
     expect(both.oldestS).toBeGreaterThanOrEqual(grown.oldestS); // the first's age, not the second's
 
     // What the consumer does with OrderStockReserved and OrderStockRejected.
-    await inTransaction(scratch.db, (trx) => execute(trx, { type: 'ConfirmOrder', orderId: first }));
+    await inTransaction(scratch.db, (trx) => execute(trx, outbox, { type: 'ConfirmOrder', orderId: first }));
     const left = await scrape();
     expect(left.pending).toBe(1);
     expect(left.oldestS).toBeLessThan(both.oldestS); // the second is the oldest now
-    await inTransaction(scratch.db, (trx) => execute(trx, { type: 'RejectOrder', orderId: second, reason: 'out of stock' }));
+    await inTransaction(scratch.db, (trx) => execute(trx, outbox, { type: 'RejectOrder', orderId: second, reason: 'out of stock' }));
     expect(await scrape()).toEqual({ pending: 0, oldestS: 0 });
   }, 30_000);
 

@@ -2,7 +2,7 @@
 // timestamptz: UTC, six fractional digits with trailing zeros kept, 'Z' (seen: …40.501740Z). The relays'
 // records are compared with each other in test/catalog/relay-equality.int.test.ts.
 import { createDb, loadInfra } from '@qtshop/shared/infra';
-import { createdAtHeaderSql } from '@qtshop/shared/events';
+import { createdAtHeaderSql } from '@qtshop/shared/outbox';
 
 const db = createDb(loadInfra(), 'postgres', { max: 1 });
 afterAll(() => db.destroy());

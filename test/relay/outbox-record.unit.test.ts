@@ -1,4 +1,4 @@
-import { outboxRecord } from '@qtshop/shared/events';
+import { outboxRecord } from '@qtshop/shared/outbox';
 
 describe('outboxRecord', () => {
   const row = {

@@ -5,11 +5,15 @@ import { Registry } from 'prom-client';
 import pg from 'pg';
 import { createLogger, waitUntil } from '@qtshop/shared/platform';
 import { createDb, createKafka, pgConnection, type Knex } from '@qtshop/shared/infra';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
+
+const outbox = createOutboxWriter();
 import { createdAtHeaderOf } from '../support/outbox';
 import { RelayMetrics } from '../../services/relay/src/metrics';
 import { protocolErrorType } from '../../services/relay/src/batch';
-import { PollingRelay, RELAY_APPLICATION_NAME, RELAY_LOCK_KEY, relayTransactionalId } from '../../services/relay/src/polling';
+import { relayTransactionalId } from '../../services/relay/src/fenced-producer';
+import { RELAY_APPLICATION_NAME, RELAY_LOCK_KEY } from '../../services/relay/src/lease';
+import { PollingRelay } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader, type Received } from '../support/kafka';
 import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
@@ -57,7 +61,7 @@ describe('polling relay', () => {
     await insertRows(db, [...list, untraced]);
     const productId = `p-${suffix()}`;
     const written = await db.transaction((trx) =>
-      appendToOutbox(trx, {
+      outbox.append(trx, {
         type: 'ProductCreated',
         aggregateId: productId,
         payload: { productId, name: 'Kettle', description: '', type: 'kitchen', brand: 'Acme', pictureUrl: '', price: 2599, version: 1 },

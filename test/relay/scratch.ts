@@ -30,7 +30,7 @@ export interface TestRow {
   traceparent: string | null;
 }
 
-/** `n` rows shaped like appendToOutbox's, for an aggregate type of the test's own (so a topic of its own). */
+/** `n` rows shaped like the outbox writer's, for an aggregate type of the test's own (so a topic of its own). */
 export function rows(aggregatetype: string, n: number, aggregates: string[], type = 'RelayTestHappened'): TestRow[] {
   return Array.from({ length: n }, (_, seq) => {
     const aggregateid = aggregates[seq % aggregates.length]!;

@@ -1,14 +1,15 @@
-// kafkajs's request queue, as services/shared/src/kafka.ts patches it: idle, it arms no timer (kafkajs
+// kafkajs's request queue, as createKafka patches it (services/shared/src/infra/kafkajs-patch.ts): idle, it arms no timer (kafkajs
 // 2.2.4 would run a 1 ms loop forever); with a request waiting, or while the broker throttles, the check
 // is still armed, so nothing queued is left behind.
 import { jest } from '@jest/globals';
-import { RequestQueue } from '@qtshop/shared/infra';
+import { patchKafkajsRequestQueue, RequestQueue } from '@qtshop/shared/infra';
 
 type Queue = { pending: unknown[]; throttledUntil: number; throttleCheckTimeoutId: unknown; scheduleCheckPendingRequests(): void };
 const queue = (over: Partial<Queue>): Queue =>
   Object.assign(Object.create(RequestQueue.prototype as object) as Queue, { pending: [], throttledUntil: -1, throttleCheckTimeoutId: null }, over);
 
 describe("kafkajs's request queue check", () => {
+  beforeAll(() => patchKafkajsRequestQueue());
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 

@@ -2,6 +2,7 @@
 // handlers: call one use case, set the response.
 import { z } from 'zod';
 import type { Knex } from '@qtshop/shared/infra';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter } from '@qtshop/shared/http';
 import { createProduct, updateProduct } from './domain/products';
 import { Product, ProductFields } from './model';
@@ -45,7 +46,7 @@ export const CATALOG_ROUTES = routes({
   },
 });
 
-export function productsRouter(db: Knex, adminToken: string): ContractRouter {
+export function productsRouter(db: Knex, outbox: OutboxWriter, adminToken: string): ContractRouter {
   return contractRouter(
     CATALOG_ROUTES,
     {
@@ -58,13 +59,13 @@ export function productsRouter(db: Knex, adminToken: string): ContractRouter {
         ctx.body = product;
       },
       createProduct: async ({ body }, ctx) => {
-        const product = await createProduct({ db }, body);
+        const product = await createProduct({ db, outbox }, body);
         ctx.status = 201;
         ctx.set('Location', `/products/${product.id}`);
         ctx.body = product;
       },
       updateProduct: async ({ params: { id }, body }, ctx) => {
-        const product = await updateProduct({ db }, id, body);
+        const product = await updateProduct({ db, outbox }, id, body);
         if (!product) throw AppError.notFound(`product ${id}`);
         ctx.body = product;
       },

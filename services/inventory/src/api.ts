@@ -2,6 +2,7 @@
 // handlers.
 import { z } from 'zod';
 import type { Knex } from '@qtshop/shared/infra';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { AppError, contractRouter, PageQuery, pageOf, routes, uuidParam, type ContractRouter } from '@qtshop/shared/http';
 import { SetQuantity, setStock } from './domain/stock';
 import { StockItem } from './model';
@@ -37,7 +38,7 @@ export const INVENTORY_ROUTES = routes({
   },
 });
 
-export function inventoryRouter(db: Knex, adminToken: string): ContractRouter {
+export function inventoryRouter(db: Knex, outbox: OutboxWriter, adminToken: string): ContractRouter {
   return contractRouter(
     INVENTORY_ROUTES,
     {
@@ -50,7 +51,7 @@ export function inventoryRouter(db: Knex, adminToken: string): ContractRouter {
         ctx.body = item;
       },
       setStock: async ({ params: { productId }, body: { quantity } }, ctx) => {
-        const item = await setStock({ db }, productId, quantity);
+        const item = await setStock({ db, outbox }, productId, quantity);
         if (!item) throw AppError.notFound(`product ${productId}`);
         ctx.body = item;
       },

@@ -3,17 +3,18 @@
 import type { Knex } from '@qtshop/shared/infra';
 import { isStale } from '@qtshop/shared/events';
 import type { Handlers } from '@qtshop/shared/messaging';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
 
 export const INVENTORY_TOPICS = ['qtshop.product', 'qtshop.order'];
 
-export function inventoryHandlers(): Handlers<Knex.Transaction> {
+export function inventoryHandlers(outbox: OutboxWriter): Handlers<Knex.Transaction> {
   return {
     ProductCreated: (event, trx) => trackProduct(trx, event.payload),
     ProductUpdated: (event, trx) => trackProduct(trx, event.payload),
     OrderPlaced: async (event, trx) => {
-      const decided = await reserveStock(trx, event.payload);
+      const decided = await reserveStock(trx, outbox, event.payload);
       return isStale(decided) ? decided : undefined;
     },
   };

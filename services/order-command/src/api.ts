@@ -2,6 +2,7 @@
 // the handlers: place an order, read it back from its events.
 import { z } from 'zod';
 import type { Knex } from '@qtshop/shared/infra';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { AppError, contractRouter, mayRead, requireCustomer, routes, uuidParam, type ContractRouter, type ShopperAccess } from '@qtshop/shared/http';
 import * as useCases from './domain/use-cases';
 import { getOrder, OrderView, PlaceOrderBody } from './domain/use-cases';
@@ -67,7 +68,7 @@ export const orderCommandRoutes = (maxLines: number) =>
     },
   });
 
-export function ordersRouter(db: Knex, maxLines: number, shoppers: ShopperAccess): ContractRouter {
+export function ordersRouter(db: Knex, outbox: OutboxWriter, maxLines: number, shoppers: ShopperAccess): ContractRouter {
   // Another customer's order is answered as if it did not exist.
   const visible = async (id: string, identity: Parameters<typeof mayRead>[0]) => {
     const order = await getOrder(db, id);
@@ -79,7 +80,7 @@ export function ordersRouter(db: Knex, maxLines: number, shoppers: ShopperAccess
     {
       placeOrder: async ({ headers, body, identity }, ctx) => {
         requireCustomer(identity, body.basketId, `basket ${body.basketId}`);
-        const { order, replayed } = await placeOrder({ db }, body, headers['Idempotency-Key']);
+        const { order, replayed } = await placeOrder({ db, outbox }, body, headers['Idempotency-Key']);
         ctx.status = 201;
         ctx.set('Location', `/orders/${order.orderId}`);
         if (replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -2,6 +2,7 @@
 import type { Knex } from '@qtshop/shared/infra';
 import { stale } from '@qtshop/shared/events';
 import { Unprocessable, type ConsumedEvent, type HandlerResult, type Handlers } from '@qtshop/shared/messaging';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { OrderRuleViolation, type OrderCommand } from './domain/aggregate';
 import { execute } from './domain/use-cases';
 import { cachePrice } from './domain/prices';
@@ -15,11 +16,12 @@ export const ORDER_COMMAND_TOPICS = ['qtshop.inventory', 'qtshop.product'];
  */
 async function applyOutcome(
   trx: Knex.Transaction,
+  outbox: OutboxWriter,
   command: OrderCommand,
   event: ConsumedEvent<'OrderStockReserved' | 'OrderStockRejected'>,
 ): Promise<HandlerResult> {
   try {
-    const { appended } = await execute(trx, command);
+    const { appended } = await execute(trx, outbox, command);
     if (appended.length === 0) return stale(1, event.payload.version);
   } catch (err) {
     if (err instanceof OrderRuleViolation && err.code === 'order_unknown') throw new Unprocessable(err.message);
@@ -27,12 +29,12 @@ async function applyOutcome(
   }
 }
 
-export function orderCommandHandlers(): Handlers<Knex.Transaction> {
+export function orderCommandHandlers(outbox: OutboxWriter): Handlers<Knex.Transaction> {
   return {
-    OrderStockReserved: (event, trx) => applyOutcome(trx, { type: 'ConfirmOrder', orderId: event.payload.orderId }, event),
+    OrderStockReserved: (event, trx) => applyOutcome(trx, outbox, { type: 'ConfirmOrder', orderId: event.payload.orderId }, event),
     OrderStockRejected: (event, trx) => {
       const reason = event.payload.reason;
-      return applyOutcome(trx, { type: 'RejectOrder', orderId: event.payload.orderId, ...(reason ? { reason } : {}) }, event);
+      return applyOutcome(trx, outbox, { type: 'RejectOrder', orderId: event.payload.orderId, ...(reason ? { reason } : {}) }, event);
     },
     ProductCreated: (event, trx) => cachePrice(trx, event.payload),
     ProductUpdated: (event, trx) => cachePrice(trx, event.payload),

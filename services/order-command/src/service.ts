@@ -4,6 +4,7 @@ import { infraFrom } from '@qtshop/shared/infra';
 import { tracingFrom } from '@qtshop/shared/observability';
 import { consumerTuning } from '@qtshop/shared/messaging';
 import { httpShutdown, shopperAccess } from '@qtshop/shared/http';
+import { createOutboxWriter, outboxLimits } from '@qtshop/shared/outbox';
 import { startPgService, type RunningService } from '@qtshop/shared/service';
 import { idempotencyKeyRetention } from './store';
 import { ordersRouter } from './api';
@@ -12,6 +13,7 @@ import type { OrderCommandConfig } from './config';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from './consumers';
 
 export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = cfg.ORDER_COMMAND_PORT): Promise<RunningService> {
+  const outbox = createOutboxWriter(outboxLimits(cfg));
   return startPgService({
     name: 'order-command',
     log,
@@ -24,15 +26,14 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     bodyLimit: cfg.HTTP_BODY_LIMIT,
     groupId: cfg.ORDER_COMMAND_GROUP,
     topics: ORDER_COMMAND_TOPICS,
-    routers: (db) => [ordersRouter(db, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
-    handlers: orderCommandHandlers(),
+    routers: (db) => [ordersRouter(db, outbox, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
+    handlers: orderCommandHandlers(outbox),
     consumer: consumerTuning(cfg),
     retention: {
       inboxMs: cfg.INBOX_RETENTION_MS,
       intervalMs: cfg.RETENTION_INTERVAL_MS,
       tables: (db) => [idempotencyKeyRetention(db, cfg.IDEMPOTENCY_KEY_RETENTION_MS)],
     },
-    outbox: { maxEventBytes: cfg.OUTBOX_MAX_EVENT_BYTES },
     metrics: (db) => pendingOrderGauges(db, log),
   });
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, type Knex } from '@qtshop/shared/infra';
 import { byVersion, type EventPayload, type Stale } from '@qtshop/shared/events';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { Product, ProductFields } from '../model';
 import * as store from '../store';
@@ -19,16 +19,17 @@ export const productEvent = ({ product: p, version }: store.Versioned): EventPay
   version,
 });
 
-/** What the use cases are given: the database and the id source (injectable). */
+/** What the use cases are given: the database, its outbox writer and the id source (injectable). */
 export interface Deps {
   db: Knex;
+  outbox: OutboxWriter;
   newId?: () => string;
 }
 
 export async function createProduct(deps: Deps, fields: ProductFields): Promise<Product> {
   return inTransaction(deps.db, async (trx) => {
     const created = await store.insertProduct(trx, (deps.newId ?? randomUUID)(), fields);
-    await appendToOutbox(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created) });
+    await deps.outbox.append(trx, { type: 'ProductCreated', aggregateId: created.product.id, payload: productEvent(created) });
     return created.product;
   });
 }
@@ -38,7 +39,7 @@ export async function updateProduct(deps: Deps, id: string, fields: ProductField
   return inTransaction(deps.db, async (trx) => {
     const updated = await store.updateProduct(trx, id, fields);
     if (!updated) return undefined;
-    await appendToOutbox(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated) });
+    await deps.outbox.append(trx, { type: 'ProductUpdated', aggregateId: id, payload: productEvent(updated) });
     return updated.product;
   });
 }

@@ -9,7 +9,7 @@
 // is taken once per order and never changes: version 1.
 import type { Knex } from '@qtshop/shared/infra';
 import { stale, type EventPayload, type Stale } from '@qtshop/shared/events';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import * as store from '../store';
 
 /** The stock decision's version: there is one decision per order, and nothing changes it yet. */
@@ -46,19 +46,19 @@ export function decideReservation(wanted: ReadonlyMap<string, number>, stock: Re
  * `trx` (the consumer's). Stale when the order's stock was decided already: an OrderPlaced published again
  * under a new event id (which the inbox cannot recognise) reserves nothing twice.
  */
-export async function reserveStock(trx: Knex.Transaction, order: EventPayload<'OrderPlaced'>): Promise<'reserved' | 'rejected' | Stale> {
+export async function reserveStock(trx: Knex.Transaction, outbox: OutboxWriter, order: EventPayload<'OrderPlaced'>): Promise<'reserved' | 'rejected' | Stale> {
   if (!(await store.recordDecision(trx, order.orderId, STOCK_DECISION_VERSION))) return stale(STOCK_DECISION_VERSION, STOCK_DECISION_VERSION);
   const wanted = wantedOf(order.items);
   const reservation = decideReservation(wanted, await store.lockStock(trx, [...wanted.keys()]));
   const decision = { orderId: order.orderId, version: STOCK_DECISION_VERSION };
   if (reservation.outcome === 'rejected') {
-    await appendToOutbox(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason } });
+    await outbox.append(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason } });
     return 'rejected';
   }
   for (const { productId, quantity } of reservation.left) {
     const { version } = (await store.setQuantity(trx, productId, quantity))!; // locked above: the row exists
-    await appendToOutbox(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version } });
+    await outbox.append(trx, { type: 'ProductQuantityUpdated', aggregateId: productId, payload: { productId, quantity, version } });
   }
-  await appendToOutbox(trx, { type: 'OrderStockReserved', aggregateId: order.orderId, payload: decision });
+  await outbox.append(trx, { type: 'OrderStockReserved', aggregateId: order.orderId, payload: decision });
   return 'reserved';
 }

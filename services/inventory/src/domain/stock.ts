@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { inTransaction, type Knex } from '@qtshop/shared/infra';
 import { byVersion, type EventPayload, type Stale } from '@qtshop/shared/events';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { StockItem } from '../model';
 import * as store from '../store';
@@ -10,11 +10,11 @@ import * as store from '../store';
 export const SetQuantity = z.strictObject({ quantity: z.number().int().min(0).max(1_000_000_000) });
 
 /** Sets the stock of a product, emitting ProductQuantityUpdated; undefined when inventory has no such product. */
-export async function setStock(deps: { db: Knex }, productId: string, quantity: number): Promise<StockItem | undefined> {
+export async function setStock(deps: { db: Knex; outbox: OutboxWriter }, productId: string, quantity: number): Promise<StockItem | undefined> {
   return inTransaction(deps.db, async (trx) => {
     const changed = await store.setQuantity(trx, productId, quantity);
     if (!changed) return undefined;
-    await appendToOutbox(trx, {
+    await deps.outbox.append(trx, {
       type: 'ProductQuantityUpdated',
       aggregateId: productId,
       payload: { productId, quantity, version: changed.version },

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction, type Knex } from '@qtshop/shared/infra';
 import { BasketId, OrderLine } from '@qtshop/shared/events';
-import { appendToOutbox } from '@qtshop/shared/outbox';
+import type { OutboxWriter } from '@qtshop/shared/outbox';
 import * as store from '../store';
 import { decide, fold, type OrderCommand, type OrderEvent, type OrderState } from './aggregate';
 import { checkPrices } from './prices';
@@ -48,21 +48,21 @@ const view = (state: OrderState, version: number): OrderView | undefined => (sta
 type Executed = { state: OrderState; appended: OrderEvent[]; version: number };
 
 /** Appends `events` after `stream` with their outbox rows; each event carries its version in the stream, the order's version after it. */
-async function append(trx: Knex.Transaction, orderId: string, stream: OrderEvent[], events: OrderEvent[]): Promise<Executed> {
+async function append(trx: Knex.Transaction, outbox: OutboxWriter, orderId: string, stream: OrderEvent[], events: OrderEvent[]): Promise<Executed> {
   await store.appendEvents(trx, orderId, stream.length, events);
   for (const [i, e] of events.entries()) {
-    await appendToOutbox(trx, { type: e.type, aggregateId: orderId, payload: { ...e.data, version: stream.length + 1 + i } });
+    await outbox.append(trx, { type: e.type, aggregateId: orderId, payload: { ...e.data, version: stream.length + 1 + i } });
   }
   return { state: fold([...stream, ...events]), appended: events, version: stream.length + events.length };
 }
 
 /** Decides `command` on the current stream and appends the outcome (events + outbox rows) within `trx`. */
-export async function execute(trx: Knex.Transaction, command: OrderCommand): Promise<Executed> {
+export async function execute(trx: Knex.Transaction, outbox: OutboxWriter, command: OrderCommand): Promise<Executed> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await trx.transaction(async (sp) => {
         const stream = (await store.loadStream(sp, command.orderId)) as OrderEvent[];
-        return append(sp, command.orderId, stream, decide(command, fold(stream)));
+        return append(sp, outbox, command.orderId, stream, decide(command, fold(stream)));
       });
     } catch (err) {
       // Past the last attempt the VersionConflict itself is the outcome (a 409 at the HTTP edge).
@@ -82,7 +82,7 @@ const requestHash = (body: PlaceOrderBody) => createHash('sha256').update(JSON.s
  * request with the same key is a request of its own.
  */
 export async function placeOrder(
-  deps: { db: Knex; newId?: () => string },
+  deps: { db: Knex; outbox: OutboxWriter; newId?: () => string },
   body: PlaceOrderBody,
   clientKey?: string,
 ): Promise<{ order: OrderView; replayed: boolean }> {
@@ -112,7 +112,7 @@ export async function placeOrder(
     );
     if (refused) throw refused;
     const command: OrderCommand = { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items };
-    return append(trx, orderId, [], decide(command, fold([])));
+    return append(trx, deps.outbox, orderId, [], decide(command, fold([])));
   });
   if (!placed) {
     // An earlier request with the same key claimed it: answer with its order.

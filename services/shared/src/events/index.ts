@@ -1,4 +1,3 @@
-// Events: the registry (schemas, topics), the version rule, the Kafka record of an outbox row.
+// Events: the registry (schemas, topics) and the version rule every consumer applies.
 export * from './registry';
 export * from './versions';
-export * from './record';

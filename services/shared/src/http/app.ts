@@ -1,8 +1,8 @@
-// HTTP plumbing shared by every service (Koa): one error middleware that turns AppError into a JSON
-// body, JSON body parsing with a size limit, zod input parsing that names the field, bearer-token
-// auth for writes, a server span per request, and the routes: the service's own and, from ops.ts, /health,
-// /ready, /metrics and /openapi.json. And how a server stops: the drain a signal begins, then closeServer.
-import { timingSafeEqual } from 'node:crypto';
+// The HTTP app every service runs (Koa), the one module that puts the HTTP pieces together: the error
+// middleware that turns AppError (errors.ts) into a JSON body, JSON body parsing with a size limit, a
+// server span and a duration metric per request, and the routes: the service's own (contract.ts) and,
+// from ops.ts, /health, /ready, /metrics and /openapi.json. And how a server stops: the drain a signal
+// begins, then closeServer.
 import type { Server } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bodyParser } from '@koa/bodyparser';
@@ -15,79 +15,14 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
-import Koa, { type Context, type Middleware, type Next } from 'koa';
+import Koa, { type Context, type Middleware } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { z } from 'zod';
-import { env } from '../platform/config';
 import type { ContractRouter, Routes } from './contract';
-import type { ShutdownTiming } from '../platform/lifecycle';
+import { AppError, type ErrorBody } from './errors';
+import { EventTooLarge } from '../outbox/errors';
 import type { Logger } from '../platform/logging';
 import { OPS_ROUTES, opsRouter, serviceOpenApi } from './ops';
 import { activeTracer, extractContext, withTracer } from '../observability/tracing';
-
-/** Settings every HTTP service shares. */
-export const httpSettings = {
-  ADMIN_TOKEN: {
-    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); with NODE_ENV=production the service refuses to start with the development default',
-    default: 'dev-admin-token',
-    schema: env.string(),
-    devDefault: true,
-  },
-  HTTP_DRAIN_DELAY_MS: {
-    doc: 'On SIGTERM the server first drains for this long, serving as usual, before it stops accepting: /ready answers 503 so that load balancers and clients watching it stop sending, and every response carries Connection: close so that keep-alive clients send their next request on a fresh connection instead of one the server is about to close under them',
-    default: '5000',
-    schema: env.int(0),
-  },
-  HTTP_SHUTDOWN_GRACE_MS: {
-    doc: 'After the drain the server stops accepting and lets requests in flight finish for up to this long before it closes their connections. A stop still unfinished 5 s after drain and grace (consumers, pools, spans) ends with exit code 1',
-    default: '10000',
-    schema: env.int(0),
-  },
-  HTTP_HOST: {
-    doc: 'Address the HTTP server binds: loopback for npm start; 0.0.0.0 (all interfaces) in a container, whose published port is reached through another interface',
-    default: '127.0.0.1',
-    schema: env.string(),
-  },
-  HTTP_BODY_LIMIT: { doc: 'Largest accepted JSON request body', default: '64kb', schema: env.string() },
-};
-
-/** The shutdown timing httpSettings set (HTTP_DRAIN_DELAY_MS, HTTP_SHUTDOWN_GRACE_MS). */
-export const httpShutdown = (c: { HTTP_DRAIN_DELAY_MS: number; HTTP_SHUTDOWN_GRACE_MS: number }): ShutdownTiming => ({
-  drainDelayMs: c.HTTP_DRAIN_DELAY_MS,
-  graceMs: c.HTTP_SHUTDOWN_GRACE_MS,
-});
-
-/** The body of every error response (components/schemas/Error of each OpenAPI document). */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string().describe('What went wrong, for programs: validation_failed, not_found, unauthorized, conflict, price_changed, ...'),
-    message: z.string().describe('What went wrong, for people'),
-    fields: z
-      .array(z.object({ path: z.string(), message: z.string() }))
-      .optional()
-      .describe('validation_failed: each offending field (dotted path) and why'),
-  }),
-});
-export type ErrorBody = z.infer<typeof ErrorBody>;
-
-/** The one error type handlers throw; everything else is a 500 with the detail only in the log. */
-export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly fields?: Array<{ path: string; message: string }>,
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
-  static notFound(what: string): AppError {
-    return new AppError(404, 'not_found', `${what} not found`);
-  }
-  static conflict(message: string): AppError {
-    return new AppError(409, 'conflict', message);
-  }
-}
 
 function errorMiddleware(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -99,6 +34,9 @@ function errorMiddleware(log: Logger): Middleware {
       if (err instanceof AppError) {
         ctx.status = err.status;
         ctx.body = { error: { code: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } } satisfies ErrorBody;
+      } else if (err instanceof EventTooLarge) {
+        ctx.status = 413;
+        ctx.body = { error: { code: 'event_too_large', message: err.message } } satisfies ErrorBody;
       } else if (e.status === 413 || e.type === 'entity.too.large') {
         ctx.status = 413;
         ctx.body = { error: { code: 'payload_too_large', message: 'request body is larger than the limit' } } satisfies ErrorBody;
@@ -115,36 +53,6 @@ function errorMiddleware(log: Logger): Middleware {
         ctx.body = { error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody;
       }
     }
-  };
-}
-
-/** Parses `input` with `schema`; a failure is a 400 naming every offending field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.output<S> {
-  const res = schema.safeParse(input);
-  if (res.success) return res.data;
-  const fields = res.error.issues.flatMap((i) => {
-    const at = (extra: PropertyKey[] = []) => [...i.path, ...extra].map(String).join('.') || where;
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: at([k]), message: 'unknown field' }));
-    return [{ path: at(), message: i.message }];
-  });
-  throw new AppError(400, 'validation_failed', fields.map((f) => `${f.path}: ${f.message}`).join('; '), fields);
-}
-
-/** Whether `given` is `token`, compared in constant time (the admin token). */
-export function isToken(given: string, token: string): boolean {
-  const [a, b] = [Buffer.from(given), Buffer.from(token)];
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Requires `Authorization: Bearer <token>`; 401 otherwise. */
-export function requireBearer(token: string): Middleware {
-  return async (ctx: Context, next: Next) => {
-    const m = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
-    if (!m || !isToken(m[1]!, token)) {
-      ctx.set('WWW-Authenticate', 'Bearer');
-      throw new AppError(401, 'unauthorized', m ? 'invalid bearer token' : 'missing bearer token (Authorization: Bearer <ADMIN_TOKEN>)');
-    }
-    await next();
   };
 }
 

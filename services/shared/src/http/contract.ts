@@ -7,9 +7,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Metric } from 'prom-client';
-import type { Authenticator, Identity } from './shoppers/auth';
-import { parseInput, requireBearer } from './app';
-import type { WriteLimiter } from './shoppers/rate-limit';
+import { requireBearer } from './bearer';
+import { parseInput } from './errors';
+import type { ShopperAccess } from './shoppers/access';
+import type { Identity } from './shoppers/auth';
 
 /** Error statuses a route may declare; each is answered with the shared error body (ErrorBody). */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
@@ -70,13 +71,6 @@ export interface ContractRouter {
   routes: Routes;
   /** Metrics of the router's own (the rate limiter's), registered with the service's registry. */
   metrics?: Metric[];
-}
-
-/** How shopper routes identify callers and limit their writes. */
-export interface ShopperAccess {
-  authenticate: Authenticator;
-  /** Absent: no rate limit (RATE_LIMIT_ENABLED=false). */
-  limiter?: WriteLimiter | undefined;
 }
 
 function parseRequest(c: RouteContract, ctx: Context): RouteInput<RouteContract> {

@@ -4,7 +4,7 @@
 // error status is answered with the shared error body, components/schemas/Error. Each service serves its
 // document at /openapi.json; npm run contracts commits it under contracts/http/.
 import { z } from 'zod';
-import { ErrorBody } from './app';
+import { ErrorBody } from './errors';
 import type { ErrorStatus, RouteContract, Routes } from './contract';
 
 /** The version of the published contracts (OpenAPI and AsyncAPI info.version); raised with a new topic version or API version. */

@@ -3,7 +3,7 @@
 // OpenAPI document, which describes these four too).
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { contractRouter, type ContractRouter, type Routes } from './contract';
+import { contractRouter, routes, type ContractRouter, type Routes } from './contract';
 import { openApiDocument } from './openapi';
 
 const Health = z.object({
@@ -27,9 +27,7 @@ export class Degraded {
   constructor(readonly reason: string) {}
 }
 
-// Declared with `satisfies` rather than routes(): http.ts imports this module, and a call at load time
-// would run before http-contract.ts is evaluated when that module is loaded first.
-export const OPS_ROUTES = {
+export const OPS_ROUTES = routes({
   health: { method: 'get', path: '/health', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', body: Health } } },
   ready: {
     method: 'get',
@@ -52,7 +50,7 @@ export const OPS_ROUTES = {
     summary: "This service's OpenAPI document",
     responses: { 200: { description: 'The OpenAPI 3.1 document (committed as contracts/http/<service>.json)', body: z.record(z.string(), z.unknown()) } },
   },
-} satisfies Routes;
+});
 
 /** The OpenAPI document of the service `name` serving `routes` besides the endpoints every service has. */
 export function serviceOpenApi(name: string, routes: Routes): Record<string, unknown> {

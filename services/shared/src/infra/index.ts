@@ -2,4 +2,5 @@
 export * from './addresses';
 export * from './db';
 export * from './kafka';
+export * from './kafkajs-patch';
 export * from './transient';

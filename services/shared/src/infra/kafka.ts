@@ -1,39 +1,19 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
-import { createRequire } from 'node:module';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 export type { Kafka };
 import type { Infra } from './addresses';
+import { patchKafkajsRequestQueue } from './kafkajs-patch';
 import type { Logger } from '../platform/logging';
 import { waitUntil } from '../platform/wait';
-
-/**
- * kafkajs 2.2.4 (unmaintained since 2023) re-arms its request queue's check after every check, with a
- * delay of `throttledUntil - Date.now()`, about minus the epoch when nothing throttles (throttledUntil
- * starts at -1): each broker connection of every client runs a 1 ms timer loop for as long as it is open
- * (kafkajs issues #1556, #1704, #1751, open upstream), about 900 wake-ups a second in an idle service, and
- * on Node 22+ a TimeoutNegativeWarning. The check only matters while requests wait in the queue (push()
- * arms it when one is queued, a response runs it) or while the broker throttles, so it is armed only then.
- * The queue is patched once per process, before any client exists; test/shared/kafka-queue.unit.test.ts
- * checks both halves on kafkajs's own class.
- */
-interface KafkajsRequestQueue {
-  pending: unknown[];
-  throttledUntil: number;
-  scheduleCheckPendingRequests(): void;
-}
-export const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
-const scheduleCheck = RequestQueue.prototype.scheduleCheckPendingRequests;
-RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckWhenNeeded(this: KafkajsRequestQueue) {
-  if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
-  scheduleCheck.call(this);
-};
 
 /** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
 export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs'>;
 
+/** A kafkajs client for the brokers of `kafka`; every Kafka client of the shop is made here (the request queue patched first). */
 export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
+  patchKafkajsRequestQueue();
   return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
 }
 

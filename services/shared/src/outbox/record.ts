@@ -6,8 +6,8 @@
 // polling relay leaves the header out (kafkajs cannot produce a null header value).
 import type { Message } from 'kafkajs';
 import { z } from 'zod';
-import { topicOf } from './registry';
-import type { OutboxRow } from '../outbox/writer';
+import { topicOf } from '../events/registry';
+import type { OutboxRow } from './writer';
 import { TRACEPARENT } from '../observability/traceparent';
 
 /** The headers of every record, as the published event contract (contracts/events/asyncapi.json) describes them. */

@@ -1,19 +1,19 @@
-// The outbox writer (DESIGN.md): the one function every service uses to emit an event. It inserts the
+// The outbox writer: the one way every service emits an event. It inserts the
 // outbox row inside the caller's transaction, so the event commits or rolls back with the business change.
 // Each write is a producer span (`outbox <EventType>`, a child of the request's or the consumed event's
 // span) whose W3C context goes into the row's traceparent column; both relays copy it to the record's
-// traceparent header, and the consumer's span continues the trace from there (consumer.ts). With tracing
-// off (tracing.ts) there is no span context to carry, and each row starts a trace of its own.
+// traceparent header, and the consumer's span continues the trace from there (messaging/consumer). With
+// tracing off (observability/tracing.ts) there is no span context to carry, and each row starts a trace of its own.
 import { randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { env } from '../platform/config';
+import { env, type ConfigOf } from '../platform/config';
 import { EVENTS, topicOf, type EventPayload, type EventType } from '../events/registry';
-import { AppError } from '../http/app';
+import { EventTooLarge } from './errors';
 import { inSpan, traceparentOf } from '../observability/tracing';
 import { traceparentFrom } from '../observability/traceparent';
 
-/** The outbox table of DESIGN.md (its migrations are tooling/outbox-table.ts). */
+/** The outbox table (its migrations are tooling/outbox-table.ts). */
 export const OUTBOX_TABLE = 'outbox';
 
 export interface OutboxEvent<T extends EventType> {
@@ -39,7 +39,7 @@ export interface OutboxRow {
   quarantine_error: string | null;
 }
 
-/** Settings of every service that writes an outbox (spread into its config; see configureOutbox). */
+/** Settings of every service that writes an outbox (spread into its config; outboxLimits reads them). */
 export const outboxSettings = {
   OUTBOX_MAX_EVENT_BYTES: {
     doc: "Largest event payload (JSON bytes) the outbox writer accepts; a larger one is refused with 413 and nothing is written. Keep it well under Kafka's 1 MB record limit",
@@ -48,11 +48,22 @@ export const outboxSettings = {
   },
 };
 
-let maxEventBytes = Number(outboxSettings.OUTBOX_MAX_EVENT_BYTES.default);
+export interface OutboxLimits {
+  /** Largest event payload, in JSON bytes (OUTBOX_MAX_EVENT_BYTES). */
+  maxEventBytes: number;
+}
 
-/** Sets the writer's limits from the service's config (startPgService calls it). */
-export function configureOutbox(limits: { maxEventBytes: number }): void {
-  maxEventBytes = limits.maxEventBytes;
+/** The writer's limits from a service's config. */
+export const outboxLimits = (c: ConfigOf<typeof outboxSettings>): OutboxLimits => ({ maxEventBytes: c.OUTBOX_MAX_EVENT_BYTES });
+
+/** Writes events into the outbox, within the caller's transaction. */
+export interface OutboxWriter {
+  append<T extends EventType>(trx: Knex.Transaction, event: OutboxEvent<T>): Promise<string>;
+}
+
+/** An outbox writer with `limits` (by default OUTBOX_MAX_EVENT_BYTES's default: tests, tools, benchmarks). */
+export function createOutboxWriter(limits: OutboxLimits = { maxEventBytes: Number(outboxSettings.OUTBOX_MAX_EVENT_BYTES.default) }): OutboxWriter {
+  return { append: (trx, event) => appendToOutbox(trx, event, limits) };
 }
 
 /**
@@ -64,7 +75,7 @@ export function configureOutbox(limits: { maxEventBytes: number }): void {
  * non-null value keeps both relays' records identical. With tracing off the span has no context to give,
  * and the row gets the root of a new trace.
  */
-export async function appendToOutbox<T extends EventType>(trx: Knex.Transaction, event: OutboxEvent<T>): Promise<string> {
+async function appendToOutbox<T extends EventType>(trx: Knex.Transaction, event: OutboxEvent<T>, limits: OutboxLimits): Promise<string> {
   const def = EVENTS[event.type];
   const id = event.id ?? randomUUID();
   const attributes = {
@@ -81,9 +92,7 @@ export async function appendToOutbox<T extends EventType>(trx: Knex.Transaction,
     const json = JSON.stringify(payload);
     const bytes = Buffer.byteLength(json);
     // Prevented here rather than quarantined later: a record over Kafka's limit can never be delivered.
-    if (bytes > maxEventBytes) {
-      throw new AppError(413, 'event_too_large', `the ${event.type} event would be ${bytes} bytes; the limit is ${maxEventBytes} (OUTBOX_MAX_EVENT_BYTES)`);
-    }
+    if (bytes > limits.maxEventBytes) throw new EventTooLarge(event.type, bytes, limits.maxEventBytes);
     await trx(OUTBOX_TABLE).insert({
       id,
       aggregatetype: def.aggregateType,

@@ -6,7 +6,9 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
 import { Registry, type Metric } from 'prom-client';
 import type { Knex } from 'knex';
-import { pgInbox, type ConsumerTuning, type Handlers } from '../messaging/consumer/consumer';
+import type { ConsumerTuning } from '../messaging/consumer/settings';
+import type { Handlers } from '../messaging/consumer/event';
+import { pgInbox } from '../messaging/inbox/pg';
 import { createConsumerRunner, type ConsumerRunner } from '../messaging/consumer/runner';
 import { createDb } from '../infra/db';
 import type { Infra } from '../infra/addresses';
@@ -14,7 +16,6 @@ import { createKafka } from '../infra/kafka';
 import { closeServer, createHttpApp, listen } from '../http/app';
 import type { ContractRouter } from '../http/contract';
 import type { ShutdownTiming, Stoppable } from '../platform/lifecycle';
-import { configureOutbox } from '../outbox/writer';
 import type { Logger } from '../platform/logging';
 import { pgInboxRetention, Pruner, redeliveryWindowMs, type RetentionTarget } from '../messaging/inbox/retention';
 import { startTracing, type Tracing, type TracingConfig } from '../observability/tracing';
@@ -135,8 +136,6 @@ export async function startPgService(opts: {
   topics: string[];
   routers: (db: Knex) => ContractRouter[];
   handlers: Handlers<Knex.Transaction>;
-  /** Limits of the outbox writer, for a service that writes an outbox (OUTBOX_MAX_EVENT_BYTES). */
-  outbox?: { maxEventBytes: number };
   /** The inbox's retention (INBOX_RETENTION_MS) and the pruner's interval, and the service's own tables to prune besides. */
   retention: { inboxMs: number; intervalMs: number; tables?: (db: Knex) => RetentionTarget[] };
   /** Its own metrics, given its database (ServiceOptions.metrics). */
@@ -148,7 +147,6 @@ export async function startPgService(opts: {
   /** See ServiceOptions.onGiveUp. */
   onGiveUp?: (err: Error) => void;
 }): Promise<RunningService> {
-  if (opts.outbox) configureOutbox(opts.outbox);
   // Before the database: knex requires pg when it is created, and the pg instrumentation must see that.
   const tracing = startTracing(opts.name, opts.tracing);
   const db = createDb(opts.infra, opts.database);

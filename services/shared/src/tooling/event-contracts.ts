@@ -3,7 +3,7 @@
 // 3.0 document for the topics. npm run contracts writes them under contracts/events/.
 import { z } from 'zod';
 import { EVENTS, topicOf, TOPICS, type EventType } from '../events/registry';
-import { RecordHeaders } from '../events/record';
+import { RecordHeaders } from '../outbox/record';
 
 export type JsonSchema = { [key: string]: unknown };
 

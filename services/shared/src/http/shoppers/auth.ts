@@ -6,9 +6,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { env } from '../../platform/config';
 import { BasketId } from '../../events/registry';
-import { AppError, httpSettings, isToken } from '../app';
-import type { ShopperAccess } from '../contract';
-import { createWriteLimiter, rateLimitSettings, type RateLimitConfig } from './rate-limit';
+import { isToken } from '../bearer';
+import { AppError } from '../errors';
 
 export const DEV_JWT_SECRET = 'dev-jwt-secret-change-me';
 
@@ -28,9 +27,6 @@ export const authSettings = {
   AUTH_JWT_ISSUER: { doc: "Required `iss` of shoppers' JWTs", default: 'qtshop', schema: env.string() },
   AUTH_JWT_AUDIENCE: { doc: "Required `aud` of shoppers' JWTs", default: 'qtshop', schema: env.string() },
 };
-
-/** Everything a service serving shoppers needs: the admin token, the JWT verification and the rate limits. */
-export const shopperSettings = { ADMIN_TOKEN: httpSettings.ADMIN_TOKEN, ...authSettings, ...rateLimitSettings };
 
 /** Who is calling: a shopper (customerId), or an operator acting for everyone (admin). */
 export interface Identity {
@@ -77,12 +73,6 @@ export function createAuthenticator(cfg: AuthConfig): Authenticator {
     return { customerId: payload.sub!, admin: false };
   };
 }
-
-/** The shopper routes' access (contractRouter's `shoppers`) from a service's configuration. */
-export const shopperAccess = (cfg: AuthConfig & RateLimitConfig): ShopperAccess => ({
-  authenticate: createAuthenticator(cfg),
-  limiter: createWriteLimiter(cfg),
-});
 
 /** The caller acts for `customerId` (their own, or anyone's as admin); a 403 otherwise. */
 export function requireCustomer(identity: Identity | undefined, customerId: string, what: string): void {

@@ -3,7 +3,7 @@
 // limit a request is answered 429 with Retry-After and changes nothing.
 import { Counter } from 'prom-client';
 import { env } from '../../platform/config';
-import { AppError } from '../app';
+import { AppError } from '../errors';
 
 export const rateLimitSettings = {
   RATE_LIMIT_ENABLED: {
