@@ -1,8 +1,8 @@
 // The basket's MongoDB client is time-bounded (MONGO_OPERATION_TIMEOUT_MS): checked on the driver's own
 // options of the client the service builds, before it connects (no I/O).
-import { loadInfra, mongoClientOptions } from '@qtshop/shared/infra';
+import { infraFrom, loadInfra, mongoClientOptions } from '@qtshop/shared/infra';
+import { mongoClient } from '@qtshop/shared/service';
 import { loadBasketConfig } from '../../services/basket/src/config';
-import { basketMongoClient } from '../../services/basket/src/service';
 
 describe('MONGO_OPERATION_TIMEOUT_MS', () => {
   it("defaults to 30 s, the driver's socketTimeoutMS, beside a 10 s server selection", () => {
@@ -11,7 +11,7 @@ describe('MONGO_OPERATION_TIMEOUT_MS', () => {
   });
 
   it("reaches the options of the basket service's client", async () => {
-    const client = basketMongoClient(loadBasketConfig({ MONGO_URL: 'mongodb://127.0.0.1:1', MONGO_OPERATION_TIMEOUT_MS: '1234' }));
+    const client = mongoClient(infraFrom(loadBasketConfig({ MONGO_URL: 'mongodb://127.0.0.1:1', MONGO_OPERATION_TIMEOUT_MS: '1234' })).mongo);
     try {
       expect(client.options.socketTimeoutMS).toBe(1234);
       expect(client.options.serverSelectionTimeoutMS).toBe(10_000);

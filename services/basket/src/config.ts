@@ -1,21 +1,11 @@
-import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
-import { infraSettings } from '@qtshop/shared/infra';
-import { tracingSettings } from '@qtshop/shared/observability';
-import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
-import { httpSettings, shopperSettings } from '@qtshop/shared/http';
+import { env, loadConfig } from '@qtshop/shared/platform';
+import { shopperSettings } from '@qtshop/shared/http';
+import { serviceSettings } from '@qtshop/shared/service';
 
 export const basketSettings = {
-  ...infraSettings,
-  ...loggingSettings,
-  ...retentionSettings,
-  ...consumerSettings,
-  ...tracingSettings,
+  ...serviceSettings,
   // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
   ...shopperSettings,
-  HTTP_BODY_LIMIT: httpSettings.HTTP_BODY_LIMIT,
-  HTTP_HOST: httpSettings.HTTP_HOST,
-  HTTP_DRAIN_DELAY_MS: httpSettings.HTTP_DRAIN_DELAY_MS,
-  HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
   BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },
   BASKET_GROUP: { doc: 'Kafka consumer group of the basket service', default: 'qtshop-basket', schema: env.string() },
   BASKET_DB: { doc: 'MongoDB database of the basket service', default: 'basket', schema: env.string() },

@@ -1,17 +1,11 @@
-import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
-import { infraSettings } from '@qtshop/shared/infra';
-import { tracingSettings } from '@qtshop/shared/observability';
-import { outboxSettings } from '@qtshop/shared/outbox';
-import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
+import { env, loadConfig } from '@qtshop/shared/platform';
 import { httpSettings } from '@qtshop/shared/http';
+import { outboxSettings } from '@qtshop/shared/outbox';
+import { serviceSettings } from '@qtshop/shared/service';
 
 export const inventorySettings = {
-  ...infraSettings,
-  ...loggingSettings,
-  ...retentionSettings,
-  ...consumerSettings,
-  ...tracingSettings,
-  ...httpSettings,
+  ...serviceSettings,
+  ADMIN_TOKEN: httpSettings.ADMIN_TOKEN,
   ...outboxSettings,
   INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },
   INVENTORY_GROUP: { doc: 'Kafka consumer group of the inventory service', default: 'qtshop-inventory', schema: env.string() },

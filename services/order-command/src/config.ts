@@ -1,17 +1,11 @@
-import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
-import { infraSettings } from '@qtshop/shared/infra';
-import { tracingSettings } from '@qtshop/shared/observability';
+import { env, loadConfig } from '@qtshop/shared/platform';
+import { shopperSettings } from '@qtshop/shared/http';
 import { outboxSettings } from '@qtshop/shared/outbox';
-import { consumerSettings, DAY_MS, retentionSettings } from '@qtshop/shared/messaging';
-import { httpSettings, shopperSettings } from '@qtshop/shared/http';
+import { DAY_MS } from '@qtshop/shared/messaging';
+import { serviceSettings } from '@qtshop/shared/service';
 
 export const orderCommandSettings = {
-  ...infraSettings,
-  ...loggingSettings,
-  ...retentionSettings,
-  ...consumerSettings,
-  ...tracingSettings,
-  ...httpSettings,
+  ...serviceSettings,
   ...shopperSettings,
   ...outboxSettings,
   ORDER_COMMAND_PORT: { doc: 'HTTP port of the order command service', default: '3004', schema: env.port() },

@@ -1,16 +1,9 @@
-import { env, loadConfig, loggingSettings } from '@qtshop/shared/platform';
-import { infraSettings } from '@qtshop/shared/infra';
-import { tracingSettings } from '@qtshop/shared/observability';
-import { consumerSettings, retentionSettings } from '@qtshop/shared/messaging';
-import { httpSettings, shopperSettings } from '@qtshop/shared/http';
+import { env, loadConfig } from '@qtshop/shared/platform';
+import { shopperSettings } from '@qtshop/shared/http';
+import { serviceSettings } from '@qtshop/shared/service';
 
 export const orderQuerySettings = {
-  ...infraSettings,
-  ...loggingSettings,
-  ...retentionSettings,
-  ...consumerSettings,
-  ...tracingSettings,
-  ...httpSettings,
+  ...serviceSettings,
   ...shopperSettings,
   ORDER_QUERY_PORT: { doc: 'HTTP port of the order query service', default: '3005', schema: env.port() },
   ORDER_QUERY_GROUP: { doc: 'Kafka consumer group of the order query service', default: 'qtshop-order-query', schema: env.string() },

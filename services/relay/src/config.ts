@@ -1,15 +1,10 @@
-// The relay's settings (STYLE.md: one typed schema, a default and a line of doc per key, validated once).
-import { env, loadConfig, loggingSettings, type ConfigOf } from '@qtshop/shared/platform';
-import { infraSettings } from '@qtshop/shared/infra';
+// The relay's settings: one typed schema, a default and a line of doc per key, validated once.
+import { env, loadConfig, type ConfigOf } from '@qtshop/shared/platform';
 import { TOPICS } from '@qtshop/shared/events';
-import { httpSettings } from '@qtshop/shared/http';
+import { baseSettings } from '@qtshop/shared/service';
 
 export const relaySettings = {
-  ...infraSettings,
-  ...loggingSettings,
-  HTTP_HOST: httpSettings.HTTP_HOST,
-  HTTP_DRAIN_DELAY_MS: httpSettings.HTTP_DRAIN_DELAY_MS,
-  HTTP_SHUTDOWN_GRACE_MS: httpSettings.HTTP_SHUTDOWN_GRACE_MS,
+  ...baseSettings,
   RELAY_PORT: { doc: 'HTTP port of the relay (/health, /ready, /metrics)', default: '3010', schema: env.port() },
   RELAY_MODE: {
     doc: 'debezium: Debezium publishes, the relay confirms, repairs what stays undelivered, supervises the connectors and deletes old rows; polling: the relay publishes unsent rows itself',

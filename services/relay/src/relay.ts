@@ -1,17 +1,17 @@
-// The relay assembled: an HTTP app (/health, /ready, /metrics) and, per outbox database:
+// The relay assembled, served like every service (serve): /health, /ready, /metrics and, per outbox database:
 // - polling mode: a polling relay that publishes every unsent row;
 // - debezium mode: the same worker as repairer (only rows unconfirmed past OUTBOX_REPAIR_AFTER_MS), one
 //   confirmer for all databases (reads the outbox topics, marks rows delivered), and a connector supervisor;
 // - both modes: a janitor deleting delivered rows past the retention, the outbox health behind /ready, and a
 //   watcher exporting consumer lag and dead-letter depth.
 // main.ts runs it; tests start it in-process.
-import type { Server } from 'node:http';
 import type { Kafka } from 'kafkajs';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { createLogger, type Logger, type Stoppable } from '@qtshop/shared/platform';
 import { createDb, createKafka, infraFrom, type Knex } from '@qtshop/shared/infra';
 import { TOPICS } from '@qtshop/shared/events';
-import { closeServer, createHttpApp, Degraded, httpShutdown, listen } from '@qtshop/shared/http';
+import { Degraded, httpShutdown } from '@qtshop/shared/http';
+import { serve, type RunningService } from '@qtshop/shared/service';
 import { ConnectClient, connectorsByDatabase, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
@@ -74,18 +74,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
   // workers use their own dedicated connection (it holds the lock).
   const dbs = new Map<string, Knex>(databases.map((d) => [d, createDb(infra, d, { max: 3 }, RELAY_POOL_APPLICATION_NAME)]));
 
-  const { app, registry, drain } = createHttpApp({
-    name: 'relay',
-    log,
-    routers: [],
-    health: { mode: config.RELAY_MODE },
-    readiness: {
-      // The publishing worker's problems (Kafka refusing its records) and the supervisor's (connector, slot, age).
-      ...Object.fromEntries(databases.map((d, i) => [`outbox:${d}`, () => outboxReady(pollers[i]!, supervisors[i]!)])),
-      kafka: () => kafkaReachable(kafka),
-    },
-    ...(deps.registry ? { registry: deps.registry } : {}),
-  });
+  const registry = deps.registry ?? new Registry();
   const metrics = new RelayMetrics(registry);
 
   const confirmer = debezium
@@ -148,8 +137,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     metrics,
   });
 
-  let server: Server | undefined;
-  let port = 0;
+  let running: RunningService | undefined;
   const shutdown = httpShutdown(config);
   return {
     pollers,
@@ -159,21 +147,36 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
     kafkaWatcher,
     registry,
     get port() {
-      return port;
+      return running?.port ?? 0;
     },
     shutdown,
-    drain: () => drain(shutdown.drainDelayMs),
+    drain: async () => running?.drain(),
     async start() {
-      await confirmer?.start();
-      ({ server, port } = await listen(app, config.RELAY_PORT, config.HTTP_HOST));
-      for (const w of [...pollers, ...janitors, ...supervisors, kafkaWatcher]) w.start();
-      log.info({ port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) }, 'relay started');
+      running = await serve({
+        name: 'relay',
+        log,
+        port: config.RELAY_PORT,
+        host: config.HTTP_HOST,
+        shutdown,
+        kafka,
+        registry,
+        routers: [],
+        health: { mode: config.RELAY_MODE },
+        readiness: {
+          // The publishing worker's problems (Kafka refusing its records) and the supervisor's (connector, slot, age).
+          ...Object.fromEntries(databases.map((d, i) => [`outbox:${d}`, () => outboxReady(pollers[i]!, supervisors[i]!)])),
+        },
+        kafkaReady: () => kafkaReachable(kafka),
+        workers: [...(confirmer ? [confirmer] : []), ...pollers, ...janitors, ...supervisors, kafkaWatcher],
+        close: () => Promise.all([...dbs.values()].map((knex) => knex.destroy())).then(() => undefined),
+      });
+      log.info(
+        { port: running.port, mode: config.RELAY_MODE, databases, ...(debezium ? { repairAfterMs: config.OUTBOX_REPAIR_AFTER_MS } : {}) },
+        'relay started',
+      );
     },
     async stop() {
-      if (server) await closeServer(server, shutdown.graceMs);
-      await Promise.all([...pollers, ...janitors, ...supervisors, kafkaWatcher].map((w) => w.stop()));
-      await confirmer?.stop();
-      await Promise.all([...dbs.values()].map((knex) => knex.destroy()));
+      await running?.stop();
     },
   };
 }
