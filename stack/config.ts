@@ -1,14 +1,15 @@
-// Configuration of the local stack. Ports come from the shared infra settings so services and the
-// stack agree; everything here is an environment variable with a documented default.
+// Configuration of the local stack. Its shape (ports, members) comes from the shared infra settings, so
+// that the tools and npm start agree with it; everything here is an environment variable with a documented default.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env, loadConfig } from '@qtshop/shared/platform';
-import { infraFrom, infraSettings, type Infra } from '@qtshop/shared/infra';
+import { infraFrom, infraSettings, stackTopologySettings, type Infra } from '@qtshop/shared/infra';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 export const stackSettings = {
   ...infraSettings,
+  ...stackTopologySettings,
   STACK_DIR: {
     doc: 'Where the local stack keeps resolved jars, data, logs and pid files (gitignored)',
     default: resolve(repoRoot, '.stack'),

@@ -1,5 +1,5 @@
 -- The relay bench's pgbench writer: one ProductUpdated outbox row per transaction, as the shop's outbox
--- writer inserts it (services/shared/src/outbox.ts appendToOutbox: the id, the aggregate, the payload built
+-- writer inserts it (services/shared/src/outbox/writer.ts: the id, the aggregate, the payload built
 -- in Node, the traceparent). The bench database's trigger routes the row to the bench topic. :pad makes
 -- the payload about --payload bytes. The time each record waited is read from its createdAt header (the
 -- row's created_at, the transaction's start) by the bench's consumer.

@@ -1,4 +1,4 @@
-// Nothing stops a consumer silently (consumer-runner.ts), against real Kafka and PostgreSQL:
+// Nothing stops a consumer silently (services/shared/src/messaging/consumer/runner.ts), against real Kafka and PostgreSQL:
 // - a dead letter Kafka refuses (its DLQ's max.message.bytes lowered, as an operator might) parks its
 //   partition, other partitions and topics flow meanwhile, problems() (what /ready says) names it, and the
 //   partition resumes by itself once the DLQ accepts, with one dead letter;

@@ -101,7 +101,7 @@ export interface HttpAppOptions {
   registry?: Registry;
   /** Facts about the running process added to the /health body (the relay's mode, for npm run status). */
   health?: Record<string, string>;
-  /** The service's tracer (tracing.ts startTracing); the process's when absent. */
+  /** The service's tracer (observability/tracing.ts startTracing); the process's when absent. */
   tracer?: Tracer;
 }
 

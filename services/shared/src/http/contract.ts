@@ -34,11 +34,11 @@ export interface RouteContract {
   /** The route needs Authorization: Bearer <ADMIN_TOKEN> (a 401 otherwise). */
   admin?: boolean;
   /**
-   * The route is a shopper's: it needs a shopper's JWT or the admin token (auth.ts; a 401 otherwise), and
+   * The route is a shopper's: it needs a shopper's JWT or the admin token (shoppers/auth.ts; a 401 otherwise), and
    * the handler gets the caller's identity to check what they own (a 403 for another customer's).
    */
   shopper?: boolean;
-  /** A shopper's write, rate limited per customer (rate-limit.ts; a 429 with Retry-After over the limit). */
+  /** A shopper's write, rate limited per customer (shoppers/rate-limit.ts; a 429 with Retry-After over the limit). */
   rateLimited?: boolean;
   params?: z.ZodObject;
   query?: z.ZodObject;

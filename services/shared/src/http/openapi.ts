@@ -1,4 +1,4 @@
-// A service's OpenAPI 3.1 document, built from its route contracts (http-contract.ts) with zod's own JSON
+// A service's OpenAPI 3.1 document, built from its route contracts (contract.ts) with zod's own JSON
 // Schema output (draft 2020-12, the dialect of OpenAPI 3.1): request schemas as the service reads them
 // (io: input: defaults make a field optional), response schemas as it writes them (io: output). Every
 // error status is answered with the shared error body, components/schemas/Error. Each service serves its

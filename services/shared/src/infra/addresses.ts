@@ -23,6 +23,40 @@ export const infraSettings = {
     default: '10',
     schema: env.int(1),
   },
+  KAFKA_BROKERS: {
+    doc: 'Kafka bootstrap servers, comma separated (default: every broker of the local stack, 127.0.0.1:$KAFKA_PORT and the STACK_BROKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
+  KAFKA_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
+    default: '30000',
+    schema: env.int(1),
+  },
+  CONNECT_URL: {
+    doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
+  CONNECT_REQUEST_TIMEOUT_MS: {
+    doc: "longest wait for a Kafka Connect worker's answer to a REST call (the relay's supervisor, npm run connect, npm start); with several workers in CONNECT_URL the next one is then asked",
+    default: '30000',
+    schema: env.int(1),
+  },
+  MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
+  MONGO_OPERATION_TIMEOUT_MS: {
+    doc: "longest wait for MongoDB's answer to an operation of the basket service (and the chaos checker's reads): the driver's socketTimeoutMS, after which the connection is closed and the operation fails; finding a server is bounded apart, at 10 s",
+    default: '30000',
+    schema: env.int(1),
+  },
+};
+
+/**
+ * The local stack's shape (npm run stack, the tools, npm start's launcher): its ports and members. A service
+ * does not read them: npm start passes it the addresses they give (addressEnv), and without them the
+ * address defaults are those of a one-member stack.
+ */
+export const stackTopologySettings = {
   KAFKA_PORT: { doc: 'Kafka broker port of the local stack', default: '9092', schema: env.port() },
   KAFKA_CONTROLLER_PORT: { doc: 'Kafka KRaft controller port of the local stack', default: '9093', schema: env.port() },
   STACK_BROKERS: {
@@ -36,34 +70,8 @@ export const infraSettings = {
     default: '10',
     schema: env.int(1),
   },
-  KAFKA_BROKERS: {
-    doc: 'Kafka bootstrap servers, comma separated (default: every broker of the local stack, 127.0.0.1:$KAFKA_PORT and the STACK_BROKERS - 1 after it)',
-    default: '',
-    schema: env.string().optional(),
-  },
-  KAFKA_REQUEST_TIMEOUT_MS: {
-    doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
-    default: '30000',
-    schema: env.int(1),
-  },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
-  CONNECT_URL: {
-    doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
-    default: '',
-    schema: env.string().optional(),
-  },
-  CONNECT_REQUEST_TIMEOUT_MS: {
-    doc: "longest wait for a Kafka Connect worker's answer to a REST call (the relay's supervisor, npm run connect, npm start); with several workers in CONNECT_URL the next one is then asked",
-    default: '30000',
-    schema: env.int(1),
-  },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
-  MONGO_URL: { doc: 'MongoDB connection string (default: mongodb://127.0.0.1:$MONGO_PORT)', default: '', schema: env.string().optional() },
-  MONGO_OPERATION_TIMEOUT_MS: {
-    doc: "longest wait for MongoDB's answer to an operation of the basket service (and the chaos checker's reads): the driver's socketTimeoutMS, after which the connection is closed and the operation fails; finding a server is bounded apart, at 10 s",
-    default: '30000',
-    schema: env.int(1),
-  },
 };
 
 /** Time bounds every PostgreSQL connection gets (createDb, the relay's lock connection). */
@@ -112,7 +120,12 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-export function infraFrom(c: ConfigOf<typeof infraSettings>): Infra {
+const STACK_DEFAULTS = loadConfig(stackTopologySettings, {});
+
+/** The infrastructure a configuration names; the local stack's shape, when it does not hold it, is a one-member stack's. */
+export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<ConfigOf<typeof stackTopologySettings>>): Infra {
+  const c = { ...STACK_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as ConfigOf<typeof infraSettings> &
+    ConfigOf<typeof stackTopologySettings>;
   const step = c.STACK_PORT_STEP;
   const nodes = Array.from({ length: c.STACK_BROKERS }, (_, i) => ({
     id: i + 1,
@@ -168,9 +181,19 @@ export const mongoClientOptions = (mongo: Pick<Infra['mongo'], 'operationTimeout
   socketTimeoutMS: mongo.operationTimeoutMs,
 });
 
+/** The infrastructure of the environment, the local stack's shape included (the tools, tests, benchmarks). */
 export function loadInfra(e: NodeJS.ProcessEnv = process.env): Infra {
-  return infraFrom(loadConfig(infraSettings, e));
+  return infraFrom(loadConfig({ ...infraSettings, ...stackTopologySettings }, e));
 }
+
+/** The addresses of `infra` as the settings a service reads them from: what npm start passes to every process it starts. */
+export const addressEnv = (infra: Infra): Record<string, string> => ({
+  PG_HOST: infra.pg.host,
+  PG_PORT: String(infra.pg.port),
+  KAFKA_BROKERS: infra.kafka.brokers.join(','),
+  CONNECT_URL: infra.connect.url,
+  MONGO_URL: infra.mongo.url,
+});
 
 /** The PostgreSQL databases of DESIGN.md, one per service that owns one. */
 export const DATABASES = ['catalog', 'inventory', 'orders', 'order_query'] as const;

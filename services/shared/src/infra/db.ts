@@ -51,7 +51,7 @@ export function createDb(infra: Infra, database: string, pool: { min?: number; m
 /**
  * Runs `fn` in a transaction of `db`, the one way use cases and the inbox open one: a span `transaction
  * <database>` (a child of the request's or the event's) covers it from BEGIN to COMMIT or ROLLBACK, so the
- * outbox writes inside it (outbox.ts) show under the transaction that committed them.
+ * outbox writes inside it (outbox/writer.ts) show under the transaction that committed them.
  */
 export function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   const database = (db.client.config.connection as { database?: string } | undefined)?.database ?? 'postgres';

@@ -1,4 +1,4 @@
-// Which failures a consumer waits out instead of dead-lettering (consumer.ts): the database, or the network
+// Which failures a consumer waits out instead of dead-lettering (messaging/consumer/handling.ts): the database, or the network
 // to it, is unavailable or failing over, or two transactions conflicted. Retried with backoff for as long
 // as they last, the message is never skipped.
 
@@ -57,7 +57,7 @@ function hasMongoLabel(e: { errorLabels?: unknown }): boolean {
 const PG_EVENT_FAULT_CLASS = /^(22|23)/;
 const MONGO_EVENT_FAULT = new Set([2, 121]);
 
-/** Whether retrying the same event can never succeed: its data is what the database refuses (consumer-retry.ts). */
+/** Whether retrying the same event can never succeed: its data is what the database refuses (messaging/consumer/retry.ts). */
 export function isEventFault(err: unknown): boolean {
   const e = err as { code?: string | number; name?: string };
   if (!e || typeof e !== 'object') return false;

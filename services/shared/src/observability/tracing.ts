@@ -8,8 +8,8 @@
 // in jest's VM modules, whose module registry bypasses require hooks altogether; patching koa, http and
 // kafkajs would need a preloaded --import hook in every start command and would still be absent from the
 // tested journey. So the spans of the shop's units of work are started through the API at the places every
-// service shares: the HTTP middleware (http.ts), the transaction and outbox helpers (db.ts, outbox.ts) and
-// the consumer runner (consumer.ts). @opentelemetry/instrumentation-kafkajs would not fit even where it
+// service shares: the HTTP middleware (http/app.ts), the transaction and outbox helpers (infra/db.ts, outbox/writer.ts) and
+// the consumer runner (messaging/consumer/telemetry.ts). @opentelemetry/instrumentation-kafkajs would not fit even where it
 // patches: its producer overwrites the traceparent header with its own send span, which would cut the
 // polling relay's records off the request's trace and make them differ from Debezium's. The instrumentation
 // that fits is @opentelemetry/instrumentation-pg: knex requires pg when a database is created, after
@@ -22,7 +22,7 @@
 // interleaved runs of 10,000 GETs and 2,000 POSTs at 10 connections), far more than the spans themselves.
 // The Node 24 the project now requires builds AsyncLocalStorage on AsyncContextFrame, without that hook;
 // the figures have not been measured again on it. Off, there
-// are no trace ids in the logs, and each outbox row starts a trace of its own (outbox.ts), as it must
+// are no trace ids in the logs, and each outbox row starts a trace of its own (outbox/writer.ts), as it must
 // always carry one.
 import { context, createContextKey, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Span, SpanOptions, TextMapGetter, Tracer } from '@opentelemetry/api';

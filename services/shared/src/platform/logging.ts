@@ -1,5 +1,5 @@
 // Structured logs (pino). Every service and tool logs through this; LOG_LEVEL sets the level. A line logged
-// inside a span (an HTTP request, a consumed event, see tracing.ts) carries the span's trace_id and span_id,
+// inside a span (an HTTP request, a consumed event, see observability/tracing.ts) carries the span's trace_id and span_id,
 // so the lines of one request can be found in every service it reached, and next to its trace.
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';

@@ -99,7 +99,7 @@ export async function serve(opts: ServeOptions): Promise<RunningService> {
           await admin.describeCluster();
         }),
       // Consuming, not merely connected: a crashed or stalled consumer, or a partition waiting behind a
-      // message it cannot settle yet, says so here (consumer-runner.ts).
+      // message it cannot settle yet, says so here (messaging/consumer/runner.ts).
       ...(opts.consumers
         ? {
             consumers: async () => {

@@ -1,5 +1,5 @@
-// The published event contracts (README "Contracts"), generated from the event registry (events.ts) and
-// the record headers (outbox-record.ts): one JSON Schema (draft 2020-12) per event type and one AsyncAPI
+// The published event contracts (README "Contracts"), generated from the event registry (events/registry.ts) and
+// the record headers (outbox/record.ts): one JSON Schema (draft 2020-12) per event type and one AsyncAPI
 // 3.0 document for the topics. npm run contracts writes them under contracts/events/.
 import { z } from 'zod';
 import { EVENTS, topicOf, TOPICS, type EventType } from '../events/registry';

@@ -30,7 +30,7 @@ export const inboxAuditMigration = {
   },
 };
 
-/** The index by which the services' pruner finds processed event ids past INBOX_RETENTION_MS (retention.ts). */
+/** The index by which the services' pruner finds processed event ids past INBOX_RETENTION_MS (messaging/inbox/retention.ts). */
 export const INBOX_PROCESSED_AT_INDEX = `${INBOX_TABLE}_processed_at_idx`;
 
 export const inboxRetentionMigration = {

@@ -66,7 +66,7 @@ export interface ConsumerRunnerOptions<Tx> extends Partial<ConsumerTuning> {
   onApplied?: (event: ConsumedEvent) => void | Promise<void>;
   /** How long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s). */
   sessionTimeoutMs?: number;
-  /** The service's tracer (tracing.ts startTracing); the process's when absent. */
+  /** The service's tracer (observability/tracing.ts startTracing); the process's when absent. */
   tracer?: Tracer;
   /** Restarts in a row did not get the consumer consuming (CONSUMER_MAX_RESTARTS): the process should end. */
   onGiveUp?: (err: Error) => void;
