@@ -2,6 +2,7 @@
 // or dead-lettered as retry.ts decides, and its outcome counted and logged. Transient failures (database
 // unreachable, failing over, read-only, serialization conflicts) are retried for as long as they last,
 // heartbeating meanwhile (membership.ts), so the consumer keeps its partitions.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaMessage } from 'kafkajs';
 import { isStale } from '../../events/versions';
 import { isEventFault, isTransient } from '../../infra/transient';
@@ -37,8 +38,6 @@ export interface EventHandling<Tx> {
   /** Handles one decoded event on its own, in its consumer span; throws Park when it must wait. */
   traced(event: ConsumedEvent, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function eventHandling<Tx>(o: EventHandlingOptions<Tx>): EventHandling<Tx> {
   const { policy, heartbeatInterval, telemetry: t, deadLetters } = o;

@@ -32,6 +32,7 @@
 // unknown_event_type); a known type this service has no handler for is skipped and its offset committed
 // (a topic carries several types, each service handles the ones it cares about), read from its headers
 // alone: its value is neither parsed nor validated here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -85,8 +86,6 @@ export interface ConsumerRunner {
 }
 
 const RESTART_BACKOFF_MAX_MS = 30_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): ConsumerRunner {
   const policy: RetryPolicy = {
