@@ -13,7 +13,7 @@ import type { ShopperAccess } from './shoppers/access';
 import type { Identity } from './shoppers/auth';
 
 /** Error statuses a route may declare; each is answered with the shared error body (ErrorBody). */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface ResponseContract {
   description: string;

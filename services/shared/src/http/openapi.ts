@@ -18,6 +18,7 @@ const ERRORS: Record<ErrorStatus, string> = {
   403: "The caller may not act on this resource (another customer's): forbidden",
   404: 'Not found: not_found, or the code the route describes',
   409: 'In conflict with the current state: the code the route describes',
+  412: 'A precondition (If-Match) does not hold: precondition_failed; nothing changed',
   413: 'The body is larger than HTTP_BODY_LIMIT (payload_too_large), or the event it causes larger than OUTBOX_MAX_EVENT_BYTES (event_too_large)',
   415: 'The body is not application/json: unsupported_media_type',
   422: 'The request is well-formed but cannot be processed: the code the route describes',
