@@ -54,6 +54,7 @@ describe('PUT /baskets/:basketId', () => {
         { productId: pot.productId, name: 'Teapot', price: 3400, quantity: 1 },
       ],
       total: 2 * 1250 + 3400,
+      revision: 1,
       updatedAt: expect.any(String),
     });
     expect((await getBasket(id)).json).toEqual(created.json);
@@ -62,6 +63,7 @@ describe('PUT /baskets/:basketId', () => {
     expect(replaced.status).toBe(200);
     expect(replaced.json.items).toEqual([{ productId: pot.productId, name: 'Teapot', price: 3400, quantity: 3 }]);
     expect(replaced.json.total).toBe(3 * 3400);
+    expect(replaced.json.revision).toBe(2);
     expect((await getBasket(id)).json).toEqual(replaced.json);
   });
 
@@ -205,6 +207,17 @@ describe('DELETE /baskets/:basketId', () => {
     expect(first.text).toBe('');
     expect((await getBasket(id)).status).toBe(404);
     expect((await http('DELETE', url(id))).status).toBe(204);
+  });
+
+  it('keeps the basket revision: filled again, the basket is created (201) at the revision after it, never 1 again', async () => {
+    const mug = await seedProduct();
+    const id = randomUUID();
+    expect((await http('PUT', url(id), { items: [{ productId: mug.productId, quantity: 1 }] })).json.revision).toBe(1);
+    await http('DELETE', url(id)); // revision 2, deleted
+    await http('DELETE', url(id)); // already deleted: nothing moves
+    const again = await http('PUT', url(id), { items: [{ productId: mug.productId, quantity: 1 }] });
+    expect(again.status).toBe(201);
+    expect(again.json.revision).toBe(3);
   });
 });
 

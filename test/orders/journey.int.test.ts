@@ -91,6 +91,30 @@ describe.each(modes)('placing an order with the %s relay', (mode) => {
     expect((await http('GET', `${orderCommand.url}/orders/${placed.json.orderId}`)).json).toMatchObject({ status: 'Rejected', reason: rejected.reason });
   }, 90_000);
 
+  it('cancels a confirmed order of 3 (admin token): read model Cancelled, inventory and catalog back to the stock before it, once', async () => {
+    const p = await productWithStock(10);
+    const placed = await placeOrder(`b-${randomUUID()}`, [{ productId: p.id, price: p.price, quantity: 3 }]);
+    const orderId: string = placed.json.orderId;
+    await queryStatus(orderId, 'Confirmed');
+    await wait('catalog to show 7', async () => (await http('GET', `${catalog.url}/products/${p.id}`)).json.quantity === 7);
+
+    const cancelled = await http('POST', `${orderCommand.url}/orders/${orderId}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ status: 'Cancelled', version: 3 });
+    expect((await http('POST', `${orderCommand.url}/orders/${orderId}/cancel`)).json).toMatchObject({ status: 'Cancelled', version: 3 });
+    await queryStatus(orderId, 'Cancelled');
+    await wait('inventory to show 10', async () => (await http('GET', `${inventory.url}/inventory/${p.id}`)).json.quantity === 10);
+    await wait('catalog to show 10', async () => (await http('GET', `${catalog.url}/products/${p.id}`)).json.quantity === 10);
+    // Released once: the decision is at version 2, and nothing more moves (a second release would show 13).
+    const inventoryDb = createDb(loadInfra(), 'inventory');
+    try {
+      expect(await inventoryDb('stock_decisions').where({ order_id: orderId }).first('version', 'outcome')).toEqual({ version: 2, outcome: 'reserved' });
+    } finally {
+      await inventoryDb.destroy();
+    }
+    expect((await http('GET', `${inventory.url}/inventory/${p.id}`)).json.quantity).toBe(10);
+  }, 90_000);
+
   if (mode === 'debezium') {
     it('lets exactly one of two orders racing for the last unit through, every time, and stock never goes below zero', async () => {
       const rounds = 10;

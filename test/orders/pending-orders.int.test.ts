@@ -13,37 +13,13 @@ import { ORDER_COMMAND_TOPICS } from '../../services/order-command/src/consumers
 import { execute } from '../../services/order-command/src/domain/use-cases';
 import { startOrderCommand } from '../../services/order-command/src/service';
 import { appendEvents } from '../../services/order-command/src/store';
+import { groupAtTheEnd } from '../support/kafka';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { asAdmin, quiet } from '../support/services';
 
 const outbox = createOutboxWriter();
 
 const kafka = createKafka(loadInfra().kafka, 'test-pending-orders');
-
-/**
- * A consumer group of the test's own with its offsets committed at the topics' ends: the service applies
- * nothing published before it starts (from the beginning, every stock outcome of another test's order
- * would be dead-lettered here as an order it does not know). A member joins, commits and leaves.
- */
-async function groupAtTheEnd(): Promise<string> {
-  const groupId = `test-pending-orders-${randomUUID()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await Promise.all(ORDER_COMMAND_TOPICS.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
-  await admin.disconnect();
-  const consumer = kafka.consumer({ groupId });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: ORDER_COMMAND_TOPICS });
-    const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    await joined;
-    await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
-  } finally {
-    await consumer.disconnect();
-  }
-  return groupId;
-}
 
 describe('order-command /metrics: orders waiting for their stock decision', () => {
   let scratch: ScratchDb;
@@ -53,7 +29,12 @@ describe('order-command /metrics: orders waiting for their stock decision', () =
   beforeAll(async () => {
     scratch = await scratchDb('pending_orders');
     await migrateLatest(scratch.db, MIGRATIONS.orders);
-    const env = { ...process.env, ADMIN_TOKEN: 'dev-admin-token', ORDER_COMMAND_DB: scratch.name, ORDER_COMMAND_GROUP: await groupAtTheEnd() };
+    const env = {
+      ...process.env,
+      ADMIN_TOKEN: 'dev-admin-token',
+      ORDER_COMMAND_DB: scratch.name,
+      ORDER_COMMAND_GROUP: await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, 'test-pending-orders'),
+    };
     svc = await startOrderCommand(loadOrderCommandConfig(env), quiet, 0);
     url = `http://127.0.0.1:${svc.port}`;
   }, 60_000);

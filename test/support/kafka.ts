@@ -1,4 +1,5 @@
-// Test helper: read a topic from the beginning with a fresh consumer group and collect what arrives.
+// Test helpers: read a topic from the beginning with a fresh consumer group and collect what arrives; a
+// consumer group that starts at the topics' ends.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import { waitUntil } from '@qtshop/shared/platform';
@@ -66,4 +67,29 @@ export class TopicReader {
   stop(): Promise<void> {
     return this.consumer.disconnect();
   }
+}
+
+/**
+ * A consumer group of the test's own with its offsets committed at the topics' ends: a service given it
+ * applies nothing published before it starts (from the beginning, e.g. every stock outcome of another
+ * test's order would be dead-lettered by order-command as an order it does not know). A member joins, commits and leaves.
+ */
+export async function groupAtTheEnd(kafka: Kafka, topics: string[], prefix: string): Promise<string> {
+  const groupId = `${prefix}-${randomUUID()}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: topics });
+    const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await joined;
+    await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
+  } finally {
+    await consumer.disconnect();
+  }
+  return groupId;
 }

@@ -23,7 +23,7 @@ export const basketRoutes = (maxLines: number) =>
       summary: 'A basket',
       params: Params,
       shopper: true,
-      responses: { 200: { description: 'The basket, priced from the product cache', body: Basket } },
+      responses: { 200: { description: 'The basket, priced from the product cache, with its revision', body: Basket } },
       errors: [403, 404],
     },
     replaceBasket: {
@@ -34,13 +34,18 @@ export const basketRoutes = (maxLines: number) =>
       shopper: true,
       rateLimited: true,
       body: basketInput(maxLines),
-      responses: { 200: { description: 'Replaced', body: Basket }, 201: { description: 'Created', body: Basket } },
-      errors: [403, 404],
+      responses: {
+        200: { description: 'Replaced (the revision moves on when the lines changed)', body: Basket },
+        201: { description: 'Created (revision 1, or the deleted basket of this id filled again: its revision moves on)', body: Basket },
+      },
+      errors: [403, 404, 409],
+      description:
+        '404 not_found: a line names a product the basket service has not seen. 409 conflict: the basket kept changing while it was written (an order being taken out of it); retry.',
     },
     deleteBasket: {
       method: 'delete',
       path: '/baskets/:basketId',
-      summary: 'Empty a basket (also when there is none)',
+      summary: 'Delete a basket (also when there is none); filled again, it carries on from its revision',
       params: Params,
       shopper: true,
       rateLimited: true,
@@ -67,7 +72,7 @@ export function basketsRouter(db: Db, opts: { maxLines: number; shoppers: Shoppe
     },
     deleteBasket: async ({ params: { basketId }, identity }, ctx) => {
       own(identity, basketId);
-      await deleteBasket(db, basketId);
+      await deleteBasket({ db }, basketId);
       ctx.status = 204;
     },
   } satisfies RouteHandlers<ReturnType<typeof basketRoutes>>;

@@ -2,15 +2,17 @@
 // product) and OrderPlaced (the basket became an order). Handlers run inside the shared MongoDB inbox:
 // each effect is idempotent and the event id is recorded afterwards, so a redelivery is skipped. Product
 // events are applied only where the cache or a basket line holds an older product version (stale
-// otherwise). OrderPlaced deletes the basket once per order: the order is recorded after the delete, and an
-// OrderPlaced of a recorded order (published again under a new id) is stale. The one window left: a crash
-// after the delete and before the record repeats the delete on redelivery, which removes a basket the
-// shopper refilled under the same id in between.
+// otherwise). OrderPlaced takes the order's lines out of its basket, once per order (domain/ordered.ts:
+// only what the basket held at the order's revision; a line the shopper added or changed since stays): the
+// order is recorded after the write, and an OrderPlaced of a recorded order (published again under a new
+// id) is stale. A crash between the write and the record decides again on redelivery, on the basket as it
+// is then.
 import type { Logger } from '@qtshop/shared/platform';
 import { isStale } from '@qtshop/shared/events';
 import type { ConsumedEvent, HandlerResult, Handlers } from '@qtshop/shared/messaging';
 import type { Db } from 'mongodb';
-import { applyProduct, dropOrderedBasket } from './domain/basket';
+import { applyProduct } from './domain/basket';
+import { dropOrderedBasket } from './domain/ordered';
 
 export const BASKET_TOPICS = ['qtshop.product', 'qtshop.order'];
 
@@ -29,7 +31,9 @@ export function basketHandlers(log: Logger): Handlers<Db> {
     OrderPlaced: async (event, db) => {
       const done = await dropOrderedBasket(db, event.payload);
       if (isStale(done)) return done;
-      if (!done.deleted) log.info({ eventId: event.id, eventType: event.type, basketId: event.payload.basketId }, 'ordered basket was already gone');
+      const { basketId, basketRevision } = event.payload;
+      if (done.effect === 'none') log.info({ eventId: event.id, eventType: event.type, basketId, basketRevision }, 'no line of the order left in its basket');
+      else log.debug({ eventId: event.id, eventType: event.type, basketId, basketRevision, effect: done.effect }, 'ordered lines taken out of the basket');
     },
   };
 }

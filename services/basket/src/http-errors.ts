@@ -1,6 +1,6 @@
 // The basket's domain errors as HTTP: the one place that knows their status and code.
 import { AppError } from '@qtshop/shared/http';
-import { UnknownProducts } from './domain/basket';
+import { BasketBusy, UnknownProducts } from './domain/basket';
 
 /** Rethrows a domain error as the AppError it answers with, anything else as it is; for a use case's `.catch`. */
 export function rethrowForHttp(err: unknown): never {
@@ -12,5 +12,6 @@ export function rethrowForHttp(err: unknown): never {
       err.lines.map((u) => ({ path: `items.${u.index}.productId`, message: `unknown product ${u.productId}` })),
     );
   }
+  if (err instanceof BasketBusy) throw AppError.conflict(err.message);
   throw err;
 }

@@ -1,5 +1,5 @@
 import { AppError } from '@qtshop/shared/http';
-import { UnknownProducts } from './domain/basket';
+import { BasketBusy, UnknownProducts } from './domain/basket';
 import { rethrowForHttp } from './http-errors';
 
 describe("the basket's domain errors at the HTTP edge", () => {
@@ -18,6 +18,11 @@ describe("the basket's domain errors at the HTTP edge", () => {
       message: 'product x not found',
       fields: [{ path: 'items.1.productId', message: 'unknown product x' }],
     });
+  });
+  it('answers a basket that kept changing under a PUT with 409 conflict', () => {
+    expect(() => rethrowForHttp(new BasketBusy('b1'))).toThrow(
+      expect.objectContaining({ status: 409, code: 'conflict', message: expect.stringContaining('basket b1') }),
+    );
   });
   it('rethrows any other error as it is (a 500)', () => {
     const err = new Error('boom');

@@ -1,9 +1,11 @@
-// Inventory consumes the catalog's product events (the name it shows, applied only when newer) and placed
-// orders (stock reserved once per order, guarded by the inbox).
+// Inventory consumes the catalog's product events (the name it shows, applied only when newer), placed
+// orders (stock reserved once per order, guarded by the inbox) and the end of orders (cancelled or
+// rejected: their reservation given back once).
 import type { Knex } from '@qtshop/shared/infra';
 import { isStale } from '@qtshop/shared/events';
 import type { Handlers } from '@qtshop/shared/messaging';
 import type { OutboxWriter } from '@qtshop/shared/outbox';
+import { releaseStock } from './domain/release';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
 
@@ -16,6 +18,15 @@ export function inventoryHandlers(outbox: OutboxWriter): Handlers<Knex.Transacti
     OrderPlaced: async (event, trx) => {
       const decided = await reserveStock(trx, outbox, event.payload);
       return isStale(decided) ? decided : undefined;
+    },
+    // The end of an order: what was reserved for it is given back, once.
+    OrderCancelled: async (event, trx) => {
+      const released = await releaseStock(trx, outbox, event.payload.orderId);
+      return isStale(released) ? released : undefined;
+    },
+    OrderRejected: async (event, trx) => {
+      const released = await releaseStock(trx, outbox, event.payload.orderId);
+      return isStale(released) ? released : undefined;
     },
   };
 }

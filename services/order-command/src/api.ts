@@ -9,8 +9,9 @@ import { getOrder, OrderView, PlaceOrderBody } from './domain/use-cases';
 import { overHttp } from './http-errors';
 import * as store from './store';
 
-/** PlaceOrder at the HTTP edge: a refusal rejects as the AppError http-errors.ts gives it. */
+/** PlaceOrder and CancelOrder at the HTTP edge: a refusal rejects as the AppError http-errors.ts gives it. */
 export const placeOrder = overHttp(useCases.placeOrder);
+const cancelOrder = overHttp(useCases.cancelOrder);
 
 const OrderId = z.object({ id: uuidParam() });
 /** The order's stream as store.loadStream reads it. */
@@ -45,6 +46,7 @@ export const orderCommandRoutes = (maxLines: number) =>
       },
       errors: [403, 404, 409, 422],
       description:
+        "basketRevision (optional): the basket's revision the order is placed from, as GET /baskets/:basketId answered it; OrderPlaced carries it, and the basket then takes out only the lines it held at that revision (lines added or changed since stay). Without it, only the basket's lines equal to an ordered line (product and quantity) leave. " +
         "403 forbidden: the basket is another customer's (a shopper orders from the basket whose id is their customer id). " +
         '404 product_not_found: a line names a product order-command has not seen. 409 price_changed: a line is not at the current price; 409 conflict: a request with the same Idempotency-Key is in progress. 422 idempotency_key_reused: the key was used with another body.',
     },
@@ -56,6 +58,19 @@ export const orderCommandRoutes = (maxLines: number) =>
       shopper: true,
       responses: { 200: { description: 'The order', body: OrderView } },
       errors: [404],
+    },
+    cancelOrder: {
+      method: 'post',
+      path: '/orders/:id/cancel',
+      summary: 'Cancel an order (emits OrderCancelled; inventory gives its stock back): its shopper or the admin token',
+      description:
+        'A Pending or Confirmed order is cancelled; cancelling a cancelled order again changes nothing (200, the same order). ' +
+        "403 forbidden: another customer's order. 404 not_found: no such order. 409 order_not_cancellable: the order was rejected.",
+      params: OrderId,
+      shopper: true,
+      rateLimited: true,
+      responses: { 200: { description: 'The order, cancelled', body: OrderView } },
+      errors: [403, 404, 409],
     },
     getOrderEvents: {
       method: 'get',
@@ -88,6 +103,12 @@ export function ordersRouter(db: Knex, outbox: OutboxWriter, maxLines: number, s
       },
       getOrder: async ({ params: { id }, identity }, ctx) => {
         ctx.body = await visible(id, identity);
+      },
+      cancelOrder: async ({ params: { id }, identity }, ctx) => {
+        const order = await getOrder(db, id);
+        if (!order) throw AppError.notFound(`order ${id}`);
+        if (!identity?.admin && identity?.customerId !== order.customerId) throw new AppError(403, 'forbidden', `order ${id} belongs to another customer`);
+        ctx.body = await cancelOrder({ db, outbox }, id, identity?.admin && !identity.customerId ? 'cancelled_by_admin' : 'cancelled_by_customer');
       },
       getOrderEvents: async ({ params: { id }, identity }, ctx) => {
         await visible(id, identity);

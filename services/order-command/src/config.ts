@@ -17,6 +17,16 @@ export const orderCommandSettings = {
     default: String(DAY_MS),
     schema: env.int(1),
   },
+  ORDER_DECISION_TIMEOUT_MS: {
+    doc: 'An order still waiting for its stock decision this long after it was placed is rejected (OrderRejected, reason decision_timeout); a reservation inventory makes after that is released',
+    default: '300000',
+    schema: env.int(1000),
+  },
+  ORDER_DECISION_SWEEP_INTERVAL_MS: {
+    doc: 'Pause between sweeps for orders past ORDER_DECISION_TIMEOUT_MS (every replica sweeps; an order is rejected by one only)',
+    default: '10000',
+    schema: env.int(100),
+  },
 };
 
 export const loadOrderCommandConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(orderCommandSettings, e);

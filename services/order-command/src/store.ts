@@ -59,6 +59,21 @@ export async function pendingOrders(db: Knex): Promise<PendingOrders> {
   return oldest ? { pending: Number(oldest.n), oldestPendingS: Math.max(0, oldest.age), oldestOrderId: oldest.order_id } : { pending: 0, oldestPendingS: 0 };
 }
 
+/**
+ * Pending orders placed before `olderThanMs` ago, oldest first, at most `limit`: those whose stock decision
+ * is overdue. Locked (skipping those another sweeper holds), so two sweeps never reject the same order.
+ */
+export async function overduePendingOrders(trx: Knex.Transaction, olderThanMs: number, limit: number): Promise<string[]> {
+  const rows = await trx('pending_orders')
+    .where('placed_at', '<', trx.raw('now() - make_interval(secs => ?::float8 / 1000)', [olderThanMs]))
+    .orderBy('placed_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .select<{ order_id: string }[]>('order_id');
+  return rows.map((r) => r.order_id);
+}
+
 export async function findIdempotencyKey(db: Knex, key: string): Promise<{ orderId: string; requestHash: string } | undefined> {
   const row = await db('idempotency_keys').where({ key }).first('order_id', 'request_hash');
   return row ? { orderId: row.order_id, requestHash: row.request_hash } : undefined;

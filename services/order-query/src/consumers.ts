@@ -10,5 +10,6 @@ export function orderQueryHandlers(): Handlers<Knex.Transaction> {
     OrderPlaced: (event, trx) => projectPlaced(trx, event.payload),
     OrderConfirmed: (event, trx) => projectOutcome(trx, event.payload, 'Confirmed'),
     OrderRejected: (event, trx) => projectOutcome(trx, event.payload, 'Rejected'),
+    OrderCancelled: (event, trx) => projectOutcome(trx, event.payload, 'Cancelled'),
   };
 }

@@ -14,10 +14,10 @@ export const OrderSummary = z.object({
     .string()
     .nullable()
     .describe('The customer who placed it (null before OrderPlaced arrived, or for orders placed before shoppers had identities)'),
-  status: z.enum(['Pending', 'Confirmed', 'Rejected']),
+  status: z.enum(['Pending', 'Confirmed', 'Rejected', 'Cancelled']),
   total: z.number().int().min(0).nullable().describe('Sum of price × quantity, minor units'),
   items: z.array(OrderLine).nullable(),
-  reason: z.string().nullable().describe('Why the order was rejected'),
+  reason: z.string().nullable().describe('Why the order was rejected or cancelled'),
   placedAt: z.iso.datetime().nullable(),
   updatedAt: z.iso.datetime(),
 });

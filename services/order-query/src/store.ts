@@ -62,7 +62,7 @@ export interface HeldOrder {
 /** An order's outcome as the projection records it. */
 export interface Outcome {
   orderId: string;
-  status: 'Confirmed' | 'Rejected';
+  status: 'Confirmed' | 'Rejected' | 'Cancelled';
   reason: string | undefined;
   version: number;
 }

@@ -1,7 +1,14 @@
 // Basket use cases. A basket line's name and price come from the product cache (the catalog's events as
 // this service last saw them), never from the client; the client chooses products and quantities.
 //
-// No transactions: each write is one idempotent MongoDB operation. The one race that needs care is a
+// Revisions: a basket's revision is 1 when created and grows by one with every change of its lines, and
+// each line keeps the revision at which the shopper last set it (reviseLines). An order names the revision
+// it was placed from, so that OrderPlaced takes out only the lines that were in it (ordered.ts). A PUT
+// reads the basket, decides the new revision and lines, and writes them only if the basket is still at the
+// revision it read (else it reads again), so it never overwrites an order's removal or another PUT
+// unseen. A deleted basket keeps its revision (store.ts), so a basket filled again never goes back to 1.
+//
+// No transactions: each write is one conditional MongoDB operation. The one race that needs care is a
 // PUT against a ProductUpdated being applied at the same time: the consumer writes the cache, then the
 // baskets; the PUT reads the cache, then writes the basket. Reading the cache before the consumer's cache
 // write but writing the basket after the consumer's basket update would keep the old price. So after
@@ -15,10 +22,10 @@
 // are written only by a newer version (store.ts), so events arriving late, twice, or redriven from the
 // dead-letter topic never put an older name or price back.
 import { z } from 'zod';
-import { isNewer, stale, type Stale } from '@qtshop/shared/events';
+import { isNewer, type Stale } from '@qtshop/shared/events';
 import type { HandlerResult } from '@qtshop/shared/messaging';
 import type { Db } from 'mongodb';
-import type { Basket, CachedProduct, PricedLine } from '../model';
+import type { Basket, CachedProduct, PricedLine, RevisedLine, StoredBasket } from '../model';
 import * as store from '../store';
 
 /** Most items of one product in one line. */
@@ -49,6 +56,14 @@ export function basketInput(maxLines: number) {
   });
 }
 export type BasketInput = z.infer<ReturnType<typeof basketInput>>;
+
+/** A basket changed under a PUT again and again: MAX_WRITE_ATTEMPTS reads each found it changed before the write. */
+export class BasketBusy extends Error {
+  override name = 'BasketBusy';
+  constructor(readonly basketId: string) {
+    super(`basket ${basketId} kept changing while it was being written; retry`);
+  }
+}
 
 /** What the use cases are given: the database and the clock (injectable). */
 export interface Deps {
@@ -92,17 +107,55 @@ export function movedProducts(latest: ReadonlyMap<string, CachedProduct>, holds:
   return [...latest.values()].filter((p) => isNewer(p.version, holds.get(p.productId)));
 }
 
+/**
+ * A PUT's revision and lines, given the basket as stored (undefined: never written) and the priced lines.
+ * The revision moves on when the lines change (products, quantities or their order) or the basket is new
+ * or deleted; a PUT of the same lines keeps it. A line whose product and quantity the basket already held
+ * keeps its revision; new and changed lines take the new one. Pure; unit-tested.
+ */
+export function reviseLines(current: StoredBasket | undefined, lines: PricedLine[]): { revision: number; lines: RevisedLine[]; created: boolean } {
+  const live = current && !current.deleted ? current : undefined;
+  const held = (live?.lines ?? []).map((l) => [l.productId, l.quantity]);
+  const same = live !== undefined && live.revision > 0 && JSON.stringify(held) === JSON.stringify(lines.map((l) => [l.productId, l.quantity]));
+  const revision = same ? live.revision : (current?.revision ?? 0) + 1;
+  const before = new Map((live?.lines ?? []).map((l) => [l.productId, l]));
+  return {
+    revision,
+    lines: lines.map((l) => {
+      const was = before.get(l.productId);
+      return { ...l, revision: was && was.quantity === l.quantity ? was.revision : revision };
+    }),
+    created: live === undefined,
+  };
+}
+
+/** Reads of the basket a PUT makes before giving up (each one lost to a write landing in between). */
+export const MAX_WRITE_ATTEMPTS = 5;
 /** Rounds of re-reading the cache after a PUT (each one needs a product update landing in between). */
 const RECONCILE_ROUNDS = 5;
 
-/** Replaces the basket's lines, pricing them from the product cache; UnknownProducts naming any product it does not hold. */
+/** Writes the priced lines at the basket's next revision: read, decide, write if still at the revision read; again if not. */
+async function writeLines(deps: Deps, basketId: string, lines: PricedLine[]): Promise<{ basket: Basket; created: boolean }> {
+  const now = (deps.now ?? (() => new Date()))();
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+    const current = await store.readBasket(deps.db, basketId);
+    const next = reviseLines(current, lines);
+    const basket = await store.writeBasket(deps.db, basketId, current?.revision ?? 0, next, now);
+    if (basket) return { basket, created: next.created };
+  }
+  throw new BasketBusy(basketId);
+}
+
+/**
+ * Replaces the basket's lines, pricing them from the product cache; UnknownProducts naming any product it
+ * does not hold, BasketBusy when the basket changed under every attempt to write it.
+ */
 export async function replaceBasket(deps: Deps, basketId: string, input: BasketInput): Promise<{ basket: Basket; created: boolean }> {
   const ids = input.items.map((l) => l.productId);
   const priced = priceLines(input.items, await store.findProducts(deps.db, ids));
   if ('unknown' in priced) throw new UnknownProducts(priced.unknown);
   const { lines } = priced;
-  const { basket, created } = await store.replaceBasket(deps.db, basketId, lines, (deps.now ?? (() => new Date()))());
-
+  const written = await writeLines(deps, basketId, lines);
   const holds = new Map(lines.map((l) => [l.productId, l.productVersion]));
   let moved = false;
   for (let round = 0; round < RECONCILE_ROUNDS; round += 1) {
@@ -115,14 +168,14 @@ export async function replaceBasket(deps: Deps, basketId: string, input: BasketI
       holds.set(p.productId, p.version);
     }
   }
-  if (!moved) return { basket, created };
+  if (!moved) return written;
   // A product changed while we wrote: answer with what the basket now holds (an OrderPlaced may even have deleted it).
-  return { basket: (await store.findBasket(deps.db, basketId)) ?? basket, created };
+  return { basket: (await store.findBasket(deps.db, basketId)) ?? written.basket, created: written.created };
 }
 
-/** Deleting a basket that does not exist is fine (DELETE is idempotent). */
-export async function deleteBasket(db: Db, basketId: string): Promise<void> {
-  await store.deleteBasket(db, basketId);
+/** Deleting a basket that does not exist is fine (DELETE is idempotent); it keeps its revision for the next PUT. */
+export async function deleteBasket(deps: Deps, basketId: string): Promise<void> {
+  await store.deleteBasket(deps.db, basketId, (deps.now ?? (() => new Date()))());
 }
 
 /**
@@ -148,16 +201,4 @@ export async function applyProduct(db: Db, product: CachedProduct, now = new Dat
   const cache = await store.upsertProduct(db, product, now);
   const baskets = await store.setProductInBaskets(db, product);
   return { result: productOutcome(cache, baskets), baskets };
-}
-
-/**
- * OrderPlaced: the basket became an order; deleting an absent basket is a no-op. Once per order: the same
- * order under another event id (published again, which the inbox cannot recognise) is stale and deletes
- * nothing, so it cannot remove a basket the shopper filled again since.
- */
-export async function dropOrderedBasket(db: Db, order: { orderId: string; basketId: string; version: number }): Promise<{ deleted: boolean } | Stale> {
-  if (await store.orderDone(db, order.orderId)) return stale(order.version, order.version);
-  const deleted = await store.deleteBasket(db, order.basketId);
-  await store.recordOrderDone(db, order.orderId, order.basketId);
-  return { deleted };
 }

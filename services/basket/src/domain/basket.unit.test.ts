@@ -1,6 +1,6 @@
 import { stale } from '@qtshop/shared/events';
 import type { CachedProduct } from '../model';
-import { movedProducts, priceLines, productOutcome, UnknownProducts } from './basket';
+import { movedProducts, priceLines, productOutcome, reviseLines, UnknownProducts } from './basket';
 
 // The basket applies a product event with conditional updates (store.ts): the cache document and each
 // basket line are written only where they hold an older version. productOutcome is the rule's verdict
@@ -98,5 +98,58 @@ describe('after a PUT, the products that moved while it wrote', () => {
         ]),
       ),
     ).toEqual([]);
+  });
+});
+
+describe("a PUT's revision and line revisions", () => {
+  const line = (productId: string, quantity: number, revision?: number) => ({
+    productId,
+    name: `Name of ${productId}`,
+    price: 100,
+    quantity,
+    productVersion: 1,
+    ...(revision === undefined ? {} : { revision }),
+  });
+  const stored = (revision: number, lines: ReturnType<typeof line>[], deleted = false) => ({
+    basketId: 'c',
+    revision,
+    deleted,
+    lines: lines.map((l) => ({ ...l, revision: l.revision ?? 0 })),
+  });
+
+  it('given no basket, when a PUT, then revision 1, every line at 1, and it is created', () => {
+    expect(reviseLines(undefined, [line('p1', 2)])).toEqual({ revision: 1, lines: [line('p1', 2, 1)], created: true });
+    expect(reviseLines(undefined, [])).toEqual({ revision: 1, lines: [], created: true });
+  });
+  it('given a basket at 3, when a PUT adds a product, then revision 4: the unchanged line keeps its revision, the new one takes 4', () => {
+    const at3 = stored(3, [line('p1', 2, 1)]);
+    expect(reviseLines(at3, [line('p1', 2), line('p2', 1)])).toEqual({ revision: 4, lines: [line('p1', 2, 1), line('p2', 1, 4)], created: false });
+  });
+  it('given a basket at 3, when a PUT changes a quantity, then that line takes the new revision', () => {
+    expect(reviseLines(stored(3, [line('p1', 2, 1), line('p2', 1, 3)]), [line('p1', 5), line('p2', 1)]).lines).toEqual([line('p1', 5, 4), line('p2', 1, 3)]);
+  });
+  it('given a basket at 3, when a PUT states the same lines, then the revision stays 3 (a new name or price from the cache is no change)', () => {
+    const at3 = stored(3, [line('p1', 2, 1), line('p2', 1, 3)]);
+    expect(reviseLines(at3, [{ ...line('p1', 2), price: 999 }, line('p2', 1)])).toEqual({
+      revision: 3,
+      lines: [{ ...line('p1', 2, 1), price: 999 }, line('p2', 1, 3)],
+      created: false,
+    });
+  });
+  it('given a basket at 3, when a PUT reorders its lines, then the revision moves on but every line keeps its own', () => {
+    expect(reviseLines(stored(3, [line('p1', 2, 1), line('p2', 1, 3)]), [line('p2', 1), line('p1', 2)])).toMatchObject({
+      revision: 4,
+      lines: [line('p2', 1, 3), line('p1', 2, 1)],
+    });
+  });
+  it('given a product removed at 4 and added again at 5 with the same quantity, then the line is new (revision 5)', () => {
+    const at4 = stored(4, [line('p2', 1, 4)]);
+    expect(reviseLines(at4, [line('p1', 2), line('p2', 1)]).lines).toEqual([line('p1', 2, 5), line('p2', 1, 4)]);
+  });
+  it('given a deleted basket at 6, when a PUT, then revision 7 (never 1 again), every line new, and it is created', () => {
+    expect(reviseLines(stored(6, [], true), [line('p1', 2)])).toEqual({ revision: 7, lines: [line('p1', 2, 7)], created: true });
+  });
+  it('given a basket from before revisions (0), when a PUT of the same lines, then it gets revision 1; its old lines keep 0', () => {
+    expect(reviseLines(stored(0, [line('p1', 2)]), [line('p1', 2)])).toEqual({ revision: 1, lines: [line('p1', 2, 0)], created: false });
   });
 });

@@ -6,13 +6,14 @@
 // id, and the recorded decision (stock_decisions, keyed by order id) against the same order under another
 // event id, which is stale. Each reserved line is a change of its stock item (version +1, carried by its
 // ProductQuantityUpdated). The decision itself (OrderStockReserved/OrderStockRejected, keyed by order id)
-// is taken once per order and never changes: version 1.
+// is taken once per order: version 1; what it reserved is kept with it, for its release (release.ts,
+// version 2) when the order is cancelled or rejected later.
 import type { Knex } from '@qtshop/shared/infra';
 import { stale, type EventPayload, type Stale } from '@qtshop/shared/events';
 import type { OutboxWriter } from '@qtshop/shared/outbox';
 import * as store from '../store';
 
-/** The stock decision's version: there is one decision per order, and nothing changes it yet. */
+/** The stock decision's version when it is taken (its release is version 2, release.ts). */
 export const STOCK_DECISION_VERSION = 1;
 
 /** Why the order cannot be reserved (empty: it can), given the stock of its products. Pure. */
@@ -47,11 +48,14 @@ export function decideReservation(wanted: ReadonlyMap<string, number>, stock: Re
  * under a new event id (which the inbox cannot recognise) reserves nothing twice.
  */
 export async function reserveStock(trx: Knex.Transaction, outbox: OutboxWriter, order: EventPayload<'OrderPlaced'>): Promise<'reserved' | 'rejected' | Stale> {
-  if (!(await store.recordDecision(trx, order.orderId, STOCK_DECISION_VERSION))) return stale(STOCK_DECISION_VERSION, STOCK_DECISION_VERSION);
   const wanted = wantedOf(order.items);
+  // Recorded as reserving what the order wants (the common outcome, so no second statement), corrected below if refused.
+  const reserving = [...wanted].map(([productId, quantity]) => ({ productId, quantity }));
+  if (!(await store.recordDecision(trx, order.orderId, STOCK_DECISION_VERSION, reserving))) return stale(STOCK_DECISION_VERSION, STOCK_DECISION_VERSION);
   const reservation = decideReservation(wanted, await store.lockStock(trx, [...wanted.keys()]));
   const decision = { orderId: order.orderId, version: STOCK_DECISION_VERSION };
   if (reservation.outcome === 'rejected') {
+    await store.markRefused(trx, order.orderId);
     await outbox.append(trx, { type: 'OrderStockRejected', aggregateId: order.orderId, payload: { ...decision, reason: reservation.reason } });
     return 'rejected';
   }

@@ -6,14 +6,15 @@ import type { EventPayload } from '@qtshop/shared/events';
  * An event's data as the stream stores it: the published payload without `version`, which is the event's
  * position in the stream (order_events.version) and is added when the event is written to the outbox.
  */
-type Data<T extends 'OrderPlaced' | 'OrderConfirmed' | 'OrderRejected'> = Omit<EventPayload<T>, 'version'>;
+type Data<T extends 'OrderPlaced' | 'OrderConfirmed' | 'OrderRejected' | 'OrderCancelled'> = Omit<EventPayload<T>, 'version'>;
 
 export type OrderEvent =
   | { type: 'OrderPlaced'; data: Data<'OrderPlaced'> }
   | { type: 'OrderConfirmed'; data: Data<'OrderConfirmed'> }
-  | { type: 'OrderRejected'; data: Data<'OrderRejected'> };
+  | { type: 'OrderRejected'; data: Data<'OrderRejected'> }
+  | { type: 'OrderCancelled'; data: Data<'OrderCancelled'> };
 
-export type OrderStatus = 'Pending' | 'Confirmed' | 'Rejected';
+export type OrderStatus = 'Pending' | 'Confirmed' | 'Rejected' | 'Cancelled';
 
 export type OrderState =
   | { status: 'None' }
@@ -29,13 +30,22 @@ export type OrderState =
     };
 
 export type OrderCommand =
-  | { type: 'PlaceOrder'; orderId: string; basketId: string; customerId: string; items: EventPayload<'OrderPlaced'>['items'] }
+  | {
+      type: 'PlaceOrder';
+      orderId: string;
+      basketId: string;
+      customerId: string;
+      items: EventPayload<'OrderPlaced'>['items'];
+      /** The basket revision the client placed the order from, passed on in OrderPlaced (the basket takes out only what it held then). */
+      basketRevision?: number;
+    }
   | { type: 'ConfirmOrder'; orderId: string }
-  | { type: 'RejectOrder'; orderId: string; reason?: string };
+  | { type: 'RejectOrder'; orderId: string; reason?: string }
+  | { type: 'CancelOrder'; orderId: string; reason?: string };
 
 export class OrderRuleViolation extends Error {
   constructor(
-    readonly code: 'order_exists' | 'order_unknown' | 'empty_order',
+    readonly code: 'order_exists' | 'order_unknown' | 'empty_order' | 'order_not_cancellable',
     message: string,
   ) {
     super(message);
@@ -54,8 +64,8 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       if (state.status !== 'None') throw new OrderRuleViolation('order_exists', `order ${command.orderId} already exists`);
       if (command.items.length === 0) throw new OrderRuleViolation('empty_order', 'an order needs at least one line');
       const total = command.items.reduce((sum, l) => sum + l.price * l.quantity, 0);
-      const { orderId, basketId, customerId, items } = command;
-      return [{ type: 'OrderPlaced', data: { orderId, basketId, customerId, items, total } }];
+      const { orderId, basketId, customerId, items, basketRevision } = command;
+      return [{ type: 'OrderPlaced', data: { orderId, basketId, customerId, items, total, ...(basketRevision === undefined ? {} : { basketRevision }) } }];
     }
     case 'ConfirmOrder':
     case 'RejectOrder': {
@@ -65,6 +75,14 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
       return command.type === 'ConfirmOrder'
         ? [{ type: 'OrderConfirmed', data: { orderId: command.orderId } }]
         : [{ type: 'OrderRejected', data: { orderId: command.orderId, ...(command.reason ? { reason: command.reason } : {}) } }];
+    }
+    case 'CancelOrder': {
+      if (state.status === 'None') throw new OrderRuleViolation('order_unknown', `order ${command.orderId} does not exist`);
+      // Cancelling twice is the same as once; a rejected order has nothing to give back.
+      if (state.status === 'Cancelled') return [];
+      if (state.status === 'Rejected')
+        throw new OrderRuleViolation('order_not_cancellable', `order ${command.orderId} was rejected; there is nothing to cancel`);
+      return [{ type: 'OrderCancelled', data: { orderId: command.orderId, ...(command.reason ? { reason: command.reason } : {}) } }];
     }
     default:
       return never(command);
@@ -86,6 +104,8 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       return state.status === 'None' ? state : { ...state, status: 'Confirmed' };
     case 'OrderRejected':
       return state.status === 'None' ? state : { ...state, status: 'Rejected', ...(event.data.reason ? { reason: event.data.reason } : {}) };
+    case 'OrderCancelled':
+      return state.status === 'None' ? state : { ...state, status: 'Cancelled', ...(event.data.reason ? { reason: event.data.reason } : {}) };
     default:
       return never(event);
   }

@@ -27,18 +27,27 @@ export const PlaceOrderBody = (maxLines: number) =>
       .min(1, 'an order needs at least one line')
       .max(maxLines, `at most ${maxLines} lines`)
       .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product may appear on one line only'),
+    basketRevision: z
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe(
+        "The basket's revision the order is placed from (GET /baskets/:basketId answers it): when OrderPlaced reaches the basket, only the lines it held at that revision leave it. Passed on in OrderPlaced as it is; order-command does not read the basket",
+      ),
   });
 export type PlaceOrderBody = z.infer<ReturnType<typeof PlaceOrderBody>>;
 
 /** An order as the API answers with it: the state its stream folds to, and the stream's version. */
 export const OrderView = z.object({
   orderId: z.string(),
-  status: z.enum(['Pending', 'Confirmed', 'Rejected']),
+  status: z.enum(['Pending', 'Confirmed', 'Rejected', 'Cancelled']),
   basketId: z.string(),
   customerId: z.string().optional().describe('The customer who placed it (absent on orders placed before shoppers had identities)'),
   items: z.array(OrderLine),
   total: z.number().int().min(0).describe('Sum of price × quantity, minor units'),
-  reason: z.string().optional().describe('Why the order was rejected'),
+  reason: z.string().optional().describe('Why the order was rejected or cancelled'),
   version: z.number().int().min(1).describe("The order's version: the number of events in its stream"),
 });
 export type OrderView = z.infer<typeof OrderView>;
@@ -111,7 +120,8 @@ export async function placeOrder(
       ),
     );
     if (refused) throw refused;
-    const command: OrderCommand = { type: 'PlaceOrder', orderId, basketId: body.basketId, customerId, items: body.items };
+    const { basketId, items, basketRevision } = body;
+    const command: OrderCommand = { type: 'PlaceOrder', orderId, basketId, customerId, items, ...(basketRevision === undefined ? {} : { basketRevision }) };
     return append(trx, deps.outbox, orderId, [], decide(command, fold([])));
   });
   if (!placed) {
@@ -121,6 +131,16 @@ export async function placeOrder(
     throw new OrderRefused('idempotency_key_in_use', 'a request with this Idempotency-Key is in progress; retry');
   }
   return { order: view(placed.state, placed.version)!, replayed: false };
+}
+
+/**
+ * CancelOrder, from POST /orders/:id/cancel (the HTTP edge checks the caller owns the order): appends
+ * OrderCancelled unless it is cancelled already (then nothing changes); a rejected order cannot be.
+ * Inventory releases what it reserved for the order when it sees the event.
+ */
+export async function cancelOrder(deps: { db: Knex; outbox: OutboxWriter }, orderId: string, reason: string): Promise<OrderView | undefined> {
+  const done = await inTransaction(deps.db, (trx) => execute(trx, deps.outbox, { type: 'CancelOrder', orderId, reason }));
+  return view(done.state, done.version);
 }
 
 export async function getOrder(db: Knex, orderId: string): Promise<OrderView | undefined> {

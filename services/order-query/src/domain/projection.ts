@@ -1,4 +1,4 @@
-// The order read model, projected from OrderPlaced, OrderConfirmed and OrderRejected, in any arrival
+// The order read model, projected from OrderPlaced, OrderConfirmed, OrderRejected and OrderCancelled, in any arrival
 // order. Each event carries its version in the order's stream; the row keeps the version its status came
 // from, and the status moves only forward: an event not newer than the row is stale. One exception keeps
 // out-of-order arrival whole: an outcome that arrives before OrderPlaced creates the row with what it
@@ -35,7 +35,11 @@ export async function projectPlaced(trx: Knex.Transaction, e: EventPayload<'Orde
   else await store.updatePlaced(trx, e, decision === 'apply' ? 'with-status' : 'data-only');
 }
 
-export async function projectOutcome(trx: Knex.Transaction, e: EventPayload<'OrderConfirmed'>, status: 'Confirmed' | 'Rejected'): Promise<HandlerResult> {
+export async function projectOutcome(
+  trx: Knex.Transaction,
+  e: EventPayload<'OrderConfirmed'>,
+  status: 'Confirmed' | 'Rejected' | 'Cancelled',
+): Promise<HandlerResult> {
   const decision = outcomeUpdate(await store.lockOrder(trx, e.orderId), e);
   if (typeof decision !== 'string') return decision;
   const outcome = { orderId: e.orderId, status, reason: e.reason, version: e.version };

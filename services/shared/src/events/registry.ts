@@ -55,14 +55,28 @@ export const OrderPlaced = z.object({
   customerId: id.optional().describe('The customer who placed the order (the subject of their token; absent on orders placed before shoppers had identities)'),
   items: z.array(OrderLine).min(1),
   total: minorUnits,
+  basketRevision: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      "The basket's revision the order was placed from, as the client read it from the basket (absent when the client did not say, and on orders placed before baskets had revisions): the basket takes out only the lines it held then",
+    ),
   version,
 });
 export const OrderConfirmed = z.object({ orderId: id, reason: z.string().optional(), version });
 export const OrderRejected = z.object({ orderId: id, reason: z.string().optional(), version });
+/** Its shopper or an operator cancelled the order; inventory gives back what it reserved for it. */
+export const OrderCancelled = z.object({
+  orderId: id,
+  reason: z.string().optional().describe('Why, when said (e.g. cancelled_by_customer, cancelled_by_admin)'),
+  version,
+});
 /**
  * The stock decision for an order (keyed by orderId): inventory decides once per order, in the transaction
- * that records OrderPlaced in its inbox, and the decision never changes, so `version` is 1 today. A later
- * change of the decision (releasing the stock of a cancelled order) would be version 2.
+ * that records OrderPlaced in its inbox (version 1); releasing the stock of an order cancelled or rejected
+ * after it was reserved is the decision's version 2 (stock_decisions.version).
  */
 export const OrderStockReserved = z.object({ orderId: id, reason: z.string().optional(), version });
 export const OrderStockRejected = z.object({ orderId: id, reason: z.string().optional(), version });
@@ -99,7 +113,13 @@ export const EVENTS = {
   },
   OrderPlaced: { schema: OrderPlaced, aggregateType: 'order', key: 'orderId', summary: 'A shopper placed an order (order-command appended it to the stream).' },
   OrderConfirmed: { schema: OrderConfirmed, aggregateType: 'order', key: 'orderId', summary: 'An order was confirmed: its stock is reserved.' },
-  OrderRejected: { schema: OrderRejected, aggregateType: 'order', key: 'orderId', summary: 'An order was rejected (reason says why).' },
+  OrderRejected: {
+    schema: OrderRejected,
+    aggregateType: 'order',
+    key: 'orderId',
+    summary: 'An order was rejected (reason says why: the stock, or decision_timeout when no stock decision came in time).',
+  },
+  OrderCancelled: { schema: OrderCancelled, aggregateType: 'order', key: 'orderId', summary: 'An order was cancelled by its shopper or an operator.' },
 } as const satisfies Record<string, { schema: z.ZodObject; aggregateType: string; key: string; summary: string }>;
 
 export type EventType = keyof typeof EVENTS;

@@ -82,9 +82,15 @@ function traceRequests(tracer: Tracer): Middleware {
   };
 }
 
-/** Only application/json bodies are accepted on writes; anything else is a 415 before it is parsed. */
+/** A request carries a body when it says how long it is (more than 0 bytes) or that it is chunked. */
+const hasBody = (ctx: Context) => (ctx.request.length ?? 0) > 0 || ctx.get('transfer-encoding') !== '';
+
+/**
+ * Only application/json bodies are accepted on writes; anything else is a 415 before it is parsed. A
+ * write without a body (POST /orders/:id/cancel) needs no Content-Type.
+ */
 const jsonOnly: Middleware = async (ctx, next) => {
-  if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && ctx.request.length !== 0 && !ctx.is('application/json')) {
+  if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && hasBody(ctx) && !ctx.is('application/json')) {
     throw new AppError(415, 'unsupported_media_type', 'request body must be application/json');
   }
   await next();

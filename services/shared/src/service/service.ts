@@ -12,7 +12,7 @@ import { consumerTuning } from '../messaging/consumer/settings';
 import { redeliveryWindowMs, type RetentionTarget } from '../messaging/inbox/retention';
 import { startTracing, tracingFrom } from '../observability/tracing';
 import type { Logger } from '../platform/logging';
-import { serve, type RunningService } from './serve';
+import { serve, type RunningService, type Worker } from './serve';
 import type { ServiceConfig } from './settings';
 import type { Store } from './stores';
 
@@ -31,6 +31,8 @@ export interface ServiceOptions<D, Tx> {
   retentionTables?: (db: D) => RetentionTarget[];
   /** Its own metrics, given its database (created with registers: []). */
   metrics?: (db: D) => Metric[];
+  /** Its background workers, given its database (order-command's decision deadline). */
+  workers?: (db: D) => Worker[];
   /** A consumer could not be got consuming again: by default the process exits 1 (serve.ts). */
   onGiveUp?: (err: Error) => void;
 }
@@ -73,6 +75,7 @@ export async function startService<D, Tx>(cfg: ServiceConfig, opts: ServiceOptio
         intervalMs: cfg.RETENTION_INTERVAL_MS,
       },
       ...(opts.metrics ? { metrics: opts.metrics(store.db) } : {}),
+      ...(opts.workers ? { workers: opts.workers(store.db) } : {}),
       close: () => store.close(),
     });
   } catch (err) {
