@@ -7,49 +7,32 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
-import { createKafka, inTransaction, loadInfra } from '@qtshop/shared/infra';
+import { inTransaction } from '@qtshop/shared/infra';
 import { createOutboxWriter } from '@qtshop/shared/outbox';
-import { migrateLatest } from '@qtshop/shared/tooling';
-import { MIGRATIONS } from '../../migrations';
-import { loadOrderCommandConfig } from '../../services/order-command/src/config';
-import { ORDER_COMMAND_TOPICS } from '../../services/order-command/src/consumers';
 import { DecisionDeadline } from '../../services/order-command/src/decision-deadline';
 import { execute } from '../../services/order-command/src/domain/use-cases';
-import { startOrderCommand } from '../../services/order-command/src/service';
 import { loadStream } from '../../services/order-command/src/store';
-import { groupAtTheEnd } from '../support/kafka';
-import { scratchDb, type ScratchDb } from '../support/scratch';
-import { asAdmin, http, quiet, shopper } from '../support/services';
+import type { ScratchDb } from '../support/scratch';
+import { asAdmin, http, orderCommandOnScratch, quiet, shopper } from '../support/services';
 
 const outbox = createOutboxWriter();
-const kafka = createKafka(loadInfra().kafka, 'test-order-cancel');
 const TIMEOUT_MS = 1500;
 
 describe('order-command: cancelling and the decision deadline', () => {
+  let shop: Awaited<ReturnType<typeof orderCommandOnScratch>>;
   let scratch: ScratchDb;
-  let svc: Awaited<ReturnType<typeof startOrderCommand>>;
   let url: string;
 
   beforeAll(async () => {
-    scratch = await scratchDb('order_cancel');
-    await migrateLatest(scratch.db, MIGRATIONS.orders);
-    const env = {
-      ...process.env,
-      ADMIN_TOKEN: 'dev-admin-token',
+    // Long enough for the cancel tests to cancel their Pending orders first (they run before the deadline test).
+    shop = await orderCommandOnScratch('order_cancel', {
       RATE_LIMIT_ENABLED: 'false',
-      ORDER_COMMAND_DB: scratch.name,
-      ORDER_COMMAND_GROUP: await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, 'test-order-cancel'),
-      // Long enough for the cancel tests to cancel their Pending orders first (they run before the deadline test).
       ORDER_DECISION_TIMEOUT_MS: String(TIMEOUT_MS),
       ORDER_DECISION_SWEEP_INTERVAL_MS: '200',
-    };
-    svc = await startOrderCommand(loadOrderCommandConfig(env), quiet, 0);
-    url = `http://127.0.0.1:${svc.port}`;
+    });
+    ({ scratch, url } = shop);
   }, 60_000);
-  afterAll(async () => {
-    await svc?.stop();
-    await scratch?.drop();
-  }, 60_000);
+  afterAll(() => shop?.stop(), 60_000);
 
   async function place(customer: string): Promise<string> {
     const productId = randomUUID();

@@ -4,44 +4,27 @@
 // stock decision can arrive unless the test appends it.
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
-import { createKafka, inTransaction, loadInfra } from '@qtshop/shared/infra';
+import { inTransaction } from '@qtshop/shared/infra';
 import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { migrateLatest, type Migration } from '@qtshop/shared/tooling';
 import { MIGRATIONS } from '../../migrations';
-import { loadOrderCommandConfig } from '../../services/order-command/src/config';
-import { ORDER_COMMAND_TOPICS } from '../../services/order-command/src/consumers';
 import { execute } from '../../services/order-command/src/domain/use-cases';
-import { startOrderCommand } from '../../services/order-command/src/service';
 import { appendEvents } from '../../services/order-command/src/store';
-import { groupAtTheEnd } from '../support/kafka';
 import { scratchDb, type ScratchDb } from '../support/scratch';
-import { asAdmin, quiet } from '../support/services';
+import { asAdmin, orderCommandOnScratch } from '../support/services';
 
 const outbox = createOutboxWriter();
 
-const kafka = createKafka(loadInfra().kafka, 'test-pending-orders');
-
 describe('order-command /metrics: orders waiting for their stock decision', () => {
+  let shop: Awaited<ReturnType<typeof orderCommandOnScratch>>;
   let scratch: ScratchDb;
-  let svc: Awaited<ReturnType<typeof startOrderCommand>>;
   let url: string;
 
   beforeAll(async () => {
-    scratch = await scratchDb('pending_orders');
-    await migrateLatest(scratch.db, MIGRATIONS.orders);
-    const env = {
-      ...process.env,
-      ADMIN_TOKEN: 'dev-admin-token',
-      ORDER_COMMAND_DB: scratch.name,
-      ORDER_COMMAND_GROUP: await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, 'test-pending-orders'),
-    };
-    svc = await startOrderCommand(loadOrderCommandConfig(env), quiet, 0);
-    url = `http://127.0.0.1:${svc.port}`;
+    shop = await orderCommandOnScratch('pending_orders');
+    ({ scratch, url } = shop);
   }, 60_000);
-  afterAll(async () => {
-    await svc?.stop();
-    await scratch?.drop();
-  }, 60_000);
+  afterAll(() => shop?.stop(), 60_000);
 
   async function scrape(): Promise<{ pending: number; oldestS: number }> {
     const text = await (await fetch(`${url}/metrics`)).text();

@@ -1,16 +1,23 @@
 // Starting services in-process on port 0 for integration tests, with migrations applied; they log nothing
 // unless given a logger.
 import { createLogger, loadConfig, type Logger } from '@qtshop/shared/platform';
+import { createKafka, loadInfra } from '@qtshop/shared/infra';
 import { authSettings, issueToken } from '@qtshop/shared/http';
+import type { RunningService } from '@qtshop/shared/service';
+import { migrateLatest } from '@qtshop/shared/tooling';
+import { MIGRATIONS } from '../../migrations';
 import { migrateAll } from '../../scripts/migrate';
 import { loadCatalogConfig } from '../../services/catalog/src/config';
 import { startCatalog, type CatalogService } from '../../services/catalog/src/service';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { startInventory } from '../../services/inventory/src/service';
 import { loadOrderCommandConfig } from '../../services/order-command/src/config';
+import { ORDER_COMMAND_TOPICS } from '../../services/order-command/src/consumers';
 import { startOrderCommand } from '../../services/order-command/src/service';
 import { loadOrderQueryConfig } from '../../services/order-query/src/config';
 import { startOrderQuery } from '../../services/order-query/src/service';
+import { groupAtTheEnd } from './kafka';
+import { scratchDb, type ScratchDb } from './scratch';
 
 export const ADMIN = { authorization: 'Bearer dev-admin-token' };
 export const quiet = createLogger('test', 'silent');
@@ -61,4 +68,32 @@ export async function http(method: string, url: string, body?: unknown, headers:
     json = undefined;
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/**
+ * order-command on a scratch orders database (migrated) whose outbox nobody relays, consuming with a group
+ * of its own that starts at the topics' ends: no stock decision arrives unless the test appends it.
+ */
+export async function orderCommandOnScratch(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<{ scratch: ScratchDb; svc: RunningService; url: string; stop(): Promise<void> }> {
+  const scratch = await scratchDb(name);
+  await migrateLatest(scratch.db, MIGRATIONS.orders);
+  const kafka = createKafka(loadInfra().kafka, `test-${name}`);
+  const groupId = await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, `test-${name}`);
+  const svc = await startOrderCommand(
+    loadOrderCommandConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token', ORDER_COMMAND_DB: scratch.name, ORDER_COMMAND_GROUP: groupId, ...env }),
+    quiet,
+    0,
+  );
+  return {
+    scratch,
+    svc,
+    url: `http://127.0.0.1:${svc.port}`,
+    async stop() {
+      await svc.stop();
+      await scratch.drop();
+    },
+  };
 }
