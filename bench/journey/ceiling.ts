@@ -56,7 +56,7 @@ export async function prepareCeilingDbs(infra: Infra, prefix: string, products: 
       insert: `insert into product_prices (product_id, price, product_version) select id, 1500, 1 from ${ids} p`,
     },
     inventory: {
-      truncate: 'product_inventory, stock_decisions, outbox, processed_events',
+      truncate: 'product_inventory, stock_decisions, stock_adjustments, outbox, processed_events',
       insert: `insert into product_inventory (product_id, name, quantity) select id, 'Item ' || n, 1000000000 from ${ids} p`,
     },
     order_query: { truncate: 'orders, processed_events' },

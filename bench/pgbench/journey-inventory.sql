@@ -6,7 +6,8 @@
 BEGIN;
 INSERT INTO processed_events (aggregate_id, event_id, event_type, outcome, version) VALUES (md5('o' || :o)::uuid, md5('e1' || :o)::uuid, 'OrderPlaced', 'applied', 1)
   ON CONFLICT (event_id) DO NOTHING RETURNING event_id;
-INSERT INTO stock_decisions (order_id, version) VALUES (md5('o' || :o)::uuid, 1) ON CONFLICT (order_id) DO NOTHING RETURNING order_id;
+INSERT INTO stock_decisions (order_id, version, outcome, reserved) VALUES (md5('o' || :o)::uuid, 1, 'reserved', jsonb_build_array(jsonb_build_object('productId', md5('p' || :p)::uuid, 'quantity', 1)))
+  ON CONFLICT (order_id) DO NOTHING RETURNING order_id;
 SELECT product_id, quantity FROM product_inventory WHERE product_id IN (md5('p' || :p)::uuid) ORDER BY product_id ASC FOR UPDATE;
 UPDATE product_inventory SET quantity = quantity - 1, version = version + 1, updated_at = CURRENT_TIMESTAMP WHERE product_id = md5('p' || :p)::uuid
   RETURNING * \gset i_
