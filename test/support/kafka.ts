@@ -76,6 +76,8 @@ export class TopicReader {
  */
 export async function groupAtTheEnd(kafka: Kafka, topics: string[], prefix: string): Promise<string> {
   const groupId = `${prefix}-${randomUUID()}`;
+  // On a fresh stack the topics may not exist yet (nothing has been published).
+  await ensureTopics(kafka, topics);
   const admin = kafka.admin();
   await admin.connect();
   const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
