@@ -39,8 +39,10 @@ export interface ProductState {
   inventory?: { quantity: number; version: number; productVersion: number };
   basketCache?: { price: number; version: number };
   orderCommand?: { price: number; productVersion: number };
-  /** Stock set once at the start of the run; orders only reserve from it (undefined: restocked during the run). */
+  /** Stock set once at the start of the run; then only orders and adjustments change it (undefined: restocked during the run). */
   initialStock?: number;
+  /** The sum of the deltas of the product's adjustments in inventory's ledger (stock_adjustments, kind adjustment) since then. */
+  adjusted?: number;
 }
 
 export interface BasketLineState {
@@ -53,11 +55,24 @@ export interface BasketLineState {
 export interface OrderState {
   orderId: string;
   lines: Array<{ productId: string; quantity: number }>;
-  /** The outcomes in order-command's stream (OrderConfirmed / OrderRejected), in stream order. */
+  /** The outcomes in order-command's stream (OrderConfirmed / OrderRejected / OrderCancelled), in stream order. */
   commandOutcomes: string[];
   queryStatus?: string;
   /** OrderStockReserved / OrderStockRejected rows inventory wrote for the order. */
   stockDecisions: number;
+  /**
+   * Inventory's stock decision for the order (stock_decisions): version 1 when taken (outcome reserved or
+   * rejected), 2 once the order's end gave it back (released; void when the order ended before inventory
+   * decided). Absent: inventory has none.
+   */
+  decision?: { version: number; outcome: string | null };
+}
+
+/** A basket the load refilled right after its order, as stored. */
+export interface RefilledBasket {
+  basketId: string;
+  deleted: boolean;
+  productIds: string[];
 }
 
 export interface Snapshot {
@@ -67,6 +82,10 @@ export interface Snapshot {
   products: ProductState[];
   basketLines: BasketLineState[];
   orders: OrderState[];
+  /** The lines the load added to baskets right after ordering them (basket, product): each must still be there. */
+  refills: Array<{ basketId: string; productId: string }>;
+  /** The refilled baskets (absent: not found). */
+  refilledBaskets: RefilledBasket[];
   /** Event ids the scenario made poison on purpose: they must be quarantined, not delivered. */
   expectedQuarantined: string[];
   /** Per consumer, the topics it reads and the event types it handles. */
@@ -134,8 +153,11 @@ export function checkAppliedOnce(s: Snapshot): Violation[] {
   for (const [k, n] of applied) if (n > 1) out.push(v('applied_twice', `${k} ${n} times, under different event ids`));
   for (const o of s.orders) {
     if (o.stockDecisions > 1) out.push(v('applied_twice', `inventory decided the stock of order ${o.orderId} ${o.stockDecisions} times`));
-    if (o.commandOutcomes.length > 1)
-      out.push(v('applied_twice', `order ${o.orderId} has ${o.commandOutcomes.length} outcomes: ${o.commandOutcomes.join(', ')}`));
+    // One stock outcome (Confirmed or Rejected) at most, and one cancel at most: Confirmed then Cancelled is an order's life.
+    const decided = o.commandOutcomes.filter((t) => t !== 'OrderCancelled');
+    const cancels = o.commandOutcomes.length - decided.length;
+    if (decided.length > 1) out.push(v('applied_twice', `order ${o.orderId} has ${decided.length} outcomes: ${o.commandOutcomes.join(', ')}`));
+    if (cancels > 1) out.push(v('applied_twice', `order ${o.orderId} was cancelled ${cancels} times: ${o.commandOutcomes.join(', ')}`));
   }
   return out;
 }
@@ -205,29 +227,77 @@ export function checkConverged(s: Snapshot): Violation[] {
   return out;
 }
 
-/** Every order is settled the same way in order-command and order-query, and stock is conserved. */
+const STATUS: Record<string, 'Confirmed' | 'Rejected' | 'Cancelled'> = { OrderConfirmed: 'Confirmed', OrderRejected: 'Rejected', OrderCancelled: 'Cancelled' };
+
+/** Where order-command left the order: its last outcome (undefined: none yet, still Pending). */
+export const finalStatus = (o: OrderState): 'Confirmed' | 'Rejected' | 'Cancelled' | undefined => {
+  const last = o.commandOutcomes.at(-1);
+  return last === undefined ? undefined : STATUS[last];
+};
+
+/**
+ * Every order is settled (its last outcome in order-command: Confirmed, Rejected or Cancelled) and
+ * order-query shows that status; stock is conserved: for every product the run stocked once, inventory holds
+ * its initial stock + its adjustments − the quantities of the orders that ended Confirmed (a cancelled order
+ * gave back what it took; a rejected one took nothing or gave it back).
+ */
 export function checkOrders(s: Snapshot): Violation[] {
   const out: Violation[] = [];
   const confirmed = new Map<string, number>();
   for (const o of s.orders) {
-    const outcome = o.commandOutcomes[0];
-    const status = outcome === 'OrderConfirmed' ? 'Confirmed' : outcome === 'OrderRejected' ? 'Rejected' : undefined;
+    const status = finalStatus(o);
     if (!status) out.push(v('unsettled', `order ${o.orderId} has no outcome in order-command`));
     else if (o.queryStatus !== status) out.push(v('unsettled', `order ${o.orderId}: order-command ${status}, order-query ${o.queryStatus ?? 'missing'}`));
     if (status === 'Confirmed') for (const l of o.lines) confirmed.set(l.productId, (confirmed.get(l.productId) ?? 0) + l.quantity);
   }
   for (const p of s.products) {
     if (p.initialStock === undefined || !p.inventory) continue;
-    const expected = p.initialStock - (confirmed.get(p.productId) ?? 0);
+    const adjusted = p.adjusted ?? 0;
+    const taken = confirmed.get(p.productId) ?? 0;
+    const expected = p.initialStock + adjusted - taken;
     if (p.inventory.quantity !== expected)
       out.push(
         v(
           'stock',
-          `product ${p.productId}: stock ${p.inventory.quantity}, expected ${expected} (${p.initialStock} − confirmed ${confirmed.get(p.productId) ?? 0})`,
+          `product ${p.productId}: stock ${p.inventory.quantity}, expected ${expected} (initial ${p.initialStock} + adjustments ${adjusted} − confirmed ${taken})`,
         ),
       );
   }
   return out;
+}
+
+/**
+ * Each order's stock is given back exactly when it ended without being kept: an order that ended Cancelled,
+ * and one Rejected after inventory reserved for it (a late reservation past the decision deadline), has its
+ * stock decision at version 2 (released once; void if it ended before inventory decided); an order that
+ * ended Confirmed keeps its reservation (version 1). An order still without outcome is unsettled, not this.
+ */
+export function checkReleases(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  for (const o of s.orders) {
+    const status = finalStatus(o);
+    const d = o.decision;
+    const held = d ? `at version ${d.version} (${d.outcome ?? 'no outcome'})` : 'missing';
+    if (status === 'Cancelled' && d?.version !== 2)
+      out.push(v('stock', `order ${o.orderId} ended Cancelled, but its stock decision is ${held}, not released once (version 2)`));
+    else if (status === 'Rejected' && d?.outcome === 'reserved' && d.version !== 2)
+      out.push(v('stock', `order ${o.orderId} ended Rejected after its stock was reserved, but its stock decision is ${held}, not released once (version 2)`));
+    else if (status === 'Confirmed' && (d?.version !== 1 || d.outcome !== 'reserved'))
+      out.push(v('stock', `order ${o.orderId} ended Confirmed, but its stock decision is ${held}, not a reservation kept (version 1, reserved)`));
+  }
+  return out;
+}
+
+/** No line a shopper added after ordering is lost: each refilled basket still holds the line added then (and is not deleted). */
+export function checkRefills(s: Snapshot): Violation[] {
+  const baskets = new Map(s.refilledBaskets.map((b) => [b.basketId, b]));
+  return s.refills.flatMap(({ basketId, productId }) => {
+    const b = baskets.get(basketId);
+    if (!b) return [v('lost', `refilled basket ${basketId} is gone, and with it its line ${productId} added after the order`)];
+    if (b.deleted) return [v('lost', `refilled basket ${basketId} was deleted, losing its line ${productId} added after the order`)];
+    if (!b.productIds.includes(productId)) return [v('lost', `basket ${basketId} lost its line ${productId} added after the order`)];
+    return [];
+  });
 }
 
 export function checkAll(s: Snapshot): Checked {
@@ -237,7 +307,15 @@ export function checkAll(s: Snapshot): Checked {
     events: ids.size,
     duplicatesDelivered: [...ids.values()].reduce((sum, n) => sum + n - 1, 0),
     quarantined: s.outbox.filter((r) => r.quarantined).length,
-    violations: [...checkDelivered(s), ...checkAppliedOnce(s), ...checkVersionOrder(s), ...checkConverged(s), ...checkOrders(s)],
+    violations: [
+      ...checkDelivered(s),
+      ...checkAppliedOnce(s),
+      ...checkVersionOrder(s),
+      ...checkConverged(s),
+      ...checkOrders(s),
+      ...checkReleases(s),
+      ...checkRefills(s),
+    ],
   };
 }
 

@@ -1,11 +1,24 @@
 // Each invariant holds on a consistent snapshot and fails, naming what broke, when its property is broken by hand.
-import { checkAll, checkAppliedOnce, checkConverged, checkDelivered, checkOrders, checkVersionOrder, type Snapshot } from './invariants';
+import {
+  checkAll,
+  checkAppliedOnce,
+  checkConverged,
+  checkDelivered,
+  checkOrders,
+  checkRefills,
+  checkReleases,
+  checkVersionOrder,
+  type Snapshot,
+} from './invariants';
 
 const P = '11111111-1111-4111-8111-111111111111';
 const O = '22222222-2222-4222-8222-222222222222';
 const ids = { created: 'e-created', updated: 'e-updated', qty: 'e-qty', placed: 'e-placed', reserved: 'e-reserved', confirmed: 'e-confirmed' };
 
-/** One product created, updated (v2) and stocked; one order of 2 placed, reserved and confirmed; every consumer caught up. */
+/**
+ * One product created, updated (v2) and stocked; one order of 2 placed, reserved and confirmed, its basket
+ * refilled right after with a line of the product; every consumer caught up.
+ */
 function consistent(): Snapshot {
   const outbox = [
     { id: ids.created, database: 'catalog', topic: 'qtshop.product', type: 'ProductCreated', aggregateId: P, quarantined: false },
@@ -49,10 +62,22 @@ function consistent(): Snapshot {
         basketCache: { price: 1200, version: 2 },
         orderCommand: { price: 1200, productVersion: 2 },
         initialStock: 10,
+        adjusted: 0,
       },
     ],
     basketLines: [{ basketId: 'kept', productId: P, price: 1200, productVersion: 2 }],
-    orders: [{ orderId: O, lines: [{ productId: P, quantity: 2 }], commandOutcomes: ['OrderConfirmed'], queryStatus: 'Confirmed', stockDecisions: 1 }],
+    orders: [
+      {
+        orderId: O,
+        lines: [{ productId: P, quantity: 2 }],
+        commandOutcomes: ['OrderConfirmed'],
+        queryStatus: 'Confirmed',
+        stockDecisions: 1,
+        decision: { version: 1, outcome: 'reserved' },
+      },
+    ],
+    refills: [{ basketId: 'refilled', productId: P }],
+    refilledBaskets: [{ basketId: 'refilled', deleted: false, productIds: ['other', P] }],
     expectedQuarantined: [],
     consumers,
   };
@@ -140,7 +165,92 @@ describe('chaos invariants', () => {
     expect(messages(checkOrders(s))).toEqual([
       `unsettled: order ${O}: order-command Confirmed, order-query Pending`,
       'unsettled: order o2 has no outcome in order-command',
-      `stock: product ${P}: stock 6, expected 8 (10 − confirmed 2)`,
+      `stock: product ${P}: stock 6, expected 8 (initial 10 + adjustments 0 − confirmed 2)`,
+    ]);
+  });
+
+  it('takes Confirmed then Cancelled as the life of one order, and finds a second cancel or a second stock outcome: applied twice', () => {
+    const s = consistent();
+    const o = s.orders[0]!;
+    o.commandOutcomes = ['OrderConfirmed', 'OrderCancelled'];
+    expect(checkAppliedOnce(s)).toEqual([]);
+    o.commandOutcomes = ['OrderCancelled', 'OrderCancelled'];
+    expect(messages(checkAppliedOnce(s))).toEqual([`applied_twice: order ${O} was cancelled 2 times: OrderCancelled, OrderCancelled`]);
+    o.commandOutcomes = ['OrderConfirmed', 'OrderRejected', 'OrderCancelled'];
+    expect(messages(checkAppliedOnce(s))).toEqual([`applied_twice: order ${O} has 2 outcomes: OrderConfirmed, OrderRejected, OrderCancelled`]);
+  });
+
+  it('settles an order by its last outcome: a confirmed order cancelled since must show Cancelled in order-query', () => {
+    const s = consistent();
+    const o = s.orders[0]!;
+    o.commandOutcomes = ['OrderConfirmed', 'OrderCancelled'];
+    o.decision = { version: 2, outcome: 'reserved' };
+    s.products[0]!.inventory!.quantity = 10; // given back
+    expect(messages(checkOrders(s))).toEqual([`unsettled: order ${O}: order-command Cancelled, order-query Confirmed`]);
+    o.queryStatus = 'Cancelled';
+    expect([...checkOrders(s), ...checkReleases(s)]).toEqual([]);
+  });
+
+  it('conserves stock with adjustments: initial + adjustments − confirmed, and finds it broken', () => {
+    const s = consistent();
+    const p = s.products[0]!;
+    p.adjusted = 5;
+    p.inventory!.quantity = 13;
+    expect(checkOrders(s)).toEqual([]);
+    p.inventory!.quantity = 8; // the adjustment lost (or a cancelled order's stock taken again)
+    expect(messages(checkOrders(s))).toEqual([`stock: product ${P}: stock 8, expected 13 (initial 10 + adjustments 5 − confirmed 2)`]);
+    // A cancelled order's stock counts as given back: 10 + 5 − 0.
+    s.orders[0]!.commandOutcomes = ['OrderConfirmed', 'OrderCancelled'];
+    s.orders[0]!.queryStatus = 'Cancelled';
+    expect(messages(checkOrders(s))).toEqual([`stock: product ${P}: stock 8, expected 15 (initial 10 + adjustments 5 − confirmed 0)`]);
+  });
+
+  it('finds a cancelled order, or a rejected one whose stock was reserved, not released once; and a confirmed one released', () => {
+    const s = consistent();
+    const { decision: _taken, ...base } = s.orders[0]!;
+    const order = (orderId: string, commandOutcomes: string[], decision?: { version: number; outcome: string | null }) => ({
+      ...base,
+      orderId,
+      commandOutcomes,
+      ...(decision ? { decision } : {}),
+    });
+    s.orders = [
+      order('cancelled-released', ['OrderConfirmed', 'OrderCancelled'], { version: 2, outcome: 'reserved' }),
+      order('cancelled-void', ['OrderCancelled'], { version: 2, outcome: 'void' }),
+      order('rejected-refused', ['OrderRejected'], { version: 1, outcome: 'rejected' }),
+      order('rejected-late-released', ['OrderRejected'], { version: 2, outcome: 'reserved' }),
+      order('pending', []),
+    ];
+    expect(checkReleases(s)).toEqual([]);
+    s.orders = [
+      order('cancelled-kept', ['OrderConfirmed', 'OrderCancelled'], { version: 1, outcome: 'reserved' }),
+      order('cancelled-undecided', ['OrderCancelled']),
+      order('rejected-late-kept', ['OrderRejected'], { version: 1, outcome: 'reserved' }),
+      order('confirmed-released', ['OrderConfirmed'], { version: 2, outcome: 'reserved' }),
+      order('confirmed-undecided', ['OrderConfirmed']),
+    ];
+    expect(messages(checkReleases(s))).toEqual([
+      'stock: order cancelled-kept ended Cancelled, but its stock decision is at version 1 (reserved), not released once (version 2)',
+      'stock: order cancelled-undecided ended Cancelled, but its stock decision is missing, not released once (version 2)',
+      'stock: order rejected-late-kept ended Rejected after its stock was reserved, but its stock decision is at version 1 (reserved), not released once (version 2)',
+      'stock: order confirmed-released ended Confirmed, but its stock decision is at version 2 (reserved), not a reservation kept (version 1, reserved)',
+      'stock: order confirmed-undecided ended Confirmed, but its stock decision is missing, not a reservation kept (version 1, reserved)',
+    ]);
+  });
+
+  it('finds a line added to a basket after its order lost: the line gone, the basket deleted, the basket gone', () => {
+    const s = consistent();
+    s.refills = [
+      { basketId: 'refilled', productId: 'other' },
+      { basketId: 'refilled', productId: 'missing' },
+      { basketId: 'deleted', productId: P },
+      { basketId: 'gone', productId: P },
+    ];
+    s.refilledBaskets.push({ basketId: 'deleted', deleted: true, productIds: [] });
+    expect(messages(checkRefills(s))).toEqual([
+      'lost: basket refilled lost its line missing added after the order',
+      `lost: refilled basket deleted was deleted, losing its line ${P} added after the order`,
+      `lost: refilled basket gone is gone, and with it its line ${P} added after the order`,
     ]);
   });
 });

@@ -1,6 +1,7 @@
 // Reads what the invariants need, directly from the shop's databases and topics (never through the
 // services): the run's outbox rows, the records on Kafka since the scenario began, every consumer's inbox
-// rows for those records, and each copy of the run's products, baskets and orders.
+// rows for those records, and each copy of the run's products, baskets and orders (with inventory's stock
+// decisions and adjustment ledger for them).
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@qtshop/shared/platform';
@@ -14,7 +15,7 @@ import { CATALOG_TOPICS, catalogHandlers } from '../services/catalog/src/consume
 import { INVENTORY_TOPICS, inventoryHandlers } from '../services/inventory/src/consumers';
 import { ORDER_COMMAND_TOPICS, orderCommandHandlers } from '../services/order-command/src/consumers';
 import { ORDER_QUERY_TOPICS, orderQueryHandlers } from '../services/order-query/src/consumers';
-import type { InboxRow, OrderState, OutboxRow, ProductState, Snapshot, TopicRecord } from './invariants';
+import type { InboxRow, OrderState, OutboxRow, ProductState, RefilledBasket, Snapshot, TopicRecord } from './invariants';
 
 export const SHOP_TOPICS = ['qtshop.product', 'qtshop.inventory', 'qtshop.order'] as const;
 
@@ -33,12 +34,17 @@ export const CONSUMERS = {
 /** What a run made, so the checks look at it and nothing else in the shared databases and topics. */
 export interface RunScope {
   productIds: string[];
-  /** Products whose stock only orders changed after the run set it (the conservation check applies to them). */
+  /**
+   * Products whose stock the run set once, then only orders and the restocker's adjustments changed (the
+   * conservation check applies to them; the adjustments are read from inventory's ledger).
+   */
   initialStock: Record<string, number>;
   /** Orders are found by their basket id, which starts with this. */
   basketPrefix: string;
   /** Baskets the load keeps (never ordered): their lines must follow the catalog. */
   keptBaskets: string[];
+  /** Baskets filled again right after their order, and the product of the line added then (which must stay): filled while the load runs. */
+  refills: Array<{ basketId: string; productId: string }>;
   /** Where each shop topic ended when the scenario began. */
   startOffsets: Record<string, PartitionOffset[]>;
   expectedQuarantined: string[];
@@ -150,7 +156,8 @@ async function readInbox(s: Stores, eventIds: string[]): Promise<InboxRow[]> {
 
 async function readProducts(s: Stores, scope: RunScope): Promise<ProductState[]> {
   const ids = scope.productIds;
-  const [catalog, inventory, prices, cache] = await Promise.all([
+  const stocked = Object.keys(scope.initialStock);
+  const [catalog, inventory, prices, cache, adjustments] = await Promise.all([
     s.pg.catalog!('products').whereRaw('id = any(?::uuid[])', [ids]).select('id', 'price', 'version', 'quantity', 'stock_version'),
     s.pg.inventory!('product_inventory').whereRaw('product_id = any(?::uuid[])', [ids]).select('product_id', 'quantity', 'version', 'product_version'),
     s.pg.orders!('product_prices').whereRaw('product_id = any(?::uuid[])', [ids]).select('product_id', 'price', 'product_version'),
@@ -158,7 +165,15 @@ async function readProducts(s: Stores, scope: RunScope): Promise<ProductState[]>
       .collection<{ _id: string; price: number; version?: number }>(PRODUCTS)
       .find({ _id: { $in: ids } })
       .toArray(),
+    // The run's products are its own (created by it), so every ledger row of theirs is the run's; kind
+    // 'adjustment' leaves out the PUT that set the initial stock (kind 'set'). No clock is compared.
+    s.pg.inventory!('stock_adjustments')
+      .whereRaw('product_id = any(?::uuid[])', [stocked])
+      .where('kind', 'adjustment')
+      .groupBy('product_id')
+      .select<Array<{ product_id: string; delta: string }>>('product_id', s.pg.inventory!.raw('sum(delta) as delta')),
   ]);
+  const adjusted = new Map(adjustments.map((r) => [r.product_id, Number(r.delta)]));
   const inv = new Map(inventory.map((r) => [r.product_id as string, r]));
   const pr = new Map(prices.map((r) => [r.product_id as string, r]));
   const bc = new Map(cache.map((d) => [d._id, d]));
@@ -173,7 +188,7 @@ async function readProducts(s: Stores, scope: RunScope): Promise<ProductState[]>
       ...(i ? { inventory: { quantity: i.quantity, version: i.version, productVersion: i.product_version } } : {}),
       ...(b ? { basketCache: { price: b.price, version: b.version ?? 0 } } : {}),
       ...(p ? { orderCommand: { price: Number(p.price), productVersion: p.product_version } } : {}),
-      ...(scope.initialStock[id] !== undefined ? { initialStock: scope.initialStock[id] } : {}),
+      ...(scope.initialStock[id] !== undefined ? { initialStock: scope.initialStock[id], adjusted: adjusted.get(id) ?? 0 } : {}),
     };
   });
 }
@@ -184,10 +199,10 @@ async function readOrders(s: Stores, scope: RunScope): Promise<OrderState[]> {
     .whereRaw(`data->>'basketId' like ?`, [`${scope.basketPrefix}%`])
     .select<Array<{ order_id: string; data: { items: Array<{ productId: string; quantity: number }> } }>>('order_id', 'data');
   const ids = placed.map((p) => p.order_id);
-  const [outcomes, query, decisions] = await Promise.all([
+  const [outcomes, query, decisions, stockDecisions] = await Promise.all([
     s.pg.orders!('order_events')
       .whereRaw('order_id = any(?::uuid[])', [ids])
-      .whereIn('type', ['OrderConfirmed', 'OrderRejected'])
+      .whereIn('type', ['OrderConfirmed', 'OrderRejected', 'OrderCancelled'])
       .orderBy('version')
       .select('order_id', 'type'),
     s.pg.order_query!('orders').whereRaw('order_id = any(?::uuid[])', [ids]).select('order_id', 'status'),
@@ -197,16 +212,33 @@ async function readOrders(s: Stores, scope: RunScope): Promise<OrderState[]> {
       .groupBy('aggregateid')
       .select('aggregateid')
       .count<Array<{ aggregateid: string; n: string }>>({ n: '*' }),
+    s.pg.inventory!('stock_decisions')
+      .whereRaw('order_id = any(?::uuid[])', [ids])
+      .select<Array<{ order_id: string; version: number; outcome: string | null }>>('order_id', 'version', 'outcome'),
   ]);
   const status = new Map(query.map((q) => [q.order_id as string, q.status as string]));
   const decided = new Map(decisions.map((d) => [d.aggregateid, Number(d.n)]));
+  const decision = new Map(stockDecisions.map((d) => [d.order_id, { version: d.version, outcome: d.outcome }]));
   return placed.map((p) => ({
     orderId: p.order_id,
     lines: p.data.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
     commandOutcomes: outcomes.filter((o) => o.order_id === p.order_id).map((o) => o.type as string),
     ...(status.has(p.order_id) ? { queryStatus: status.get(p.order_id)! } : {}),
     stockDecisions: decided.get(p.order_id) ?? 0,
+    ...(decision.has(p.order_id) ? { decision: decision.get(p.order_id)! } : {}),
   }));
+}
+
+/** The refilled baskets as stored (a deleted basket stays as a document marked deleted; absent: never written). */
+async function readRefilled(s: Stores, scope: RunScope): Promise<RefilledBasket[]> {
+  const ids = [...new Set(scope.refills.map((r) => r.basketId))];
+  const docs = ids.length
+    ? await s.basket
+        .collection<{ _id: string; items: Array<{ productId: string }>; deleted?: boolean }>(BASKETS)
+        .find({ _id: { $in: ids } })
+        .toArray()
+    : [];
+  return docs.map((d) => ({ basketId: d._id, deleted: d.deleted === true, productIds: d.items.map((i) => i.productId) }));
 }
 
 export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot> {
@@ -214,12 +246,13 @@ export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot
   const orderIds = orders.map((o) => o.orderId);
   const [outbox, records] = await Promise.all([readOutbox(s, scope, orderIds), readRecords(s.kafka, scope, new Set([...scope.productIds, ...orderIds]))]);
   const inbox = await readInbox(s, [...new Set(records.map((r) => r.id))]);
-  const [products, baskets] = await Promise.all([
+  const [products, baskets, refilledBaskets] = await Promise.all([
     readProducts(s, scope),
     s.basket
       .collection<{ _id: string; items: Array<{ productId: string; price: number; productVersion?: number }> }>(BASKETS)
       .find({ _id: { $in: scope.keptBaskets } })
       .toArray(),
+    readRefilled(s, scope),
   ]);
   return {
     outbox,
@@ -230,6 +263,8 @@ export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot
       b.items.map((i) => ({ basketId: b._id, productId: i.productId, price: i.price, productVersion: i.productVersion ?? 0 })),
     ),
     orders,
+    refills: scope.refills,
+    refilledBaskets,
     expectedQuarantined: scope.expectedQuarantined,
     consumers: Object.fromEntries(Object.entries(CONSUMERS).map(([k, c]) => [k, { topics: [...c.topics], types: [...c.types] }])),
   };

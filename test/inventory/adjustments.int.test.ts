@@ -6,18 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@qtshop/shared/platform';
 import { createDb, loadInfra } from '@qtshop/shared/infra';
-import { createOutboxWriter, type OutboxWriter } from '@qtshop/shared/outbox';
+import { createOutboxWriter } from '@qtshop/shared/outbox';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { reserveStock } from '../../services/inventory/src/domain/reservation';
 import { setStock } from '../../services/inventory/src/domain/stock';
 import { findItem, insertItem } from '../../services/inventory/src/store';
+import { stockEventsOnly } from '../support/outbox';
 import { ADMIN, http, inventoryForTest } from '../support/services';
 
 const outbox = createOutboxWriter();
-// The orders below are made up: their stock decisions (OrderStockReserved) are not written, so that no
-// order-command dead-letters a decision for an order it never placed. Their ProductQuantityUpdated are,
-// as for any reservation (the catalog ignores a product it does not have).
-const stockEventsOnly: OutboxWriter = { append: (trx, event) => (event.type === 'ProductQuantityUpdated' ? outbox.append(trx, event) : Promise.resolve('')) };
+// The orders below are made up: stockEventsOnly writes no stock decision for them.
 
 const db = createDb(loadInfra(), loadInventoryConfig().INVENTORY_DB);
 let inventory: Awaited<ReturnType<typeof inventoryForTest>>;
