@@ -80,7 +80,11 @@ export async function groupAtTheEnd(kafka: Kafka, topics: string[], prefix: stri
   await ensureTopics(kafka, topics);
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+  // A topic created a moment ago may not have its leaders yet (NOT_LEADER_OR_FOLLOWER): asked again until it has.
+  const ends = await waitUntil(
+    () => Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))).catch(() => undefined),
+    { timeoutMs: 30_000, what: `the ends of ${topics.join(', ')}` },
+  );
   await admin.disconnect();
   const consumer = kafka.consumer({ groupId });
   await consumer.connect();
