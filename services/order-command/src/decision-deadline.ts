@@ -19,11 +19,12 @@ const SWEEP_BATCH = 100;
 export const DECISION_TIMEOUT_REASON = 'decision_timeout';
 
 export class DecisionDeadline {
-  readonly metric = new Counter({
+  private readonly rejected = new Counter({
     name: 'orders_decision_timeouts_total',
     help: 'orders rejected because their stock decision did not come within ORDER_DECISION_TIMEOUT_MS',
     registers: [],
   });
+  readonly metrics: Metric[] = [this.rejected];
   private readonly loop: Loop;
 
   constructor(private readonly opts: { db: Knex; outbox: OutboxWriter; timeoutMs: number; intervalMs: number; log: Logger }) {
@@ -55,11 +56,7 @@ export class DecisionDeadline {
       return { found: ids.length, done };
     });
     for (const orderId of rejected.done) log.warn({ orderId, timeoutMs }, 'order rejected: no stock decision within ORDER_DECISION_TIMEOUT_MS');
-    this.metric.inc(rejected.done.length);
+    this.rejected.inc(rejected.done.length);
     return rejected.found === SWEEP_BATCH;
-  }
-
-  metrics(): Metric[] {
-    return [this.metric];
   }
 }

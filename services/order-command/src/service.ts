@@ -1,6 +1,6 @@
-// Builds the order command service: the orders API, the stock outcome / price consumer and the pending-order gauges.
+// Builds the order command service: the orders API, the stock outcome / price consumer, the pending-order
+// gauges and the decision deadline.
 import type { Logger } from '@qtshop/shared/platform';
-import type { Knex } from '@qtshop/shared/infra';
 import { shopperAccess } from '@qtshop/shared/http';
 import { createOutboxWriter, outboxLimits } from '@qtshop/shared/outbox';
 import { pgStore, startService, type RunningService } from '@qtshop/shared/service';
@@ -23,18 +23,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     handlers: orderCommandHandlers(outbox),
     routers: (db) => [ordersRouter(db, outbox, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
     retentionTables: (db) => [idempotencyKeyRetention(db, cfg.IDEMPOTENCY_KEY_RETENTION_MS)],
-    // One deadline per process, made with the database: its counter is registered with the gauges.
-    ...withDeadline(cfg, log, outbox),
+    metrics: (db) => pendingOrderGauges(db, log),
+    workers: (db) => [new DecisionDeadline({ db, outbox, timeoutMs: cfg.ORDER_DECISION_TIMEOUT_MS, intervalMs: cfg.ORDER_DECISION_SWEEP_INTERVAL_MS, log })],
   });
-}
-
-/** The pending-order gauges and the decision deadline (a worker and its counter), given the database. */
-function withDeadline(cfg: OrderCommandConfig, log: Logger, outbox: ReturnType<typeof createOutboxWriter>) {
-  let deadline: DecisionDeadline | undefined;
-  const deadlineOf = (db: Knex) =>
-    (deadline ??= new DecisionDeadline({ db, outbox, timeoutMs: cfg.ORDER_DECISION_TIMEOUT_MS, intervalMs: cfg.ORDER_DECISION_SWEEP_INTERVAL_MS, log }));
-  return {
-    metrics: (db: Knex) => [...pendingOrderGauges(db, log), ...deadlineOf(db).metrics()],
-    workers: (db: Knex) => [deadlineOf(db)],
-  };
 }

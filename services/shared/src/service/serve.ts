@@ -19,6 +19,8 @@ import { startTracing, type Tracing } from '../observability/tracing';
 export interface Worker {
   start(): unknown;
   stop(): Promise<void>;
+  /** Metrics of the worker's own (created with registers: []), registered with the process's registry. */
+  readonly metrics?: Metric[];
 }
 
 export interface ServeOptions {
@@ -110,7 +112,7 @@ export async function serve(opts: ServeOptions): Promise<RunningService> {
         : {}),
     },
   });
-  for (const m of opts.metrics ?? []) registry.registerMetric(m);
+  for (const m of [...(opts.metrics ?? []), ...(opts.workers ?? []).flatMap((w) => w.metrics ?? [])]) registry.registerMetric(m);
   runners = opts.consumers?.(registry, tracing.tracer, onGiveUp) ?? [];
   for (const r of runners) await r.start();
   for (const w of opts.workers ?? []) await w.start();
