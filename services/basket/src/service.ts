@@ -18,6 +18,6 @@ export function startBasket(cfg: BasketConfig, log: Logger, port = cfg.BASKET_PO
     groupId: cfg.BASKET_GROUP,
     topics: BASKET_TOPICS,
     handlers: basketHandlers(log),
-    routers: (db) => [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg) })],
+    routers: (db) => [basketsRouter(db, { maxLines: cfg.BASKET_MAX_LINES, shoppers: shopperAccess(cfg, log) })],
   });
 }

@@ -21,7 +21,7 @@ export function startOrderCommand(cfg: OrderCommandConfig, log: Logger, port = c
     groupId: cfg.ORDER_COMMAND_GROUP,
     topics: ORDER_COMMAND_TOPICS,
     handlers: orderCommandHandlers(outbox),
-    routers: (db) => [ordersRouter(db, outbox, cfg.ORDER_MAX_LINES, shopperAccess(cfg))],
+    routers: (db) => [ordersRouter(db, outbox, cfg.ORDER_MAX_LINES, shopperAccess(cfg, log))],
     retentionTables: (db) => [idempotencyKeyRetention(db, cfg.IDEMPOTENCY_KEY_RETENTION_MS)],
     metrics: (db) => pendingOrderGauges(db, log),
     workers: (db) => [new DecisionDeadline({ db, outbox, timeoutMs: cfg.ORDER_DECISION_TIMEOUT_MS, intervalMs: cfg.ORDER_DECISION_SWEEP_INTERVAL_MS, log })],

@@ -15,6 +15,6 @@ export function startOrderQuery(cfg: OrderQueryConfig, log: Logger, port = cfg.O
     groupId: cfg.ORDER_QUERY_GROUP,
     topics: ORDER_QUERY_TOPICS,
     handlers: orderQueryHandlers(),
-    routers: (db) => [orderQueryRouter(db, shopperAccess(cfg))],
+    routers: (db) => [orderQueryRouter(db, shopperAccess(cfg, log))],
   });
 }

@@ -139,8 +139,9 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const errors = new Counter({ name: 'http_errors_total', help: 'HTTP responses with status >= 500', labelNames: ['route'], registers: [registry] });
   for (const m of opts.routers.flatMap((r) => r.metrics ?? [])) registry.registerMetric(m);
 
-  // The readiness checks /ready runs: the service's own, and `shutdown` from the moment the drain begins.
-  const readiness = { ...opts.readiness };
+  // The readiness checks /ready runs: the service's own, its routers' (the JWKS's), and `shutdown` from the
+  // moment the drain begins.
+  const readiness = { ...Object.fromEntries(opts.routers.flatMap((r) => Object.entries(r.readiness ?? {}))), ...opts.readiness };
   let drained: Promise<void> | undefined;
 
   const app = new Koa();

@@ -10,7 +10,7 @@ import type { Metric } from 'prom-client';
 import { requireBearer } from './bearer';
 import { parseInput } from './errors';
 import type { ShopperAccess } from './shoppers/access';
-import type { Identity } from './shoppers/auth';
+import { AuthUnavailable, type Identity } from './shoppers/auth';
 
 /** Error statuses a route may declare; each is answered with the shared error body (ErrorBody). */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 503;
@@ -34,8 +34,9 @@ export interface RouteContract {
   /** The route needs Authorization: Bearer <ADMIN_TOKEN> (a 401 otherwise). */
   admin?: boolean;
   /**
-   * The route is a shopper's: it needs a shopper's JWT or the admin token (shoppers/auth.ts; a 401 otherwise), and
-   * the handler gets the caller's identity to check what they own (a 403 for another customer's).
+   * The route is a shopper's: it needs a shopper's JWT or the admin token (shoppers/auth.ts; a 401 otherwise, a
+   * 503 auth_unavailable while the identity provider's keys cannot be fetched), and the handler gets the
+   * caller's identity to check what they own (a 403 for another customer's).
    */
   shopper?: boolean;
   /** A shopper's write, rate limited per customer (shoppers/rate-limit.ts; a 429 with Retry-After over the limit). */
@@ -69,8 +70,10 @@ export const routes = <R extends Routes>(r: R): R => r;
 export interface ContractRouter {
   router: Router;
   routes: Routes;
-  /** Metrics of the router's own (the rate limiter's), registered with the service's registry. */
+  /** Metrics of the router's own (the rate limiter's, the JWKS's), registered with the service's registry. */
   metrics?: Metric[];
+  /** Readiness checks of the router's own (`jwks`: the identity provider's keys can be fetched), run by /ready. */
+  readiness?: Record<string, () => Promise<unknown>>;
 }
 
 function parseRequest(c: RouteContract, ctx: Context): RouteInput<RouteContract> {
@@ -88,7 +91,8 @@ function parseRequest(c: RouteContract, ctx: Context): RouteInput<RouteContract>
 /**
  * A shopper route's guard: identifies the caller, takes the rate limit's token (for the customer, or for
  * the client address when the token is missing or bad, so that failed attempts are limited too), then
- * lets only an identified caller through. The admin token is not limited.
+ * lets only an identified caller through. The admin token is not limited. A refusal says how to
+ * authenticate (WWW-Authenticate), or, while the identity provider's keys cannot be fetched, when to retry.
  */
 function shopperGuard(c: RouteContract, access: ShopperAccess) {
   const route = `${c.method.toUpperCase()} ${c.path}`;
@@ -99,7 +103,8 @@ function shopperGuard(c: RouteContract, access: ShopperAccess) {
       identity = await access.authenticate(ctx.get('authorization'));
     } catch (err) {
       failure = err;
-      ctx.set('WWW-Authenticate', 'Bearer');
+      if (err instanceof AuthUnavailable) ctx.set('Retry-After', String(err.retryAfterS));
+      else ctx.set('WWW-Authenticate', 'Bearer');
     }
     if (c.rateLimited && access.limiter && !(identity?.admin && !identity.customerId)) {
       access.limiter.check(identity?.customerId ? `customer:${identity.customerId}` : `address:${ctx.ip}`, route, (h, v) => ctx.set(h, v));
@@ -127,8 +132,9 @@ export function contractRouter<R extends Routes>(
       router[c.method](c.path, shopperGuard(c, opts.shoppers), serve);
     } else router[c.method](c.path, serve);
   }
-  const limiter = opts.shoppers?.limiter;
-  return { router, routes: declared, ...(limiter ? { metrics: [limiter.metric] } : {}) };
+  const { limiter, keys } = opts.shoppers ?? {};
+  const metrics = [...(limiter ? [limiter.metric] : []), ...(keys ? [keys.metric] : [])];
+  return { router, routes: declared, ...(metrics.length ? { metrics } : {}), ...(keys ? { readiness: { jwks: () => keys.ready() } } : {}) };
 }
 
 /** The query of a paged list: ?limit (1-200, default 50) &offset (default 0). */

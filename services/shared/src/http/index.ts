@@ -8,4 +8,5 @@ export * from './ops';
 export * from './settings';
 export * from './shoppers/access';
 export * from './shoppers/auth';
+export * from './shoppers/jwks';
 export * from './shoppers/rate-limit';

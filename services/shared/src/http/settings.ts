@@ -3,13 +3,20 @@
 import { env } from '../platform/config';
 import type { ShutdownTiming } from '../platform/lifecycle';
 
+/** The shortest ADMIN_TOKEN a service accepts with NODE_ENV=production (characters). */
+export const ADMIN_TOKEN_MIN_LENGTH = 32;
+
 /** Settings every HTTP service shares. */
 export const httpSettings = {
   ADMIN_TOKEN: {
-    doc: 'Bearer token for write endpoints (Authorization: Bearer <token>); with NODE_ENV=production the service refuses to start with the development default',
+    doc: `Bearer token for write endpoints (Authorization: Bearer <token>), which also acts for every customer on shoppers' routes; with NODE_ENV=production the service refuses to start with the development default or a token shorter than ${ADMIN_TOKEN_MIN_LENGTH} characters`,
     default: 'dev-admin-token',
     schema: env.string(),
     devDefault: true,
+    production: (v: string) =>
+      v.length < ADMIN_TOKEN_MIN_LENGTH
+        ? `is shorter than ${ADMIN_TOKEN_MIN_LENGTH} characters; set ADMIN_TOKEN to a random secret at least that long, which openssl rand -hex 32 prints`
+        : undefined,
   },
   HTTP_DRAIN_DELAY_MS: {
     doc: 'On SIGTERM the server first drains for this long, serving as usual, before it stops accepting: /ready answers 503 so that load balancers and clients watching it stop sending, and every response carries Connection: close so that keep-alive clients send their next request on a fresh connection instead of one the server is about to close under them',

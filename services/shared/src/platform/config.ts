@@ -14,6 +14,13 @@ export interface Setting<T extends z.ZodType = z.ZodType> {
    * environment (a secret unused because another setting replaces it need not be changed).
    */
   devDefault?: boolean | ((env: NodeJS.ProcessEnv) => boolean);
+  /**
+   * With NODE_ENV=production, why the value given is refused (a secret too short, a URL that is not
+   * https); undefined when it is accepted. Called with the variable as set (never the empty "unset"),
+   * after the schema accepted it, and with the environment (a setting another replaces need not be
+   * checked). The setting's doc says what it refuses.
+   */
+  production?: (value: string, env: NodeJS.ProcessEnv) => string | undefined;
 }
 
 export type Settings = Record<string, Setting>;
@@ -44,6 +51,8 @@ export function loadConfig<S extends Settings>(settings: S, env: NodeJS.ProcessE
     if (!parsed.success) {
       throw new ConfigError(key, `${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     }
+    const refused = raw !== undefined && env.NODE_ENV === 'production' ? setting.production?.(raw, env) : undefined;
+    if (refused !== undefined) throw new ConfigError(key, `${refused} (NODE_ENV=production refuses it)`);
     out[key] = parsed.data;
   }
   return out as ConfigOf<S>;

@@ -1,7 +1,10 @@
-// How a service serves shoppers: who is calling (auth.ts) and how often they may write (rate-limit.ts),
-// put together from its settings for contractRouter's shopper routes.
+// How a service serves shoppers: who is calling (auth.ts, with the identity provider's keys of jwks.ts) and
+// how often they may write (rate-limit.ts), put together from its settings for contractRouter's shopper
+// routes.
+import type { Logger } from '../../platform/logging';
 import { httpSettings } from '../settings';
-import { authSettings, createAuthenticator, type AuthConfig, type Authenticator } from './auth';
+import { authSettings, createAuthenticator, jwksOf, type AuthConfig, type Authenticator } from './auth';
+import type { RemoteKeys } from './jwks';
 import { createWriteLimiter, rateLimitSettings, type RateLimitConfig, type WriteLimiter } from './rate-limit';
 
 /** Everything a service serving shoppers needs: the admin token, the JWT verification and the rate limits. */
@@ -12,10 +15,12 @@ export interface ShopperAccess {
   authenticate: Authenticator;
   /** Absent: no rate limit (RATE_LIMIT_ENABLED=false). */
   limiter?: WriteLimiter | undefined;
+  /** The identity provider's keys (AUTH_JWKS_URL), whose readiness check `jwks` the router adds to /ready; absent with AUTH_JWT_SECRET. */
+  keys?: RemoteKeys | undefined;
 }
 
-/** The shopper routes' access (contractRouter's `shoppers`) from a service's configuration. */
-export const shopperAccess = (cfg: AuthConfig & RateLimitConfig): ShopperAccess => ({
-  authenticate: createAuthenticator(cfg),
-  limiter: createWriteLimiter(cfg),
-});
+/** The shopper routes' access (contractRouter's `shoppers`) from a service's configuration; `log` tells when the provider's keys cannot be fetched. */
+export const shopperAccess = (cfg: AuthConfig & RateLimitConfig, log: Logger): ShopperAccess => {
+  const keys = jwksOf(cfg, log);
+  return { authenticate: createAuthenticator(cfg, keys), limiter: createWriteLimiter(cfg), keys };
+};
