@@ -9,7 +9,7 @@ import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/t
 import { SERVICE_SETTINGS } from '../scripts/service-settings';
 import { instancesOf, shopSettings } from '../scripts/shop';
 import { components, pidFile, type ComponentKind } from '../stack/components';
-import { addressEnv } from '@qtshop/shared/infra';
+import { addressEnv, withoutIdentity } from '@qtshop/shared/infra';
 import { loadStackConfig, repoRoot } from '../stack/config';
 import { isAlive, livePid, portInUse, stopPid } from '../stack/procs';
 
@@ -157,7 +157,7 @@ export class StandbyRelay {
     const log = (this.log = createWriteStream(resolve(stack.paths.logs, 'relay-standby.log'), { flags: 'a' }));
     const child = spawn(cmd, argv, {
       cwd: repoRoot,
-      env: { ...process.env, ...addressEnv(stack.infra), ...env, RELAY_PORT: String(this.port) },
+      env: { ...withoutIdentity(process.env), ...addressEnv(stack.infra), ...env, RELAY_PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -25,7 +25,7 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
 
   progress.update('http bench: preparing the database', true);
   await prepareCatalogDb(infra, o.db);
-  const catalogEnv = { CATALOG_DB: o.db, CATALOG_GROUP: `bench-catalog-${o.db}`, ADMIN_TOKEN, LOG_LEVEL: 'warn' };
+  const catalogEnv = { CATALOG_DB: o.db, CATALOG_GROUP: `qtshop-catalog-bench-${o.db}`, ADMIN_TOKEN, LOG_LEVEL: 'warn' };
 
   const note = (r: HttpRow) => {
     rows.push(r);

@@ -2,14 +2,14 @@
 // writer's (or the in-process relay's) work on the main event loop. Plain JavaScript on purpose: a worker
 // gets no TypeScript loader under jest, and this file must run both there (the smoke test) and under tsx.
 //
-// workerData: { brokers, topic, groupId, clientId }. Posts {type:'joined'} once the group is joined, then
+// workerData: { brokers, sasl, topic, groupId, clientId } (sasl: the kafkajs credentials, absent without authentication). Posts {type:'joined'} once the group is joined, then
 // {type:'batch', at, ids, created} per fetched batch (at: performance.timeOrigin + performance.now(),
 // comparable across threads; created: each record's createdAt header in epoch ms, null when absent), {type:'error', message} on a crash; answers {type:'stop'} with {type:'stopped'}.
 import { parentPort, workerData } from 'node:worker_threads';
 import kafkajs from 'kafkajs';
 
 const { Kafka, logLevel } = kafkajs;
-const { brokers, topic, groupId, clientId } = workerData;
+const { brokers, sasl, topic, groupId, clientId } = workerData;
 const clock = () => performance.timeOrigin + performance.now();
 
 const header = (headers, name) => {
@@ -26,7 +26,7 @@ const createdMs = (headers) => {
   return Number.isFinite(whole) ? whole + Number(`0.${m[2] ?? '0'}`) * 1000 : null;
 };
 
-const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+const kafka = new Kafka({ clientId, brokers, ...(sasl ? { sasl } : {}), logLevel: logLevel.NOTHING });
 const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 30_000 });
 consumer.on(consumer.events.GROUP_JOIN, () => parentPort.postMessage({ type: 'joined' }));
 consumer.on(consumer.events.CRASH, (e) => parentPort.postMessage({ type: 'error', message: String(e.payload?.error?.message ?? e.payload?.error) }));

@@ -57,7 +57,10 @@ export async function runRelayBench(opts: RelayBenchOptions, signal?: AbortSigna
     db = createDb(infra, opts.db, { max: opts.concurrency });
     meta = createDb(infra, opts.db, { max: 1 });
     await freshTopic(kafka, topic);
-    consumer = await startConsumer({ brokers: infra.kafka.brokers, topic, groupId, clientId: `bench-relay-consumer-${opts.db}` }, tracker);
+    consumer = await startConsumer(
+      { brokers: infra.kafka.brokers, sasl: infra.kafka.sasl, topic, groupId, clientId: `bench-relay-consumer-${opts.db}` },
+      tracker,
+    );
 
     const newEvent = eventFactory(opts.payloadBytes);
     const write = dbWriter(db, tracker, newEvent);

@@ -32,15 +32,14 @@ export function benchConnector(db: string, variant: string): ConnectorConfig {
 
 /** The settings that decide latency and throughput, as the variant runs them (absent = the default). */
 function latencySettings(cfg: Record<string, string>): Record<string, string> {
-  const keys = ['poll.interval.ms', 'max.batch.size', 'max.queue.size', 'producer.override.linger.ms', 'producer.override.batch.size', 'heartbeat.interval.ms'];
+  const keys = ['poll.interval.ms', 'max.batch.size', 'max.queue.size', 'heartbeat.interval.ms'];
   const defaults: Record<string, string> = {
     'poll.interval.ms': '500 (default)',
     'max.batch.size': '2048 (default)',
     'max.queue.size': '8192 (default)',
-    'producer.override.linger.ms': '5 (Kafka 4 producer default)',
-    'producer.override.batch.size': '16384 (default)',
   };
-  return Object.fromEntries(keys.map((k) => [k, cfg[k] ?? defaults[k] ?? '(unset)']));
+  // The producer's are the worker's for every connector (override policy None).
+  return { ...Object.fromEntries(keys.map((k) => [k, cfg[k] ?? defaults[k] ?? '(unset)'])), 'producer linger.ms': '0 (worker)' };
 }
 
 async function walsenderPid(meta: Knex, slot: string): Promise<number | undefined> {

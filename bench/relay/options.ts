@@ -7,34 +7,30 @@ export type WriterKind = 'pgbench' | 'node';
 
 /**
  * Debezium connector variants: settings laid over connect-config/catalog-outbox.json (null removes a key,
- * so Debezium's own default applies). The bench records the effective settings of each variant.
+ * so Debezium's own default applies). The bench records the effective settings of each variant. The
+ * producer's settings are the Connect worker's for every variant (linger.ms 0): its
+ * connector.client.config.override.policy is None, so no connector config may change its Kafka clients.
  */
 export const DEBEZIUM_VARIANTS: Record<string, { doc: string; settings: Record<string, string | null> }> = {
   defaults: {
-    doc: "Debezium's and the Connect producer's defaults (poll.interval.ms 500, max.batch.size 2048, linger.ms 5)",
+    doc: "Debezium's defaults (poll.interval.ms 500, max.batch.size 2048)",
     settings: { 'poll.interval.ms': null },
   },
   file: { doc: 'connect-config/catalog-outbox.json as committed', settings: {} },
-  poll10: {
-    doc: 'poll.interval.ms 10, producer defaults',
+  tuned: {
+    doc: 'poll.interval.ms 10',
     settings: { 'poll.interval.ms': '10' },
   },
-  tuned: {
-    doc: 'poll.interval.ms 10, producer linger.ms 0',
-    settings: { 'poll.interval.ms': '10', 'producer.override.linger.ms': '0' },
-  },
   fast: {
-    doc: 'poll.interval.ms 1, producer linger.ms 0',
-    settings: { 'poll.interval.ms': '1', 'producer.override.linger.ms': '0' },
+    doc: 'poll.interval.ms 1',
+    settings: { 'poll.interval.ms': '1' },
   },
   'tuned-batch': {
-    doc: 'tuned, with larger batches: max.batch.size 4096, max.queue.size 16384, producer batch.size 256 KiB',
+    doc: 'tuned, with larger batches: max.batch.size 4096, max.queue.size 16384',
     settings: {
       'poll.interval.ms': '10',
-      'producer.override.linger.ms': '0',
       'max.batch.size': '4096',
       'max.queue.size': '16384',
-      'producer.override.batch.size': '262144',
     },
   },
 };

@@ -2,6 +2,7 @@
 // matched, by its id header, when the consumer (a worker thread) receives its record.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { KafkaSasl } from '@qtshop/shared/infra';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -89,7 +90,10 @@ export interface ConsumerWorker {
  * from the beginning; resolves once the group is joined. Receipts are fed to the tracker with the
  * worker's timestamps.
  */
-export async function startConsumer(data: { brokers: string[]; topic: string; groupId: string; clientId: string }, tracker: Tracker): Promise<ConsumerWorker> {
+export async function startConsumer(
+  data: { brokers: string[]; sasl?: KafkaSasl | undefined; topic: string; groupId: string; clientId: string },
+  tracker: Tracker,
+): Promise<ConsumerWorker> {
   const worker = new Worker(new URL('../lib/consumer-worker.mjs', import.meta.url), { workerData: data });
   let failure: Error | undefined;
   const joined = new Promise<void>((resolveJoin, rejectJoin) => {

@@ -3,5 +3,6 @@
 export { logFile, pidFile, StackMemberError, type Component, type ComponentKind } from './common';
 export { keepSlotWalBounded, pgClient } from './postgres';
 export { kafkaAdmin, replicationOf } from './kafka';
+export { setScramCredential } from './kafka-security';
 export { mongoClient } from './mongo';
 export { components, dependenciesOf, strayMembers } from './members';

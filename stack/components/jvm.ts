@@ -44,6 +44,9 @@ export function writeLog4j(cfg: StackConfig): void {
       'logger.kafka.level = WARN',
       'logger.kafkaorg.name = org.apache.kafka',
       'logger.kafkaorg.level = WARN',
+      // Every request the brokers' ACLs refuse, with its principal, operation and resource (allowed ones are DEBUG).
+      'logger.authorizer.name = kafka.authorizer.logger',
+      'logger.authorizer.level = INFO',
       'logger.connect.name = org.apache.kafka.connect.runtime.rest',
       'logger.connect.level = INFO',
       'logger.debezium.name = io.debezium',

@@ -9,9 +9,14 @@ import type { StackConfig } from '../config';
 import { spawnDetached } from '../procs';
 import { spec, StackMemberError, type Component } from './common';
 import { javaArgs, writeLog4j, writeProps } from './jvm';
+import { brokerSasl, prepareKafka, securityProps, scramFormatArgs } from './kafka-security';
 
+/** An admin client of the stack itself: the brokers' own principal (a super user) when they authenticate. */
 export function kafkaAdmin(cfg: StackConfig, brokers: string[] = cfg.infra.kafka.brokers) {
-  return createKafka({ brokers, requestTimeoutMs: cfg.infra.kafka.requestTimeoutMs }, 'qtshop-stack', undefined, { retry: { retries: 0 } }).admin();
+  return createKafka({ brokers, requestTimeoutMs: cfg.infra.kafka.requestTimeoutMs }, 'qtshop-stack', undefined, {
+    retry: { retries: 0 },
+    ...brokerSasl(cfg),
+  }).admin();
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
@@ -79,11 +84,7 @@ export function kafkaMember(cfg: StackConfig, id: number): Component {
         'process.roles': 'broker,controller',
         'node.id': id,
         ...quorum,
-        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-        'controller.listener.names': 'CONTROLLER',
-        'inter.broker.listener.name': 'PLAINTEXT',
-        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        ...securityProps(cfg, port, controllerPort),
         'log.dirs': logDir,
         'num.partitions': cfg.partitions,
         'default.replication.factor': factor,
@@ -103,8 +104,8 @@ export function kafkaMember(cfg: StackConfig, id: number): Component {
         // One broker formats a standalone (dynamic) quorum; a cluster's members share an id and the static voters.
         // `--cluster-id=<id>`: an id is base64url and may begin with '-', which the tool would take for an option.
         const args = clustered(cfg)
-          ? ['format', `--cluster-id=${clusterIdFor(cfg)}`, '-c', props]
-          : ['format', `--cluster-id=${clusterId()}`, '-c', props, '--standalone'];
+          ? ['format', `--cluster-id=${clusterIdFor(cfg)}`, '-c', props, ...scramFormatArgs(cfg)]
+          : ['format', `--cluster-id=${clusterId()}`, '-c', props, '--standalone', ...scramFormatArgs(cfg)];
         execFileSync(cfg.java, javaArgs(cfg, '256m', cfg.paths.kafkaLib, 'kafka.tools.StorageTool', args), { stdio: ['ignore', 'pipe', 'pipe'] });
       }
       return spawnDetached(spec(cfg, name, cfg.java, javaArgs(cfg, cfg.heap.kafka, cfg.paths.kafkaLib, 'kafka.Kafka', [props])));
@@ -120,5 +121,7 @@ export function kafkaMember(cfg: StackConfig, id: number): Component {
         await admin.disconnect();
       }
     },
+    // The shop's topics, principals and ACLs (idempotent: checked on every `up`, changed only where they differ).
+    afterReady: (cfg, progress) => prepareKafka(cfg, node.port, progress),
   };
 }

@@ -57,7 +57,7 @@ async function start(overrides: Partial<RelayConfig>, lines: Array<Record<string
     [scratch.name],
     {
       OUTBOX_REPAIR_AFTER_MS: REPAIR_AFTER_MS,
-      RELAY_CONFIRM_GROUP: `relay-test-confirm-${suffix()}`,
+      RELAY_CONFIRM_GROUP: `qtshop-relay-confirm-test-${suffix()}`,
       RELAY_CONFIRM_TOPICS: [own, elsewhere],
       RELAY_CONFIRM_MIN_BYTES: 1,
       RELAY_CONFIRM_MAX_WAIT_MS: 100,

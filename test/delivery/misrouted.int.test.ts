@@ -50,7 +50,7 @@ describe('debezium mode, a record of an outbox row on the wrong topic or with th
     const elsewhere = `qtshop.elsewhere${suffix()}`;
     const overrides: Partial<RelayConfig> = {
       OUTBOX_REPAIR_AFTER_MS: REPAIR_AFTER_MS,
-      RELAY_CONFIRM_GROUP: `relay-test-confirm-${suffix()}`,
+      RELAY_CONFIRM_GROUP: `qtshop-relay-confirm-test-${suffix()}`,
       RELAY_CONFIRM_TOPICS: [own, elsewhere],
       RELAY_CONFIRM_MIN_BYTES: 1,
       RELAY_CONFIRM_MAX_WAIT_MS: 100,

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const CONSTRAINT = 'outbox_aggregatetype_known';
 const CONNECTOR = readConnector('catalog-outbox');
-const connect = new ConnectClient(infra.connect.url);
+const connect = ConnectClient.of(infra.connect);
 const restoreCheck = () => restrictOutboxAggregateTypes(catalogDb);
 
 /** A ProductCreated row written by hand (what a buggy writer or a manual fix could leave in the outbox). */

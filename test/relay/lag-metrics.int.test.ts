@@ -16,8 +16,9 @@ import { quiet } from '../support/services';
 
 const kafka = createKafka(loadInfra().kafka, 'test-lag-metrics');
 const suffix = randomUUID().slice(0, 8);
-const topic = `test.lag.${suffix}`;
-const group = `test-lag-${suffix}`;
+// Under the names the relay may describe (the ACLs give it the qtshop. topics and the qtshop- groups).
+const topic = `qtshop.lagtest.${suffix}`;
+const group = `qtshop-test-lag-${suffix}`;
 const producer = kafka.producer({ idempotent: true });
 let scratch: ScratchDb;
 let db: Knex;

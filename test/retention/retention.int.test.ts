@@ -202,7 +202,7 @@ describe('the services prune with their default retentions', () => {
   it('order-query: inbox rows past 45 days go, those of 44 days stay (the stack topics give a 42-day window)', async () => {
     const scratch = await ordersScratch('order_query');
     const svc = await startOrderQuery(
-      loadOrderQueryConfig({ ...process.env, ...fast, ORDER_QUERY_DB: scratch.name, ORDER_QUERY_GROUP: `retention-test-${suffix()}` }),
+      loadOrderQueryConfig({ ...process.env, ...fast, ORDER_QUERY_DB: scratch.name, ORDER_QUERY_GROUP: `qtshop-order-query-retention-test-${suffix()}` }),
       quiet,
       0,
     );
@@ -226,7 +226,12 @@ describe('the services prune with their default retentions', () => {
   it('order-command: idempotency keys past 24 hours go, younger ones stay, and its inbox is pruned too', async () => {
     const scratch = await ordersScratch('orders');
     const svc = await startOrderCommand(
-      loadOrderCommandConfig({ ...process.env, ...fast, ORDER_COMMAND_DB: scratch.name, ORDER_COMMAND_GROUP: `retention-test-${suffix()}` }),
+      loadOrderCommandConfig({
+        ...process.env,
+        ...fast,
+        ORDER_COMMAND_DB: scratch.name,
+        ORDER_COMMAND_GROUP: `qtshop-order-command-retention-test-${suffix()}`,
+      }),
       quiet,
       0,
     );

@@ -25,12 +25,12 @@ function launcherEnv(portBase: number, extra: NodeJS.ProcessEnv = {}): NodeJS.Pr
     ORDER_COMMAND_PORT: String(portBase + 4),
     ORDER_QUERY_PORT: String(portBase + 5),
     RELAY_PORT: String(portBase + 10),
-    CATALOG_GROUP: `test-shop-catalog-${id}`,
-    INVENTORY_GROUP: `test-shop-inventory-${id}`,
-    BASKET_GROUP: `test-shop-basket-${id}`,
+    CATALOG_GROUP: `qtshop-catalog-shop-test-${id}`,
+    INVENTORY_GROUP: `qtshop-inventory-shop-test-${id}`,
+    BASKET_GROUP: `qtshop-basket-shop-test-${id}`,
     BASKET_DB: `basket_test_shop_${id}`,
-    ORDER_COMMAND_GROUP: `test-shop-order-command-${id}`,
-    ORDER_QUERY_GROUP: `test-shop-order-query-${id}`,
+    ORDER_COMMAND_GROUP: `qtshop-order-command-shop-test-${id}`,
+    ORDER_QUERY_GROUP: `qtshop-order-query-shop-test-${id}`,
     ...extra,
   };
 }

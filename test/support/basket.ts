@@ -23,7 +23,7 @@ export interface BasketForTest extends BasketService {
 export async function basketForTest(env: Record<string, string> = {}, log: Logger = quiet): Promise<BasketForTest> {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   const dbName = `basket_test_${suffix}`;
-  const groupId = `test-basket-${suffix}`;
+  const groupId = `qtshop-basket-test-${suffix}`;
   const svc = await startBasket(loadBasketConfig({ ...process.env, BASKET_DB: dbName, BASKET_GROUP: groupId, ...env }), log, 0);
   const infra = loadInfra();
   const client = new MongoClient(infra.mongo.url, { serverSelectionTimeoutMS: 5000 });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addressEnv, loadInfra } from '@qtshop/shared/infra';
+import { addressEnv, loadInfra, withoutIdentity } from '@qtshop/shared/infra';
 import { portSettingOf, type ShopService } from '@qtshop/shared/tooling';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -21,7 +21,7 @@ export interface ServiceProcess {
 export function startServiceProcess(service: ShopService, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'services', service, 'src/main.ts')], {
     cwd: root,
-    env: { ...process.env, ...addressEnv(loadInfra()), LOG_LEVEL: 'info', [portSettingOf(service)]: '0', ...env },
+    env: { ...withoutIdentity(process.env), ...addressEnv(loadInfra()), LOG_LEVEL: 'info', [portSettingOf(service)]: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));

@@ -81,7 +81,7 @@ export async function orderCommandOnScratch(
   const scratch = await scratchDb(name);
   await migrateLatest(scratch.db, MIGRATIONS.orders);
   const kafka = createKafka(loadInfra().kafka, `test-${name}`);
-  const groupId = await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, `test-${name}`);
+  const groupId = await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, `qtshop-order-command-test-${name}`);
   const svc = await startOrderCommand(
     loadOrderCommandConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token', ORDER_COMMAND_DB: scratch.name, ORDER_COMMAND_GROUP: groupId, ...env }),
     quiet,

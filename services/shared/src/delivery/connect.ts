@@ -1,5 +1,5 @@
 // A small Kafka Connect REST client: the relay's supervisor, the connector CLI, the stack and the tests use it.
-import type { Infra } from '../infra/addresses';
+import type { ConnectAuth, Infra } from '../infra/addresses';
 
 export interface ConnectorStatus {
   name: string;
@@ -27,15 +27,22 @@ export class ConnectClient {
    * A client of the Connect cluster at `connect.url`, each request bounded by CONNECT_REQUEST_TIMEOUT_MS, or
    * by `capMs` when that is shorter (a status probe should not wait as long as the supervisor may).
    */
-  static of(connect: Pick<Infra['connect'], 'url' | 'requestTimeoutMs'>, capMs = Infinity): ConnectClient {
-    return new ConnectClient(connect.url, Math.min(connect.requestTimeoutMs, capMs));
+  static of(connect: Pick<Infra['connect'], 'url' | 'requestTimeoutMs' | 'auth'>, capMs = Infinity): ConnectClient {
+    return new ConnectClient(connect.url, Math.min(connect.requestTimeoutMs, capMs), connect.auth);
   }
 
-  /** `timeoutMs` bounds each request, on each worker (a readiness probe wants a short one). */
+  private readonly authorization: string | undefined;
+
+  /**
+   * `timeoutMs` bounds each request, on each worker (a readiness probe wants a short one); `auth`, the
+   * REST API's basic-auth credentials (CONNECT_USERNAME, CONNECT_PASSWORD), is sent with every request.
+   */
   constructor(
     readonly url: string,
     readonly timeoutMs = 30_000,
+    auth?: ConnectAuth,
   ) {
+    this.authorization = auth && `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     this.urls = url
       .split(',')
       .map((u) => u.trim().replace(/\/$/, ''))
@@ -57,7 +64,10 @@ export class ConnectClient {
       try {
         res = await fetch(`${this.urls[at]}${path}`, {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(this.authorization ? { authorization: this.authorization } : {}),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });

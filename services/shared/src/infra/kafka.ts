@@ -1,6 +1,6 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
 export type { Kafka };
 import type { Infra } from './addresses';
@@ -9,7 +9,7 @@ import type { Logger } from '../platform/logging';
 import { waitUntil } from '../platform/wait';
 
 /** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
-export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs'>;
+export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs' | 'sasl'>;
 
 /** A kafkajs client for the brokers of `kafka`; every Kafka client of the shop is made here (the request queue patched first). */
 export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
@@ -17,13 +17,14 @@ export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger,
   return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
 }
 
-/** The kafkajs client configuration createKafka builds: the brokers, the request timeout, the logger. */
+/** The kafkajs client configuration createKafka builds: the brokers, the request timeout, the credentials, the logger. */
 export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): KafkaConfig {
   return {
     clientId,
     brokers: kafka.brokers,
     // kafkajs's default is 30 s; fetches and group joins add their own wait to it (a long poll is no timeout).
     requestTimeout: kafka.requestTimeoutMs,
+    ...(kafka.sasl ? { sasl: { ...kafka.sasl } as SASLOptions } : {}),
     logLevel: log ? logLevel.WARN : logLevel.NOTHING,
     ...(log
       ? {
