@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, env, GiveUp, loadConfig, waitUntil, runAsScript, stopTimeoutMs } from '@qtshop/shared/platform';
-import { addressEnv, createDb, loadInfra } from '@qtshop/shared/infra';
+import { addressEnv, createDb, loadInfra, withoutIdentity } from '@qtshop/shared/infra';
 import { httpSettings, httpShutdown } from '@qtshop/shared/http';
 import { ConnectClient, connectorFiles, readConnectorFile, registerConnector, removeConnector, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { formatTable, portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
@@ -161,7 +161,7 @@ function start(s: Service): ChildProcess {
     cwd: repoRoot,
     // Every instance gets its own port; the rest of its settings (consumer group, database) are the service's.
     // The stack's addresses (every broker, every Connect worker) are passed on: a service does not read the stack's shape.
-    env: { ...process.env, ...addressEnv(stack.infra), RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
+    env: { ...withoutIdentity(process.env), ...addressEnv(stack.infra), RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // One open file per instance for its whole life (not an open, write and close per chunk of output).

@@ -3,13 +3,14 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env, loadConfig } from '@qtshop/shared/platform';
-import { infraFrom, infraSettings, stackTopologySettings, type Infra } from '@qtshop/shared/infra';
+import { debeziumPgSettings, infraFrom, infraSettings, stackTopologySettings, type Infra } from '@qtshop/shared/infra';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 export const stackSettings = {
   ...infraSettings,
   ...stackTopologySettings,
+  ...debeziumPgSettings,
   STACK_DIR: {
     doc: 'Where the local stack keeps resolved jars, data, logs and pid files (gitignored)',
     default: resolve(repoRoot, '.stack'),
@@ -31,6 +32,11 @@ export const stackSettings = {
     default: '10000',
     schema: env.int(0),
   },
+  STACK_KAFKA_BROKER_PASSWORD: {
+    doc: "Password of the brokers' own principal `broker` (SASL/PLAIN between brokers and controllers, and the stack's own admin client): a super user, like `operator`",
+    default: 'broker-dev-password',
+    schema: env.string(),
+  },
   STACK_PG_MAX_SLOT_WAL_KEEP_SIZE: {
     doc: 'PostgreSQL max_slot_wal_keep_size: WAL a replication slot may hold back before PostgreSQL invalidates it (the relay then re-creates the connector and repair covers the gap), instead of filling the disk',
     default: '2GB',
@@ -48,6 +54,9 @@ export interface StackConfig {
   partitions: number;
   connectRebalanceDelayMs: number;
   pgMaxSlotWalKeepSize: string;
+  kafkaBrokerPassword: string;
+  /** The role Debezium's connectors log in as (Kafka Connect's environment), which the stack gives its password. */
+  debeziumPg: { user: string; password: string };
   paths: {
     lib: string;
     kafkaLib: string;
@@ -74,6 +83,8 @@ export function loadStackConfig(e: NodeJS.ProcessEnv = process.env): StackConfig
     partitions: c.STACK_KAFKA_PARTITIONS,
     connectRebalanceDelayMs: c.STACK_CONNECT_REBALANCE_DELAY_MS,
     pgMaxSlotWalKeepSize: c.STACK_PG_MAX_SLOT_WAL_KEEP_SIZE,
+    kafkaBrokerPassword: c.STACK_KAFKA_BROKER_PASSWORD,
+    debeziumPg: { user: c.DEBEZIUM_PG_USER, password: c.DEBEZIUM_PG_PASSWORD },
     paths: {
       lib: resolve(dir, 'lib'),
       kafkaLib: resolve(dir, 'lib/kafka'),

@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { waitUntil } from '@qtshop/shared/platform';
 import { createDb, ensureTopics, type Infra } from '@qtshop/shared/infra';
 import { OUTBOX_TABLE } from '@qtshop/shared/outbox';
-import { addOutboxDelivery, addOutboxMisrouted, createOutboxPublication, createOutboxTable } from '@qtshop/shared/tooling';
+import { addOutboxDelivery, addOutboxMisrouted, createOutboxPublication, createOutboxTable, grantDatabaseAccess } from '@qtshop/shared/tooling';
 
 export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix: string): Promise<void> {
   const admin = createDb(infra, 'postgres', { max: 1 });
@@ -24,6 +24,8 @@ export async function prepareDatabase(infra: Infra, db: string, aggregatePrefix:
     if (!(await knex.schema.hasColumn(OUTBOX_TABLE, 'misrouted_at'))) await addOutboxMisrouted(knex);
     // INSERTs only, as the shop's migrations make it: the confirmer's updates never reach Debezium.
     await createOutboxPublication(knex);
+    // The relay and Debezium log in as their own roles: their rights as in an outbox database of the shop.
+    await grantDatabaseAccess(knex, { outbox: true });
     await knex.raw('create extension if not exists pg_stat_statements');
     // The outbox writer derives the aggregate type (and so the topic) from the event type; this database's
     // trigger prefixes it, so the bench's events go to their own topic (qtshop.<db>.product) whichever

@@ -8,5 +8,6 @@ import * as m006 from './006_inbox_retention';
 import * as m007 from './007_outbox_misrouted';
 import * as m008 from './008_stock_adjustments';
 import * as m009 from './009_stock_releases';
+import * as m010 from './010_role_grants';
 
-export const inventoryMigrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const inventoryMigrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];

@@ -4,5 +4,6 @@ import * as m002 from './002_aggregate_versions';
 import * as m003 from './003_inbox_audit';
 import * as m004 from './004_customer';
 import * as m005 from './005_inbox_retention';
+import * as m006 from './006_role_grants';
 
-export const orderQueryMigrations: Migration[] = [m001, m002, m003, m004, m005];
+export const orderQueryMigrations: Migration[] = [m001, m002, m003, m004, m005, m006];

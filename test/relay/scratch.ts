@@ -1,8 +1,8 @@
 // Test helpers for the relay suites: scratch outbox databases and hand-written outbox rows.
 import { randomUUID } from 'node:crypto';
-import { loadInfra, type Knex } from '@qtshop/shared/infra';
+import { infraFrom, loadInfra, type Knex } from '@qtshop/shared/infra';
 import { traceparentFrom } from '@qtshop/shared/observability';
-import { addOutboxDelivery, addOutboxMisrouted, createOutboxTable } from '@qtshop/shared/tooling';
+import { addOutboxDelivery, addOutboxMisrouted, createOutboxTable, grantDatabaseAccess } from '@qtshop/shared/tooling';
 import { scratchDb, type ScratchDb } from '../support/scratch';
 import { loadRelayConfig, type RelayConfig } from '../../services/relay/src/config';
 
@@ -12,12 +12,17 @@ export const suffix = (): string => randomUUID().replace(/-/g, '').slice(0, 12);
 
 export type Scratch = ScratchDb;
 
-/** A fresh database `relay_<random>` with the outbox table (no aggregate-type check, no publication); drop() removes it, connections and all. */
+/**
+ * A fresh database `relay_<random>` with the outbox table (no aggregate-type check, no publication), which
+ * the relay and Debezium may use as in an outbox database of the shop (the test itself is the superuser);
+ * drop() removes it, connections and all.
+ */
 export async function scratchDatabase(): Promise<Scratch> {
   const scratch = await scratchDb('relay');
   await createOutboxTable(scratch.db);
   await addOutboxDelivery(scratch.db);
   await addOutboxMisrouted(scratch.db);
+  await grantDatabaseAccess(scratch.db, { outbox: true });
   return scratch;
 }
 
@@ -44,6 +49,9 @@ export async function insertRows(db: Knex, list: TestRow[]): Promise<void> {
   });
 }
 
+/** Who the relay is to PostgreSQL (its role, as loadRelayConfig says): a session standing for a relay must be its. */
+export const relayPg = (): typeof infra.pg => infraFrom(loadRelayConfig()).pg;
+
 export function relayConfig(database: string, overrides: Partial<RelayConfig> = {}): RelayConfig {
   // A confirm group of the test's own: a shared one would commit offsets past records of rows it does not hold.
   return {
@@ -52,7 +60,7 @@ export function relayConfig(database: string, overrides: Partial<RelayConfig> = 
     RELAY_MODE: 'polling',
     OUTBOX_DATABASES: [database],
     OUTBOX_POLL_INTERVAL_MS: 100,
-    RELAY_CONFIRM_GROUP: `relay-test-confirm-${suffix()}`,
+    RELAY_CONFIRM_GROUP: `qtshop-relay-confirm-test-${suffix()}`,
     ...overrides,
   };
 }

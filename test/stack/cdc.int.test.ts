@@ -5,7 +5,15 @@ import { waitUntil } from '@qtshop/shared/platform';
 import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
 import { ConnectClient } from '@qtshop/shared/delivery';
 import { createdAtHeaderOf } from '../support/outbox';
-import { createOutboxTable, readConnector } from '@qtshop/shared/tooling';
+import {
+  addOutboxDelivery,
+  addOutboxMisrouted,
+  createOutboxPublication,
+  createOutboxTable,
+  grantDatabaseAccess,
+  outboxPublicationOf,
+  readConnector,
+} from '@qtshop/shared/tooling';
 import { TopicReader } from '../support/kafka';
 
 const infra = loadInfra();
@@ -25,6 +33,11 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
     await admin.raw('create database ??', [database]);
     db = createDb(infra, database);
     await createOutboxTable(db);
+    await addOutboxDelivery(db);
+    await addOutboxMisrouted(db);
+    // As the migrations make an outbox database: Debezium's role reads the outbox through a publication it does not own.
+    await createOutboxPublication(db);
+    await grantDatabaseAccess(db, { outbox: true });
   });
 
   afterAll(async () => {
@@ -52,7 +65,7 @@ describe('Debezium outbox EventRouter (CDC smoke)', () => {
       name,
       'database.dbname': database,
       'slot.name': slot,
-      'publication.name': `${slot}_pub`,
+      'publication.name': outboxPublicationOf(database),
       'topic.prefix': name,
     };
     await connect.put(name, config);

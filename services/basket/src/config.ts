@@ -1,9 +1,11 @@
 import { env, loadConfig } from '@qtshop/shared/platform';
+import { kafkaPrincipalSettings } from '@qtshop/shared/infra';
 import { shopperSettings } from '@qtshop/shared/http';
 import { serviceSettings } from '@qtshop/shared/service';
 
 export const basketSettings = {
   ...serviceSettings,
+  ...kafkaPrincipalSettings('basket'),
   // Shoppers' JWTs (a basket is its customer's), the admin token that acts for everyone, rate limits.
   ...shopperSettings,
   BASKET_PORT: { doc: 'HTTP port of the basket service', default: '3003', schema: env.port() },

@@ -1,10 +1,13 @@
 import { env, loadConfig } from '@qtshop/shared/platform';
+import { kafkaPrincipalSettings, pgRoleSettings } from '@qtshop/shared/infra';
 import { httpSettings } from '@qtshop/shared/http';
 import { outboxSettings } from '@qtshop/shared/outbox';
 import { serviceSettings } from '@qtshop/shared/service';
 
 export const catalogSettings = {
   ...serviceSettings,
+  ...kafkaPrincipalSettings('catalog'),
+  ...pgRoleSettings('catalog'),
   ADMIN_TOKEN: httpSettings.ADMIN_TOKEN,
   ...outboxSettings,
   CATALOG_PORT: { doc: 'HTTP port of the catalog service', default: '3001', schema: env.port() },

@@ -1,10 +1,13 @@
 import { env, loadConfig } from '@qtshop/shared/platform';
+import { kafkaPrincipalSettings, pgRoleSettings } from '@qtshop/shared/infra';
 import { httpSettings } from '@qtshop/shared/http';
 import { outboxSettings } from '@qtshop/shared/outbox';
 import { serviceSettings } from '@qtshop/shared/service';
 
 export const inventorySettings = {
   ...serviceSettings,
+  ...kafkaPrincipalSettings('inventory'),
+  ...pgRoleSettings('inventory'),
   ADMIN_TOKEN: httpSettings.ADMIN_TOKEN,
   ...outboxSettings,
   INVENTORY_PORT: { doc: 'HTTP port of the inventory service', default: '3002', schema: env.port() },

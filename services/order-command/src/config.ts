@@ -1,4 +1,5 @@
 import { env, loadConfig } from '@qtshop/shared/platform';
+import { kafkaPrincipalSettings, pgRoleSettings } from '@qtshop/shared/infra';
 import { shopperSettings } from '@qtshop/shared/http';
 import { outboxSettings } from '@qtshop/shared/outbox';
 import { DAY_MS } from '@qtshop/shared/messaging';
@@ -6,6 +7,8 @@ import { serviceSettings } from '@qtshop/shared/service';
 
 export const orderCommandSettings = {
   ...serviceSettings,
+  ...kafkaPrincipalSettings('order-command'),
+  ...pgRoleSettings('order_command'),
   ...shopperSettings,
   ...outboxSettings,
   ORDER_COMMAND_PORT: { doc: 'HTTP port of the order command service', default: '3004', schema: env.port() },

@@ -1,10 +1,14 @@
 // The relay's settings: one typed schema, a default and a line of doc per key, validated once.
 import { env, loadConfig, type ConfigOf } from '@qtshop/shared/platform';
 import { TOPICS } from '@qtshop/shared/events';
+import { infraSettings, kafkaPrincipalSettings, pgRoleSettings } from '@qtshop/shared/infra';
 import { baseSettings } from '@qtshop/shared/service';
 
 export const relaySettings = {
   ...baseSettings,
+  ...kafkaPrincipalSettings('relay'),
+  ...pgRoleSettings('relay'),
+  CONNECT_USERNAME: { ...infraSettings.CONNECT_USERNAME, default: 'relay' },
   RELAY_PORT: { doc: 'HTTP port of the relay (/health, /ready, /metrics)', default: '3010', schema: env.port() },
   RELAY_MODE: {
     doc: 'debezium: Debezium publishes, the relay confirms, repairs what stays undelivered, supervises the connectors and deletes old rows; polling: the relay publishes unsent rows itself',

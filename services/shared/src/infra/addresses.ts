@@ -1,12 +1,13 @@
 // Where the infrastructure is: shared by every service, the stack CLI, tests and benchmarks.
 // Defaults point at the local stack (`npm run stack -- up`); docker-compose overrides the hosts.
 import { env, loadConfig, type ConfigOf } from '../platform/config';
+import { kafkaAuthSettings, kafkaSasl, secretOf, type KafkaSasl } from './credentials';
+import { pgAuthSettings, pgPasswordOf, refusePgDevPassword } from './pg-roles';
 
 export const infraSettings = {
   PG_HOST: { doc: 'PostgreSQL host', default: '127.0.0.1', schema: env.string() },
   PG_PORT: { doc: 'PostgreSQL port (the machine runs its own PostgreSQL on 5432, so the stack uses 55432)', default: '55432', schema: env.port() },
-  PG_USER: { doc: 'PostgreSQL user (superuser of the stack cluster; also used by Debezium)', default: 'postgres', schema: env.string() },
-  PG_PASSWORD: { doc: 'PostgreSQL password', default: 'postgres', schema: env.string() },
+  ...pgAuthSettings,
   PG_STATEMENT_TIMEOUT_MS: {
     doc: 'statement_timeout of every connection: a statement running longer is cancelled (0 = none)',
     default: '30000',
@@ -28,6 +29,7 @@ export const infraSettings = {
     default: '',
     schema: env.string().optional(),
   },
+  ...kafkaAuthSettings,
   KAFKA_REQUEST_TIMEOUT_MS: {
     doc: "longest wait for a Kafka broker's answer to a request (kafkajs requestTimeout) before the client gives up on it and retries; fetches and group joins wait this plus their own wait time (fetch max wait, rebalance timeout)",
     default: '30000',
@@ -35,6 +37,16 @@ export const infraSettings = {
   },
   CONNECT_URL: {
     doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
+    default: '',
+    schema: env.string().optional(),
+  },
+  CONNECT_USERNAME: {
+    doc: "User this process sends to Kafka Connect's REST API (HTTP basic auth): the relay defaults to `relay`, the npm run tools to `operator`; the local stack's workers know both",
+    default: 'operator',
+    schema: env.string(),
+  },
+  CONNECT_PASSWORD: {
+    doc: "Password of CONNECT_USERNAME; unset, the user's development password `<CONNECT_USERNAME>-dev-password`, which NODE_ENV=production refuses",
     default: '',
     schema: env.string().optional(),
   },
@@ -86,14 +98,15 @@ export interface Infra {
   pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
   /**
    * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
+   * sasl: who the client is (KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD), absent without authentication;
    * nodes: the local stack's brokers, one per STACK_BROKERS.
    */
-  kafka: { brokers: string[]; requestTimeoutMs: number; port: number; controllerPort: number; nodes: KafkaNode[] };
+  kafka: { brokers: string[]; requestTimeoutMs: number; sasl?: KafkaSasl | undefined; port: number; controllerPort: number; nodes: KafkaNode[] };
   /**
    * url: what clients use (possibly several, comma separated); requestTimeoutMs: their wait for a worker's
    * answer (ConnectClient); workers: the local stack's Connect workers.
    */
-  connect: { url: string; requestTimeoutMs: number; port: number; workers: ConnectWorker[] };
+  connect: { url: string; requestTimeoutMs: number; auth: ConnectAuth; port: number; workers: ConnectWorker[] };
   /** operationTimeoutMs: MONGO_OPERATION_TIMEOUT_MS, applied by mongoClientOptions. */
   mongo: { url: string; port: number; operationTimeoutMs: number };
 }
@@ -104,6 +117,12 @@ export interface KafkaNode {
   id: number;
   port: number;
   controllerPort: number;
+}
+
+/** Who a client of Kafka Connect's REST API is (HTTP basic auth). */
+export interface ConnectAuth {
+  username: string;
+  password: string;
 }
 
 /** A Kafka Connect worker of the local stack. */
@@ -141,7 +160,7 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
       host: c.PG_HOST,
       port: c.PG_PORT,
       user: c.PG_USER,
-      password: c.PG_PASSWORD,
+      password: pgPasswordOf(c),
       timeouts: {
         statementMs: c.PG_STATEMENT_TIMEOUT_MS,
         idleInTransactionMs: c.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
@@ -152,6 +171,7 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
       requestTimeoutMs: c.KAFKA_REQUEST_TIMEOUT_MS,
+      sasl: kafkaSasl(c),
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,
       nodes,
@@ -163,6 +183,11 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
             .join(',')
         : workers.map((w) => w.url).join(','),
       requestTimeoutMs: c.CONNECT_REQUEST_TIMEOUT_MS,
+      // Read when a process makes a Connect client (the relay, the tools): a service that never calls Connect
+      // is not refused in production for a password it does not use.
+      get auth() {
+        return { username: c.CONNECT_USERNAME, password: secretOf('CONNECT_PASSWORD', c.CONNECT_USERNAME, c.CONNECT_PASSWORD) };
+      },
       port: c.CONNECT_PORT,
       workers,
     },
@@ -181,9 +206,14 @@ export const mongoClientOptions = (mongo: Pick<Infra['mongo'], 'operationTimeout
   socketTimeoutMS: mongo.operationTimeoutMs,
 });
 
-/** The infrastructure of the environment, the local stack's shape included (the tools, tests, benchmarks). */
+/**
+ * The infrastructure of the environment, the local stack's shape included (the tools, tests, benchmarks).
+ * NODE_ENV=production refuses PG_USER's development password (the superuser's `postgres` by default).
+ */
 export function loadInfra(e: NodeJS.ProcessEnv = process.env): Infra {
-  return infraFrom(loadConfig({ ...infraSettings, ...stackTopologySettings }, e));
+  const infra = infraFrom(loadConfig({ ...infraSettings, ...stackTopologySettings }, e));
+  refusePgDevPassword(infra.pg, e);
+  return infra;
 }
 
 /** The addresses of `infra` as the settings a service reads them from: what npm start passes to every process it starts. */

@@ -2,5 +2,7 @@
 export * from './addresses';
 export * from './db';
 export * from './kafka';
+export * from './credentials';
 export * from './kafkajs-patch';
+export * from './pg-roles';
 export * from './transient';

@@ -1,0 +1,6 @@
+// Least privilege: only the roles of DATABASE_ACCESS.catalog connect here, each with its own rights (README
+// "PostgreSQL roles"). See grantDatabaseAccess; the roles' LOGIN and passwords are the operator's.
+import { DATABASE_ACCESS, databaseAccessMigration } from '@qtshop/shared/tooling';
+
+export const name = '007_role_grants';
+export const { up, down } = databaseAccessMigration(DATABASE_ACCESS.catalog);
