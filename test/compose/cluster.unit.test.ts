@@ -45,7 +45,7 @@ describe('docker-compose.cluster.yml', () => {
       expect(e.KAFKA_PROCESS_ROLES).toBe('broker,controller');
       expect(list(e.KAFKA_CONTROLLER_QUORUM_VOTERS)).toEqual(BROKERS.map((b, i) => `${i + 1}@${b}:9093`).sort());
     }
-    expect(BROKERS.map((b, i) => merged(b).KAFKA_ADVERTISED_LISTENERS!.split(',')[0])).toEqual(BROKERS.map((b) => `PLAINTEXT://${b}:9092`));
+    expect(BROKERS.map((b) => merged(b).KAFKA_ADVERTISED_LISTENERS!.split(',')[0])).toEqual(BROKERS.map((b) => `INTERNAL://${b}:9092`));
   });
 
   it('keeps three copies of every topic and needs two in sync for a write, the internal topics included', () => {
@@ -72,7 +72,7 @@ describe('docker-compose.cluster.yml', () => {
     const volumes = BROKERS.slice(1).map((b) => String(svc[b]!.volumes?.[0]).split(':')[0]);
     expect(new Set([...volumes, 'kafka-data']).size).toBe(3);
     for (const v of volumes) expect(cluster.volumes).toHaveProperty(v!);
-    const hostPorts = [base.kafka!, ...BROKERS.slice(1).map((b) => svc[b]!)].map((s) => withDefaults(String(s.ports?.[0])).split(':')[0]);
+    const hostPorts = [base.kafka!, ...BROKERS.slice(1).map((b) => svc[b]!)].map((s) => withDefaults(String(s.ports?.[0])).split(':').at(-2));
     expect(new Set(hostPorts).size).toBe(3);
   });
 
@@ -85,7 +85,7 @@ describe('docker-compose.cluster.yml', () => {
     expect(svc['connect-2']!.extends).toEqual({ file: 'docker-compose.yml', service: 'connect' });
     expect(envOf(svc['connect-2']).ADVERTISED_HOST_NAME).toBe('connect-2');
     expect(envOf(base.connect).ADVERTISED_HOST_NAME).toBe('connect');
-    expect(text).toMatch(/connect-2:[\s\S]*?ports: !override\n\s+- ["']\$\{CONNECT_2_PORT:-8093\}:8083["']/);
+    expect(text).toMatch(/connect-2:[\s\S]*?ports: !override\n\s+- ["']\$\{QTSHOP_BIND_HOST:-127\.0\.0\.1\}:\$\{CONNECT_2_PORT:-8093\}:8083["']/);
   });
 
   it('waits for every broker before a worker starts', () => {

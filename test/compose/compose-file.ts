@@ -3,7 +3,7 @@
 // their ports, dependencies and commands.
 import { readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, type CollectionTag } from 'yaml';
 import { BUILD_ENTRIES, type BuildEntry } from '../../scripts/build';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -30,6 +30,22 @@ export interface ComposeFile {
 export const compose = parse(read('docker-compose.yml')) as ComposeFile;
 export const services = compose.services;
 
+// Compose's merge tags in an override file: the value is kept, the tag says it replaces the base file's.
+const mergeTag = (name: string): CollectionTag => ({ tag: name, collection: 'seq', resolve: (v) => v as never, identify: () => false });
+/** docker-compose.cluster.yml, the override file of the cluster profile, as written (not merged). */
+export const cluster = parse(read('docker-compose.cluster.yml'), { merge: true, customTags: [mergeTag('!override'), mergeTag('!reset')] }) as ComposeFile;
+
+/**
+ * A service as compose runs it with `-f docker-compose.yml -f docker-compose.cluster.yml`, as far as these
+ * tests read it: the base file's service (or the one it `extends`), its environment merged key by key with
+ * the override's, and the override's other keys replacing the base's.
+ */
+export function clusterService(name: string): ComposeService {
+  const over = (cluster.services[name] ?? {}) as ComposeService & { extends?: { file?: string; service: string } };
+  const from = services[over.extends?.file === 'docker-compose.yml' ? over.extends.service : name] ?? {};
+  return { ...from, ...over, environment: { ...rawEnvOf(from), ...rawEnvOf(over) } };
+}
+
 export const commandOf = (svc: ComposeService): string => (Array.isArray(svc.command) ? svc.command.join(' ') : (svc.command ?? ''));
 export const healthcheckOf = (svc: ComposeService): string =>
   Array.isArray(svc.healthcheck?.test) ? svc.healthcheck.test.join(' ') : (svc.healthcheck?.test ?? '');
@@ -45,24 +61,58 @@ export function rawEnvOf(svc: ComposeService): Record<string, unknown> {
  * them, so no development default reaches a production image. The values are what a user would set.
  */
 export const REQUIRED: Record<string, string> = {
-  ADMIN_TOKEN: 'a-secret-of-the-operator',
-  AUTH_JWT_SECRET: 'a-jwt-secret-of-the-operator',
+  ADMIN_TOKEN: 'a-secret-of-the-operator-32-chars-or-more',
+  AUTH_JWT_SECRET: 'a-jwt-secret-of-the-operator-32-bytes-or-more',
   GRAFANA_ADMIN_PASSWORD: 'a-password-of-the-operator',
+  // One per principal (docker/new-secrets.sh writes them all): PostgreSQL's superuser and login roles, the
+  // Kafka principals, Kafka Connect's REST users, MongoDB's root user.
+  ...Object.fromEntries(
+    [
+      'PG_SUPERUSER_PASSWORD',
+      'PG_CATALOG_PASSWORD',
+      'PG_INVENTORY_PASSWORD',
+      'PG_ORDER_COMMAND_PASSWORD',
+      'PG_ORDER_QUERY_PASSWORD',
+      'PG_RELAY_PASSWORD',
+      'PG_DEBEZIUM_PASSWORD',
+      'KAFKA_BROKER_PASSWORD',
+      'KAFKA_OPERATOR_PASSWORD',
+      'KAFKA_CONNECT_PASSWORD',
+      'KAFKA_RELAY_PASSWORD',
+      'KAFKA_CATALOG_PASSWORD',
+      'KAFKA_INVENTORY_PASSWORD',
+      'KAFKA_BASKET_PASSWORD',
+      'KAFKA_ORDER_COMMAND_PASSWORD',
+      'KAFKA_ORDER_QUERY_PASSWORD',
+      'CONNECT_OPERATOR_PASSWORD',
+      'CONNECT_RELAY_PASSWORD',
+      'MONGO_ROOT_PASSWORD',
+    ].map((name) => [name, `${name.toLowerCase().replace(/_/g, '-')}-of-the-operator`]),
+  ),
 };
 
 /** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
 export const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };
 
-/** Compose interpolation with the defaults the file writes (`${VAR:-default}`) and the REQUIRED values, whatever the caller's shell says. */
-export function withDefaults(value: string): string {
+/**
+ * Compose interpolation with the defaults the file writes (`${VAR:-default}`) and the `required` values
+ * (REQUIRED unless told), whatever the caller's shell says.
+ */
+export function withDefaults(value: string, required: Record<string, string> = REQUIRED): string {
   return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:\?[^}]*)?\}/g, (match, name: string, fallback: string | undefined) =>
-    match === '$$' ? '$' : (fallback ?? REQUIRED[name] ?? ''),
+    match === '$$' ? '$' : (fallback ?? required[name] ?? ''),
   );
 }
 
-/** The environment a container gets when compose runs with only the REQUIRED variables set. */
-export const envOf = (svc: ComposeService): Record<string, string> =>
-  Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v))]));
+/** The secret a value requires when it is exactly one (`${VAR:?message}`), else undefined. */
+export const requiredVarOf = (value: unknown): string | undefined => /^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$/.exec(String(value ?? ''))?.[1];
+
+/** Every secret a value requires (`${VAR:?message}` anywhere in it). */
+export const requiredVarsIn = (value: unknown): string[] => [...String(value ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}/g)].map((m) => m[1]!);
+
+/** The environment a container gets when compose runs with only the required variables set (REQUIRED unless told). */
+export const envOf = (svc: ComposeService, required: Record<string, string> = REQUIRED): Record<string, string> =>
+  Object.fromEntries(Object.entries(rawEnvOf(svc)).map(([k, v]) => [k, withDefaults(String(v), required)]));
 
 export function dependsOn(svc: ComposeService): Record<string, string | undefined> {
   const deps = svc.depends_on ?? {};
@@ -78,6 +128,12 @@ export function publishedPorts(svc: ComposeService): Array<{ host: number; conta
     return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
   });
 }
+
+/** The host address a port is published on, as written ("${QTSHOP_BIND_HOST:-127.0.0.1}:5432:5432"), or undefined: every interface. */
+export const publishedOn = (port: unknown): string | undefined => {
+  const parts = String(port).match(/\$\{[^}]*\}|[^:]+/g) ?? [];
+  return parts.length === 3 ? parts[0] : undefined;
+};
 
 export function allStrings(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);

@@ -24,6 +24,7 @@ import {
   publishedPorts,
   rawEnvOf,
   read,
+  repoPathOf,
   REQUIRED,
   root,
   services,
@@ -53,7 +54,7 @@ const INFRA = ['postgres', 'kafka', 'connect', 'mongo'] as const;
 /** One-shot jobs run from the services image. */
 const SERVICE_JOBS = ['migrate', 'register-connectors'] as const;
 /** Every one-shot job: others depend on it completing, not on it being healthy. */
-const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter'] as const;
+const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter', 'kafka-init'] as const;
 /** Monitoring (test/compose/monitoring.unit.test.ts). */
 const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
 
@@ -169,10 +170,11 @@ describe.each(Object.entries(APP_SERVICES) as Array<[ShopService, AppService]>)(
       PG_PORT: '5432',
       KAFKA_BROKERS: 'kafka:9092',
       CONNECT_URL: 'http://connect:8083',
-      MONGO_URL: 'mongodb://mongo:27017',
     });
-    expect(env.PG_USER).toBe(envOf(services.postgres!).POSTGRES_USER);
-    expect(env.PG_PASSWORD).toBe(envOf(services.postgres!).POSTGRES_PASSWORD);
+    expect(new URL(env.MONGO_URL!).host).toBe('mongo:27017');
+    // Its own credentials, never the superuser's (security.unit.test.ts checks which).
+    expect(env.PG_USER).not.toBe(envOf(services.postgres!).POSTGRES_USER);
+    expect(env.PG_PASSWORD).not.toBe(envOf(services.postgres!).POSTGRES_PASSWORD);
   });
 
   if (spec.outboxDb) {
@@ -214,10 +216,12 @@ describe('compose job migrate', () => {
     expect(dependsOn(svc).postgres).toBe('service_healthy');
   });
 
-  it('sets only infrastructure and logging settings (what scripts/migrate.ts reads)', () => {
+  it('sets only infrastructure and logging settings (what scripts/migrate.ts reads), and migrates as the superuser', () => {
     const documented = { ...infraSettings, ...loggingSettings };
     expect(Object.keys(envOf(svc)).filter((k) => !(k in documented))).toEqual([]);
     expect(envOf(svc)).toMatchObject({ PG_HOST: 'postgres', PG_PORT: '5432' });
+    expect(envOf(svc).PG_USER).toBe(envOf(services.postgres!).POSTGRES_USER);
+    expect(envOf(svc).PG_PASSWORD).toBe(envOf(services.postgres!).POSTGRES_PASSWORD);
   });
 });
 
@@ -315,13 +319,21 @@ describe('compose infrastructure', () => {
     const env = envOf(services.kafka!);
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toMatch(/^1@kafka:\d+$/);
-    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('PLAINTEXT://kafka:9092');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toContain('INTERNAL://kafka:9092');
     const hostListener = env.KAFKA_ADVERTISED_LISTENERS!.split(',').find((l) => l.includes('//localhost:'));
     expect(hostListener).toBe(`HOST://localhost:${HOST_PORTS.kafka}`);
     // The published container port is the host listener's.
     const [published] = publishedPorts(services.kafka!);
     expect(env.KAFKA_LISTENERS).toContain(`HOST://:${published!.container}`);
-    expect(healthcheckOf(services.kafka!)).toMatch(/\/opt\/kafka\/bin\/kafka-[a-z-]+\.sh/);
+    // A script of the mounted docker/kafka/ that runs one of Kafka's tools (it logs in over SASL).
+    const script = repoPathOf(
+      services.kafka!,
+      healthcheckOf(services.kafka!)
+        .split(' ')
+        .find((w) => w.endsWith('.sh')) ?? '',
+    );
+    expect(script).toBe('docker/kafka/healthcheck.sh');
+    expect(read(script!)).toMatch(/\$\{KAFKA_BIN:-\/opt\/kafka\/bin\}\/kafka-[a-z-]+\.sh/);
   });
 
   it('configures the Connect worker like the local stack, with the env config provider and the PostgreSQL address', () => {
@@ -335,17 +347,24 @@ describe('compose infrastructure', () => {
       KEY_CONVERTER: 'org.apache.kafka.connect.storage.StringConverter',
       VALUE_CONVERTER: 'org.apache.kafka.connect.json.JsonConverter',
       CONNECT_VALUE_CONVERTER_SCHEMAS_ENABLE: 'false',
-      CONNECT_CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY: 'All',
+      // As the local stack's workers: no connector config may override its Kafka clients (security.unit.test.ts).
+      CONNECT_CONNECTOR_CLIENT_CONFIG_OVERRIDE_POLICY: 'None',
+      CONNECT_PRODUCER_LINGER_MS: '0',
       CONNECT_CONFIG_PROVIDERS: 'env',
       CONNECT_CONFIG_PROVIDERS_ENV_CLASS: 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
       PG_HOST: 'postgres',
       PG_PORT: '5432',
-      PG_USER: envOf(services.postgres!).POSTGRES_USER,
-      PG_PASSWORD: envOf(services.postgres!).POSTGRES_PASSWORD,
     });
     // The image turns every CONNECT_* variable into a worker property: none of ours may be there by accident.
     expect(Object.keys(env).filter((k) => k.startsWith('CONNECT_') && k in infraSettings)).toEqual([]);
-    expect(healthcheckOf(services.connect!)).toMatch(/curl .*\/connector-plugins/);
+    const script = repoPathOf(
+      services.connect!,
+      healthcheckOf(services.connect!)
+        .split(' ')
+        .find((w) => w.endsWith('.sh')) ?? '',
+    );
+    expect(script).toBe('docker/connect/healthcheck.sh');
+    expect(read(script!)).toMatch(/curl .*\/connector-plugins/);
   });
 });
 
