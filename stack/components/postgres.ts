@@ -158,6 +158,8 @@ export const postgres: Component = {
  * constants quoted as identifiers, the passwords quoted as literals.
  */
 async function loginRoles(c: pg.Client, cfg: StackConfig): Promise<void> {
+  // pg_stat_statements would otherwise keep the ALTER ROLE statements, passwords in clear, for anyone who reads it.
+  await c.query('set pg_stat_statements.track_utility = off');
   const logins = PG_ROLES.map((role) =>
     role === 'debezium'
       ? { role: cfg.debeziumPg.user, password: cfg.debeziumPg.password, replication: true }
