@@ -4,7 +4,7 @@
 // consumes, writes the dead letters of those topics and commits its own group's offsets, and nothing else.
 // The operator's tools and the brokers themselves are super users. The policy is stated here once: the
 // local stack applies it (npm run stack -- up), docker/kafka/acls.sh is generated from it for compose
-// (npm run -s kafka-acls -- --write), and test/stack/kafka-access.unit.test.ts checks it against the
+// (npm run -s compose-init -- --write), and test/stack/kafka-access.unit.test.ts checks it against the
 // topics and groups each service really uses.
 import kafkajs, { type Admin, type AclEntry } from 'kafkajs';
 import { TOPIC_PREFIX } from '../events/registry';
