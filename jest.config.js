@@ -1,5 +1,6 @@
-// Three layers, told apart by suffix (STYLE.md): *.unit.test.ts (no I/O), *.int.test.ts (the real stack),
-// *.e2e.test.ts (running services over HTTP). `npm test` runs them all; each has its own script.
+// Three layers, told apart by suffix (docs/architecture.md "Tests"): *.unit.test.ts (nothing running),
+// *.int.test.ts (the real stack), *.e2e.test.ts (running services over HTTP). `npm test` runs them all;
+// each has its own script.
 const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',

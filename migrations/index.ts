@@ -1,4 +1,5 @@
-// Every database's migrations, by database name (DESIGN.md: each service owns its database).
+// Every database's migrations, by database name: each service owns its database and its migrations
+// (docs/architecture.md "Databases").
 import type { DatabaseName } from '@qtshop/shared/infra';
 import type { Migration } from '@qtshop/shared/tooling';
 import { catalogMigrations } from './catalog';

@@ -136,7 +136,7 @@ export const postgres: Component = {
       for (const db of DATABASES) {
         const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [db]);
         if (!rowCount) {
-          // CREATE DATABASE takes no bind parameters; the names are constants of DESIGN.md, quoted as identifiers.
+          // CREATE DATABASE takes no bind parameters; the names are the DATABASES constants, quoted as identifiers.
           await c.query(`create database ${pg.escapeIdentifier(db)}`);
           progress(`postgres: created database ${db}`);
         }

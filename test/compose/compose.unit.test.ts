@@ -31,16 +31,16 @@ import {
 } from './compose-file';
 import { BUILD_ENTRIES } from '../../scripts/build';
 
-// ---------------------------------------------------------------- what compose must run (DESIGN.md)
+// ---------------------------------------------------------------- what compose must run (SHOP_SERVICES)
 
 interface AppService {
-  /** HTTP port of DESIGN.md (the setting that holds it is portSettingOf(name)). */
+  /** The service's HTTP port: the default of its setting portSettingOf(name), e.g. CATALOG_PORT=3001. */
   port: number;
   /** The database whose outbox the service writes (it must start after its connector streams). */
   outboxDb?: (typeof DATABASES)[number];
 }
 
-/** The services compose runs (the shared SHOP_SERVICES), by compose service name = folder under services/. Deliberate: change it with DESIGN.md. */
+/** The services compose runs (the shared SHOP_SERVICES), by compose service name = folder under services/. A service added to SHOP_SERVICES fails to compile here until it has its entry. */
 const APP_SERVICES: Record<ShopService, AppService> = {
   catalog: { port: 3001, outboxDb: 'catalog' },
   inventory: { port: 3002, outboxDb: 'inventory' },
@@ -64,13 +64,13 @@ const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
  */
 const OTEL_SDK_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT'];
 
-/** Host ports of the infrastructure in docker-compose (DESIGN.md "Ports of the stack"). */
+/** Host ports of the infrastructure in docker-compose by default: each product's usual port (README "With Docker"). */
 const HOST_PORTS = { postgres: 5432, kafka: 9092, connect: 8083, mongo: 27017 } as const;
 
 // ---------------------------------------------------------------- the file as a whole
 
 describe('docker-compose.yml', () => {
-  it('names the infrastructure, the one-shot jobs, the monitoring and exactly the services of DESIGN.md', () => {
+  it('names the infrastructure, the one-shot jobs, the monitoring and exactly the services of SHOP_SERVICES', () => {
     expect(Object.keys(services).sort()).toEqual([...INFRA, ...ONE_SHOTS, ...MONITORING, ...Object.keys(APP_SERVICES)].sort());
   });
 
@@ -290,7 +290,7 @@ describe('compose infrastructure', () => {
     expect(services.mongo!.image).toBe('mongo:7');
   });
 
-  it('publishes the default ports of DESIGN.md on the host', () => {
+  it('publishes each infrastructure component on its usual port on the host by default', () => {
     for (const [name, port] of Object.entries(HOST_PORTS)) {
       expect({ name, host: publishedPorts(services[name]!).map((p) => p.host) }).toEqual({ name, host: [port] });
     }

@@ -18,7 +18,7 @@ describe('the stack PostgreSQL', () => {
     expect(res.rows[0].max_slot_wal_keep_size).not.toBe('-1'); // -1: unbounded, the slot could fill the disk
   });
 
-  it('has the databases named in DESIGN.md', async () => {
+  it('has every database of the shop (DATABASES)', async () => {
     const rows: Array<{ datname: string }> = await db('pg_database').select('datname');
     expect(rows.map((r) => r.datname)).toEqual(expect.arrayContaining([...DATABASES]));
   });

@@ -1,8 +1,8 @@
-// The polling relay of one outbox database (DESIGN.md "Polling mode"), which is also the repairer of
-// debezium mode ("Confirmation and repair"): with `repairAfterMs` > 0 it publishes only rows still
-// unconfirmed after that long (publisher.ts, mode repair). Its loop holds the outbox (lease.ts: the lock,
-// a standby's takeover), fences earlier holders (fenced-producer.ts), publishes one batch per poll
-// (publisher.ts), and backs off after failures.
+// The polling relay of one outbox database (README "Relays: Debezium, or polling"), which is also the
+// repairer of debezium mode (README "Delivery guarantee"): with `repairAfterMs` > 0 it publishes only
+// rows still unconfirmed after that long (publisher.ts, mode repair). Its loop holds the outbox (lease.ts:
+// the lock, a standby's takeover), fences earlier holders (fenced-producer.ts), publishes one batch per
+// poll (publisher.ts), and backs off after failures.
 import type { Kafka } from 'kafkajs';
 import { Loop, type Logger } from '@qtshop/shared/platform';
 import type { Infra } from '@qtshop/shared/infra';

@@ -225,6 +225,6 @@ export const addressEnv = (infra: Infra): Record<string, string> => ({
   MONGO_URL: infra.mongo.url,
 });
 
-/** The PostgreSQL databases of DESIGN.md, one per service that owns one. */
+/** The shop's PostgreSQL databases, one per service that owns one (docs/architecture.md "Databases"). */
 export const DATABASES = ['catalog', 'inventory', 'orders', 'order_query'] as const;
 export type DatabaseName = (typeof DATABASES)[number];

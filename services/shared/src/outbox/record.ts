@@ -1,4 +1,5 @@
-// The Kafka record of an outbox row, as both relays produce it (DESIGN.md "Kafka records"): topic
+// The Kafka record of an outbox row, as both relays produce it (the published contract is
+// contracts/events/asyncapi.json): topic
 // qtshop.<aggregatetype>, key = aggregate id, headers id, eventType, traceparent and createdAt (the row's
 // created_at, in UTC, as Debezium prints a timestamptz: ISO 8601 with microseconds and 'Z'; consumers
 // measure end-to-end latency from it), value = the JSON payload, no envelope. The outbox writer fills

@@ -1,5 +1,5 @@
-// Typed configuration from environment variables (STYLE.md: one schema per service, every key with a
-// default and a line of doc, validated once at start, fail fast naming the key). No process.env elsewhere.
+// Typed configuration from environment variables: one schema per service, every key with a default and a
+// line of doc, validated once at start, failing fast with the key's name. No process.env elsewhere.
 import { z } from 'zod';
 
 export interface Setting<T extends z.ZodType = z.ZodType> {

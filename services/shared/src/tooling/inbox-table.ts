@@ -1,4 +1,5 @@
-// The consumers' inbox (DESIGN.md): one row per processed event id, inserted in the handler's transaction.
+// The consumers' inbox (messaging/inbox/inbox.ts): one row per processed event id, inserted in the handler's
+// transaction.
 import type { Knex } from 'knex';
 import { INBOX_TABLE } from '../messaging/inbox/inbox';
 

@@ -1,4 +1,6 @@
-// The outbox table of DESIGN.md, defined once: every outbox database's migrations call these.
+// The outbox table, defined once: every outbox database's migrations call these. A use case writes its
+// events to it in the transaction of its change (outbox/writer.ts); Debezium or the relay carries them
+// to Kafka.
 import type { Knex } from 'knex';
 import { EVENTS } from '../events/registry';
 import { OUTBOX_TABLE } from '../outbox/writer';
@@ -31,7 +33,7 @@ export async function createOutboxTable(knex: Knex, table = OUTBOX_TABLE): Promi
 }
 
 /**
- * Delivery confirmation and quarantine (DESIGN.md "Confirmation and repair"):
+ * Delivery confirmation and quarantine (README "Delivery guarantee"; services/relay/src/confirmer.ts, batch.ts):
  * - `sent_at`: the row's record is on Kafka (published by the relay, or seen there by its confirmer);
  * - `seen_at`: when the confirmer first saw the record on its topic (a later sighting is a duplicate);
  * - `quarantined_at`/`quarantine_error`: the row cannot be published (unroutable, too large); nothing

@@ -1,4 +1,5 @@
-// The shop's services, declared once (DESIGN.md "Services"): one folder each under services/, started by
+// The shop's services, declared once (the README's first table says what each stores, emits and consumes):
+// one folder each under services/, started by
 // npm start in this order. npm start, the stack's logs command, the config table, the compose test and
 // the launcher test derive their lists from it.
 export const SHOP_SERVICES = ['catalog', 'inventory', 'basket', 'order-command', 'order-query', 'relay'] as const;

@@ -21,7 +21,7 @@ export interface Inbox<Tx> {
   processBatch?(items: ReadonlyArray<{ event: ConsumedEvent; fn: (tx: Tx) => Promise<HandlerResult> }>): Promise<InboxResult[]>;
 }
 
-/** The inbox table of DESIGN.md (its migration is tooling/inbox-table.ts). */
+/** The PostgreSQL inbox table: one row per processed event id (its migration is tooling/inbox-table.ts). */
 export const INBOX_TABLE = 'processed_events';
 
 /**

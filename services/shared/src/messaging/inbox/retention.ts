@@ -1,7 +1,8 @@
 // Retention (issue 16): what a service keeps only for a while, deleted by the service that owns it. Each
-// service runs one Pruner over its own tables (DESIGN.md: no service touches another's database): the
-// inbox of processed event ids in every consumer, and order-command's idempotency keys. The relay's janitor
-// does the same for delivered outbox rows (services/relay/src/janitor.ts, OUTBOX_RETENTION_MS).
+// service runs one Pruner over its own tables, as no service touches another's database (docs/architecture.md
+// "Databases"): the inbox of processed event ids in every consumer, and order-command's idempotency keys.
+// The relay's janitor does the same for delivered outbox rows (services/relay/src/janitor.ts,
+// OUTBOX_RETENTION_MS).
 //
 // How long the inbox must keep an id: as long as the same event can reach the consumer again. Everything
 // reaches a consumer through Kafka, so the window is set by how long Kafka holds a record: a segment is
