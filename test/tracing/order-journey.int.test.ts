@@ -85,20 +85,26 @@ describe.each(modes)('an order placed with the %s relay', (mode) => {
     const parentOf = (s: ReadableSpan) => (s.parentSpanContext ? byId().get(s.parentSpanContext.spanId) : undefined);
     const ancestry: ReadableSpan[] = [];
     for (let s: ReadableSpan | undefined = last; s; s = parentOf(s)) ancestry.push(s);
-    expect(ancestry.map(describeSpan)).toEqual([
-      'order-query: process qtshop.order',
-      'order-command: outbox OrderConfirmed',
-      'order-command: transaction orders',
-      'order-command: handle OrderStockReserved',
-      'order-command: process qtshop.inventory',
-      'inventory: outbox OrderStockReserved',
-      'inventory: transaction inventory',
-      'inventory: handle OrderPlaced',
-      'inventory: process qtshop.order',
-      'order-command: outbox OrderPlaced',
-      'order-command: transaction orders',
-      'order-command: POST /orders',
-    ]);
+    // A consumer's transaction span is in the chain when it handled the event alone, not when it handled it in a
+    // batch with others (one transaction for events of several traces belongs to none of them: the event's
+    // handle span then sits right under its process span). Which one happens depends on what else arrived.
+    const withoutConsumerTransactions = (chain: string[]) => chain.filter((d, i) => !(d.includes(': transaction ') && chain[i + 1]?.includes(': handle ')));
+    expect(withoutConsumerTransactions(ancestry.map(describeSpan))).toEqual(
+      withoutConsumerTransactions([
+        'order-query: process qtshop.order',
+        'order-command: outbox OrderConfirmed',
+        'order-command: transaction orders',
+        'order-command: handle OrderStockReserved',
+        'order-command: process qtshop.inventory',
+        'inventory: outbox OrderStockReserved',
+        'inventory: transaction inventory',
+        'inventory: handle OrderPlaced',
+        'inventory: process qtshop.order',
+        'order-command: outbox OrderPlaced',
+        'order-command: transaction orders',
+        'order-command: POST /orders',
+      ]),
+    );
     expect(last.spanContext().traceId).toBe(traceId);
     const root = ancestry.at(-1)!;
     expect(root.parentSpanContext).toBeUndefined();
