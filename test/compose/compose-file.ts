@@ -11,8 +11,13 @@ export const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
 
 export interface ComposeService {
   image?: string;
+  profiles?: string[];
+  networks?: string[] | Record<string, { aliases?: string[] } | null>;
+  env_file?: string | Array<string | { path: string; required?: boolean }>;
   build?: unknown;
   command?: string | string[];
+  entrypoint?: string | string[];
+  hostname?: string;
   environment?: Record<string, unknown> | string[];
   ports?: unknown[];
   volumes?: unknown[];
@@ -37,13 +42,47 @@ export const cluster = parse(read('docker-compose.cluster.yml'), { merge: true, 
 
 /**
  * A service as compose runs it with `-f docker-compose.yml -f docker-compose.cluster.yml`, as far as these
- * tests read it: the base file's service (or the one it `extends`), its environment merged key by key with
- * the override's, and the override's other keys replacing the base's.
+ * tests read it: the base file's service, its environment merged key by key with the override's, and the
+ * override's other keys replacing the base's; a service only the override has (written out in full, no
+ * `extends`) as the override writes it.
  */
 export function clusterService(name: string): ComposeService {
-  const over = (cluster.services[name] ?? {}) as ComposeService & { extends?: { file?: string; service: string } };
-  const from = services[over.extends?.file === 'docker-compose.yml' ? over.extends.service : name] ?? {};
+  const over = cluster.services[name] ?? {};
+  const from = services[name] ?? {};
   return { ...from, ...over, environment: { ...rawEnvOf(from), ...rawEnvOf(over) } };
+}
+
+/** The compose files and what each holds, as written (the cluster file not merged). */
+export const COMPOSE_FILES: Array<[string, ComposeFile]> = [
+  ['docker-compose.yml', compose],
+  ['docker-compose.cluster.yml', cluster],
+];
+
+/**
+ * .env.example as compose reads it: the variables it sets (`NAME=value`), and the ones it documents with
+ * their default in a comment (`# NAME=default`).
+ */
+export function envExample(text: string = read('.env.example')): { set: Record<string, string>; documented: Record<string, string> } {
+  const set: Record<string, string> = {};
+  const documented: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(# )?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (m) (m[1] ? documented : set)[m[2]!] = m[3]!;
+  }
+  return { set, documented };
+}
+/** The value .env.example gives every secret: `sh docker/new-secrets.sh > .env` replaces each. */
+export const SECRET_PLACEHOLDER = 'change-me';
+
+/** Every `${VAR...}` reference in a value: the variable, and how compose treats it when unset. */
+export function varRefsIn(value: string): Array<{ name: string; kind: 'plain' | 'default' | 'required'; fallback?: string }> {
+  return [...value.replace(/\$\$/g, '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}/g)].map((m) =>
+    m[2] !== undefined
+      ? { name: m[1]!, kind: 'default', fallback: m[3] }
+      : m[4] !== undefined
+        ? { name: m[1]!, kind: 'required', fallback: m[5] }
+        : { name: m[1]!, kind: 'plain' },
+  );
 }
 
 export const commandOf = (svc: ComposeService): string => (Array.isArray(svc.command) ? svc.command.join(' ') : (svc.command ?? ''));

@@ -64,7 +64,7 @@ const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
  */
 const OTEL_SDK_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT'];
 
-/** Host ports of the infrastructure in docker-compose by default: each product's usual port (README "With Docker"). */
+/** Host ports of the infrastructure in docker-compose by default: each product's usual port (docs/getting-started.md "With Docker"). */
 const HOST_PORTS = { postgres: 5432, kafka: 9092, connect: 8083, mongo: 27017 } as const;
 
 // ---------------------------------------------------------------- the file as a whole
@@ -406,7 +406,16 @@ describe('Dockerfile and .dockerignore', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
-    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '.stack', '.git']));
+    // Installed and generated state, the local stack's data (the cluster's holds gigabytes), results, logs, secrets.
+    expect(ignored).toEqual(
+      expect.arrayContaining(['**/node_modules', '.stack', '.stack-cluster', '.git', 'dist', 'coverage', 'bench/results', 'chaos/results', '**/*.log', '.env']),
+    );
+    // Everything .gitignore leaves out of the repository stays out of the image's build context too.
+    const gitignored = read('.gitignore')
+      .split('\n')
+      .map((l) => l.trim().replace(/\/$/, ''))
+      .filter((l) => l && !l.startsWith('#') && !l.includes('*'));
+    expect(gitignored.filter((p) => !ignored.some((i) => i === p || i === `**/${p}`))).toEqual([]);
     for (const kept of ['services', 'scripts', 'migrations', 'connect-config', 'docker', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       expect(ignored.filter((pattern) => pattern === kept || pattern === `${kept}/` || pattern === `/${kept}`)).toEqual([]);
     }

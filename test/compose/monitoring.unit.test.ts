@@ -1,12 +1,16 @@
 // The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter,
 // Prometheus and Jaeger, with the files their containers mount read from the tree as the containers would
 // see them. Grafana and its dashboard: grafana.unit.test.ts.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { portSettingOf, SHOP_SERVICES, type ShopService } from '@qtshop/shared/tooling';
 import { RULES_FILE } from '../../scripts/test-rules';
 import {
+  cluster,
+  COMPOSE_FILES,
   commandOf,
   compose,
   dependsOn,
@@ -26,6 +30,8 @@ import { javaAgentOf, jmxRuleNames, type JmxExporterConfig, type JmxRule } from 
 const exists = (path: string | undefined) => path !== undefined && existsSync(resolve(root, path));
 
 const MONITORING = ['prometheus', 'grafana', 'jaeger'];
+/** What runs only with the profile `monitoring` (Jaeger always runs: the services export their spans to it). */
+const MONITORING_PROFILE = ['connect-jmx-exporter', 'grafana', 'prometheus'];
 
 /** The compose services that run a shop service (services/<name>/src/main.ts, compiled), with the folder they run. */
 const shopServices = Object.entries(services).flatMap(([name, svc]) => {
@@ -34,10 +40,19 @@ const shopServices = Object.entries(services).flatMap(([name, svc]) => {
 });
 
 describe('compose monitoring', () => {
-  it('is something nothing else waits for: a monitoring container that is down costs metrics, not orders', () => {
-    for (const [name, svc] of Object.entries(services)) {
-      expect({ name, waitsFor: Object.keys(dependsOn(svc)).filter((d) => MONITORING.includes(d)) }).toEqual({ name, waitsFor: [] });
+  it('is something nothing else waits for, in either file: a monitoring container that is down costs metrics, not orders', () => {
+    for (const [file, { services: all }] of COMPOSE_FILES) {
+      for (const [name, svc] of Object.entries(all)) {
+        const waitsFor = Object.keys(dependsOn(svc)).filter((d) => [...MONITORING, ...MONITORING_PROFILE].includes(d));
+        expect({ file, name, waitsFor }).toEqual({ file, name, waitsFor: [] });
+      }
     }
+  });
+
+  it('runs Prometheus, Grafana and the JMX exporter job only with the profile `monitoring`, and nothing else in a profile', () => {
+    const profiled = Object.entries(services).filter(([, svc]) => svc.profiles !== undefined);
+    expect(Object.fromEntries(profiled.map(([n, svc]) => [n, svc.profiles]))).toEqual(Object.fromEntries(MONITORING_PROFILE.map((n) => [n, ['monitoring']])));
+    expect(Object.values(cluster.services).filter((svc) => svc.profiles !== undefined)).toEqual([]);
   });
 
   it.each(MONITORING)('%s is restarted when it dies and has a healthcheck', (name) => {
@@ -53,11 +68,38 @@ describe('compose: Kafka Connect JMX exporter', () => {
   const job = services['connect-jmx-exporter']!;
   const env = envOf(connect);
   const jobEnv = envOf(job);
-  const agent = javaAgentOf(env.KAFKA_OPTS);
+  const agent = javaAgentOf(env.QTSHOP_JMX_AGENT);
+  const startScript = repoPathOf(connect, String([connect.entrypoint ?? []].flat().find((w) => w.endsWith('.sh'))));
 
-  it("loads the exporter as a Java agent through KAFKA_OPTS, not through the image's ENABLE_JMX_EXPORTER switch (it wants a jar the image does not ship)", () => {
+  it("loads the exporter as a Java agent (QTSHOP_JMX_AGENT, which its entry point adds to KAFKA_OPTS), not through the image's ENABLE_JMX_EXPORTER switch (it wants a jar the image does not ship)", () => {
     expect(agent).toEqual({ jar: expect.stringMatching(/jmx_prometheus_javaagent-[\d.]+\.jar$/), port: expect.any(Number), config: expect.any(String) });
     expect(env.ENABLE_JMX_EXPORTER).toBeUndefined();
+    expect(javaAgentOf(env.KAFKA_OPTS)).toBeUndefined();
+    expect(startScript).toBe('docker/connect/start.sh');
+  });
+
+  it('starts Connect with the agent when its jar is there and without it (no JMX metrics, but a worker) when it is not', () => {
+    // The entry point's agent step, run with the jar path pointed at a temporary folder.
+    const step = /^if \[ -n "\$\{QTSHOP_JMX_AGENT:-\}" \]; then\n[\s\S]*?^fi$/m.exec(read(startScript!))?.[0];
+    expect(step).toBeDefined();
+    const dir = mkdtempSync(resolve(tmpdir(), 'qtshop-jmx-'));
+    try {
+      const jar = `${dir}/${posix.basename(agent!.jar)}`;
+      const optsWith = (present: boolean) => {
+        if (present) writeFileSync(jar, '');
+        else rmSync(jar, { force: true });
+        return execFileSync('sh', ['-c', `${step}\nprintf %s "$KAFKA_OPTS"`], {
+          env: { PATH: process.env.PATH, KAFKA_OPTS: env.KAFKA_OPTS, QTSHOP_JMX_AGENT: env.QTSHOP_JMX_AGENT!.replace(agent!.jar, jar) },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+      };
+      expect(optsWith(false)).toBe(env.KAFKA_OPTS);
+      expect(javaAgentOf(optsWith(true))).toEqual({ ...agent, jar });
+      expect(optsWith(true)).toContain(env.KAFKA_OPTS!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the agent in a volume the one-shot connect-jmx-exporter job fills, of the version the job resolves, before Connect starts', () => {
@@ -67,7 +109,8 @@ describe('compose: Kafka Connect JMX exporter', () => {
     expect(mountsOf(job)).toContainEqual({ source: mount!.source, target: jobEnv.JMX_EXPORTER_DIR, bind: false, readOnly: false });
     expect(posix.basename(agent!.jar)).toBe(`jmx_prometheus_javaagent-${jobEnv.JMX_EXPORTER_VERSION}.jar`);
     expect(jobEnv.JMX_EXPORTER_SHA256).toMatch(/^[0-9a-f]{64}$/);
-    expect(dependsOn(connect)['connect-jmx-exporter']).toBe('service_completed_successfully');
+    // Connect does not wait for it: Maven Central out of reach must not keep the shop from starting.
+    expect(dependsOn(connect)['connect-jmx-exporter']).toBeUndefined();
     expect(job.restart).toBe('no');
   });
 
@@ -122,6 +165,7 @@ interface ScrapeConfig {
   metrics_path?: string;
   scheme?: string;
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+  dns_sd_configs?: Array<{ names: string[]; type?: string; port?: number }>;
 }
 interface PrometheusConfig {
   rule_files?: string[];
@@ -136,7 +180,19 @@ describe('compose: Prometheus', () => {
   const configPath = flagOf(commandOf(prometheus), 'config.file');
   const configFile = configPath && repoPathOf(prometheus, configPath);
   const config = (exists(configFile) ? parse(read(configFile!)) : { scrape_configs: [] }) as PrometheusConfig;
-  const jobWithTarget = (target: string) => config.scrape_configs.find((j) => (j.static_configs ?? []).some((c) => c.targets.includes(target)));
+  /**
+   * The job that scrapes `name:port`: a static target, or a DNS lookup of type A of that name (Docker's DNS
+   * answers a service name, or a network alias, with every container that has it).
+   */
+  const jobWithTarget = (target: string) =>
+    config.scrape_configs.find(
+      (j) =>
+        (j.static_configs ?? []).some((c) => c.targets.includes(target)) ||
+        (j.dns_sd_configs ?? []).some((d) => d.type === 'A' && d.names.some((n) => `${n}:${d.port}` === target)),
+    );
+  /** The network aliases of a service on the default network. */
+  const aliasesOf = (svc: { networks?: unknown } | undefined): string[] =>
+    ((svc?.networks as Record<string, { aliases?: string[] } | null> | undefined)?.default?.aliases ?? []).slice();
 
   /** Every compose service that runs services/<name>/src/main.ts serves /metrics on its HTTP port (createHttpApp). */
   const metricsEndpoints = shopServices.map(({ name, svc, folder }) => ({ name, target: `${name}:${envOf(svc)[portSettingOf(folder)]}` }));
@@ -144,6 +200,17 @@ describe('compose: Prometheus', () => {
   it('reads the committed monitoring/prometheus/prometheus.yml through a read-only mount', () => {
     expect(configFile).toBe('monitoring/prometheus/prometheus.yml');
     expect(mountsOf(prometheus).find((m) => configPath!.startsWith(m.target))).toMatchObject({ bind: true, readOnly: true });
+  });
+
+  it('finds every replica of a service (DNS, type A, on its service name) rather than a static target, which names one', () => {
+    for (const { name } of metricsEndpoints) {
+      const job = config.scrape_configs.find((j) => j.job_name === name);
+      expect({ name, static: job?.static_configs, dns: job?.dns_sd_configs?.map((d) => ({ names: d.names, type: d.type })) }).toEqual({
+        name,
+        static: undefined,
+        dns: [{ names: [name], type: 'A' }],
+      });
+    }
   });
 
   it("scrapes every service compose runs, at its HTTP port's /metrics, in a job named as the service", () => {
@@ -159,13 +226,27 @@ describe('compose: Prometheus', () => {
     }
   });
 
-  it('scrapes the Kafka Connect JMX exporter at the port its agent listens on', () => {
-    const agent = javaAgentOf(envOf(services.connect!).KAFKA_OPTS);
-    expect(jobWithTarget(`connect:${agent?.port}`)?.job_name).toBe('connect');
+  it('scrapes the JMX exporter of every Kafka Connect worker (both in docker-compose.cluster.yml) at the port its agent listens on', () => {
+    const workers = { connect: services.connect, 'connect-2': cluster.services['connect-2'] };
+    const aliases = Object.values(workers).map(aliasesOf);
+    // One name every worker answers to, and one job that looks it up.
+    const shared = aliases[0]!.filter((a) => aliases.every((list) => list.includes(a)));
+    expect(shared.length).toBe(1);
+    for (const [name, svc] of Object.entries(workers)) {
+      const agent = javaAgentOf(envOf(svc!).QTSHOP_JMX_AGENT);
+      expect({ name, job: jobWithTarget(`${shared[0]}:${agent?.port}`)?.job_name }).toEqual({ name, job: 'connect' });
+    }
   });
 
   it('scrapes only containers compose runs, and labels no target `service` (the services label their own series so)', () => {
+    const names = new Set([
+      ...Object.keys(services),
+      ...Object.keys(cluster.services),
+      ...[services, cluster.services].flatMap((all) => Object.values(all).flatMap(aliasesOf)),
+    ]);
     for (const job of config.scrape_configs) {
+      for (const d of job.dns_sd_configs ?? [])
+        for (const n of d.names) expect({ job: job.job_name, n, known: names.has(n) }).toEqual({ job: job.job_name, n, known: true });
       for (const c of job.static_configs ?? []) {
         for (const target of c.targets) {
           const host = target.split(':')[0]!;

@@ -23,6 +23,7 @@ import {
   clusterService,
   commandOf,
   dependsOn,
+  envExample,
   envOf,
   healthcheckOf,
   IMAGE_ENV,
@@ -35,6 +36,7 @@ import {
   requiredVarOf,
   requiredVarsIn,
   root,
+  SECRET_PLACEHOLDER,
   serviceFolderOf,
   services,
   type ComposeService,
@@ -185,9 +187,9 @@ describe('the cluster profile (docker-compose.cluster.yml)', () => {
       Object.entries(rawEnvOf(svc)).filter(([k]) => /SASL|SECURITY|LISTENER_NAME|AUTHORIZER|SUPER_USERS|INTER_BROKER|CONTROLLER_LISTENER/.test(k)),
     );
 
-  it('runs the added brokers as the base file’s broker (extends), with its security unchanged', () => {
+  it('runs the added brokers with the base file’s broker security unchanged (cluster.unit.test.ts: the rest of it)', () => {
     for (const b of ['kafka-2', 'kafka-3']) {
-      expect(((cluster.services[b] ?? {}) as { extends?: unknown }).extends).toEqual({ file: 'docker-compose.yml', service: 'kafka' });
+      expect(cluster.services[b]).toBeDefined();
       expect(securityKeys(clusterService(b))).toEqual(securityKeys(svcOf('kafka')));
     }
     expect(Object.keys(securityKeys(svcOf('kafka'))).length).toBeGreaterThan(10);
@@ -654,13 +656,22 @@ describe('compose: published ports', () => {
 // ---------------------------------------------------------------- docker/new-secrets.sh
 
 describe('docker/new-secrets.sh', () => {
-  const run = () =>
-    Object.fromEntries(
-      execFileSync('sh', ['docker/new-secrets.sh'], { cwd: root, encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
+  const output = () => execFileSync('sh', ['docker/new-secrets.sh'], { cwd: root, encoding: 'utf8' });
+  /** The secrets it writes: .env.example's placeholders, each replaced (the other lines as they are). */
+  const run = () => {
+    const placeholders = Object.entries(envExample().set).filter(([, v]) => v === SECRET_PLACEHOLDER);
+    const written = envExample(output()).set;
+    return Object.fromEntries(placeholders.map(([k]) => [k, written[k] ?? '']));
+  };
+
+  it('writes .env.example with a value in place of each placeholder, and nothing else changed', () => {
+    const example = read('.env.example').split('\n');
+    const written = output().split('\n');
+    expect(written.length).toBe(example.length);
+    const changed = written.flatMap((line, i) => (line === example[i] ? [] : [`${example[i]} -> ${line.replace(/=.*/, '=…')}`]));
+    expect(changed.length).toBe(Object.keys(REQUIRED).length);
+    for (const c of changed) expect(c).toMatch(new RegExp(`^([A-Z0-9_]+)=${SECRET_PLACEHOLDER} -> \\1=…$`));
+  });
 
   it('writes a new random value for exactly the secrets the compose files require', () => {
     const [a, b] = [run(), run()];
