@@ -1,4 +1,4 @@
-// npm run contracts [-- --write | --release]: the published contracts (README "Contracts"), generated from
+// npm run contracts [-- --write | --release]: the published contracts (docs/concepts.md "Contracts"), generated from
 // the code: contracts/http/<service>.json from each service's route contracts (what it serves at
 // /openapi.json with the default settings), contracts/events/<EventType>.json and
 // contracts/events/asyncapi.json from the event registry.

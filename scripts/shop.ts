@@ -223,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const s of SERVICES) {
     if (await portInUse(s.port))
-      throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see README)`);
+      throw new ShopError(`${s.name}: port ${s.port} is already in use by another process; free it or set its port variable (see docs/configuration.md)`);
   }
 
   if (shop.QTSHOP_STACK === 'local') {

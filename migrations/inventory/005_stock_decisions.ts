@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 export const name = '005_stock_decisions';
 
-// The stock decision is an aggregate of its own, keyed by order id (README "Events and versions"): one per
+// The stock decision is an aggregate of its own, keyed by order id (docs/concepts.md "Events and versions"): one per
 // order, taken once whatever the number of OrderPlaced deliveries, under any event id (a record published
 // again under a new id would otherwise reserve the stock twice). Decisions taken before this table existed
 // are taken over from the outbox rows the janitor has not deleted yet.

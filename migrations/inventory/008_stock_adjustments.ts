@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 export const name = '008_stock_adjustments';
 
-// The ledger of manual stock changes (README "Restocking"): one row per change an operator makes, in the
+// The ledger of manual stock changes (docs/walkthroughs.md "6. Restocking"): one row per change an operator makes, in the
 // transaction of the change, so that a stock item's quantity can be accounted for: its rows in version
 // order, and between two of them the reservations (ProductQuantityUpdated of the versions in between).
 // kind: 'adjustment' (POST /inventory/:productId/adjustments, relative: delta and the operator's reason) or

@@ -7,7 +7,7 @@ export const name = '009_stock_releases';
 // decision changed once more: released (a reservation given back, or nothing to give back), or void (the
 // order was cancelled or rejected before inventory decided; its OrderPlaced, if it comes later, is stale
 // and reserves nothing). Decisions taken before this migration have no outcome: they cannot be released
-// (the README says so).
+// (docs/concepts.md "Events and versions" says so).
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('stock_decisions', (t) => {
     t.text('outcome');

@@ -1,5 +1,5 @@
 // The committed contracts are what the code generates, and the current event schemas can stand in for
-// the released ones (README "Contracts").
+// the released ones (docs/concepts.md "Contracts").
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ describe('the committed contracts', () => {
 });
 
 describe('the event schemas', () => {
-  it('break no consumer of the released ones (a deliberate change is a new event type or topic; README "Contracts")', () => {
+  it('break no consumer of the released ones (a deliberate change is a new event type or topic; docs/concepts.md "Contracts")', () => {
     const released = releasedEventSchemas();
     expect(Object.keys(released).filter((t) => !isEventType(t))).toEqual([]);
     expect(Object.keys(released).length).toBeGreaterThan(0);

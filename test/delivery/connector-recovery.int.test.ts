@@ -1,5 +1,5 @@
 // The connector's failures that used to lose or stall events, on the real stack in debezium mode:
-// - deleted and registered again (README's old recovery) while products are written: none is lost;
+// - deleted and registered again (the documentation's old recovery) while products are written: none is lost;
 // - Kafka Connect down for longer than the repair threshold: events keep flowing through the relay's
 //   repair, and once Connect is back Debezium carries the traffic again and repairs stop.
 import { resolve } from 'node:path';

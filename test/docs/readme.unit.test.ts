@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { configTable, withTable } from '../../scripts/config-table';
+import { configTable, TABLE_FILE, withTable } from '../../scripts/config-table';
 
-describe('README configuration table', () => {
+describe('docs/configuration.md configuration table', () => {
   it('is the table generated from the settings (run npm run -s config-table -- --write after adding a setting)', () => {
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
-    expect(readme).toBe(withTable(readme));
+    const page = readFileSync(resolve(import.meta.dirname, '../..', TABLE_FILE), 'utf8');
+    expect(page).toBe(withTable(page));
   });
 });
 

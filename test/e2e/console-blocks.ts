@@ -1,4 +1,4 @@
-// Runs a README's ```console``` blocks: each `$ command` runs in one bash session (so variables carry
+// Runs a Markdown page's ```console``` blocks (docs/walkthroughs.md): each `$ command` runs in one bash session (so variables carry
 // over); the lines after it are the documented output, where … stands for anything. A JSON line is
 // compared as JSON (key order aside). A read-only command whose output does not match yet is repeated
 // until it does (events travel asynchronously); a write is run once.

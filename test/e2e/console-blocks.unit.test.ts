@@ -1,6 +1,6 @@
 import { isReadOnly, lineMatches, outputMatches, parseConsoleBlocks } from './console-blocks';
 
-describe('README console blocks', () => {
+describe('Markdown console blocks', () => {
   it('splits blocks into commands and the output documented after each', () => {
     const md = 'text\n```console\n$ A=1\n$ echo $A\n1\n```\nmore\n```bash\nnpm start\n```\n```console\n$ curl -s x\n{"a":1}\n```\n';
     expect(parseConsoleBlocks(md)).toEqual([

@@ -31,7 +31,7 @@ async function local(): Promise<Infrastructure> {
 
 function external(): Infrastructure {
   for (const key of ['PG_HOST', 'KAFKA_BROKERS', 'CONNECT_URL', 'MONGO_URL']) {
-    if (!process.env[key]) throw new Error(`QTSHOP_STACK=external needs ${key} (see README, Configuration)`);
+    if (!process.env[key]) throw new Error(`QTSHOP_STACK=external needs ${key} (see docs/testing.md, Tests)`);
   }
   return { kind: 'external', env: { QTSHOP_STACK: 'external' }, stop: async () => undefined };
 }

@@ -49,7 +49,7 @@ export async function startShop(infra: Infrastructure): Promise<RunningShop> {
 /**
  * Waits until every consumer group of the shop has read its topics to the end. The suites before this one
  * leave backlogs on the shared stack (events written while a service was not running); a user's fresh
- * shop has none, and the README's writes assume the services are caught up.
+ * shop has none, and the walkthroughs' writes assume the services are caught up.
  */
 export async function waitForConsumersCaughtUp(kafkaAddress: KafkaAddress, timeoutMs = 180_000, shopOutput?: () => string): Promise<void> {
   const kafka = createKafka(kafkaAddress, 'e2e-lag-check');

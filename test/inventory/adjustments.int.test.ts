@@ -1,4 +1,4 @@
-// Safe stock changes (README "Restocking"): an adjustment changes the stock relative to what it is, under the
+// Safe stock changes (docs/walkthroughs.md "6. Restocking"): an adjustment changes the stock relative to what it is, under the
 // row lock reservations take, so a restock racing with reservations loses none of them; PUT honours
 // If-Match atomically; an Idempotency-Key applies a retried adjustment once. Over HTTP against the service
 // started in-process, with reservations made by inventory's own use case (reserveStock) in transactions

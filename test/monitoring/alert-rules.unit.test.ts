@@ -1,4 +1,4 @@
-// The alert rules may only use metrics the code exports, and the README documents each rule and metric.
+// The alert rules may only use metrics the code exports, and docs/operations.md documents each rule and metric.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -8,7 +8,7 @@ import { metricsOf, registeredMetrics } from '../support/promql';
 const root = resolve(import.meta.dirname, '../..');
 
 const rules = (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }).groups.flatMap((g) => g.rules);
-const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+const operations = readFileSync(resolve(root, 'docs/operations.md'), 'utf8');
 
 describe('monitoring/prometheus/alerts.yml', () => {
   it('reads the metric names out of an expression', () => {
@@ -25,9 +25,9 @@ describe('monitoring/prometheus/alerts.yml', () => {
     expect(used.filter((m) => !registered.has(m))).toEqual([]);
   });
 
-  it('has every alert and every metric it uses documented in the README', () => {
+  it('has every alert and every metric it uses documented in docs/operations.md', () => {
     expect(alertNames()).toEqual(rules.map((r) => r.alert));
     const names = [...rules.map((r) => r.alert), ...rules.flatMap((r) => metricsOf(r.expr))];
-    expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+    expect(names.filter((n) => !operations.includes(`\`${n}\``))).toEqual([]);
   });
 });

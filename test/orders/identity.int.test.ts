@@ -1,4 +1,4 @@
-// Shoppers own their baskets and orders (README "Shoppers, tokens and rate limits"), against the real
+// Shoppers own their baskets and orders (docs/security.md "Shoppers, tokens and rate limits"), against the real
 // stack: basket (MongoDB-wire), order-command and order-query (PostgreSQL, Kafka) in-process. Every
 // refusal is checked to have written nothing; the rate limit answers 429 and recovers.
 import { randomUUID } from 'node:crypto';

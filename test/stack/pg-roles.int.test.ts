@@ -1,4 +1,4 @@
-// PostgreSQL least privilege on the real stack (README "PostgreSQL roles"): each service's role connects to
+// PostgreSQL least privilege on the real stack (docs/security.md "PostgreSQL roles"): each service's role connects to
 // its own database only and does its work there; the relay reads and marks the outbox and nothing else;
 // Debezium reads the outbox and nothing else; only the relay and Debezium have REPLICATION. The roles log in
 // as the processes do (their settings), the grants are the migrations'.

@@ -1,4 +1,4 @@
-// For the version tests of each consumer (README "Events and versions"): the service's own handlers,
+// For the version tests of each consumer (docs/concepts.md "Events and versions"): the service's own handlers,
 // inbox and database behind the real consumer runner, fed the records an outbox relay would produce.
 //
 // The records go to private copies of the service's topics (`<topic>.<suffix>`, deleted on stop), so that

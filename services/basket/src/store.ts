@@ -7,7 +7,7 @@
 // price, version, updatedAt}, the cache of the catalog's ProductCreated/ProductUpdated; ordered_baskets, the
 // orders whose basket was dealt with; processed_events belongs to the shared MongoDB inbox.
 //
-// Versions (README "Events and versions"): the cache holds the product version its fields came from, and
+// Versions (docs/concepts.md "Events and versions"): the cache holds the product version its fields came from, and
 // each basket line the product version its name and price came from. Writes of product data are
 // conditional on the held version being older (one filter per document, or per array element with a
 // filtered positional update), so no interleaving of events, redeliveries, redrives or a consumer finishing

@@ -1,4 +1,4 @@
-// Debezium mode's delivery confirmation (README "Delivery guarantee"): the relay reads the outbox
+// Debezium mode's delivery confirmation (docs/concepts.md "Delivery guarantee"): the relay reads the outbox
 // topics with its own consumer group and marks a row delivered (`sent_at`, `seen_at`) when it sees the
 // row's own record: on the row's topic (qtshop.<aggregatetype>) keyed by its aggregate id, as outboxRecord
 // builds it. The publication carries INSERTs only, so these updates never reach Debezium. A record whose

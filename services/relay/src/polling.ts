@@ -1,5 +1,5 @@
-// The polling relay of one outbox database (README "Relays: Debezium, or polling"), which is also the
-// repairer of debezium mode (README "Delivery guarantee"): with `repairAfterMs` > 0 it publishes only
+// The polling relay of one outbox database (docs/concepts.md "Relays: Debezium, or polling"), which is also the
+// repairer of debezium mode (docs/concepts.md "Delivery guarantee"): with `repairAfterMs` > 0 it publishes only
 // rows still unconfirmed after that long (publisher.ts, mode repair). Its loop holds the outbox (lease.ts:
 // the lock, a standby's takeover), fences earlier holders (fenced-producer.ts), publishes one batch per
 // poll (publisher.ts), and backs off after failures.

@@ -1,4 +1,4 @@
-// Taking over from a frozen lock holder (README "Relays"). The polling relay's lock is a session-level
+// Taking over from a frozen lock holder (docs/concepts.md "Relays: Debezium, or polling"). The polling relay's lock is a session-level
 // advisory lock, freed when the holder's session ends. A holder that died loses it with its connection
 // (at once, or after TCP keepalive when its host vanished); one frozen inside a transaction is ended by
 // PostgreSQL (idle_in_transaction_session_timeout). One frozen between polls (SIGSTOP, a paused VM) keeps

@@ -1,5 +1,5 @@
 // Runs the real curl (QTSHOP_REAL_CURL) with the walkthrough's arguments, its output passed through, and
-// appends the exchange to QTSHOP_CURL_LOG as one JSON line: {args, head, body}. The README's documented
+// appends the exchange to QTSHOP_CURL_LOG as one JSON line: {args, head, body}. The walkthroughs' documented
 // ports (localhost:3001, ...) are mapped to the ports this shop runs on (QTSHOP_PORT_MAP, {"3001":"5001"}),
 // so the walkthroughs run against a shop on other ports too.
 import { spawnSync } from 'node:child_process';

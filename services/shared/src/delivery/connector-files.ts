@@ -1,5 +1,5 @@
 // Debezium connector configs live as JSON files committed in connect-config/, one per outbox database
-// (README "Connector management").
+// (docs/concepts.md "Connector management").
 // Each file is the body of PUT /connectors/<name>/config; ${env:...} values are resolved by the
 // Connect worker's EnvVarConfigProvider, so the same file serves the local stack and docker-compose.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
-// The ordering rule of every consumer that keeps state derived from another service's aggregate (README
-// "Events and versions"). Each event carries its aggregate's version after the change; the consumer keeps,
+// The ordering rule of every consumer that keeps state derived from another service's aggregate
+// (docs/concepts.md "Events and versions"). Each event carries its aggregate's version after the change; the consumer keeps,
 // next to the state it derived, the version that state came from, and applies an event only when the event
 // is newer. An older or equal version is skipped as stale: it cannot hold anything the consumer has not
 // already seen, because every event carries the whole state the consumer needs (never a delta), which is

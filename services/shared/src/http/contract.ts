@@ -1,4 +1,4 @@
-// Route contracts (README "Contracts"): each route is declared once, with the zod schemas of its path
+// Route contracts (docs/concepts.md "Contracts"): each route is declared once, with the zod schemas of its path
 // parameters, query, headers, body and responses. contractRouter serves the routes, parsing every input
 // with its schema (a 400 naming the field otherwise) before the handler sees it; openapi.ts turns the same
 // declarations into the service's OpenAPI document. A handler gets typed, parsed input and sets

@@ -6,7 +6,7 @@ import { pgAuthSettings, pgPasswordOf, refusePgDevPassword } from './pg-roles';
 
 export const infraSettings = {
   PG_HOST: { doc: 'PostgreSQL host', default: '127.0.0.1', schema: env.string() },
-  PG_PORT: { doc: 'PostgreSQL port (the machine runs its own PostgreSQL on 5432, so the stack uses 55432)', default: '55432', schema: env.port() },
+  PG_PORT: { doc: 'PostgreSQL port (55432 on the local stack, as machines often run their own PostgreSQL on 5432)', default: '55432', schema: env.port() },
   ...pgAuthSettings,
   PG_STATEMENT_TIMEOUT_MS: {
     doc: 'statement_timeout of every connection: a statement running longer is cancelled (0 = none)',

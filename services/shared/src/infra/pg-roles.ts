@@ -2,7 +2,7 @@
 // only, the relay as `relay` (the outbox tables), Debezium as `debezium` (REPLICATION, SELECT on the outbox
 // tables), and only the stack, the migrations and the operator's tools as the superuser. The migrations
 // grant what each role may do (tooling/pg-grants.ts); who creates the roles and gives them LOGIN and a
-// password is the operator's (the local stack, the compose files, README "PostgreSQL roles").
+// password is the operator's (the local stack, the compose files, docs/security.md "PostgreSQL roles").
 import { ConfigError, env, type Setting } from '../platform/config';
 import { devPassword } from './credentials';
 
@@ -17,7 +17,7 @@ export type PgServiceRole = (typeof PG_SERVICE_ROLES)[number];
 export const PG_ROLES = [...PG_SERVICE_ROLES, 'relay', 'debezium'] as const;
 export type PgRole = (typeof PG_ROLES)[number];
 
-/** The roles that need REPLICATION: Debezium streams from a slot, the relay drops a lost one (README). */
+/** The roles that need REPLICATION: Debezium streams from a slot, the relay drops a lost one (docs/security.md "PostgreSQL roles"). */
 export const PG_REPLICATION_ROLES: readonly PgRole[] = ['relay', 'debezium'];
 
 /**
@@ -29,7 +29,7 @@ export const pgDevPassword = (user: string): string => (user === PG_SUPERUSER ? 
 
 export const pgAuthSettings = {
   PG_USER: {
-    doc: 'PostgreSQL role of this process: each service defaults to its own (`catalog`, `inventory`, `order_command`, `order_query`), the relay to `relay`, the stack and the npm run tools (migrations included) to the superuser `postgres`; the migrations grant each role its rights (README, PostgreSQL roles)',
+    doc: 'PostgreSQL role of this process: each service defaults to its own (`catalog`, `inventory`, `order_command`, `order_query`), the relay to `relay`, the stack and the npm run tools (migrations included) to the superuser `postgres`; the migrations grant each role its rights (docs/security.md, PostgreSQL roles)',
     default: PG_SUPERUSER,
     schema: env.string(),
   },

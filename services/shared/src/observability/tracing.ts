@@ -1,4 +1,4 @@
-// OpenTelemetry tracing, so that a trace follows one request across Kafka (README "Tracing"), with the SDK
+// OpenTelemetry tracing, so that a trace follows one request across Kafka (docs/operations.md "Tracing"), with the SDK
 // (@opentelemetry/sdk-trace-node), the API's W3C propagator and, when OTEL_EXPORTER_OTLP_ENDPOINT is set,
 // the OTLP/HTTP exporter.
 //

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export interface Setting<T extends z.ZodType = z.ZodType> {
-  /** What the variable does, one line; shown in the README's configuration table. */
+  /** What the variable does, one line; shown in the configuration table of docs/configuration.md. */
   doc: string;
   /** Default as the string one would put in the environment. */
   default: string;

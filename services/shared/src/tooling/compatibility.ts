@@ -1,5 +1,5 @@
-// The compatibility rule for event schemas (README "Contracts"): a change passes only when both the
-// consumers still on the released schema and the consumers on the new one can read every event, old or
+// The compatibility rule for event schemas (docs/concepts.md "Contracts"): a change passes only when both
+// the consumers still on the released schema and the consumers on the new one can read every event, old or
 // new. So a required field may not disappear (a rename is a removal), turn optional, or be added without a
 // default, and no field's type or constraints may narrow (events already on the topics, or redriven from a
 // dead-letter topic, would fail the new schema) or widen (consumers on the released schema would refuse
@@ -120,7 +120,8 @@ export function breakingChanges(released: JsonSchema, current: JsonSchema, path 
 export function eventCompatibility(released: Record<string, JsonSchema>, current: Record<string, JsonSchema>): string[] {
   return Object.entries(released).flatMap(([type, schema]) => {
     const now = current[type];
-    if (!now) return [`${type}: the event type is gone: consumers on the released contract still read it (retire it with a release, README "Contracts")`];
+    if (!now)
+      return [`${type}: the event type is gone: consumers on the released contract still read it (retire it with a release, docs/concepts.md "Contracts")`];
     return breakingChanges(schema, now).map((m) => `${type}: ${m}`);
   });
 }

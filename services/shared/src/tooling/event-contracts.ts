@@ -1,4 +1,4 @@
-// The published event contracts (README "Contracts"), generated from the event registry (events/registry.ts) and
+// The published event contracts (docs/concepts.md "Contracts"), generated from the event registry (events/registry.ts) and
 // the record headers (outbox/record.ts): one JSON Schema (draft 2020-12) per event type and one AsyncAPI
 // 3.0 document for the topics. npm run contracts writes them under contracts/events/.
 import { z } from 'zod';

@@ -33,7 +33,7 @@ export async function createOutboxTable(knex: Knex, table = OUTBOX_TABLE): Promi
 }
 
 /**
- * Delivery confirmation and quarantine (README "Delivery guarantee"; services/relay/src/confirmer.ts, batch.ts):
+ * Delivery confirmation and quarantine (docs/concepts.md "Delivery guarantee"; services/relay/src/confirmer.ts, batch.ts):
  * - `sent_at`: the row's record is on Kafka (published by the relay, or seen there by its confirmer);
  * - `seen_at`: when the confirmer first saw the record on its topic (a later sighting is a duplicate);
  * - `quarantined_at`/`quarantine_error`: the row cannot be published (unroutable, too large); nothing

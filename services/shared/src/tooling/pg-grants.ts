@@ -1,4 +1,4 @@
-// What each PostgreSQL role may do in a database (README "PostgreSQL roles"), granted by a migration of
+// What each PostgreSQL role may do in a database (docs/security.md "PostgreSQL roles"), granted by a migration of
 // each database (migrations/<db>/*_role_grants.ts), run by the superuser or whoever owns the tables:
 // - nobody connects but the roles named here (CONNECT revoked from PUBLIC, TEMPORARY too);
 // - the owning service's role reads and writes every table of the schema, now and those of later

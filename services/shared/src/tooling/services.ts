@@ -1,4 +1,4 @@
-// The shop's services, declared once (the README's first table says what each stores, emits and consumes):
+// The shop's services, declared once (the README's service table says what each stores, emits and consumes):
 // one folder each under services/, started by
 // npm start in this order. npm start, the stack's logs command, the config table, the compose test and
 // the launcher test derive their lists from it.

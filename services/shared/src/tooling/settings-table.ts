@@ -1,4 +1,4 @@
-// The README's configuration table is generated from the settings objects (scripts/config-table.ts).
+// The configuration table of docs/configuration.md is generated from the settings objects (scripts/config-table.ts).
 import type { Settings } from '../platform/config';
 
 /** Rows for a documentation table: key, default, doc. */

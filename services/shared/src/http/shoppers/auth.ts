@@ -1,4 +1,4 @@
-// Shopper identity (README "Shoppers and tokens"): a shopper's requests carry `Authorization: Bearer <JWT>`
+// Shopper identity (docs/security.md "Shoppers, tokens and rate limits"): a shopper's requests carry `Authorization: Bearer <JWT>`
 // verified with jose, against a shared secret (HS256, development and simple deployments) or the keys of a
 // JWKS URL (an identity provider, jwks.ts). Every JWT must expire (`exp`), within AUTH_JWT_MAX_LIFETIME_S
 // of when it was issued. The token's subject is the customer id; a customer's basket is the basket whose

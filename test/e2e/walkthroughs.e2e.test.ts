@@ -1,4 +1,4 @@
-// The README's walkthroughs, run word for word against the running shop; every request they make and
+// The walkthroughs of docs/walkthroughs.md, run word for word against the running shop; every request they make and
 // every response they get must match the service's OpenAPI document (contracts/http/), and every service
 // serves that document at /openapi.json.
 import { execSync } from 'node:child_process';
@@ -15,13 +15,13 @@ import { provideInfrastructure, type Infrastructure } from './infrastructure';
 import { startShop, waitForConsumersCaughtUp, type RunningShop } from './shop';
 
 const root = resolve(import.meta.dirname, '../..');
-const steps = parseConsoleBlocks(readFileSync(resolve(root, 'README.md'), 'utf8'));
+const steps = parseConsoleBlocks(readFileSync(resolve(root, 'docs/walkthroughs.md'), 'utf8'));
 
 let infra: Infrastructure;
 let shop: RunningShop;
 let shell: Shell;
 
-// Each service's port: the README's (the default) and this shop's (the environment's, as npm start reads it).
+// Each service's port: the walkthroughs' (the default) and this shop's (the environment's, as npm start reads it).
 const portKey = (service: string) => `${service.replace('-', '_').toUpperCase()}_PORT`;
 const ports = SHOP_SERVICES.map((service) => {
   const documented = SERVICE_SETTINGS[service][portKey(service)]!.default;
@@ -50,7 +50,7 @@ afterAll(async () => {
   await infra?.stop();
 }, 120_000);
 
-describe('README walkthroughs', () => {
+describe('docs/walkthroughs.md walkthroughs', () => {
   it('has walkthrough commands to run', () => {
     expect(steps.length).toBeGreaterThan(20);
   });
