@@ -139,7 +139,7 @@ export function journeyMarkdown(r: JourneyBenchResults, svgName: string): string
       '',
     );
   }
-  lines.push(...targetLines(r.targets, 17));
+  lines.push(...targetLines(r.targets));
   if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
 }

@@ -72,9 +72,9 @@ export interface Target {
 
 const mark = (met: boolean | null) => (met === null ? 'ℹ' : met ? '✅ met' : '❌ missed');
 
-export function targetLines(targets: Target[], issue = 8): string[] {
+export function targetLines(targets: Target[]): string[] {
   const rows = targets.map((t) => `| ${t.target} | ${mark(t.met)} | ${t.detail} |`);
-  return [`## Targets (issue ${issue})`, '', '| target | result | measured |', '|---|---|---|', ...rows, ''];
+  return ['## Targets', '', '| target | result | measured |', '|---|---|---|', ...rows, ''];
 }
 
 /** The results' options: the run's options without those that only say where and how it ran. */
