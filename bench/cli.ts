@@ -1,4 +1,4 @@
-// npm run bench -- <relay|http|journey> [options]: the benchmarks of issue 8. `--help` after a name lists its options.
+// npm run bench -- <relay|http|journey> [options]: the benchmarks. `--help` after a name lists its options.
 import { httpMain } from './http';
 import { journeyMain } from './journey';
 import { runAsScript } from './lib/cli-args';

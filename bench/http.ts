@@ -1,4 +1,4 @@
-// HTTP benchmark (issue 8): autocannon against the catalog service's GET /products/:id and POST /products
+// HTTP benchmark: autocannon against the catalog service's GET /products/:id and POST /products
 // (product insert + outbox insert in one transaction), each beside its ceiling on this machine:
 //   - POST beside pgbench running that very transaction (bench/pgbench/create-product.sql: same tables,
 //     same database, same client count);

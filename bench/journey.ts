@@ -1,4 +1,4 @@
-// Order journey benchmark (issue 17): orders placed through POST /orders against a shop it starts on the
+// Order journey benchmark: orders placed through POST /orders against a shop it starts on the
 // local stack, until order-query has each one Confirmed: orders/s placed and confirmed, latency POST →
 // Confirmed, CPU per order by process, the idle shop's CPU, and beside them the PostgreSQL-only ceiling
 // (pgbench running the journey's statements). Its parts are in bench/journey/.

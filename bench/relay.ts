@@ -1,4 +1,4 @@
-// Relay benchmark (issue 8): Debezium CDC against the polling relay against kafkajs straight to Kafka.
+// Relay benchmark: Debezium CDC against the polling relay against kafkajs straight to Kafka.
 //
 // One process writes ProductUpdated events through the real outbox writer (createOutboxWriter, one
 // transaction per event unless --per-tx says otherwise), notes when each transaction committed, consumes

@@ -1,4 +1,4 @@
-// The journey benchmark's results: targets (issue 17), the markdown tables and the chart.
+// The journey benchmark's results: targets, the markdown tables and the chart.
 import { groupedBars, renderSvg, stack, type BarRow } from '../lib/chart';
 import type { MachineInfo } from '../lib/machine';
 import { runLines, targetLines, type Renderer, type Target } from '../lib/report';

@@ -1,4 +1,4 @@
-// The relay benchmark's results: the targets of issue 8, the markdown tables and the chart.
+// The relay benchmark's results: the targets, the markdown tables and the chart.
 import { groupedBars, renderSvg, stack, type BarRow } from '../lib/chart';
 import { runLines, targetLines, type Renderer, type Target } from '../lib/report';
 import { fmt } from '../lib/stats';

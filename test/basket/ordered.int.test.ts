@@ -1,4 +1,4 @@
-// An OrderPlaced that reaches the basket late (issue 26: the orders connector paused and the relay's repair
+// An OrderPlaced that reaches the basket late (the orders connector paused and the relay's repair
 // publishing it 30 s on, or a lagging consumer), after the shopper changed the basket it was placed from.
 // The basket service in-process over HTTP; OrderPlaced produced as the orders outbox relays produce it.
 // The order takes out only the lines the basket held at the revision it names; without a revision, the

@@ -1,8 +1,8 @@
-// docker-compose.cluster.yml checked statically (issue 18), like docker-compose.yml: three brokers in one
+// docker-compose.cluster.yml checked statically, like docker-compose.yml: three brokers in one
 // KRaft quorum with replicated topics, two Kafka Connect workers in one group, and every service
 // replicated and pointed at every broker and worker. No Docker engine runs here, so what compose does with
 // the override is read from the file as compose merges it (maps merged key by key, `!override` replacing).
-// No `extends` (issue 31: Compose versions treat `extends` of a service with depends_on differently): the
+// No `extends` (Compose versions treat `extends` of a service with depends_on differently): the
 // added brokers and worker are written out from YAML anchors, and checked here against the base file's.
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 import { SHOP_SERVICES } from '@qtshop/shared/tooling';

@@ -1,4 +1,4 @@
-// docker-compose.yml checked statically (issue 7): no Docker engine is needed. It parses the file and
+// docker-compose.yml checked statically: no Docker engine is needed. It parses the file and
 // checks it against the tree: the services it runs exist and are configured only with settings they
 // document, the connector files it registers are the ones the local stack registers, and the
 // infrastructure is set up as the local stack's (wal_level=logical, the env config provider, KRaft).
@@ -59,8 +59,8 @@ const ONE_SHOTS = [...SERVICE_JOBS, 'connect-jmx-exporter', 'kafka-init'] as con
 const MONITORING = ['prometheus', 'grafana', 'jaeger'] as const;
 
 /**
- * Variables of the OpenTelemetry specification that compose sets for the services: the SDK (issue 15,
- * tracing) reads them itself where a service's settings do not declare them.
+ * Variables of the OpenTelemetry specification that compose sets for the services: the SDK (tracing)
+ * reads them itself where a service's settings do not declare them.
  */
 const OTEL_SDK_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT'];
 

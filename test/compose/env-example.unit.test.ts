@@ -1,4 +1,4 @@
-// .env.example and docker/tools.env checked statically (issue 31): every variable the compose files read is
+// .env.example and docker/tools.env checked statically: every variable the compose files read is
 // in .env.example, the secrets as placeholders (docker/new-secrets.sh replaces each) and every other one
 // documented with the default the files give it; and docker/tools.env points the npm run tools at compose's
 // stack with settings they accept.

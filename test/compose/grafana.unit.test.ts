@@ -1,4 +1,4 @@
-// Grafana of docker-compose.yml checked statically (issue 15): its provisioning (data sources, dashboard
+// Grafana of docker-compose.yml checked statically: its provisioning (data sources, dashboard
 // provider) as the container sees it, and the committed dashboards, which may only query metrics the code
 // registers or, in their Kafka Connect row, metrics the JMX exporter's rules make.
 import { existsSync, readdirSync } from 'node:fs';

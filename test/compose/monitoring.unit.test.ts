@@ -1,4 +1,4 @@
-// The monitoring of docker-compose.yml checked statically (issue 15): the Kafka Connect JMX exporter,
+// The monitoring of docker-compose.yml checked statically: the Kafka Connect JMX exporter,
 // Prometheus and Jaeger, with the files their containers mount read from the tree as the containers would
 // see them. Grafana and its dashboard: grafana.unit.test.ts.
 import { execFileSync } from 'node:child_process';

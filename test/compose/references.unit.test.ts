@@ -1,5 +1,5 @@
-// Both compose files checked for what compose would refuse or silently get wrong before it runs anything
-// (issue 31, item 5), without a Docker engine: they parse as compose reads them, and refer only to what
+// Both compose files checked for what compose would refuse or silently get wrong before it runs anything,
+// without a Docker engine: they parse as compose reads them, and refer only to what
 // exists: variables that are defaulted, required with a message or set in .env.example; bind-mount sources,
 // env files, build contexts and Dockerfiles in the repository; scripts the containers run through their
 // mounts; services, volumes and profiles that are defined; images pinned to a tag.

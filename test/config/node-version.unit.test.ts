@@ -1,4 +1,4 @@
-// One Node.js major everywhere (issue 16): package.json's engines says it, and the image, CI's fetched
+// One Node.js major everywhere: package.json's engines says it, and the image, CI's fetched
 // Node, the type definitions and the README's prerequisites follow. A change of one alone fails here.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

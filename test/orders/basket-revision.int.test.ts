@@ -1,4 +1,4 @@
-// Issue 26: a shopper orders from basket c at the revision they saw, and the basket changes before
+// A shopper orders from basket c at the revision they saw, and the basket changes before
 // OrderPlaced reaches it (another tab, or OrderPlaced held up: the orders connector paused, the relay's
 // repair publishing it later, a lagging consumer). Over HTTP with basket and order-command in-process:
 // POST /orders carries basketRevision, order-command passes it on in OrderPlaced, and the basket takes out

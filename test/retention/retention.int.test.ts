@@ -1,4 +1,4 @@
-// Retention on the real stack (issue 16): the services prune processed event ids past INBOX_RETENTION_MS
+// Retention on the real stack: the services prune processed event ids past INBOX_RETENTION_MS
 // and order-command its idempotency keys past IDEMPOTENCY_KEY_RETENTION_MS, deleting every row past the
 // retention and none younger; no inbox row goes while the retention is not above the redelivery window that
 // Kafka's topic configuration gives.

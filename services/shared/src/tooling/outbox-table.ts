@@ -93,7 +93,7 @@ export async function createOutboxPublication(knex: Knex, table = OUTBOX_TABLE):
   else await knex.raw("create publication ?? for table ?? with (publish = 'insert')", [name, table]);
 }
 
-/** The migration every outbox database runs for delivery confirmation, repair and quarantine (issue 12). */
+/** The migration every outbox database runs for delivery confirmation, repair and quarantine. */
 export const outboxDeliveryMigration = {
   async up(knex: Knex): Promise<void> {
     await addOutboxDelivery(knex);

@@ -1,4 +1,4 @@
-// Retention (issue 16): what a service keeps only for a while, deleted by the service that owns it. Each
+// Retention: what a service keeps only for a while, deleted by the service that owns it. Each
 // service runs one Pruner over its own tables, as no service touches another's database (docs/architecture.md
 // "Databases"): the inbox of processed event ids in every consumer, and order-command's idempotency keys.
 // The relay's janitor does the same for delivered outbox rows (services/relay/src/janitor.ts,
