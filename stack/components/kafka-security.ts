@@ -141,7 +141,7 @@ export async function setScramCredential(
 }
 
 /**
- * The shop's outbox topics exist (a service may read them, not create them); and with authentication,
+ * The shop's outbox topics exist once the cluster is whole (a service may read them, not create them); and with authentication,
  * every principal of the shop can log in to the broker at `port` (created with Kafka's ConfigCommand where
  * it cannot), and the cluster's ACLs are the policy's.
  */
@@ -150,7 +150,15 @@ export async function prepareKafka(cfg: StackConfig, port: number, progress: (ms
     retry: { retries: 2 },
     ...brokerSasl(cfg),
   });
-  await ensureTopics(kafka, TOPICS);
+  // In a cluster the brokers come up one by one: the topics (replicated on up to three) are created once every
+  // broker is there, by the last one to become ready.
+  const admin0 = kafka.admin();
+  await admin0.connect();
+  const brokers = await admin0
+    .describeCluster()
+    .then((c) => c.brokers.length)
+    .finally(() => admin0.disconnect());
+  if (brokers >= cfg.infra.kafka.nodes.length) await ensureTopics(kafka, TOPICS);
   const mechanism = mechanismOf(cfg);
   if (!mechanism) return;
   const missing: string[] = [];
