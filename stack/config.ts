@@ -37,6 +37,22 @@ export const stackSettings = {
     default: 'broker-dev-password',
     schema: env.string(),
   },
+  STACK_PG_SYNCHRONOUS: {
+    doc: 'With a standby (STACK_PG_STANDBY): a commit returns once the standby has it too (synchronous_standby_names), so a failover loses no acknowledged write; while the standby is down, commits wait. false: asynchronous, and a failover may lose the last acknowledged commits',
+    default: 'true',
+    schema: env.bool(),
+  },
+  STACK_PG_FAILOVER_SLOTS: {
+    doc: "With a standby: the standby keeps copies of Debezium's replication slots (sync_replication_slots) and the primary sends Debezium no change the standby has not received (synchronized_standby_slots), so Debezium resumes on the promoted node where it was. false: the slots are lost at a failover (the relay's repair covers the gap)",
+    default: 'true',
+    schema: env.bool(),
+  },
+  STACK_PG_REPLICATION_PASSWORD: {
+    doc: 'Password of the role `replicator`, which a standby streams the WAL and copies the slots with',
+    default: 'replicator-dev-password',
+    schema: env.string(),
+  },
+  STACK_HAPROXY: { doc: "The haproxy binary (Debian's package haproxy) that holds the primary's address when the stack runs a standby", default: 'haproxy', schema: env.string() },
   STACK_PG_MAX_SLOT_WAL_KEEP_SIZE: {
     doc: 'PostgreSQL max_slot_wal_keep_size: WAL a replication slot may hold back before PostgreSQL invalidates it (the relay then re-creates the connector and repair covers the gap), instead of filling the disk',
     default: '2GB',
@@ -54,6 +70,8 @@ export interface StackConfig {
   partitions: number;
   connectRebalanceDelayMs: number;
   pgMaxSlotWalKeepSize: string;
+  /** The standby's settings (used when infra.pg.nodes is not empty). */
+  pgHa: { synchronous: boolean; failoverSlots: boolean; replicationPassword: string; haproxy: string };
   kafkaBrokerPassword: string;
   /** The role Debezium's connectors log in as (Kafka Connect's environment), which the stack gives its password. */
   debeziumPg: { user: string; password: string };
@@ -83,6 +101,12 @@ export function loadStackConfig(e: NodeJS.ProcessEnv = process.env): StackConfig
     partitions: c.STACK_KAFKA_PARTITIONS,
     connectRebalanceDelayMs: c.STACK_CONNECT_REBALANCE_DELAY_MS,
     pgMaxSlotWalKeepSize: c.STACK_PG_MAX_SLOT_WAL_KEEP_SIZE,
+    pgHa: {
+      synchronous: c.STACK_PG_SYNCHRONOUS,
+      failoverSlots: c.STACK_PG_FAILOVER_SLOTS,
+      replicationPassword: c.STACK_PG_REPLICATION_PASSWORD,
+      haproxy: c.STACK_HAPROXY,
+    },
     kafkaBrokerPassword: c.STACK_KAFKA_BROKER_PASSWORD,
     debeziumPg: { user: c.DEBEZIUM_PG_USER, password: c.DEBEZIUM_PG_PASSWORD },
     paths: {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { repoRoot, type StackConfig } from '../config';
 import type { SpawnSpec } from '../procs';
 
-export type ComponentKind = 'postgres' | 'kafka' | 'connect' | 'mongo';
+export type ComponentKind = 'postgres' | 'pg-proxy' | 'kafka' | 'connect' | 'mongo';
 
 /** A member of the stack: a process with a pid file, a log and ports (`kafka-2`, `connect-1`, or `kafka` alone). */
 export interface Component {
@@ -18,6 +18,10 @@ export interface Component {
   start: (cfg: StackConfig, progress: (msg: string) => void) => Promise<number>;
   /** One readiness probe; true when the component does real work (a query, metadata, a plugin list, a ping). */
   ready: (cfg: StackConfig) => Promise<boolean>;
+  /** Names of members that must be ready before this one starts (besides its kind's: a Connect worker waits for every broker). */
+  dependsOn?: (cfg: StackConfig) => string[];
+  /** Why this member must not be started now (it is left down, and `up` says so), if it must not. */
+  heldBack?: (cfg: StackConfig) => string | undefined;
   /** Work to do once ready (e.g. create databases). */
   afterReady?: (cfg: StackConfig, progress: (msg: string) => void) => Promise<void>;
 }

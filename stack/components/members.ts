@@ -6,16 +6,22 @@ import type { Component } from './common';
 import { connectMember } from './connect';
 import { kafkaMember } from './kafka';
 import { mongo } from './mongo';
-import { postgres } from './postgres';
+import { pgProxy } from './pg-proxy';
+import { pgMember } from './postgres';
 
-/** The stack's members in start order: PostgreSQL, the brokers, the Connect workers (they need Kafka), MongoDB. */
+/**
+ * The stack's members in start order: PostgreSQL (one server, or two nodes and the proxy that holds the
+ * primary's address), the brokers, the Connect workers (they need Kafka), MongoDB.
+ */
 export function components(cfg: StackConfig): Component[] {
-  return [postgres, ...cfg.infra.kafka.nodes.map((n) => kafkaMember(cfg, n.id)), ...cfg.infra.connect.workers.map((w) => connectMember(cfg, w.id)), mongo];
+  const pg = cfg.infra.pg.nodes.length ? [...cfg.infra.pg.nodes.map((n) => pgMember(cfg, n.id)), pgProxy] : [pgMember(cfg)];
+  return [...pg, ...cfg.infra.kafka.nodes.map((n) => kafkaMember(cfg, n.id)), ...cfg.infra.connect.workers.map((w) => connectMember(cfg, w.id)), mongo];
 }
 
-/** What a member waits for before it starts: a Connect worker needs every broker ready. */
-export function dependenciesOf(c: Component, all: Component[]): Component[] {
-  return c.kind === 'connect' ? all.filter((x) => x.kind === 'kafka') : [];
+/** What a member waits for before it starts: a Connect worker needs every broker ready; a member may name more (dependsOn). */
+export function dependenciesOf(cfg: StackConfig, c: Component, all: Component[]): Component[] {
+  const named = new Set(c.dependsOn?.(cfg) ?? []);
+  return all.filter((x) => (c.kind === 'connect' && x.kind === 'kafka') || named.has(x.name));
 }
 
 /**
@@ -27,6 +33,12 @@ export function strayMembers(cfg: StackConfig): Component[] {
   const known = new Set(components(cfg).map((c) => c.name));
   const out: Component[] = [];
   for (const f of readdirSync(cfg.paths.run)) {
+    if (/^(postgres-\d+|pg-proxy)\.pid$/.test(f) && !known.has(f.slice(0, -4))) {
+      // The standby and the proxy of a stack brought up with STACK_PG_STANDBY.
+      const shape = { ...cfg, infra: { ...cfg.infra, pg: { ...cfg.infra.pg, nodes: [1, 2].map((id) => ({ id, port: 0 })) } } };
+      out.push(f === 'pg-proxy.pid' ? pgProxy : pgMember(shape, Number(f.slice(9, -4))));
+      continue;
+    }
     const m = /^(kafka|connect)(?:-(\d+))?\.pid$/.exec(f);
     if (!m || known.has(f.slice(0, -4))) continue;
     const id = Number(m[2] ?? 1);

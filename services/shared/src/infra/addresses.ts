@@ -83,6 +83,11 @@ export const stackTopologySettings = {
     schema: env.int(1),
   },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
+  STACK_PG_STANDBY: {
+    doc: "A PostgreSQL standby on the local stack (true/false; unset: true when STACK_BROKERS >= 3): two nodes streaming, `postgres` on PG_PORT + step and `postgres-2` on PG_PORT + 2 × step, with HAProxy on PG_PORT sending every connection to the one that accepts writes (docs/operations.md \"High availability\")",
+    default: '',
+    schema: env.bool().optional(),
+  },
   MONGO_PORT: { doc: 'MongoDB-wire server port of the local stack', default: '27017', schema: env.port() },
 };
 
@@ -95,7 +100,8 @@ export interface PgTimeouts {
 }
 
 export interface Infra {
-  pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts };
+  /** nodes: the local stack's PostgreSQL servers behind the address when it runs a standby (STACK_PG_STANDBY), else none. */
+  pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts; nodes: PgNode[] };
   /**
    * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
    * sasl: who the client is (KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD), absent without authentication;
@@ -117,6 +123,13 @@ export interface KafkaNode {
   id: number;
   port: number;
   controllerPort: number;
+}
+
+/** A PostgreSQL server of the local stack behind the stable address (HAProxy on PG_PORT): either may be the primary. */
+export interface PgNode {
+  /** 1-based: `postgres` is node 1, `postgres-2` node 2. */
+  id: number;
+  port: number;
 }
 
 /** Who a client of Kafka Connect's REST API is (HTTP basic auth). */
@@ -151,6 +164,8 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
     port: c.KAFKA_PORT + i * step,
     controllerPort: c.KAFKA_CONTROLLER_PORT + i * step,
   }));
+  const standby = c.STACK_PG_STANDBY ?? c.STACK_BROKERS >= 3;
+  const pgNodes = standby ? [1, 2].map((id) => ({ id, port: c.PG_PORT + id * step })) : [];
   const workers = Array.from({ length: c.STACK_CONNECT_WORKERS }, (_, i) => {
     const port = c.CONNECT_PORT + i * step;
     return { id: i + 1, port, url: `http://127.0.0.1:${port}` };
@@ -167,6 +182,7 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
         connectMs: c.PG_CONNECT_TIMEOUT_MS,
         keepaliveIdleS: c.PG_KEEPALIVE_IDLE_S,
       },
+      nodes: pgNodes,
     },
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),

@@ -17,3 +17,4 @@ export * from './status-report';
 export * from './text-table';
 export * from './compatibility';
 export * from './event-contracts';
+export * from './pg-nodes';
