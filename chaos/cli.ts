@@ -2,10 +2,11 @@
 // Starts the shop (npm start's launcher, which brings the local stack up), runs each scenario under load,
 // checks the invariants after each, writes chaos/results/<name>.{json,md} and exits 1 on any violation.
 // --cluster runs the scenarios of the clustered stack (npm run test:cluster sets the stack up for them).
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAsScript } from '@qtshop/shared/platform';
-import { repoRoot } from '../stack/config';
+import { loadStackConfig, repoRoot } from '../stack/config';
 import { machineInfo, writeReport, type ChaosReport } from './report';
 import { runScenario, type RunOptions, type ScenarioResult } from './run';
 import { waitConnectorsRunning } from './faults';
@@ -27,7 +28,10 @@ const USAGE = `npm run chaos -- [options]
     .map((s) => s.name)
     .join(', ')});
                        needs STACK_BROKERS >= 3, STACK_CONNECT_WORKERS >= 2, SHOP_REPLICAS >= 2: npm run test:cluster sets them
-  --scenarios A,B      scenarios to run (default: all but the cluster ones): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --scenarios A,B      scenarios to run (default: all but the cluster and standby ones): ${SCENARIOS.map((s) => s.name).join(', ')}
+                       (${SCENARIOS.filter((s) => s.standby)
+                         .map((s) => s.name)
+                         .join(', ')}: with a PostgreSQL standby, STACK_PG_STANDBY=true, which they set)
   --duration S         load per scenario, seconds (default 60; smoke 10)
   --clients N          concurrent order clients (default 6; smoke 3; cluster 2)
   --repair-after MS    OUTBOX_REPAIR_AFTER_MS of the shop it starts (default 30000, the shop's; smoke 5000)
@@ -36,6 +40,15 @@ const USAGE = `npm run chaos -- [options]
 `;
 
 const t0 = Date.now();
+
+/** This command again, with more environment; resolves with its exit code. */
+function rerun(env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env: { ...process.env, ...env }, stdio: 'inherit' });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => child.kill(signal));
+    child.on('close', (code) => done(code ?? 1));
+  });
+}
 const say = (t: string) => process.stdout.write(`[chaos +${((Date.now() - t0) / 1000).toFixed(0)}s] ${t}\n`);
 
 async function main(): Promise<number> {
@@ -60,9 +73,18 @@ async function main(): Promise<number> {
   const smoke = Boolean(values.smoke);
   const cluster = Boolean(values.cluster);
   const names =
-    values.scenarios?.split(',').map((s) => s.trim()) ?? (smoke ? SMOKE : SCENARIOS.filter((s) => Boolean(s.cluster) === cluster).map((s) => s.name));
+    values.scenarios?.split(',').map((s) => s.trim()) ??
+    (smoke ? SMOKE : SCENARIOS.filter((s) => Boolean(s.cluster) === cluster && !s.standby).map((s) => s.name));
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n\n${USAGE}`);
+  const needsStandby = SCENARIOS.filter((s) => s.standby && names.includes(s.name)).map((s) => s.name);
+  if (needsStandby.length && process.env.STACK_PG_STANDBY === undefined) {
+    // The stack's shape is read when the modules load: run again with the standby named.
+    say(`${needsStandby.join(', ')} need a PostgreSQL standby: running with STACK_PG_STANDBY=true`);
+    return rerun({ STACK_PG_STANDBY: 'true' });
+  }
+  if (needsStandby.length && !membersOf('pg-proxy').length)
+    throw new Error(`${needsStandby.join(', ')} need a PostgreSQL standby, and STACK_PG_STANDBY=${process.env.STACK_PG_STANDBY} says there is none`);
   const needsCluster = SCENARIOS.filter((s) => s.cluster && names.includes(s.name)).map((s) => s.name);
   const replicas = loadConfig(shopSettings).SHOP_REPLICAS;
   if (needsCluster.length && (membersOf('kafka').length < 3 || membersOf('connect').length < 2 || replicas < 2))
@@ -154,7 +176,9 @@ async function main(): Promise<number> {
     machine: machineInfo(),
     results,
   };
-  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : cluster ? 'cluster' : 'chaos', report);
+  // A failover drill alone has its own files, with and without failover slots.
+  const drill = needsStandby.length === names.length ? (loadStackConfig().pgHa.failoverSlots ? 'pg-failover' : 'pg-failover-no-failover-slots') : undefined;
+  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : cluster ? 'cluster' : (drill ?? 'chaos'), report);
   say(`results: ${files.md}`);
   const failed = results.filter((r) => r.status === 'failed');
   say(failed.length ? `FAILED: ${failed.map((r) => r.scenario).join(', ')}` : 'every scenario run held every invariant');

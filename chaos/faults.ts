@@ -42,6 +42,8 @@ export interface Scenario {
   pending?: string;
   /** Needs the clustered stack and several instances per service (npm run test:cluster); not in a plain run. */
   cluster?: boolean;
+  /** Needs a PostgreSQL standby (STACK_PG_STANDBY): npm run chaos sets it when such a scenario is chosen; not in a plain run. */
+  standby?: boolean;
   fault: (ctx: FaultContext) => Promise<FaultResult>;
 }
 

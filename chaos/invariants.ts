@@ -84,6 +84,8 @@ export interface Snapshot {
   orders: OrderState[];
   /** The lines the load added to baskets right after ordering them (basket, product): each must still be there. */
   refills: Array<{ basketId: string; productId: string }>;
+  /** Orders the shop answered 201 to: none may be missing from order-command's stream (a failover that lost an acknowledged commit). */
+  acknowledged: string[];
   /** The refilled baskets (absent: not found). */
   refilledBaskets: RefilledBasket[];
   /** Event ids the scenario made poison on purpose: they must be quarantined, not delivered. */
@@ -96,7 +98,7 @@ export interface Snapshot {
  * Scenarios' own checks: `unfenced`, a relay that lost its outbox lock published after the new owner took
  * over; `invisible`, a fault no /ready reported while it lasted.
  */
-export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'diverged' | 'unsettled' | 'stock' | 'unfenced' | 'invisible';
+export type Category = 'lost' | 'not_applied' | 'applied_twice' | 'order' | 'backwards' | 'diverged' | 'unsettled' | 'stock' | 'unfenced' | 'invisible';
 
 export interface Violation {
   category: Category;
@@ -227,6 +229,39 @@ export function checkConverged(s: Snapshot): Violation[] {
   return out;
 }
 
+/**
+ * Versions never go backwards: no copy holds a version of an aggregate its owner does not have (a product
+ * version above the catalog's, a stock version above inventory's), and every event on the shop topics is
+ * in its outbox. Both fail when the owner's database lost commits whose events had already left (a
+ * failover to a standby that never received them): the owner then writes those versions again as other
+ * events, which the copies skip as already seen.
+ */
+export function checkVersionsConsistent(s: Snapshot): Violation[] {
+  const out: Violation[] = [];
+  const products = new Map(s.products.map((p) => [p.productId, p]));
+  for (const p of s.products) {
+    const c = p.catalog;
+    const tag = `product ${p.productId}`;
+    const ahead = (who: string, version: number | undefined) => {
+      if (version !== undefined && version > c.version) out.push(v('backwards', `${tag}: ${who} holds v${version}, the catalog only v${c.version}`));
+    };
+    ahead('basket cache', p.basketCache?.version);
+    ahead('order-command', p.orderCommand?.productVersion);
+    ahead('inventory', p.inventory?.productVersion);
+    if (p.inventory && c.stockVersion > p.inventory.version)
+      out.push(v('backwards', `${tag}: catalog holds stock v${c.stockVersion}, inventory only v${p.inventory.version}`));
+  }
+  for (const l of s.basketLines) {
+    const p = products.get(l.productId);
+    if (p && l.productVersion > p.catalog.version)
+      out.push(v('backwards', `basket ${l.basketId}: line ${l.productId} at v${l.productVersion}, the catalog only v${p.catalog.version}`));
+  }
+  const inOutbox = new Set(s.outbox.map((r) => `${r.topic}\0${r.id}`));
+  const gone = new Set(s.records.filter((r) => !inOutbox.has(`${r.topic}\0${r.id}`)).map((r) => `${r.type} ${r.id} on ${r.topic}`));
+  for (const g of gone) out.push(v('backwards', `${g}: on Kafka, but not in its outbox`));
+  return out;
+}
+
 const STATUS: Record<string, 'Confirmed' | 'Rejected' | 'Cancelled'> = { OrderConfirmed: 'Confirmed', OrderRejected: 'Rejected', OrderCancelled: 'Cancelled' };
 
 /** Where order-command left the order: its last outcome (undefined: none yet, still Pending). */
@@ -243,6 +278,8 @@ export const finalStatus = (o: OrderState): 'Confirmed' | 'Rejected' | 'Cancelle
  */
 export function checkOrders(s: Snapshot): Violation[] {
   const out: Violation[] = [];
+  const known = new Set(s.orders.map((o) => o.orderId));
+  for (const id of s.acknowledged) if (!known.has(id)) out.push(v('lost', `order ${id} was answered 201 but is not in order-command's stream`));
   const confirmed = new Map<string, number>();
   for (const o of s.orders) {
     const status = finalStatus(o);
@@ -311,6 +348,7 @@ export function checkAll(s: Snapshot): Checked {
       ...checkDelivered(s),
       ...checkAppliedOnce(s),
       ...checkVersionOrder(s),
+      ...checkVersionsConsistent(s),
       ...checkConverged(s),
       ...checkOrders(s),
       ...checkReleases(s),

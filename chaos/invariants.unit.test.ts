@@ -8,6 +8,7 @@ import {
   checkRefills,
   checkReleases,
   checkVersionOrder,
+  checkVersionsConsistent,
   type Snapshot,
 } from './invariants';
 
@@ -78,6 +79,7 @@ function consistent(): Snapshot {
     ],
     refills: [{ basketId: 'refilled', productId: P }],
     refilledBaskets: [{ basketId: 'refilled', deleted: false, productIds: ['other', P] }],
+    acknowledged: [O],
     expectedQuarantined: [],
     consumers,
   };
@@ -252,5 +254,29 @@ describe('chaos invariants', () => {
       `lost: refilled basket deleted was deleted, losing its line ${P} added after the order`,
       `lost: refilled basket gone is gone, and with it its line ${P} added after the order`,
     ]);
+  });
+
+  it('finds an order answered 201 that order-command does not hold: lost', () => {
+    const s = consistent();
+    s.acknowledged.push('33333333-3333-4333-8333-333333333333');
+    expect(messages(checkOrders(s))).toEqual(["lost: order 33333333-3333-4333-8333-333333333333 was answered 201 but is not in order-command's stream"]);
+  });
+
+  it('finds versions gone backwards: a copy ahead of its owner, an event on Kafka its outbox no longer has', () => {
+    expect(checkVersionsConsistent(consistent())).toEqual([]);
+    const s = consistent();
+    // The catalog's database lost v2 (a failover to a standby without it): every copy still holds v2.
+    s.products[0]!.catalog.version = 1;
+    s.outbox = s.outbox.filter((r) => r.id !== ids.updated);
+    expect(messages(checkVersionsConsistent(s))).toEqual([
+      `backwards: product ${P}: basket cache holds v2, the catalog only v1`,
+      `backwards: product ${P}: order-command holds v2, the catalog only v1`,
+      `backwards: product ${P}: inventory holds v2, the catalog only v1`,
+      `backwards: basket kept: line ${P} at v2, the catalog only v1`,
+      'backwards: ProductUpdated e-updated on qtshop.product: on Kafka, but not in its outbox',
+    ]);
+    const t = consistent();
+    t.products[0]!.inventory!.version = 2; // inventory lost the stock change the catalog already applied
+    expect(messages(checkVersionsConsistent(t))).toEqual([`backwards: product ${P}: catalog holds stock v3, inventory only v2`]);
   });
 });

@@ -144,7 +144,7 @@ export async function setUp(stores: Stores, o: LoadOptions, stats: LoadStats): P
     const r = await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${b}`, { items }, await shopper(b));
     if (r.status !== 200 && r.status !== 201) throw new Error(`setting up: PUT /baskets answered ${r.status}`);
   }
-  return { scope: { productIds: ids, initialStock, basketPrefix, keptBaskets, refills: [] }, ordered, restocked: ids.slice(o.products), prices };
+  return { scope: { productIds: ids, initialStock, basketPrefix, keptBaskets, refills: [], acknowledged: [] }, ordered, restocked: ids.slice(o.products), prices };
 }
 
 const pick = <T>(xs: readonly T[]): T => xs[randomInt(xs.length)]!;
@@ -223,6 +223,7 @@ export async function runLoad(load: Load, o: LoadOptions, stats: LoadStats, sign
       const r = await call(stats, 'POST', `${serviceUrl('order-command')}/orders`, body, { ...auth, 'idempotency-key': randomUUID() });
       if (r.status === 201) {
         stats.ordersPlaced++;
+        load.scope.acknowledged.push(r.json!.orderId as string);
         if (randomInt(100) < CANCEL_PERCENT) startCancel(r.json!.orderId as string, auth);
         // A refilled basket is kept (never deleted): the snapshot checks its extra line.
         if (randomInt(100) < REFILL_PERCENT) await refill(basketId, lines, auth);

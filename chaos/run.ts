@@ -25,6 +25,8 @@ export interface ScenarioResult {
   duplicatesDelivered: number;
   appliedTwice: number;
   orderViolations: number;
+  /** Copies ahead of their owner, or events on Kafka their outbox lost (versions went backwards). */
+  versionsBackwards: number;
   diverged: number;
   quarantined: number;
   /** From the end of the load (the fault healed before) to every invariant holding (ms). */
@@ -51,6 +53,7 @@ const pendingResult = (s: Scenario): ScenarioResult => ({
   duplicatesDelivered: 0,
   appliedTwice: 0,
   orderViolations: 0,
+  versionsBackwards: 0,
   diverged: 0,
   quarantined: 0,
   load: emptyStats(),
@@ -133,6 +136,7 @@ export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultCon
     duplicatesDelivered: checked.duplicatesDelivered,
     appliedTwice: countOf(checked, 'applied_twice', 'stock'),
     orderViolations: countOf(checked, 'order'),
+    versionsBackwards: countOf(checked, 'backwards'),
     diverged: countOf(checked, 'diverged', 'unsettled'),
     quarantined: checked.quarantined,
     ...(settledMs !== undefined ? { settledMs } : {}),

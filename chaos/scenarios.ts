@@ -7,6 +7,7 @@ import { traceparentFrom } from '@qtshop/shared/observability';
 import { healthy, killComponent, metricSum, type Scenario } from './faults';
 import type { Violation } from './invariants';
 import { CLUSTER_SCENARIOS } from './cluster-scenarios';
+import { HA_SCENARIOS } from './ha-scenarios';
 import { LIVENESS_SCENARIOS } from './liveness-scenarios';
 import { POLLING_SCENARIOS } from './polling-scenarios';
 import { runScript, servicePid, waitReady } from './shop';
@@ -160,4 +161,5 @@ export const SCENARIOS: Scenario[] = [
   ...LIVENESS_SCENARIOS,
   ...POLLING_SCENARIOS,
   ...CLUSTER_SCENARIOS,
+  ...HA_SCENARIOS,
 ];

@@ -45,6 +45,8 @@ export interface RunScope {
   keptBaskets: string[];
   /** Baskets filled again right after their order, and the product of the line added then (which must stay): filled while the load runs. */
   refills: Array<{ basketId: string; productId: string }>;
+  /** Orders the shop answered 201 to (filled while the load runs): each must be in order-command's stream. */
+  acknowledged: string[];
   /** Where each shop topic ended when the scenario began. */
   startOffsets: Record<string, PartitionOffset[]>;
   expectedQuarantined: string[];
@@ -264,6 +266,7 @@ export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot
     ),
     orders,
     refills: scope.refills,
+    acknowledged: scope.acknowledged,
     refilledBaskets,
     expectedQuarantined: scope.expectedQuarantined,
     consumers: Object.fromEntries(Object.entries(CONSUMERS).map(([k, c]) => [k, { topics: [...c.topics], types: [...c.types] }])),

@@ -8,7 +8,7 @@
 import { createLogger, env as envSchema, loadConfig, runAsScript } from '@qtshop/shared/platform';
 import { createDb, createKafka, loadInfra, type Knex } from '@qtshop/shared/infra';
 import { ConnectClient, connectorsByDatabase } from '@qtshop/shared/delivery';
-import { collectPipelineStatus, portSettingOf, renderStatus, SHOP_SERVICES, type StatusSources } from '@qtshop/shared/tooling';
+import { collectPipelineStatus, inspectPgNodes, portSettingOf, renderStatus, SHOP_SERVICES, type StatusSources } from '@qtshop/shared/tooling';
 import { orderCommandSettings } from '../services/order-command/src/config';
 import { pendingOrders } from '../services/order-command/src/store';
 import { dlqTopicsOf, lagGroupsOf, loadRelayConfig } from '../services/relay/src/config';
@@ -66,6 +66,7 @@ export function sourcesFromSettings(env: NodeJS.ProcessEnv = process.env): Statu
   };
   return {
     relayMode: relay.RELAY_MODE,
+    ...(infra.pg.nodes.length ? { pgNodes: () => inspectPgNodes(infra) } : {}),
     databases: relay.OUTBOX_DATABASES,
     db: pool,
     connect: ConnectClient.of(infra.connect, 5000),

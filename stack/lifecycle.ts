@@ -1,7 +1,7 @@
 // Running the stack's members: whether each is up, starting one and waiting for its readiness, starting
 // them all in dependency order, stopping them in reverse. The CLI (cli.ts) and the failover commands
 // (pg-failover.ts) use it.
-import { components, dependenciesOf, logFile, pidFile, type Component } from './components';
+import { components, dependenciesOf, logFile, pidFile, strayMembers, type Component } from './components';
 import { GiveUp, waitUntil } from '@qtshop/shared/platform';
 import { describePgNodes, formatTable, inspectPgNodes, judgePgNodes } from '@qtshop/shared/tooling';
 import { fencedReason } from './components/pg-standby';
@@ -88,6 +88,7 @@ export async function up(cfg: StackConfig, only?: 'postgres'): Promise<void> {
   } else {
     say('jars already resolved');
   }
+  await restartReshaped(cfg, all);
   const started: Component[] = [];
   try {
     // Independent components start together; a dependent one waits for what it needs.
@@ -111,6 +112,29 @@ export async function up(cfg: StackConfig, only?: 'postgres'): Promise<void> {
   }
   say(`stack is up in ${elapsed()}`);
   await printStatus(cfg, all, await Promise.all(all.map((c) => isUp(cfg, c))));
+}
+
+/**
+ * Members running in another shape of the stack (PostgreSQL before or after STACK_PG_STANDBY changed: on
+ * another port, or a standby and proxy the settings no longer name) are stopped, so that `up` starts them
+ * in this one. Their data stays.
+ */
+async function restartReshaped(cfg: StackConfig, all: Component[]): Promise<void> {
+  for (const c of all) {
+    const any = c.reshaped && livePid(pidFile(cfg, c.name), c.reshaped(cfg));
+    if (any && pidOf(cfg, c) === undefined) {
+      say(`${c.name}: running in another shape of the stack (pid ${any}); restarting it in this one`);
+      await stopPid(any, c.stopSignal, 60_000);
+      removeFile(pidFile(cfg, c.name));
+    }
+  }
+  for (const c of strayMembers(cfg).filter((x) => x.kind === 'postgres' || x.kind === 'pg-proxy')) {
+    const pid = livePid(pidFile(cfg, c.name), c.reshaped?.(cfg) ?? c.marker(cfg));
+    if (pid === undefined) continue;
+    say(`${c.name}: not part of this shape of the stack (STACK_PG_STANDBY); stopping it`);
+    await stopPid(pid, c.stopSignal, 60_000);
+    removeFile(pidFile(cfg, c.name));
+  }
 }
 
 export async function stopOne(cfg: StackConfig, c: Component): Promise<void> {

@@ -18,6 +18,8 @@ export interface Component {
   start: (cfg: StackConfig, progress: (msg: string) => void) => Promise<number>;
   /** One readiness probe; true when the component does real work (a query, metadata, a plugin list, a ping). */
   ready: (cfg: StackConfig) => Promise<boolean>;
+  /** What the command line of this member's process holds whatever the stack's shape: a process that has it but not `marker` runs in another shape, and `up` restarts it. */
+  reshaped?: (cfg: StackConfig) => string;
   /** Names of members that must be ready before this one starts (besides its kind's: a Connect worker waits for every broker). */
   dependsOn?: (cfg: StackConfig) => string[];
   /** Why this member must not be started now (it is left down, and `up` says so), if it must not. */

@@ -21,7 +21,10 @@ export function pgMember(cfg: StackConfig, id = 1): Component {
     name: pgMemberName(id),
     kind: 'postgres',
     ports: (c) => [nodePort(c, id)],
-    marker: (c) => pgDataDir(c, id),
+    // The data folder and the port: a node still running on the port of another shape (with or without a
+    // standby) is not this member, and `up` restarts it (lifecycle.ts restartReshaped).
+    marker: (c) => `${pgDataDir(c, id)} -p ${nodePort(c, id)} `,
+    reshaped: (c) => pgDataDir(c, id),
     stopSignal: 'SIGINT', // fast shutdown: roll back open transactions, checkpoint, exit
     // A node with no data yet is copied from the other (a base backup), which must be up first.
     // A node that was the primary until a failover stays down until it is rebuilt as the standby.

@@ -121,7 +121,7 @@ describe('problemsOf', () => {
       /connector c FAILED \(task 0 failed: x\)/,
     );
     expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'MISSING' } }, 60_000)[0]).toMatch(/not registered/);
-    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0 } }, 60_000)[0]).toMatch(
+    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0, failover: null } }, 60_000)[0]).toMatch(
       /slot s was invalidated/,
     );
     expect(problemsOf({ ...healthy, oldestUnconfirmedS: 61 }, 60_000)[0]).toMatch(/oldest undelivered outbox row is 61 s old/);

@@ -29,6 +29,7 @@ export class RelayMetrics {
   readonly connectorRestores: Counter<'database' | 'connector'>;
   readonly slotRetainedWal: Gauge<'database' | 'slot'>;
   readonly slotActive: Gauge<'database' | 'slot'>;
+  readonly slotFailoverEnabled: Counter<'database' | 'slot'>;
   readonly unconfirmedRows: Gauge<'database'>;
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   readonly groupMembers: Gauge<'group'>;
@@ -155,6 +156,12 @@ export class RelayMetrics {
     this.slotActive = new Gauge({
       name: 'relay_slot_active',
       help: '1 when a connector streams from the replication slot',
+      labelNames: ['database', 'slot'],
+      registers,
+    });
+    this.slotFailoverEnabled = new Counter({
+      name: 'relay_slot_failover_enabled_total',
+      help: 'replication slots made failover slots (made before the connector asked for slot.failover)',
       labelNames: ['database', 'slot'],
       registers,
     });

@@ -8,11 +8,11 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createLogger, type Logger, type Stoppable } from '@qtshop/shared/platform';
-import { createDb, createKafka, infraFrom, type Knex } from '@qtshop/shared/infra';
+import { createDb, createKafka, infraFrom, pgConnection, type Knex } from '@qtshop/shared/infra';
 import { TOPICS } from '@qtshop/shared/events';
 import { Degraded, httpShutdown } from '@qtshop/shared/http';
 import { serve, type RunningService } from '@qtshop/shared/service';
-import { ConnectClient, connectorsByDatabase, type ConnectorConfig } from '@qtshop/shared/delivery';
+import { ConnectClient, connectorsByDatabase, enableSlotFailover, type ConnectorConfig } from '@qtshop/shared/delivery';
 import { dlqTopicsOf, lagGroupsOf, type RelayConfig } from './config';
 import { Confirmer } from './confirmer';
 import { Janitor } from './janitor';
@@ -119,6 +119,7 @@ export function createRelay(config: RelayConfig, deps: RelayDeps = {}): Relay {
         restartBackoffMs: config.CONNECT_RESTART_BACKOFF_MS,
         restartBackoffMaxMs: config.CONNECT_RESTART_BACKOFF_MAX_MS,
         restoreDrift: config.CONNECT_RESTORE_DRIFT,
+        enableSlotFailover: (slot) => enableSlotFailover(pgConnection(infra.pg, database, RELAY_POOL_APPLICATION_NAME), slot),
         isActive: () => pollers[i]!.active,
         log,
         metrics,

@@ -8,10 +8,13 @@
 // - a slot PostgreSQL invalidated (wal_status = lost, past max_slot_wal_keep_size) cannot stream again:
 //   the connector is deleted (offsets reset, slot dropped) and registered afresh; the rows of the gap are
 //   published by the repairer, so nothing is lost.
+// - a slot made before the connector's file asked for slot.failover (PostgreSQL 17: a standby keeps a copy
+//   of a failover slot, so that Debezium resumes on the promoted node) is made a failover slot: the
+//   connector is stopped for the moment it takes, the slot altered, the connector resumed.
 // A deleted, paused or stopped connector is an operator's decision: reported, not undone (repair carries
 // the traffic meanwhile). Undelivered rows whose record the confirmer saw misrouted keep /ready red until
 // the repair has published them to their own topic.
-import { Loop, type Logger } from '@qtshop/shared/platform';
+import { Loop, waitUntil, type Logger } from '@qtshop/shared/platform';
 import type { Knex } from '@qtshop/shared/infra';
 import { Degraded } from '@qtshop/shared/http';
 import {
@@ -20,6 +23,7 @@ import {
   observeOutbox,
   registerConnector,
   removeConnector,
+  slotActive,
   type ConfigDifference,
   type ConnectClient,
   type ConnectorConfig,
@@ -40,6 +44,8 @@ export interface SupervisorOptions {
   restartBackoffMaxMs: number;
   /** Put the committed file back when the running configuration drifted (CONNECT_RESTORE_DRIFT). */
   restoreDrift: boolean;
+  /** Makes the slot a failover slot (enableSlotFailover with the relay's connection settings). */
+  enableSlotFailover: (slot: string) => Promise<void>;
   /** True while this relay holds the database's outbox lock: only that one restarts or re-creates. */
   isActive: () => boolean;
   log: Logger;
@@ -137,6 +143,8 @@ export class ConnectorSupervisor {
       await this.restore(cfg, o.connector.drift);
     } else if (o.connector.state === 'FAILED') {
       await this.restart(cfg, o.connector.detail);
+    } else if (cfg['slot.failover'] === 'true' && o.slot?.exists && o.slot.failover === false && o.connector.state === 'RUNNING') {
+      await this.makeFailoverSlot(cfg, o.slot.name);
     } else if (o.connector.state === 'RUNNING') {
       this.backoffMs = this.opts.restartBackoffMs;
       this.nextRestartAt = 0;
@@ -161,6 +169,19 @@ export class ConnectorSupervisor {
     );
     this.opts.metrics.connectorRestores.inc({ database: this.opts.database, connector: cfg.name });
     await this.opts.connect.put(cfg.name, cfg);
+  }
+
+  private async makeFailoverSlot(cfg: ConnectorConfig, slot: string): Promise<void> {
+    this.log.warn({ slot }, 'replication slot was made without failover, though the connector asks for it; stopping the connector to alter the slot');
+    await this.opts.connect.stop(cfg.name);
+    try {
+      await waitUntil(async () => !(await slotActive(this.opts.db, slot)), { timeoutMs: 60_000, everyMs: 200, what: `slot ${slot} to be released` });
+      await this.opts.enableSlotFailover(slot);
+      this.opts.metrics.slotFailoverEnabled.inc({ database: this.opts.database, slot });
+      this.log.info({ slot }, 'replication slot is a failover slot now; resuming the connector');
+    } finally {
+      await this.opts.connect.resume(cfg.name);
+    }
   }
 
   private async recreate(cfg: ConnectorConfig): Promise<void> {

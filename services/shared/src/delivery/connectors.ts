@@ -1,6 +1,7 @@
 // Managing the outbox connectors: register (idempotent) and wait until Debezium streams, or remove
 // a connector together with its replication slot (an abandoned slot retains WAL forever).
 import type { Knex } from 'knex';
+import pg from 'pg';
 import type { ConnectClient } from './connect';
 import type { ConnectorConfig } from './connector-files';
 import { GiveUp, waitUntil } from '../platform/wait';
@@ -8,6 +9,22 @@ import { GiveUp, waitUntil } from '../platform/wait';
 class ConnectorFailed extends GiveUp {}
 
 const slotOf = (config: ConnectorConfig) => config['slot.name'];
+
+/**
+ * Makes an existing logical slot a failover slot (PostgreSQL 17: ALTER_REPLICATION_SLOT, a command of the
+ * replication protocol, so over a replication connection of a role with REPLICATION). The slot must not be
+ * in use: its connector is stopped meanwhile (ConnectorSupervisor).
+ */
+export async function enableSlotFailover(connection: pg.ClientConfig, slot: string): Promise<void> {
+  const c = new pg.Client({ ...connection, replication: 'database' } as pg.ClientConfig);
+  await c.connect();
+  try {
+    // A replication command takes no bind parameters: the slot name is the committed file's, quoted as an identifier.
+    await c.query(`ALTER_REPLICATION_SLOT ${pg.escapeIdentifier(slot)} ( FAILOVER true )`);
+  } finally {
+    await c.end();
+  }
+}
 
 /** True when the replication slot exists and a connector is streaming from it. */
 export async function slotActive(admin: Knex, slot: string): Promise<boolean> {

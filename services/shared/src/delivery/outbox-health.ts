@@ -14,7 +14,8 @@ export type ConnectorState = (typeof CONNECTOR_STATES)[number];
 export interface OutboxObservation {
   /** `drift`: how the running configuration differs from the committed file; absent when Connect could not say. */
   connector?: { name: string; state: ConnectorState; detail?: string; drift?: ConfigDifference[] };
-  slot?: { name: string; exists: boolean; active: boolean; walStatus: string | null; retainedBytes: number };
+  /** failover: created for failover (PostgreSQL 17's failover slots; null on an older server). */
+  slot?: { name: string; exists: boolean; active: boolean; walStatus: string | null; retainedBytes: number; failover: boolean | null };
   /** Rows not on Kafka yet (quarantined rows excluded): unsent (polling) or unconfirmed (debezium mode). */
   unconfirmed: number;
   /** Age of the oldest of them, seconds; 0 when none. */
@@ -79,8 +80,10 @@ export async function observeOutbox(db: Knex, connect: ConnectClient, connector:
     o.connector = { name: connector.name, ...state, ...(drift ? { drift } : {}) };
     const slotName = connector['slot.name'];
     if (slotName) {
-      const { rows } = await db.raw<{ rows: Array<{ active: boolean; wal_status: string | null; retained: string | null }> }>(
-        `select active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint as retained from pg_replication_slots where slot_name = ?`,
+      // failover through to_jsonb: the column exists from PostgreSQL 17 on.
+      const { rows } = await db.raw<{ rows: Array<{ active: boolean; wal_status: string | null; retained: string | null; failover: boolean | null }> }>(
+        `select active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint as retained, (to_jsonb(s) ->> 'failover')::boolean as failover
+           from pg_replication_slots s where slot_name = ?`,
         [slotName],
       );
       const r = rows[0];
@@ -90,6 +93,7 @@ export async function observeOutbox(db: Knex, connect: ConnectClient, connector:
         active: r?.active ?? false,
         walStatus: r?.wal_status ?? null,
         retainedBytes: Number(r?.retained ?? 0),
+        failover: r?.failover ?? null,
       };
     }
   }

@@ -3,6 +3,7 @@
 // rows; per consumer group its lag per topic partition; per dead-letter topic its depth; the orders waiting
 // for their stock decision; per service its /ready. Each part is observed on its own, so one unreachable
 // component is reported, not fatal; each item gets a level (ok, warn, bad) and a sentence per problem.
+import { judgePgNodes, type PgNodeState } from './pg-nodes';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { ConnectClient } from '../delivery/connect';
@@ -17,6 +18,8 @@ export type Level = 'ok' | 'warn' | 'bad';
 export const SLOT_WAL_WARN_BYTES = 1024 ** 3;
 
 export interface StatusSources {
+  /** The PostgreSQL nodes behind the primary's address, when the settings name them (STACK_PG_STANDBY). */
+  pgNodes?: () => Promise<PgNodeState[]>;
   /** The relay mode the settings say (RELAY_MODE); the running relay's own answer wins when it gives one. */
   relayMode: string;
   databases: string[];
@@ -73,6 +76,8 @@ export interface PipelineStatus {
   deadLetters: DeadLetterStatus[];
   orders: OrdersStatus;
   services: ServiceStatus[];
+  /** Each PostgreSQL node's role, lag and slot copies (a stack with a standby), with what is wrong. */
+  pgNodes?: { nodes: PgNodeState[]; problems: Array<[Level, string]> };
   /** What Kafka could not tell (it was unreachable): groups and dead letters are then empty. */
   kafkaError?: string;
   level: Level;
@@ -197,7 +202,7 @@ async function kafkaParts(src: StatusSources): Promise<{ groups: GroupLag[]; dea
 /** Observes everything `src` names, concurrently, and judges it. */
 export async function collectPipelineStatus(src: StatusSources): Promise<PipelineStatus> {
   const timeoutMs = src.httpTimeoutMs ?? 3000;
-  const [relayMode, services, kafka, observed, pendingOrders] = await Promise.all([
+  const [relayMode, services, kafka, observed, pendingOrders, pgNodes] = await Promise.all([
     relayModeOf(src, timeoutMs),
     Promise.all(src.services.map((s) => serviceStatus(s, timeoutMs))),
     kafkaParts(src).then(
@@ -216,6 +221,7 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
       (o): PendingOrdersObservation | { error: string } => o,
       (err: unknown) => ({ error: message(err) }),
     ),
+    src.pgNodes?.(),
   ]);
   const all: PipelineStatus['problems'] = [];
   const note = (where: string, ps: Array<[Level, string]>) => ps.forEach(([level, m]) => all.push({ level, where, message: m }));
@@ -248,6 +254,8 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
     ...pendingOrders,
   };
   if (kafka.error) note('kafka', [['bad', `unreachable: ${kafka.error}`]]);
+  const pgProblems = pgNodes ? judgePgNodes(pgNodes) : [];
+  note('postgres nodes', pgProblems);
   for (const s of services)
     note(
       `service ${s.service}`,
@@ -257,6 +265,7 @@ export async function collectPipelineStatus(src: StatusSources): Promise<Pipelin
   return {
     at: new Date().toISOString(),
     relayMode,
+    ...(pgNodes ? { pgNodes: { nodes: pgNodes, problems: pgProblems } } : {}),
     outboxes,
     consumerGroups,
     deadLetters,

@@ -5,7 +5,7 @@ import { renderStatus } from './status-report';
 const limits = { repairAfterMs: 30_000, readyMaxAgeMs: 60_000 };
 const running = {
   connector: { name: 'c', state: 'RUNNING' as const },
-  slot: { name: 's', exists: true, active: true, walStatus: 'reserved', retainedBytes: 1000 },
+  slot: { name: 's', exists: true, active: true, walStatus: 'reserved', retainedBytes: 1000, failover: null },
   unconfirmed: 0,
   oldestUnconfirmedS: 0,
   misrouted: 0,

@@ -1,5 +1,6 @@
 // `npm run status` for a person: the pipeline status as tables, problems coloured on a terminal (red for
 // what is broken, yellow for what to look at) and listed at the end; plain text when piped.
+import { describePgNodes } from './pg-nodes';
 import { formatAge, formatBytes, type Level, type PipelineStatus } from './pipeline-status';
 import { formatTable } from './text-table';
 
@@ -112,6 +113,17 @@ export function renderStatus(s: PipelineStatus, colour: boolean): string {
     ),
   );
 
+  if (s.pgNodes) {
+    const level = (n: string): Level | undefined => (n === 'down' ? 'bad' : undefined);
+    out.push(
+      '',
+      table(
+        ['postgres', 'port', 'role', 'replication', 'logical slots'],
+        describePgNodes(s.pgNodes.nodes).map((r) => r.map((cell, i): [string, Level?] => [cell, i === 2 ? level(cell) : undefined])),
+        colour,
+      ),
+    );
+  }
   out.push('');
   if (s.problems.length === 0) out.push(colour ? `${COLOURS.ok}no problems${RESET}` : 'no problems');
   else {
