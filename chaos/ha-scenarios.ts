@@ -76,6 +76,13 @@ export const HA_SCENARIOS: Scenario[] = [
           everyMs: 1000,
           what: 'the failover slots to have their copies on the standby',
         });
+      if (!slotsOn && nodes.some((n) => n.role === 'standby' && n.slots.some((s) => s.synced))) {
+        // Copies made while failover slots were on would still be promoted: a standby without them first.
+        const r = await runScript('stack/cli.ts', ['rebuild-standby', '--fresh']);
+        if (r.code !== 0) throw new Error(`npm run stack -- rebuild-standby --fresh failed:\n${r.output.slice(-2000)}`);
+        ctx.note('the standby held slot copies from a run with failover slots: rebuilt without them first');
+        nodes = await inspectPgNodes(infra);
+      }
       const primary = nodes.find((n) => n.role === 'primary');
       const standby = nodes.find((n) => n.role === 'standby');
       if (!primary || !standby) throw new Error(`no primary and standby to fail over (${nodes.map((n) => `node ${n.id}: ${n.role}`).join(', ')})`);

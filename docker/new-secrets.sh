@@ -3,7 +3,8 @@
 # compose .env file:
 #   sh docker/new-secrets.sh > .env      (then: docker compose up)
 # Each secret is 64 hex digits (32 random bytes) from /dev/urandom: letters and digits only, as the passwords
-# must be (they go unescaped into JAAS and SCRAM configurations, Connect's users file and MongoDB's URL).
+# must be (they go unescaped into JAAS and SCRAM configurations, Connect's users file, MongoDB's URL and the
+# standby's primary_conninfo).
 # One secret per principal: a container holds only its own. Keep .env out of version control (.gitignore
 # has it). test/compose/security.unit.test.ts checks that the secrets are exactly those the compose files
 # require, and env-example.unit.test.ts that .env.example documents every variable they read.

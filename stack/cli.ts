@@ -21,7 +21,7 @@ const USAGE = `usage: npm run stack -- <command>
   failover           with a standby (STACK_PG_STANDBY): fence the primary, promote the standby, wait until the
                      address (PG_PORT) reaches it
   rebuild-standby    with a standby: make the node that is not the primary (fenced, lost or wiped) the standby of
-                     the primary again (a base backup: slow for a large database)
+  [--fresh]          the primary again (a base backup: slow for a large database); --fresh: even a healthy standby
   logs <name> [-f]   print the last lines of a log (-f follows): postgres, kafka, connect, mongo (kafka-2, connect-1, … in a
                      cluster), or a service of npm start: ${SHOP_SERVICES.join(', ')} (inventory-2, … for its further instances)
   reset              stop and wipe the data (resolved jars are kept)
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       await failover(cfg);
       return 0;
     case 'rebuild-standby':
-      await rebuildStandby(cfg);
+      await rebuildStandby(cfg, rest.includes('--fresh'));
       return 0;
     case 'down':
       await stopComponents(cfg, everyMember(cfg));

@@ -80,13 +80,14 @@ export async function failover(cfg: StackConfig): Promise<FailoverReport> {
   return report;
 }
 
-export async function rebuildStandby(cfg: StackConfig): Promise<void> {
+/** fresh: rebuild even a healthy standby (to drop what it holds, e.g. slot copies). */
+export async function rebuildStandby(cfg: StackConfig, fresh = false): Promise<void> {
   if (!cfg.infra.pg.nodes.length) throw new StackError('the stack runs no standby: set STACK_PG_STANDBY=true');
   const roles = await nodeRoles(cfg);
   const primary = roles.find((r) => r.role === 'primary' && !r.fenced);
   if (!primary) throw new StackError('no running primary to copy (start the stack, or run `npm run stack -- failover`)');
   const target = roles.find((r) => r.id !== primary.id)!;
-  if (target.role === 'standby' && !target.fenced) {
+  if (target.role === 'standby' && !target.fenced && !fresh) {
     say(`${pgMemberName(target.id)} is already the standby`);
     await armStandby(cfg, say);
     return;

@@ -80,6 +80,11 @@ export function pgMember(cfg: StackConfig, id = 1): Component {
       const client = pgClient(c, 'postgres', nodePort(c, id));
       await client.connect();
       try {
+        if (ha) {
+          // The standby settings of this shape (STACK_PG_FAILOVER_SLOTS may have changed since it started).
+          pgRoles.writeNodeConf(c, id);
+          await client.query('select pg_reload_conf()');
+        }
         // A standby has what its primary has: the databases and roles are made on the primary only.
         const { rows } = await client.query<{ standby: boolean }>('select pg_is_in_recovery() as standby');
         if (rows[0]?.standby) return;

@@ -1,6 +1,6 @@
 // docker-compose.yml read as compose reads it, for the static compose tests (no Docker engine): its
 // services, their environment after interpolation with the file's defaults and the secrets a user must set,
-// their ports, dependencies and commands.
+// their ports, dependencies and commands; and its override files, as written and merged into it.
 import { readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { parse, type CollectionTag } from 'yaml';
@@ -52,10 +52,51 @@ export function clusterService(name: string): ComposeService {
   return { ...from, ...over, environment: { ...rawEnvOf(from), ...rawEnvOf(over) } };
 }
 
-/** The compose files and what each holds, as written (the cluster file not merged). */
+/** docker-compose.ha.yml, the override file of the PostgreSQL standby and the primary's address, as written (not merged). */
+export const haText = read('docker-compose.ha.yml');
+export const ha = parse(haText, { merge: true, customTags: [mergeTag('!override'), mergeTag('!reset')] }) as ComposeFile;
+
+/** The keys an override file gives service `name` with `!reset` or `!override`: compose replaces the base file's list with them. */
+export function replacedKeys(text: string, name: string): string[] {
+  const body = text.slice(text.indexOf('\nservices:\n'));
+  const block = new RegExp(`\\n  ${name}:\\n((?:(?: {4}.*)?\\n)*)`).exec(body)?.[1] ?? '';
+  return [...block.matchAll(/^ {4}([a-z_]+): !(?:reset|override)\b/gm)].map((m) => m[1]!);
+}
+
+const dependsOnMap = (svc: ComposeService): Record<string, { condition?: string }> => {
+  const deps = svc.depends_on ?? {};
+  return Array.isArray(deps) ? Object.fromEntries(deps.map((d) => [d, {}])) : deps;
+};
+
+/**
+ * A service as compose merges an override file into the base file: environment and depends_on key by key,
+ * ports appended, volumes by container path, a list the override tags `!reset`/`!override` replaced, and the
+ * override's other keys replacing the base's. A service only the override has, as the override writes it.
+ */
+export function mergedService(base: ComposeService | undefined, over: ComposeService | undefined, replaced: string[] = []): ComposeService {
+  const [b, o] = [base ?? {}, over ?? {}];
+  const volumes = new Map<string, unknown>();
+  for (const v of [...(b.volumes ?? []), ...(o.volumes ?? [])]) volumes.set(String(v).split(':')[1] ?? String(v), v);
+  return {
+    ...b,
+    ...o,
+    environment: { ...rawEnvOf(b), ...rawEnvOf(o) },
+    depends_on: { ...dependsOnMap(b), ...dependsOnMap(o) },
+    ports: replaced.includes('ports') ? (o.ports ?? []) : [...(b.ports ?? []), ...(o.ports ?? [])],
+    volumes: replaced.includes('volumes') ? (o.volumes ?? []) : [...volumes.values()],
+  };
+}
+
+/** A service as compose runs it with `-f docker-compose.yml -f docker-compose.ha.yml`. */
+export const haService = (name: string): ComposeService => mergedService(services[name], ha.services[name], replacedKeys(haText, name));
+/** Every service of `-f docker-compose.yml -f docker-compose.ha.yml`, merged. */
+export const haProject = (): Record<string, ComposeService> => Object.fromEntries(Object.keys({ ...services, ...ha.services }).map((n) => [n, haService(n)]));
+
+/** The compose files and what each holds, as written (the override files not merged). */
 export const COMPOSE_FILES: Array<[string, ComposeFile]> = [
   ['docker-compose.yml', compose],
   ['docker-compose.cluster.yml', cluster],
+  ['docker-compose.ha.yml', ha],
 ];
 
 /**
@@ -129,6 +170,9 @@ export const REQUIRED: Record<string, string> = {
     ].map((name) => [name, `${name.toLowerCase().replace(/_/g, '-')}-of-the-operator`]),
   ),
 };
+
+/** Secrets only docker-compose.ha.yml requires (`${VAR:?message}`): the standby's replication role. */
+export const HA_REQUIRED: Record<string, string> = { PG_REPLICATION_PASSWORD: 'pg-replication-password-of-the-operator' };
 
 /** The image's own environment (Dockerfile ENV): NODE_ENV=production, under which dev defaults are refused. */
 export const IMAGE_ENV = { NODE_ENV: /ENV NODE_ENV=(\S+)/.exec(read('Dockerfile'))?.[1] ?? '' };

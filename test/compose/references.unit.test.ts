@@ -1,8 +1,8 @@
-// Both compose files checked for what compose would refuse or silently get wrong before it runs anything,
-// without a Docker engine: they parse as compose reads them, and refer only to what
-// exists: variables that are defaulted, required with a message or set in .env.example; bind-mount sources,
-// env files, build contexts and Dockerfiles in the repository; scripts the containers run through their
-// mounts; services, volumes and profiles that are defined; images pinned to a tag.
+// The compose files (docker-compose.yml and its override files) checked for what compose would refuse or
+// silently get wrong before it runs anything, without a Docker engine: they parse as compose reads them, and
+// refer only to what exists: variables that are defaulted, required with a message or set in .env.example;
+// bind-mount sources, env files, build contexts and Dockerfiles in the repository; scripts the containers run
+// through their mounts; services, volumes and profiles that are defined; images pinned to a tag.
 import { existsSync, statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -14,6 +14,7 @@ import {
   compose,
   dependsOn,
   envExample,
+  ha,
   healthcheckOf,
   mountsOf,
   read,
@@ -27,10 +28,10 @@ import {
 
 const exists = (path: string) => existsSync(resolve(root, path));
 const example = envExample();
+const OVERRIDES: Record<string, ComposeFile> = { 'docker-compose.cluster.yml': cluster, 'docker-compose.ha.yml': ha };
 /** A compose file with the services as compose sees them: the base file's, or the base file's and the override's. */
-const projectOf = (file: string): Record<string, ComposeService> => (file === 'docker-compose.yml' ? services : { ...services, ...cluster.services });
-const volumesOf = (file: string): Record<string, unknown> =>
-  file === 'docker-compose.yml' ? (compose.volumes ?? {}) : { ...compose.volumes, ...cluster.volumes };
+const projectOf = (file: string): Record<string, ComposeService> => ({ ...services, ...OVERRIDES[file]?.services });
+const volumesOf = (file: string): Record<string, unknown> => ({ ...compose.volumes, ...OVERRIDES[file]?.volumes });
 const entries = (content: ComposeFile) => Object.entries(content.services);
 
 describe.each(COMPOSE_FILES)('%s', (file, content) => {

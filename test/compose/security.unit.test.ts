@@ -1,4 +1,4 @@
-// The security of docker-compose.yml and docker-compose.cluster.yml, checked statically like the rest of
+// The security of docker-compose.yml and its override files (cluster, ha), checked statically like the rest of
 // test/compose/ (no Docker engine runs here): Kafka with SASL on every listener, the StandardAuthorizer and
 // the ACLs of the policy; a principal, a PostgreSQL role and a secret of its own for every container, and
 // none of another's; Kafka Connect's clients and REST API authenticated; MongoDB with authentication; the
@@ -25,6 +25,9 @@ import {
   dependsOn,
   envExample,
   envOf,
+  ha,
+  HA_REQUIRED,
+  haProject,
   healthcheckOf,
   IMAGE_ENV,
   mountsOf,
@@ -394,8 +397,20 @@ describe('compose: every secret in the containers that need it, and no other', (
     expect(holders(merged)).toEqual(expected);
   });
 
+  it('is held the same way under docker-compose.ha.yml, but for the standby’s own secret and the pg-sync job', () => {
+    const expected: Record<string, string[]> = {
+      ...EXPECTED,
+      // pg-sync sets the primary's synchronous_standby_names (ALTER SYSTEM) as the superuser.
+      PG_SUPERUSER_PASSWORD: [...EXPECTED.PG_SUPERUSER_PASSWORD!, 'pg-sync'].sort(),
+      // The primary creates the role `replicator` with it; the standby copies and follows the primary as it.
+      PG_REPLICATION_PASSWORD: ['postgres', 'postgres-replica'],
+    };
+    expect(holders(haProject())).toEqual(expected);
+    expect(Object.keys(expected).sort()).toEqual(Object.keys({ ...REQUIRED, ...HA_REQUIRED }).sort());
+  });
+
   it('is not a password everyone knows: no container gets a literal password', () => {
-    for (const [name, svc] of Object.entries(services)) {
+    for (const [name, svc] of Object.entries({ ...services, ...haProject() })) {
       for (const [key, value] of Object.entries(rawEnvOf(svc))) {
         const v = String(value);
         if (!/PASSWORD|SECRET|TOKEN/.test(key) && !/password=|:[^/@:]*@/.test(v)) continue;
@@ -642,6 +657,7 @@ describe('compose: published ports', () => {
   it.each([
     ['docker-compose.yml', services],
     ['docker-compose.cluster.yml', cluster.services],
+    ['docker-compose.ha.yml', ha.services],
   ] as const)('of the infrastructure and the monitoring in %s are on QTSHOP_BIND_HOST, this machine by default', (_, all) => {
     const published = infra(all).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => ({ name, on: publishedOn(p) })));
     expect(published.length).toBeGreaterThan(0);
@@ -669,15 +685,15 @@ describe('docker/new-secrets.sh', () => {
     const written = output().split('\n');
     expect(written.length).toBe(example.length);
     const changed = written.flatMap((line, i) => (line === example[i] ? [] : [`${example[i]} -> ${line.replace(/=.*/, '=…')}`]));
-    expect(changed.length).toBe(Object.keys(REQUIRED).length);
+    expect(changed.length).toBe(Object.keys({ ...REQUIRED, ...HA_REQUIRED }).length);
     for (const c of changed) expect(c).toMatch(new RegExp(`^([A-Z0-9_]+)=${SECRET_PLACEHOLDER} -> \\1=…$`));
   });
 
   it('writes a new random value for exactly the secrets the compose files require', () => {
     const [a, b] = [run(), run()];
-    const wanted = new Set([...allStrings(services), ...allStrings(cluster)].flatMap(requiredVarsIn));
+    const wanted = new Set([...allStrings(services), ...allStrings(cluster), ...allStrings(ha)].flatMap(requiredVarsIn));
     expect(Object.keys(a).sort()).toEqual([...wanted].sort());
-    expect(Object.keys(a).sort()).toEqual(Object.keys(REQUIRED).sort());
+    expect(Object.keys(a).sort()).toEqual(Object.keys({ ...REQUIRED, ...HA_REQUIRED }).sort());
     for (const [k, v] of Object.entries(a)) expect({ k, v: /^[0-9a-f]{64}$/.test(v), again: v === b[k] }).toEqual({ k, v: true, again: false });
     expect(new Set(Object.values(a)).size).toBe(Object.keys(a).length);
   });
