@@ -59,6 +59,28 @@ async function debeziumStreamsAfter(ctx: FaultContext, since: number, promotedAt
   return { ms: Math.max(...done.values()) - since, repairFirst };
 }
 
+/**
+ * Orders placed after the promotion at a price set after it (the product's ProductUpdated written on the
+ * new primary, then the order at that price accepted by order-command): a price change after the failover
+ * reached order-command. Returns how many.
+ */
+async function ordersAtNewPrices(ctx: FaultContext, promotedAt: number): Promise<number> {
+  const since = [promotedAt];
+  const changes = await ctx.stores.pg.catalog!('outbox')
+    .where('type', 'ProductUpdated')
+    .whereRaw('created_at > to_timestamp(?::double precision / 1000)', since)
+    .whereRaw('aggregateid = any(?)', [ctx.load.scope.productIds])
+    .select<Array<{ aggregateid: string; price: number; at: Date }>>('aggregateid', ctx.stores.pg.catalog!.raw("(payload->>'price')::int as price"), 'created_at as at');
+  const placed = await ctx.stores.pg.orders!('order_events')
+    .where('type', 'OrderPlaced')
+    .whereRaw(`data->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
+    .whereRaw('occurred_at > to_timestamp(?::double precision / 1000)', since)
+    .select<Array<{ data: { items: Array<{ productId: string; price: number }> }; at: Date }>>('data', 'occurred_at as at');
+  return placed.filter((o) =>
+    o.data.items.some((i) => changes.some((c) => c.aggregateid === i.productId && c.price === i.price && new Date(c.at) < new Date(o.at))),
+  ).length;
+}
+
 export const HA_SCENARIOS: Scenario[] = [
   {
     name: 'pg-failover',
@@ -121,7 +143,9 @@ export const HA_SCENARIOS: Scenario[] = [
         recoveredMs,
         after: async () => {
           ctx.note(`rows published by the relay's repair during the scenario: ${(await metricSum('relay', 'relay_repaired_total')) - repairedBefore}`);
-          return [];
+          const atNewPrices = await ordersAtNewPrices(ctx, promotedAt);
+          ctx.note(`${atNewPrices} order(s) accepted by order-command at a price the catalog set after the promotion`);
+          return atNewPrices > 0 ? [] : [{ category: 'diverged', message: 'no order was accepted at a price set after the failover: order-command did not follow the catalog on the new primary' }];
         },
       };
     },

@@ -124,6 +124,11 @@ describe('problemsOf', () => {
     expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0, failover: null } }, 60_000)[0]).toMatch(
       /slot s was invalidated/,
     );
+    const gone = { name: 's', exists: false, active: false, walStatus: null, retainedBytes: 0, failover: null };
+    expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'FAILED' }, slot: gone }, 60_000)).toContain(
+      'replication slot s is missing; the connector is being re-created',
+    );
+    expect(problemsOf({ ...healthy, slot: gone }, 60_000)).toEqual([]); // RUNNING: Debezium is creating it
     expect(problemsOf({ ...healthy, oldestUnconfirmedS: 61 }, 60_000)[0]).toMatch(/oldest undelivered outbox row is 61 s old/);
   });
   it('names each drifted key with its running and committed value, and says whether the relay puts the file back', () => {

@@ -5,8 +5,9 @@
 //   REST) gets the file put back, unless CONNECT_RESTORE_DRIFT=false: a drifted router sends every event to
 //   the wrong topic while the connector reports RUNNING;
 // - a FAILED connector or task is restarted, with a backoff that doubles up to a ceiling;
-// - a slot PostgreSQL invalidated (wal_status = lost, past max_slot_wal_keep_size) cannot stream again:
-//   the connector is deleted (offsets reset, slot dropped) and registered afresh; the rows of the gap are
+// - a slot PostgreSQL invalidated (wal_status = lost, past max_slot_wal_keep_size) cannot stream again,
+//   nor can a FAILED connector whose slot is missing (a failover to a standby without a copy of it): the
+//   connector is deleted (offsets reset, slot dropped) and registered afresh; the rows of the gap are
 //   published by the repairer, so nothing is lost.
 // - a slot made before the connector's file asked for slot.failover (PostgreSQL 17: a standby keeps a copy
 //   of a failover slot, so that Debezium resumes on the promoted node) is made a failover slot: the
@@ -67,6 +68,7 @@ export function problemsOf(o: Observation, readyMaxAgeMs: number, restoreDrift =
   if (c?.state === 'UNREACHABLE') out.push(`Kafka Connect is unreachable (${c.detail ?? ''}); repair publishes meanwhile`);
   if (o.slot?.walStatus === 'lost')
     out.push(`replication slot ${o.slot.name} was invalidated (wal_status lost, past max_slot_wal_keep_size); the connector is being re-created`);
+  if (o.slot && !o.slot.exists && c?.state === 'FAILED') out.push(`replication slot ${o.slot.name} is missing; the connector is being re-created`);
   if (o.misrouted > 0)
     out.push(
       `${o.misrouted} undelivered outbox row(s) had their record seen on a wrong topic or with a wrong key; the repair publishes them to their own topic`,
@@ -137,7 +139,9 @@ export class ConnectorSupervisor {
     const cfg = this.opts.connector;
     if (!cfg || !o.connector || !this.opts.isActive()) return o;
     if (o.slot?.walStatus === 'lost' && o.connector.state !== 'MISSING' && o.connector.state !== 'UNREACHABLE') {
-      await this.recreate(cfg);
+      await this.recreate(cfg, 'replication slot lost (past max_slot_wal_keep_size)');
+    } else if (o.slot && !o.slot.exists && o.connector.state === 'FAILED') {
+      await this.recreate(cfg, 'replication slot missing (a failover to a node without a copy of it?): the connector cannot resume from its offsets');
     } else if (o.connector.drift?.length && this.opts.restoreDrift) {
       // Before a restart: a drifted configuration may be why the task failed, and the PUT restarts it anyway.
       await this.restore(cfg, o.connector.drift);
@@ -184,8 +188,8 @@ export class ConnectorSupervisor {
     }
   }
 
-  private async recreate(cfg: ConnectorConfig): Promise<void> {
-    this.log.error({ slot: cfg['slot.name'] }, 'replication slot lost (past max_slot_wal_keep_size); re-creating the connector, repair covers the gap');
+  private async recreate(cfg: ConnectorConfig, why: string): Promise<void> {
+    this.log.error({ slot: cfg['slot.name'] }, `${why}; re-creating the connector, repair covers the gap`);
     this.opts.metrics.connectorRecreated.inc({ database: this.opts.database, connector: cfg.name });
     await removeConnector(this.opts.connect, this.opts.db, cfg);
     await registerConnector(this.opts.connect, this.opts.db, cfg);

@@ -26,6 +26,13 @@ export async function enableSlotFailover(connection: pg.ClientConfig, slot: stri
   }
 }
 
+/** The connector is registered but its replication slot does not exist. */
+export async function slotGone(connect: ConnectClient, admin: Knex, config: ConnectorConfig): Promise<boolean> {
+  const slot = slotOf(config);
+  if (!slot || !(await connect.status(config.name).then(() => true, () => false))) return false;
+  return !(await admin('pg_replication_slots').where({ slot_name: slot }).first('slot_name'));
+}
+
 /** True when the replication slot exists and a connector is streaming from it. */
 export async function slotActive(admin: Knex, slot: string): Promise<boolean> {
   const row = await admin('pg_replication_slots').where({ slot_name: slot }).first<{ active: boolean } | undefined>('active');
@@ -37,6 +44,11 @@ export async function slotActive(admin: Knex, slot: string): Promise<boolean> {
  * is active: from then on every committed outbox row is streamed (snapshot.mode=no_data skips older rows).
  */
 export async function registerConnector(connect: ConnectClient, admin: Knex, config: ConnectorConfig, timeoutMs = 60_000): Promise<void> {
+  if (await slotGone(connect, admin, config)) {
+    // Its offsets name an LSN of a slot that is no more (a failover without failover slots, a slot dropped by
+    // hand): Debezium refuses to start from them. Re-created, it streams from now on; repair covers the gap.
+    await removeConnector(connect, admin, config);
+  }
   await connect.put(config.name, config);
   let restarted = false;
   try {
