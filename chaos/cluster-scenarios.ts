@@ -4,7 +4,7 @@
 // recovers is the cluster, not a restart. The invariants afterwards are the chaos suite's own.
 import { AssignerProtocol } from 'kafkajs';
 import { waitUntil } from '@qtshop/shared/platform';
-import { loadInfra } from '@qtshop/shared/infra';
+import { loadInfra, type Knex } from '@qtshop/shared/infra';
 import { ConnectClient } from '@qtshop/shared/delivery';
 import { isAlive } from '../stack/procs';
 import { metricSum, type FaultContext, type Scenario } from './faults';
@@ -24,13 +24,19 @@ async function kill(pid: number): Promise<void> {
 /**
  * Waits until every order of the run placed in the PROBE_WINDOW_MS after `since` (or, if none was, the
  * first placed after it) has its outcome in order-query: the order crossed every hop (the orders outbox,
- * inventory, the inventory outbox, order-command, order-query) after the fault. Returns ms since `since`.
+ * inventory, the inventory outbox, order-command, order-query) after the fault. Orders their shopper
+ * cancelled are not in the probe: their status in order-query ends Cancelled, which the cancel can reach
+ * without the stock decision's hops (the load cancels within a second of placing, so the probe is read
+ * again until it settles). Returns ms since `since`.
  */
 export async function ordersSettledAfter(ctx: FaultContext, since: number): Promise<number> {
   const orders = ctx.stores.pg.orders!;
+  const notCancelled = (q: Knex.QueryBuilder) =>
+    q.whereNotExists(orders('order_events as c').whereRaw('c.order_id = order_events.order_id').where('c.type', 'OrderCancelled'));
   const placed = async (): Promise<string[]> => {
     const inWindow = await orders('order_events')
       .where('type', 'OrderPlaced')
+      .modify(notCancelled)
       .whereRaw(`data->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
       .whereRaw('occurred_at >= to_timestamp(?::double precision / 1000) and occurred_at < to_timestamp(?::double precision / 1000)', [
         since,
@@ -40,6 +46,7 @@ export async function ordersSettledAfter(ctx: FaultContext, since: number): Prom
     if (inWindow.length > 0 || Date.now() < since + PROBE_WINDOW_MS) return inWindow;
     return orders('order_events')
       .where('type', 'OrderPlaced')
+      .modify(notCancelled)
       .whereRaw(`data->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
       .whereRaw('occurred_at >= to_timestamp(?::double precision / 1000)', [since])
       .orderBy('occurred_at')

@@ -1,19 +1,20 @@
 // Kafka clients (kafkajs). kafkajs 2.2.4 is unmaintained since 2023; test/stack/kafka.int.test.ts checks
 // admin, produce with key and headers, and consumer groups against the stack's Kafka 4.1 broker.
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
 
 export type { Kafka };
 import type { Infra } from './addresses';
-import { patchKafkajsRequestQueue } from './kafkajs-patch';
+import { patchKafkajsCoordinator, patchKafkajsRequestQueue } from './kafkajs-patch';
 import type { Logger } from '../platform/logging';
 import { waitUntil } from '../platform/wait';
 
 /** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
 export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs' | 'sasl'>;
 
-/** A kafkajs client for the brokers of `kafka`; every Kafka client of the shop is made here (the request queue patched first). */
+/** A kafkajs client for the brokers of `kafka`; every Kafka client of the shop is made here (kafkajs patched first: kafkajs-patch.ts). */
 export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   patchKafkajsRequestQueue();
+  patchKafkajsCoordinator();
   return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
 }
 
@@ -39,6 +40,27 @@ export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: L
       : {}),
     ...extra,
   };
+}
+
+/** kafkajs's first wait before it retries a failed request (its own default), doubled (±20%) each time. */
+export const KAFKAJS_INITIAL_RETRY_MS = 300;
+
+/**
+ * kafkajs retry options for waits that start at 300 ms and double up to `maxMs`, with as many retries as
+ * it takes for the waits to add up to `budgetMs` (at least one). kafkajs gives up after the retries (a
+ * consumer crashes and restarts); the ceiling bounds how long a client sleeps after what failed is over.
+ */
+export function kafkaRetry(o: { maxMs: number; budgetMs: number }): Required<Pick<RetryOptions, 'initialRetryTime' | 'maxRetryTime' | 'retries'>> {
+  const initialRetryTime = Math.min(KAFKAJS_INITIAL_RETRY_MS, o.maxMs);
+  let retries = 0;
+  let waited = 0;
+  // The doubling waits (a few dozen at most), then the ceiling's as many times as the rest of the budget takes.
+  for (let wait = initialRetryTime; wait < o.maxMs && waited < o.budgetMs; wait *= 2) {
+    waited += wait;
+    retries += 1;
+  }
+  if (waited < o.budgetMs) retries += Math.ceil((o.budgetMs - waited) / o.maxMs);
+  return { initialRetryTime, maxRetryTime: o.maxMs, retries: Math.max(1, retries) };
 }
 
 /** Kafka header values arrive as Buffers (or arrays of them); this reads one as a string. */

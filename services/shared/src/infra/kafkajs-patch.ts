@@ -1,5 +1,8 @@
-// A fix to kafkajs 2.2.4's request queue, applied by createKafka (kafka.ts) before it makes a client.
+// Fixes to kafkajs 2.2.4, applied by createKafka (kafka.ts) before it makes a client: its request queue's
+// idle timer loop, and its consumers' hold on a group coordinator that is gone.
 import { createRequire } from 'node:module';
+
+const kafkajsModule = createRequire(import.meta.url);
 
 /**
  * kafkajs 2.2.4 (unmaintained since 2023) re-arms its request queue's check after every check, with a
@@ -16,7 +19,7 @@ interface KafkajsRequestQueue {
   throttledUntil: number;
   scheduleCheckPendingRequests(): void;
 }
-export const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
+export const RequestQueue = kafkajsModule('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
 let patched = false;
 
 /** Arms the request queue's check only while a request waits or the broker throttles; idempotent. */
@@ -27,5 +30,99 @@ export function patchKafkajsRequestQueue(): void {
   RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckWhenNeeded(this: KafkajsRequestQueue) {
     if (this.pending.length === 0 && this.throttledUntil <= Date.now()) return;
     scheduleCheck.call(this);
+  };
+}
+
+/**
+ * A consumer's group coordinator, in kafkajs 2.2.4 (and its unreleased master), is found when the consumer
+ * joins its group and kept until it joins again: heartbeats go to that broker, and offset commits and
+ * fetches look it up by its node id (OffsetManager.getCoordinator). When the broker dies, the coordination
+ * of the group moves with the leadership of its __consumer_offsets partition to another broker, once the
+ * controller has fenced the dead one (broker.session.timeout.ms, 9 s by default), but the consumer keeps
+ * asking the dead broker: each commit fails with "Broker n not found in the cached metadata" (the metadata
+ * no longer lists it) and each heartbeat with a connection error, until the consumer's retries run out; it
+ * then crashes and, after its last retry wait (up to 30 s), restarts as a new member of its group, whose
+ * rebalance waits for the old member's session to time out: minutes without consuming, with one of three
+ * brokers killed (npm run test:cluster, docs/results.md).
+ *
+ * Patched: a heartbeat or offset request that cannot reach the coordinator (connection refused or closed,
+ * no answer within the request timeout, or its broker gone from the metadata) asks the cluster which broker
+ * coordinates the group now (FindCoordinator; kafkajs's cluster retries it while the dead broker is still
+ * named) and uses that one from then on, for the heartbeats and the offsets alike: the member keeps its
+ * membership and its partitions, and no rebalance happens. A failed heartbeat is sent at once to a new
+ * coordinator; otherwise (none found, or the same broker) the error goes on to kafkajs's retries as before.
+ * Nothing changes while the coordinator answers. test/shared/kafka-coordinator.unit.test.ts checks it on kafkajs's own classes.
+ */
+export interface KafkajsCoordinator {
+  nodeId?: number;
+  isConnected(): boolean;
+}
+interface KafkajsCluster {
+  findBroker(broker: { nodeId?: number }): Promise<KafkajsCoordinator>;
+  findGroupCoordinator(o: { groupId: string }): Promise<KafkajsCoordinator>;
+}
+export interface KafkajsOffsetManager {
+  groupId: string;
+  coordinator: KafkajsCoordinator;
+  cluster: KafkajsCluster;
+  getCoordinator(): Promise<KafkajsCoordinator>;
+}
+export interface KafkajsConsumerGroup {
+  groupId: string;
+  coordinator: KafkajsCoordinator | null;
+  offsetManager: KafkajsOffsetManager | null;
+  cluster: KafkajsCluster;
+  heartbeat(o: { interval: number }): Promise<void>;
+}
+export const OffsetManager = kafkajsModule('kafkajs/src/consumer/offsetManager/index.js') as { prototype: KafkajsOffsetManager };
+export const ConsumerGroup = kafkajsModule('kafkajs/src/consumer/consumerGroup.js') as { prototype: KafkajsConsumerGroup };
+
+/** kafkajs errors of a coordinator that cannot be reached: refused or closed connections, no answer in time, its broker gone from the metadata. */
+const UNREACHABLE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
+export const coordinatorUnreachable = (err: unknown): boolean => UNREACHABLE.has((err as { name?: string } | undefined)?.name ?? '');
+
+/** One FindCoordinator at a time per consumer group: its heartbeats and commits fail together. */
+const finding = new WeakMap<object, Promise<KafkajsCoordinator>>();
+function findCoordinator(owner: object, cluster: KafkajsCluster, groupId: string): Promise<KafkajsCoordinator> {
+  let found = finding.get(owner);
+  if (!found) {
+    found = cluster.findGroupCoordinator({ groupId }).finally(() => finding.delete(owner));
+    finding.set(owner, found);
+  }
+  return found;
+}
+
+let coordinatorPatched = false;
+
+/** Makes kafkajs consumers find their group's coordinator again when the one they know cannot be reached; idempotent. */
+export function patchKafkajsCoordinator(): void {
+  if (coordinatorPatched) return;
+  coordinatorPatched = true;
+  const getCoordinator = OffsetManager.prototype.getCoordinator;
+  OffsetManager.prototype.getCoordinator = async function getOrFindCoordinator(this: KafkajsOffsetManager) {
+    try {
+      return await getCoordinator.call(this);
+    } catch (err) {
+      if (!coordinatorUnreachable(err)) throw err;
+      this.coordinator = await findCoordinator(this, this.cluster, this.groupId);
+      return this.coordinator;
+    }
+  };
+  const heartbeat = ConsumerGroup.prototype.heartbeat;
+  ConsumerGroup.prototype.heartbeat = async function heartbeatOrFindCoordinator(this: KafkajsConsumerGroup, o: { interval: number }) {
+    try {
+      return await heartbeat.call(this, o);
+    } catch (err) {
+      if (!coordinatorUnreachable(err)) throw err;
+      const was = this.coordinator?.nodeId;
+      // Found means connected (kafkajs's cluster connects to the broker it names, retrying while it cannot).
+      const now = await findCoordinator(this, this.cluster, this.groupId).catch(() => undefined);
+      if (!now) throw err;
+      this.coordinator = now;
+      if (this.offsetManager) this.offsetManager.coordinator = now;
+      // The same broker still coordinates (it answered too late, or is back): kafkajs's own retry sends it again.
+      if (now.nodeId === was) throw err;
+      return heartbeat.call(this, o);
+    }
   };
 }

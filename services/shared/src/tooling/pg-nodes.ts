@@ -2,7 +2,8 @@
 // role, how far its standby is behind, and whether Debezium's failover slots have their copies on the
 // standby. `npm run stack -- status` and `npm run status` show it; judgePgNodes says what is wrong.
 import pg from 'pg';
-import { pgConnection, type Infra, type PgNode } from '../infra';
+import { type Infra, type PgNode } from '../infra/addresses';
+import { pgConnection } from '../infra/db';
 
 export interface PgSlotState {
   name: string;

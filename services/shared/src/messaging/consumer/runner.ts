@@ -19,6 +19,10 @@
 //   CONSUMER_STALL_MS while it has partitions: liveness.ts) is restarted with a fresh kafkajs consumer, with
 //   backoff; after CONSUMER_MAX_RESTARTS restarts in a row that did not get it consuming, onGiveUp ends the
 //   process (startService exits 1) so that its supervisor starts it afresh.
+// A broker lost (one of several): kafkajs retries the failing fetches, heartbeats and commits with waits of
+// at most CONSUMER_KAFKA_RETRY_MAX_MS, so the consumer carries on within seconds of the broker's partitions
+// getting new leaders, and, patched by createKafka (infra/kafkajs-patch.ts), it finds its group's coordinator
+// again when the broker was that, keeping its membership and partitions instead of crashing out of its group.
 // problems() is what the service's /ready says about its consumers; the metrics are consumer_running,
 // consumer_restarts_total, consumer_last_fetch_age_seconds and consumer_partitions_waiting (telemetry.ts).
 //
@@ -36,7 +40,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Consumer, Kafka } from 'kafkajs';
-import { ensureTopics } from '../../infra/kafka';
+import { ensureTopics, kafkaRetry } from '../../infra/kafka';
 import type { Logger } from '../../platform/logging';
 import { activeTracer } from '../../observability/tracing';
 import type { Inbox } from '../inbox/inbox';
@@ -101,6 +105,9 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   const heartbeatInterval = Math.min(3000, Math.floor(sessionTimeout / 3));
   const maxBatch = opts.maxBatch ?? 100;
   const partitionsConsumedConcurrently = opts.partitionsConsumedConcurrently ?? 1;
+  // kafkajs's retries of failing fetches, heartbeats and commits: short waits, so that a consumer carries on
+  // within seconds of a lost broker's partitions getting new leaders (CONSUMER_KAFKA_RETRY_MAX_MS).
+  const retry = kafkaRetry({ maxMs: opts.kafkaRetryMaxMs ?? 2000, budgetMs: opts.kafkaRetryBudgetMs ?? 120_000 });
   const telemetry = new ConsumerTelemetry(opts.registry, opts.groupId, opts.tracer ?? activeTracer());
   const deadLetters = new DeadLetters(opts.kafka, opts.groupId, telemetry, () => stopping);
   const liveness = new ConsumerLiveness(Date.now());
@@ -151,7 +158,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
       maxWaitTimeInMs: 500,
       sessionTimeout,
       heartbeatInterval,
-      retry: { retries: 10 },
+      retry,
     });
     const mine = () => current === consumer && !stopping;
     consumer.on(consumer.events.FETCH, () => {

@@ -33,6 +33,16 @@ export const consumerSettings = {
     default: '1000',
     schema: env.int(1),
   },
+  CONSUMER_KAFKA_RETRY_MAX_MS: {
+    doc: "Longest wait between kafkajs's attempts at a consumer's failing Kafka requests (a fetch, heartbeat or offset commit that finds a broker gone or a partition without its leader), from 300 ms doubling; kafkajs's own ceiling is 30 s, which left a consumer idle for up to that long after the failure was over (a broker lost, its partitions' leaders moved). Retries happen only while requests fail: a healthy consumer sends nothing more",
+    default: '2000',
+    schema: env.int(1),
+  },
+  CONSUMER_KAFKA_RETRY_BUDGET_MS: {
+    doc: "About how long in all kafkajs waits between attempts at a consumer's failing Kafka requests (spaced as CONSUMER_KAFKA_RETRY_MAX_MS says, counted until the consumer's next rebalance) before it restarts the consumer, which joins its group again as a new member after its last wait: kafkajs's retry count (62 with the defaults)",
+    default: '120000',
+    schema: env.int(1),
+  },
   CONSUMER_MAX_RESTARTS: {
     doc: 'Restarts in a row that did not get a consumer consuming again before the service exits with status 1, so that what supervises it (npm start, a restart policy, Kubernetes) starts it afresh',
     default: '5',
@@ -49,5 +59,7 @@ export const consumerTuning = (c: ConfigOf<typeof consumerSettings>) => ({
   stallMs: c.CONSUMER_STALL_MS,
   restartBackoffMs: c.CONSUMER_RESTART_BACKOFF_MS,
   maxRestarts: c.CONSUMER_MAX_RESTARTS,
+  kafkaRetryMaxMs: c.CONSUMER_KAFKA_RETRY_MAX_MS,
+  kafkaRetryBudgetMs: c.CONSUMER_KAFKA_RETRY_BUDGET_MS,
 });
 export type ConsumerTuning = ReturnType<typeof consumerTuning>;
