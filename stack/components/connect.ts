@@ -26,6 +26,7 @@ export function connectMember(cfg: StackConfig, id: number): Component {
     async start(cfg) {
       writeLog4j(cfg);
       const { factor } = replicationOf(cfg.infra.kafka.nodes.length);
+      const clustered = cfg.infra.kafka.nodes.length > 1;
       writeProps(props, {
         'bootstrap.servers': cfg.infra.kafka.brokers.join(','),
         // Every worker joins one group: the connectors and their tasks are spread over the workers, and a
@@ -41,6 +42,10 @@ export function connectMember(cfg: StackConfig, id: number): Component {
         'config.storage.replication.factor': factor,
         'status.storage.replication.factor': factor,
         'offset.flush.interval.ms': 1000,
+        // In a cluster, the worker's own clients give up on a dead broker after 5 s (Kafka's defaults: 30 s
+        // and 60 s), then ask the others: Debezium reads the offsets topic at every commit, and with the
+        // defaults it waited a minute on the dead leader while the relay's repair carried the events.
+        ...(clustered ? { 'request.timeout.ms': 5000, 'default.api.timeout.ms': 5000 } : {}),
         // How long the group waits for a worker that left (or died) before its connectors and tasks move.
         'scheduled.rebalance.max.delay.ms': cfg.connectRebalanceDelayMs,
         listeners: `http://127.0.0.1:${worker.port}`,

@@ -97,6 +97,9 @@ export function kafkaMember(cfg: StackConfig, id: number): Component {
         'share.coordinator.state.topic.replication.factor': factor,
         'share.coordinator.state.topic.min.isr': minInsync,
         'group.initial.rebalance.delay.ms': 0,
+        // In a cluster, a broker that stops heartbeating is fenced after 3 s (Kafka's default: 9 s), and the
+        // leaders of its partitions move sooner.
+        ...(clustered(cfg) ? { 'broker.session.timeout.ms': 3000, 'broker.heartbeat.interval.ms': 1000 } : {}),
         'log.retention.hours': 168,
       });
       if (!existsSync(resolve(logDir, 'meta.properties'))) {

@@ -24,7 +24,10 @@ import type { Logger } from '../platform/logging';
 import { OPS_ROUTES, opsRouter, serviceOpenApi } from './ops';
 import { activeTracer, extractContext, withTracer } from '../observability/tracing';
 
-function errorMiddleware(log: Logger): Middleware {
+/** How long a client is told to wait after a 503 `unavailable` (a database failing over comes back within seconds). */
+export const UNAVAILABLE_RETRY_AFTER_S = 1;
+
+function errorMiddleware(log: Logger, unavailable: (err: unknown) => boolean): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -47,6 +50,13 @@ function errorMiddleware(log: Logger): Middleware {
         // body-parser: malformed JSON, wrong charset
         ctx.status = 400;
         ctx.body = { error: { code: 'invalid_json', message: `request body is not valid JSON: ${e.message ?? ''}`.trim() } } satisfies ErrorBody;
+      } else if (unavailable(err)) {
+        // The database (or the network to it) is down or failing over: the request changed nothing it kept,
+        // and the same request may succeed in a moment.
+        log.warn({ err, method: ctx.method, path: ctx.path }, 'request failed: a store is unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
+        ctx.body = { error: { code: 'unavailable', message: 'a store this request needs is unavailable (restarting or failing over); retry shortly' } } satisfies ErrorBody;
       } else {
         log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
         ctx.status = 500;
@@ -109,6 +119,8 @@ export interface HttpAppOptions {
   health?: Record<string, string>;
   /** The service's tracer (observability/tracing.ts startTracing); the process's when absent. */
   tracer?: Tracer;
+  /** Errors that mean a store is unavailable for a moment (infra/transient.ts isTransient): answered 503 with Retry-After, not 500. */
+  unavailable?: (err: unknown) => boolean;
 }
 
 export interface HttpApp {
@@ -165,7 +177,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
       if (ctx.status >= 500) errors.inc({ route });
     }
   });
-  app.use(errorMiddleware(opts.log));
+  app.use(errorMiddleware(opts.log, opts.unavailable ?? (() => false)));
   app.use(jsonOnly);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: opts.bodyLimit ?? '64kb', jsonStrict: true, encoding: 'utf-8' }));
 

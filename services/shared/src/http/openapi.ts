@@ -24,7 +24,7 @@ const ERRORS: Record<ErrorStatus, string> = {
   422: 'The request is well-formed but cannot be processed: the code the route describes',
   429: 'Too many requests from this customer (or address): rate_limited; Retry-After says when to retry',
   500: 'Internal error: internal (the detail is in the service log, not in the response)',
-  503: "Not ready; on a shopper's route also auth_unavailable: the identity provider's keys (AUTH_JWKS_URL) cannot be fetched to verify the JWT, Retry-After says when to retry",
+  503: "A store the request needs is unavailable for a moment (a database restarting or failing over): unavailable, nothing changed, Retry-After says when to retry; on a shopper's route also auth_unavailable: the identity provider's keys (AUTH_JWKS_URL) cannot be fetched to verify the JWT; on /ready: not ready",
 };
 
 /** The JSON Schema of `schema`, without $schema (the document's dialect applies). */
@@ -51,9 +51,9 @@ function errorStatuses(c: RouteContract): ErrorStatus[] {
   if (c.params || c.query || c.headers || c.body) all.add(400);
   if (c.admin || c.shopper) all.add(401);
   if (c.rateLimited) all.add(429);
-  if (c.shopper) all.add(503);
   if (c.body) [413, 415].forEach((s) => all.add(s as ErrorStatus));
   all.add(500);
+  all.add(503);
   return [...all].sort((a, b) => a - b);
 }
 

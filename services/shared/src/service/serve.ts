@@ -8,6 +8,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
 import { Registry, type Metric } from 'prom-client';
 import { createConsumerRunner, type ConsumerRunner } from '../messaging/consumer/runner';
+import { isTransient } from '../infra/transient';
 import { closeServer, createHttpApp, listen } from '../http/app';
 import type { ContractRouter } from '../http/contract';
 import type { ShutdownTiming, Stoppable } from '../platform/lifecycle';
@@ -87,6 +88,7 @@ export async function serve(opts: ServeOptions): Promise<RunningService> {
     registry,
     tracer: tracing.tracer,
     routers: opts.routers,
+    unavailable: isTransient,
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.health ? { health: opts.health } : {}),
     readiness: {
