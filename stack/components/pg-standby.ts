@@ -108,17 +108,30 @@ export async function baseBackup(cfg: StackConfig, source: PgNode, id: number, o
   mkdirSync(resolve(to, 'pg_wal/archive_status'), { recursive: true });
   writeFileSync(resolve(to, 'standby.signal'), '');
   // The primary's waits name this node itself: a promoted copy would wait for a standby that is not there.
-  const auto = resolve(to, 'postgresql.auto.conf');
-  if (existsSync(auto))
-    writeFileSync(
-      auto,
-      readFileSync(auto, 'utf8')
-        .split('\n')
-        .filter((l) => !/^\s*(synchronous_standby_names|synchronized_standby_slots)\s*=/.test(l))
-        .join('\n'),
-    );
+  clearStandbyWaits(to);
   if (owner.uid !== undefined) execFileSync('chown', ['-R', `${owner.uid}:${owner.gid ?? owner.uid}`, to]);
   chmodSync(to, 0o700);
+}
+
+/**
+ * Removes the waits for a standby (synchronous_standby_names, synchronized_standby_slots: ALTER SYSTEM
+ * lines in postgresql.auto.conf) from a node's data: a copy of the primary, or a node that runs alone again
+ * (without them every commit, and Debezium, would wait for a standby that is gone).
+ */
+export function clearStandbyWaits(data: string): void {
+  const auto = resolve(data, 'postgresql.auto.conf');
+  if (!existsSync(auto)) return;
+  const text = readFileSync(auto, 'utf8');
+  const kept = text
+    .split('\n')
+    .filter((l) => !/^\s*(synchronous_standby_names|synchronized_standby_slots)\s*=/.test(l))
+    .join('\n');
+  if (kept !== text) writeFileSync(auto, kept);
+}
+
+/** Drops the physical slots standbys streamed through, on a node that runs alone: nothing reads them, and they would keep WAL for ever. */
+export async function dropStandbySlots(c: pg.Client): Promise<void> {
+  await c.query("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_type = 'physical' and slot_name like 'qtshop\\_node\\_%' and not active");
 }
 
 /** A node's standby settings (used while it is a standby; a primary ignores them) and the proxy's check login. */

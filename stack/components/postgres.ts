@@ -11,7 +11,7 @@ import pg from 'pg';
 import { DATABASES, PG_REPLICATION_ROLES, PG_ROLES, pgDevPassword } from '@qtshop/shared/infra';
 import type { StackConfig } from '../config';
 import { spawnDetached } from '../procs';
-import { spec, type Component } from './common';
+import { spec, StackMemberError, type Component } from './common';
 import { keepSlotWalBounded, nodePort, ownedDir, pgBinaries, pgClient, pgDataDir, pgMemberName, pgUser } from './pg-node';
 import * as pgRoles from './pg-standby';
 
@@ -49,8 +49,15 @@ export function pgMember(cfg: StackConfig, id = 1): Component {
           initdb(bin.initdb, data, c, user);
         }
       }
+      if (!ha && (existsSync(resolve(data, 'standby.signal')) || pgRoles.isFenced(c, id)))
+        // Left so by a stack with a standby whose failover moved the primary to node 2: alone it would be a
+        // read-only standby of nothing (or a primary behind the promoted one).
+        throw new StackMemberError(
+          'postgres: this node is the standby (or the fenced old primary) of a stack with a standby: run with STACK_PG_STANDBY=true, or fail over back to it first (npm run stack -- failover, then rebuild-standby)',
+        );
       keepSlotWalBounded(resolve(data, 'postgresql.conf'), c.pgMaxSlotWalKeepSize);
       if (ha) pgRoles.writeNodeConf(c, id);
+      else pgRoles.clearStandbyWaits(data); // a node that had a standby runs alone now
       const flags: Array<[string, string]> = [
         ['listen_addresses', c.infra.pg.host === 'localhost' ? 'localhost' : '127.0.0.1'],
         ['unix_socket_directories', sockets],
@@ -100,6 +107,7 @@ export function pgMember(cfg: StackConfig, id = 1): Component {
         // Nobody but the superuser works in the `postgres` database (each role connects to its own only).
         await client.query('revoke connect, temporary on database postgres from public');
         if (ha) await pgRoles.standbyRoles(client, c);
+        else await pgRoles.dropStandbySlots(client);
       } finally {
         await client.end();
       }

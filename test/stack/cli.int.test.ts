@@ -1,25 +1,16 @@
 // The stack CLI's failure paths, run against a second, throwaway stack (own STACK_DIR and ports)
 // so the stack the other suites use is not touched.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { alivePids } from '../support/procs';
+import { runStackCli } from '../support/stack-cli';
 
 const root = resolve(import.meta.dirname, '../..');
 const mainStack = resolve(root, '.stack');
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'stack/cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runCli = runStackCli;
 
 /** A second stack that reuses the resolved jars of the main one (no Maven run) on other ports. */
 function scratchStack(offset: number): NodeJS.ProcessEnv {

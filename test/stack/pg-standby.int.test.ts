@@ -2,29 +2,19 @@
 // PostgreSQL-only stack (own STACK_DIR and ports): the standby streams synchronously, a failover slot gets
 // its copy on the standby, a failover after SIGKILL of the primary moves the address and the slot resumes
 // on the promoted node, the old primary stays fenced until rebuilt as the new standby.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { waitUntil } from '@qtshop/shared/platform';
+import { runStackCli } from '../support/stack-cli';
 
-const root = resolve(import.meta.dirname, '../..');
 const PORT = 56632;
 const NODE = { 1: PORT + 10, 2: PORT + 20 } as const;
 const dir = mkdtempSync(resolve(tmpdir(), 'qtshop-ha-'));
 const env = { STACK_DIR: dir, PG_PORT: String(PORT), PG_HOST: '127.0.0.1', STACK_PG_STANDBY: 'true', STACK_PORT_STEP: '10' };
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'stack/cli.ts'), ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]) => runStackCli(args, env);
 
 async function query<T extends pg.QueryResultRow>(port: number, sql: string, params: unknown[] = [], database = 'catalog'): Promise<T[]> {
   const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database, connectionTimeoutMillis: 2000 });
@@ -126,5 +116,11 @@ describe('a PostgreSQL standby behind the primary address', () => {
     expect(rep).toEqual([{ application_name: 'node_1', sync_state: 'sync' }]);
     await query(PORT, 'insert into ha_rows values (4)');
     await waitUntil(async () => (await query(NODE[1], 'select 1 from ha_rows where id = 4')).length === 1, { timeoutMs: 10_000, what: 'the row on the rebuilt standby' });
+  }, 120_000);
+
+  it('will not run a node that is a standby alone: without STACK_PG_STANDBY the stack refuses it, saying how to go on', async () => {
+    const r = await runStackCli(['up', 'postgres'], { ...env, STACK_PG_STANDBY: 'false' });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('this node is the standby (or the fenced old primary) of a stack with a standby: run with STACK_PG_STANDBY=true');
   }, 120_000);
 });
