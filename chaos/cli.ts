@@ -178,7 +178,11 @@ async function main(): Promise<number> {
   };
   // A failover drill alone has its own files, with and without failover slots.
   const drill = needsStandby.length === names.length ? (loadStackConfig().pgHa.failoverSlots ? 'pg-failover' : 'pg-failover-no-failover-slots') : undefined;
-  const files = writeReport(values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'), smoke ? 'smoke' : cluster ? 'cluster' : (drill ?? 'chaos'), report);
+  const files = writeReport(
+    values.out ? resolve(values.out) : resolve(repoRoot, 'chaos/results'),
+    smoke ? 'smoke' : cluster ? 'cluster' : (drill ?? 'chaos'),
+    report,
+  );
   say(`results: ${files.md}`);
   const failed = results.filter((r) => r.status === 'failed');
   say(failed.length ? `FAILED: ${failed.map((r) => r.scenario).join(', ')}` : 'every scenario run held every invariant');

@@ -38,7 +38,12 @@ async function ordersAcceptedAfter(ctx: FaultContext, since: number): Promise<nu
  * Kafka (sent_at) before the relay's repair published anything: repair waits OUTBOX_REPAIR_AFTER_MS, so
  * what arrives sooner is Debezium's. Returns ms since `since`, and whether repair had published first.
  */
-async function debeziumStreamsAfter(ctx: FaultContext, since: number, promotedAt: number, repairedBefore: number): Promise<{ ms: number; repairFirst: boolean }> {
+async function debeziumStreamsAfter(
+  ctx: FaultContext,
+  since: number,
+  promotedAt: number,
+  repairedBefore: number,
+): Promise<{ ms: number; repairFirst: boolean }> {
   const done = new Map<string, number>();
   let repairFirst = false;
   await waitUntil(
@@ -70,7 +75,11 @@ async function ordersAtNewPrices(ctx: FaultContext, promotedAt: number): Promise
     .where('type', 'ProductUpdated')
     .whereRaw('created_at > to_timestamp(?::double precision / 1000)', since)
     .whereRaw('aggregateid = any(?)', [ctx.load.scope.productIds])
-    .select<Array<{ aggregateid: string; price: number; at: Date }>>('aggregateid', ctx.stores.pg.catalog!.raw("(payload->>'price')::int as price"), 'created_at as at');
+    .select<Array<{ aggregateid: string; price: number; at: Date }>>(
+      'aggregateid',
+      ctx.stores.pg.catalog!.raw("(payload->>'price')::int as price"),
+      'created_at as at',
+    );
   const placed = await ctx.stores.pg.orders!('order_events')
     .where('type', 'OrderPlaced')
     .whereRaw(`data->>'basketId' like ?`, [`${ctx.load.scope.basketPrefix}%`])
@@ -121,7 +130,8 @@ export const HA_SCENARIOS: Scenario[] = [
       const r = await runScript('stack/cli.ts', ['failover']);
       const line = r.output.split('\n').find((l) => l.startsWith('{"failover"'));
       if (r.code !== 0 || !line) throw new Error(`npm run stack -- failover failed:\n${r.output.slice(-2000)}`);
-      const report = (JSON.parse(line) as { failover: { addressMovedMs: number; promotedMs: number; slots: Array<{ name: string; failover: boolean }> } }).failover;
+      const report = (JSON.parse(line) as { failover: { addressMovedMs: number; promotedMs: number; slots: Array<{ name: string; failover: boolean }> } })
+        .failover;
       // The command reports from its own start: the promotion came (address moved − promoted) before its end.
       const promotedAt = Date.now() - (report.addressMovedMs - report.promotedMs);
       ctx.note(
@@ -145,7 +155,14 @@ export const HA_SCENARIOS: Scenario[] = [
           ctx.note(`rows published by the relay's repair during the scenario: ${(await metricSum('relay', 'relay_repaired_total')) - repairedBefore}`);
           const atNewPrices = await ordersAtNewPrices(ctx, promotedAt);
           ctx.note(`${atNewPrices} order(s) accepted by order-command at a price the catalog set after the promotion`);
-          return atNewPrices > 0 ? [] : [{ category: 'diverged', message: 'no order was accepted at a price set after the failover: order-command did not follow the catalog on the new primary' }];
+          return atNewPrices > 0
+            ? []
+            : [
+                {
+                  category: 'diverged',
+                  message: 'no order was accepted at a price set after the failover: order-command did not follow the catalog on the new primary',
+                },
+              ];
         },
       };
     },

@@ -144,7 +144,12 @@ export async function setUp(stores: Stores, o: LoadOptions, stats: LoadStats): P
     const r = await call(stats, 'PUT', `${serviceUrl('basket')}/baskets/${b}`, { items }, await shopper(b));
     if (r.status !== 200 && r.status !== 201) throw new Error(`setting up: PUT /baskets answered ${r.status}`);
   }
-  return { scope: { productIds: ids, initialStock, basketPrefix, keptBaskets, refills: [], acknowledged: [] }, ordered, restocked: ids.slice(o.products), prices };
+  return {
+    scope: { productIds: ids, initialStock, basketPrefix, keptBaskets, refills: [], acknowledged: [] },
+    ordered,
+    restocked: ids.slice(o.products),
+    prices,
+  };
 }
 
 const pick = <T>(xs: readonly T[]): T => xs[randomInt(xs.length)]!;

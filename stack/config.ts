@@ -52,7 +52,11 @@ export const stackSettings = {
     default: 'replicator-dev-password',
     schema: env.string(),
   },
-  STACK_HAPROXY: { doc: "The haproxy binary (Debian's package haproxy) that holds the primary's address when the stack runs a standby", default: 'haproxy', schema: env.string() },
+  STACK_HAPROXY: {
+    doc: "The haproxy binary (Debian's package haproxy) that holds the primary's address when the stack runs a standby",
+    default: 'haproxy',
+    schema: env.string(),
+  },
   STACK_PG_MAX_SLOT_WAL_KEEP_SIZE: {
     doc: 'PostgreSQL max_slot_wal_keep_size: WAL a replication slot may hold back before PostgreSQL invalidates it (the relay then re-creates the connector and repair covers the gap), instead of filling the disk',
     default: '2GB',

@@ -76,7 +76,17 @@ export function fencedReason(cfg: StackConfig, id: number): string | undefined {
 
 // What pg_basebackup leaves out of a copy: the server's runtime state, its WAL (the standby streams it) and
 // its slots (the standby synchronizes the failover slots itself).
-const SKIPPED = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal', 'current_logfiles', 'qtshop-fenced', 'log']);
+const SKIPPED = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'backup_label',
+  'tablespace_map',
+  'standby.signal',
+  'recovery.signal',
+  'current_logfiles',
+  'qtshop-fenced',
+  'log',
+]);
 const EMPTIED = ['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans'];
 
 /** Makes node `id` a standby of `source`: its slot, a base backup, standby.signal and the standby's settings. */
@@ -131,7 +141,9 @@ export function clearStandbyWaits(data: string): void {
 
 /** Drops the physical slots standbys streamed through, on a node that runs alone: nothing reads them, and they would keep WAL for ever. */
 export async function dropStandbySlots(c: pg.Client): Promise<void> {
-  await c.query("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_type = 'physical' and slot_name like 'qtshop\\_node\\_%' and not active");
+  await c.query(
+    "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_type = 'physical' and slot_name like 'qtshop\\_node\\_%' and not active",
+  );
 }
 
 /** A node's standby settings (used while it is a standby; a primary ignores them) and the proxy's check login. */
@@ -184,8 +196,8 @@ export async function armStandby(cfg: StackConfig, progress: (msg: string) => vo
     if (standby) {
       streaming = await waitUntil(
         async () =>
-          ((await c.query("select 1 from pg_stat_replication where application_name = $1 and state = 'streaming'", [standbyNameOf(standby.id)])).rowCount ?? 0) >
-          0,
+          ((await c.query("select 1 from pg_stat_replication where application_name = $1 and state = 'streaming'", [standbyNameOf(standby.id)])).rowCount ??
+            0) > 0,
         { timeoutMs: 60_000, everyMs: 250, what: `${pgMemberName(standby.id)} to stream` },
       ).catch(() => false);
     }

@@ -29,7 +29,8 @@ export function pgMember(cfg: StackConfig, id = 1): Component {
     // A node with no data yet is copied from the other (a base backup), which must be up first.
     // A node that was the primary until a failover stays down until it is rebuilt as the standby.
     heldBack: (c) => (ha ? pgRoles.fencedReason(c, id) : undefined),
-    dependsOn: (c) => (ha && !existsSync(resolve(pgDataDir(c, id), 'PG_VERSION')) ? c.infra.pg.nodes.filter((n) => n.id !== id).map((n) => pgMemberName(n.id)) : []),
+    dependsOn: (c) =>
+      ha && !existsSync(resolve(pgDataDir(c, id), 'PG_VERSION')) ? c.infra.pg.nodes.filter((n) => n.id !== id).map((n) => pgMemberName(n.id)) : [],
     async start(c, progress) {
       const bin = await pgBinaries();
       const user = pgUser();

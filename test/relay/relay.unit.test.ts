@@ -121,9 +121,9 @@ describe('problemsOf', () => {
       /connector c FAILED \(task 0 failed: x\)/,
     );
     expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'MISSING' } }, 60_000)[0]).toMatch(/not registered/);
-    expect(problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0, failover: null } }, 60_000)[0]).toMatch(
-      /slot s was invalidated/,
-    );
+    expect(
+      problemsOf({ ...healthy, slot: { name: 's', exists: true, active: false, walStatus: 'lost', retainedBytes: 0, failover: null } }, 60_000)[0],
+    ).toMatch(/slot s was invalidated/);
     const gone = { name: 's', exists: false, active: false, walStatus: null, retainedBytes: 0, failover: null };
     expect(problemsOf({ ...healthy, connector: { name: 'c', state: 'FAILED' }, slot: gone }, 60_000)).toContain(
       'replication slot s is missing; the connector is being re-created',

@@ -54,11 +54,19 @@ describe('a PostgreSQL standby behind the primary address', () => {
     expect(port).toBe(NODE[1]);
     expect(await inRecovery(PORT)).toBe(false);
     expect(await inRecovery(NODE[2])).toBe(true);
-    const rep = await query<{ application_name: string; state: string; sync_state: string }>(NODE[1], 'select application_name, state, sync_state from pg_stat_replication', [], 'postgres');
+    const rep = await query<{ application_name: string; state: string; sync_state: string }>(
+      NODE[1],
+      'select application_name, state, sync_state from pg_stat_replication',
+      [],
+      'postgres',
+    );
     expect(rep).toEqual([{ application_name: 'node_2', state: 'streaming', sync_state: 'sync' }]);
     await query(PORT, 'create table ha_rows (id int primary key)');
     await query(PORT, 'insert into ha_rows values (1)');
-    await waitUntil(async () => (await query(NODE[2], 'select 1 from ha_rows where id = 1')).length === 1, { timeoutMs: 10_000, what: 'the row on the standby' });
+    await waitUntil(async () => (await query(NODE[2], 'select 1 from ha_rows where id = 1')).length === 1, {
+      timeoutMs: 10_000,
+      what: 'the row on the standby',
+    });
   });
 
   it('keeps a synchronized copy of a failover slot on the standby', async () => {
@@ -72,7 +80,10 @@ describe('a PostgreSQL standby behind the primary address', () => {
       async () => {
         await query(PORT, 'select pg_log_standby_snapshot()');
         await consume(PORT);
-        const copies = await query<{ synced: boolean; temporary: boolean }>(NODE[2], "select synced, temporary from pg_replication_slots where slot_name = 'ha_test'");
+        const copies = await query<{ synced: boolean; temporary: boolean }>(
+          NODE[2],
+          "select synced, temporary from pg_replication_slots where slot_name = 'ha_test'",
+        );
         return copies.length === 1 && copies[0]!.synced && !copies[0]!.temporary;
       },
       { timeoutMs: 90_000, everyMs: 1000, what: 'the slot copy on the standby' },
@@ -112,10 +123,18 @@ describe('a PostgreSQL standby behind the primary address', () => {
     const r = await runCli(['rebuild-standby']);
     expect(r.code).toBe(0);
     expect(await inRecovery(NODE[1])).toBe(true);
-    const rep = await query<{ application_name: string; sync_state: string }>(NODE[2], "select application_name, sync_state from pg_stat_replication where state = 'streaming'", [], 'postgres');
+    const rep = await query<{ application_name: string; sync_state: string }>(
+      NODE[2],
+      "select application_name, sync_state from pg_stat_replication where state = 'streaming'",
+      [],
+      'postgres',
+    );
     expect(rep).toEqual([{ application_name: 'node_1', sync_state: 'sync' }]);
     await query(PORT, 'insert into ha_rows values (4)');
-    await waitUntil(async () => (await query(NODE[1], 'select 1 from ha_rows where id = 4')).length === 1, { timeoutMs: 10_000, what: 'the row on the rebuilt standby' });
+    await waitUntil(async () => (await query(NODE[1], 'select 1 from ha_rows where id = 4')).length === 1, {
+      timeoutMs: 10_000,
+      what: 'the row on the rebuilt standby',
+    });
   }, 120_000);
 
   it('will not run a node that is a standby alone: without STACK_PG_STANDBY the stack refuses it, saying how to go on', async () => {

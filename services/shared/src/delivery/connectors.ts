@@ -29,7 +29,14 @@ export async function enableSlotFailover(connection: pg.ClientConfig, slot: stri
 /** The connector is registered but its replication slot does not exist. */
 export async function slotGone(connect: ConnectClient, admin: Knex, config: ConnectorConfig): Promise<boolean> {
   const slot = slotOf(config);
-  if (!slot || !(await connect.status(config.name).then(() => true, () => false))) return false;
+  if (
+    !slot ||
+    !(await connect.status(config.name).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return false;
   return !(await admin('pg_replication_slots').where({ slot_name: slot }).first('slot_name'));
 }
 

@@ -56,7 +56,9 @@ function errorMiddleware(log: Logger, unavailable: (err: unknown) => boolean): M
         log.warn({ err, method: ctx.method, path: ctx.path }, 'request failed: a store is unavailable');
         ctx.status = 503;
         ctx.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_S));
-        ctx.body = { error: { code: 'unavailable', message: 'a store this request needs is unavailable (restarting or failing over); retry shortly' } } satisfies ErrorBody;
+        ctx.body = {
+          error: { code: 'unavailable', message: 'a store this request needs is unavailable (restarting or failing over); retry shortly' },
+        } satisfies ErrorBody;
       } else {
         log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
         ctx.status = 500;

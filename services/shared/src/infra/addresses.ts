@@ -84,7 +84,7 @@ export const stackTopologySettings = {
   },
   CONNECT_PORT: { doc: 'Kafka Connect REST port of the local stack', default: '8083', schema: env.port() },
   STACK_PG_STANDBY: {
-    doc: "A PostgreSQL standby on the local stack (true/false; unset: true when STACK_BROKERS >= 3): two nodes streaming, `postgres` on PG_PORT + step and `postgres-2` on PG_PORT + 2 × step, with HAProxy on PG_PORT sending every connection to the one that accepts writes (docs/operations.md \"High availability\")",
+    doc: 'A PostgreSQL standby on the local stack (true/false; unset: true when STACK_BROKERS >= 3): two nodes streaming, `postgres` on PG_PORT + step and `postgres-2` on PG_PORT + 2 × step, with HAProxy on PG_PORT sending every connection to the one that accepts writes (docs/operations.md "High availability")',
     default: '',
     schema: env.bool().optional(),
   },

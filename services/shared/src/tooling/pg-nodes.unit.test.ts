@@ -23,7 +23,10 @@ describe('judgePgNodes', () => {
   });
 
   it('is bad without a primary, and bad with two', () => {
-    expect(judgePgNodes([primary({ role: 'down', standbys: undefined, slots: [] }), standby()])[0]).toEqual(['bad', expect.stringContaining('no node is the primary')]);
+    expect(judgePgNodes([primary({ role: 'down', standbys: undefined, slots: [] }), standby()])[0]).toEqual([
+      'bad',
+      expect.stringContaining('no node is the primary'),
+    ]);
     expect(judgePgNodes([primary(), primary({ id: 2 })])[0]).toEqual(['bad', expect.stringContaining('split brain')]);
   });
 
@@ -36,7 +39,15 @@ describe('judgePgNodes', () => {
   });
 
   it('warns about failover slots without their copy, and slots that will not survive a failover', () => {
-    const nodes = [primary({ slots: [{ name: 'a', failover: true, synced: false }, { name: 'b', failover: false, synced: false }] }), standby({ slots: [] })];
+    const nodes = [
+      primary({
+        slots: [
+          { name: 'a', failover: true, synced: false },
+          { name: 'b', failover: false, synced: false },
+        ],
+      }),
+      standby({ slots: [] }),
+    ];
     expect(unsyncedSlots(nodes)).toEqual(['a']);
     expect(judgePgNodes(nodes)).toEqual([
       ['warn', 'failover slot(s) not yet synchronized to the standby: a'],
@@ -45,6 +56,8 @@ describe('judgePgNodes', () => {
   });
 
   it('does not count a copy still being created (temporary) as synchronized', () => {
-    expect(unsyncedSlots([primary(), standby({ slots: [{ name: 'qtshop_catalog_outbox', failover: true, synced: false }] })])).toEqual(['qtshop_catalog_outbox']);
+    expect(unsyncedSlots([primary(), standby({ slots: [{ name: 'qtshop_catalog_outbox', failover: true, synced: false }] })])).toEqual([
+      'qtshop_catalog_outbox',
+    ]);
   });
 });
