@@ -9,7 +9,8 @@ import pg from 'pg';
 import { waitUntil } from '@qtshop/shared/platform';
 import { runStackCli } from '../support/stack-cli';
 
-const PORT = 56632;
+// Below the ephemeral port range (32768 and up), which other suites' clients and servers on port 0 draw from.
+const PORT = 25632;
 const NODE = { 1: PORT + 10, 2: PORT + 20 } as const;
 const dir = mkdtempSync(resolve(tmpdir(), 'qtshop-ha-'));
 const env = { STACK_DIR: dir, PG_PORT: String(PORT), PG_HOST: '127.0.0.1', STACK_PG_STANDBY: 'true', STACK_PORT_STEP: '10' };

@@ -105,7 +105,11 @@ export function batchHandler<Tx>(o: BatchOptions<Tx>): (consumer: Consumer, payl
       return oneByOne();
     }
     t.batch(chunk.length);
-    for (const [n, c] of chunk.entries()) t.endSpan(spans[n]!.span, await handling.record(c.event, c.message, results[n]!));
+    // Each event's log line in its own process span, so that it carries the event's trace (as one handled alone does).
+    for (const [n, c] of chunk.entries()) {
+      const { span, ctx } = spans[n]!;
+      t.endSpan(span, await context.with(ctx, () => handling.record(c.event, c.message, results[n]!)));
+    }
     resolveOffset(chunk.at(-1)!.message.offset);
   }
 
