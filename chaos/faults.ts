@@ -25,6 +25,8 @@ export interface FaultContext {
 export interface FaultResult {
   /** Event ids made poison on purpose: they must end quarantined, not delivered. */
   expectedQuarantined?: string[];
+  /** Event ids the scenario published on the shop topics itself, from no outbox (versions-consistent leaves them out). */
+  injected?: string[];
   /** A check of its own, run once the invariants hold. */
   after?: () => Promise<Violation[]>;
   /** From the fault to the pipeline carrying on (what that means is the scenario's; its notes say). */

@@ -90,6 +90,8 @@ export interface Snapshot {
   refilledBaskets: RefilledBasket[];
   /** Event ids the scenario made poison on purpose: they must be quarantined, not delivered. */
   expectedQuarantined: string[];
+  /** Event ids the scenario published on the topics itself (a stale redelivery): from no outbox. */
+  injected: string[];
   /** Per consumer, the topics it reads and the event types it handles. */
   consumers: Record<string, { topics: string[]; types: string[] }>;
 }
@@ -257,7 +259,8 @@ export function checkVersionsConsistent(s: Snapshot): Violation[] {
       out.push(v('backwards', `basket ${l.basketId}: line ${l.productId} at v${l.productVersion}, the catalog only v${p.catalog.version}`));
   }
   const inOutbox = new Set(s.outbox.map((r) => `${r.topic}\0${r.id}`));
-  const gone = new Set(s.records.filter((r) => !inOutbox.has(`${r.topic}\0${r.id}`)).map((r) => `${r.type} ${r.id} on ${r.topic}`));
+  const injected = new Set(s.injected);
+  const gone = new Set(s.records.filter((r) => !inOutbox.has(`${r.topic}\0${r.id}`) && !injected.has(r.id)).map((r) => `${r.type} ${r.id} on ${r.topic}`));
   for (const g of gone) out.push(v('backwards', `${g}: on Kafka, but not in its outbox`));
   return out;
 }

@@ -103,7 +103,7 @@ const MAX_ADJUSTMENT = 20;
 
 /** A running load's state: what it created (the scope's refills grow while it runs) and the prices it set last. */
 export interface Load {
-  scope: Omit<RunScope, 'startOffsets' | 'expectedQuarantined'>;
+  scope: Omit<RunScope, 'startOffsets' | 'expectedQuarantined' | 'injected'>;
   ordered: string[];
   restocked: string[];
   prices: Map<string, number>;

@@ -101,7 +101,7 @@ export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultCon
     `load: ${stats.ordersPlaced} orders placed (${stats.cancels} cancelled by their shopper, ${stats.refills} baskets refilled after ordering), ${stats.priceChanges} price changes, ${stats.restocks} restocks, ${stats.adjustments} stock adjustments; ${stats.failed} requests failed during the fault`,
   );
 
-  const scope: RunScope = { ...load.scope, startOffsets: offsets, expectedQuarantined: fault.expectedQuarantined ?? [] };
+  const scope: RunScope = { ...load.scope, startOffsets: offsets, expectedQuarantined: fault.expectedQuarantined ?? [], injected: fault.injected ?? [] };
   let checked: Checked = { events: 0, duplicatesDelivered: 0, quarantined: 0, violations: [] };
   let settledMs: number | undefined;
   if (!error) {

@@ -140,22 +140,24 @@ export const SCENARIOS: Scenario[] = [
         { timeoutMs: 60_000, what: 'three settled orders of the run' },
       );
       const producer = ctx.stores.kafka.producer();
+      const injected: string[] = [];
       await producer.connect();
       try {
-        const send = (topic: string, r: { aggregateid: string; payload: unknown; type: string }) =>
-          producer.send({
+        const send = (topic: string, r: { aggregateid: string; payload: unknown; type: string }) => {
+          const id = randomUUID();
+          injected.push(id);
+          return producer.send({
             topic,
-            messages: [
-              { key: r.aggregateid, value: JSON.stringify(r.payload), headers: { id: randomUUID(), eventType: r.type, traceparent: traceparentFrom() } },
-            ],
+            messages: [{ key: r.aggregateid, value: JSON.stringify(r.payload), headers: { id, eventType: r.type, traceparent: traceparentFrom() } }],
           });
+        };
         for (const r of rows) await send(SHOP_TOPICS[0], r);
         for (const r of orders) await send(SHOP_TOPICS[2], r);
       } finally {
         await producer.disconnect();
       }
       ctx.note(`published again under new ids: ${rows.length} ProductCreated, ${orders.length} OrderPlaced`);
-      return {};
+      return { injected };
     },
   },
   ...LIVENESS_SCENARIOS,

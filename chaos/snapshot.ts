@@ -50,6 +50,8 @@ export interface RunScope {
   /** Where each shop topic ended when the scenario began. */
   startOffsets: Record<string, PartitionOffset[]>;
   expectedQuarantined: string[];
+  /** Event ids the scenario published itself (no outbox holds them). */
+  injected: string[];
 }
 
 export async function startOffsets(kafka: Kafka): Promise<Record<string, PartitionOffset[]>> {
@@ -269,6 +271,7 @@ export async function takeSnapshot(s: Stores, scope: RunScope): Promise<Snapshot
     acknowledged: scope.acknowledged,
     refilledBaskets,
     expectedQuarantined: scope.expectedQuarantined,
+    injected: scope.injected,
     consumers: Object.fromEntries(Object.entries(CONSUMERS).map(([k, c]) => [k, { topics: [...c.topics], types: [...c.types] }])),
   };
 }
