@@ -12,6 +12,7 @@ import { relative, resolve } from 'node:path';
 import pg from 'pg';
 import type { PgNode } from '@qtshop/shared/infra';
 import { waitUntil } from '@qtshop/shared/platform';
+import { inspectPgNodes, type PgNodeState } from '@qtshop/shared/tooling';
 import type { StackConfig } from '../config';
 import { StackMemberError } from './common';
 import { pgClient, pgDataDir, pgMemberName, writeStackConf } from './pg-node';
@@ -30,33 +31,16 @@ const otherNode = (cfg: StackConfig, id: number): PgNode => {
   return other;
 };
 
-async function isPrimary(cfg: StackConfig, node: PgNode): Promise<boolean | undefined> {
-  const c = pgClient(cfg, 'postgres', node.port);
-  try {
-    await c.connect();
-    const { rows } = await c.query<{ standby: boolean }>('select pg_is_in_recovery() as standby');
-    return rows[0]?.standby === false;
-  } catch {
-    return undefined; // not running
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-/** The role of every node: 'primary', 'standby', or 'down' (not answering). */
-export async function nodeRoles(cfg: StackConfig): Promise<Array<PgNode & { role: 'primary' | 'standby' | 'down'; fenced: boolean }>> {
-  return Promise.all(
-    cfg.infra.pg.nodes.map(async (n) => {
-      const p = await isPrimary(cfg, n);
-      return { ...n, role: p === undefined ? ('down' as const) : p ? ('primary' as const) : ('standby' as const), fenced: isFenced(cfg, n.id) };
-    }),
-  );
+/** The role of every node ('primary', 'standby', or 'down': not answering), as the status screens see it, and whether it is fenced. */
+export async function nodeRoles(cfg: StackConfig): Promise<Array<PgNode & { role: PgNodeState['role']; fenced: boolean }>> {
+  const states = await inspectPgNodes(cfg.infra);
+  return states.map((n) => ({ id: n.id, port: n.port, role: n.role, fenced: isFenced(cfg, n.id) }));
 }
 
 /** A running primary other than node `id`, to copy it from; none when the stack is new. */
 export async function primaryOtherThan(cfg: StackConfig, id: number): Promise<PgNode | undefined> {
   const other = otherNode(cfg, id);
-  if (await isPrimary(cfg, other)) return other;
+  if ((await nodeRoles(cfg)).some((n) => n.id === other.id && n.role === 'primary')) return other;
   if (existsSync(resolve(pgDataDir(cfg, other.id), 'PG_VERSION')))
     throw new StackMemberError(`${pgMemberName(id)} has no data and ${pgMemberName(other.id)}, which has, is not a running primary to copy it from`);
   return undefined;
