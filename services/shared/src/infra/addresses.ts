@@ -35,6 +35,11 @@ export const infraSettings = {
     default: '30000',
     schema: env.int(1),
   },
+  KAFKA_RETRY_MAX_MS: {
+    doc: "longest wait between a Kafka client's attempts at what its cluster connection retries (finding a group's coordinator, connecting to a broker, metadata; kafkajs's retry maxRetryTime, 30 s by default): waits start at 0.3 s and double up to it, so a client that failed while a broker was lost tries again within this of the cluster having moved on",
+    default: '2000',
+    schema: env.int(1),
+  },
   CONNECT_URL: {
     doc: 'Kafka Connect REST URL; several, comma separated, are tried in turn while one does not answer (default: every worker of the local stack, http://127.0.0.1:$CONNECT_PORT and the STACK_CONNECT_WORKERS - 1 after it)',
     default: '',
@@ -107,7 +112,15 @@ export interface Infra {
    * sasl: who the client is (KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD), absent without authentication;
    * nodes: the local stack's brokers, one per STACK_BROKERS.
    */
-  kafka: { brokers: string[]; requestTimeoutMs: number; sasl?: KafkaSasl | undefined; port: number; controllerPort: number; nodes: KafkaNode[] };
+  kafka: {
+    brokers: string[];
+    requestTimeoutMs: number;
+    retryMaxMs?: number;
+    sasl?: KafkaSasl | undefined;
+    port: number;
+    controllerPort: number;
+    nodes: KafkaNode[];
+  };
   /**
    * url: what clients use (possibly several, comma separated); requestTimeoutMs: their wait for a worker's
    * answer (ConnectClient); workers: the local stack's Connect workers.
@@ -187,6 +200,7 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),
       requestTimeoutMs: c.KAFKA_REQUEST_TIMEOUT_MS,
+      retryMaxMs: c.KAFKA_RETRY_MAX_MS,
       sasl: kafkaSasl(c),
       port: c.KAFKA_PORT,
       controllerPort: c.KAFKA_CONTROLLER_PORT,

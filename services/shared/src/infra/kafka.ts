@@ -4,17 +4,19 @@ import { Kafka, logLevel, type KafkaConfig, type RetryOptions, type SASLOptions 
 
 export type { Kafka };
 import type { Infra } from './addresses';
-import { patchKafkajsCoordinator, patchKafkajsRequestQueue } from './kafkajs-patch';
+import { patchKafkajsCoordinator, patchKafkajsFetchRecovery, patchKafkajsRequestQueue, patchKafkajsWithBroker } from './kafkajs-patch';
 import type { Logger } from '../platform/logging';
 import { waitUntil } from '../platform/wait';
 
 /** Where the brokers are and how long a request may wait for their answer (infra.kafka, KAFKA_REQUEST_TIMEOUT_MS). */
-export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs' | 'sasl'>;
+export type KafkaAddress = Pick<Infra['kafka'], 'brokers' | 'requestTimeoutMs' | 'retryMaxMs' | 'sasl'>;
 
 /** A kafkajs client for the brokers of `kafka`; every Kafka client of the shop is made here (kafkajs patched first: kafkajs-patch.ts). */
 export function createKafka(kafka: KafkaAddress, clientId: string, log?: Logger, extra: Partial<KafkaConfig> = {}): Kafka {
   patchKafkajsRequestQueue();
   patchKafkajsCoordinator();
+  patchKafkajsFetchRecovery();
+  patchKafkajsWithBroker();
   return new Kafka(kafkaClientConfig(kafka, clientId, log, extra));
 }
 
@@ -25,6 +27,10 @@ export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: L
     brokers: kafka.brokers,
     // kafkajs's default is 30 s; fetches and group joins add their own wait to it (a long poll is no timeout).
     requestTimeout: kafka.requestTimeoutMs,
+    // What the client's cluster retries (its coordinator, brokers, metadata) waits at most this between
+    // attempts, as many times as kafkajs's default (5): kafkajs's own ceiling, 30 s, let a consumer that had
+    // met a lost broker sleep 5 s and then 10 s after the cluster had moved on (KAFKA_RETRY_MAX_MS).
+    retry: { maxRetryTime: kafka.retryMaxMs ?? KAFKA_RETRY_MAX_MS_DEFAULT },
     ...(kafka.sasl ? { sasl: { ...kafka.sasl } as SASLOptions } : {}),
     logLevel: log ? logLevel.WARN : logLevel.NOTHING,
     ...(log
@@ -41,6 +47,9 @@ export function kafkaClientConfig(kafka: KafkaAddress, clientId: string, log?: L
     ...extra,
   };
 }
+
+/** KAFKA_RETRY_MAX_MS's default, for clients made without the infra settings (the stack's tools). */
+export const KAFKA_RETRY_MAX_MS_DEFAULT = 2000;
 
 /** kafkajs's first wait before it retries a failed request (its own default), doubled (±20%) each time. */
 export const KAFKAJS_INITIAL_RETRY_MS = 300;

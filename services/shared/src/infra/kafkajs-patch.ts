@@ -126,3 +126,102 @@ export function patchKafkajsCoordinator(): void {
     }
   };
 }
+
+/**
+ * A consumer's fetch that fails, in kafkajs 2.2.4 (ConsumerGroup.recoverFromFetch), is recovered in two ways
+ * that cost seconds when a broker dies:
+ * - a partition whose leader moved (NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE, FENCED_LEADER_EPOCH,
+ *   UNKNOWN_LEADER_EPOCH) refreshes the metadata and then joins the group again: a rebalance of every
+ *   member, whose uncommitted offsets (commits fail while the dead broker coordinated the group) are
+ *   consumed again by their next owner;
+ * - a broker that refuses the connection (ECONNREFUSED: it is down) fails the fetch of every broker's
+ *   partitions (kafkajs's fetch manager stops all its fetchers), retried after kafkajs's retry wait, and
+ *   the metadata, which still names the dead broker as the leader, is not refreshed until it expires.
+ *
+ * Patched: a moved leader refreshes the metadata and the member keeps its partitions (the group's
+ * assignment does not depend on leaders); a refused connection waits `refusedPauseMs`, refreshes the
+ * metadata and gives up that broker's fetch only, so the partitions of the live brokers keep flowing and
+ * those of the dead one are fetched from their new leaders as soon as the controller has moved them. Other
+ * errors (a partition gone, offsets out of range, ...) are kafkajs's as before.
+ * test/shared/kafka-broker-loss.unit.test.ts checks it on kafkajs's own ConsumerGroup.
+ */
+export const LEADER_MOVED = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH']);
+interface KafkajsFetchingGroup {
+  cluster: { refreshMetadata(): Promise<void> };
+  recoverFromFetch(e: unknown): Promise<void>;
+}
+const FetchingGroup = ConsumerGroup as unknown as { prototype: KafkajsFetchingGroup };
+let fetchRecoveryPatched = false;
+
+/** Makes a consumer's failed fetch refresh the metadata instead of rejoining its group or stopping every broker's fetch; idempotent. */
+export function patchKafkajsFetchRecovery(refusedPauseMs = 500): void {
+  if (fetchRecoveryPatched) return;
+  fetchRecoveryPatched = true;
+  const recoverFromFetch = FetchingGroup.prototype.recoverFromFetch;
+  FetchingGroup.prototype.recoverFromFetch = async function recoverByRefreshing(this: KafkajsFetchingGroup, e: unknown) {
+    const err = e as { type?: string; name?: string } | undefined;
+    if (LEADER_MOVED.has(err?.type ?? '')) return this.cluster.refreshMetadata();
+    if (err?.name === 'KafkaJSConnectionError') {
+      await new Promise((r) => setTimeout(r, refusedPauseMs));
+      // A refresh that fails (every broker away) leaves the next fetch to fail and come back here.
+      await this.cluster.refreshMetadata().catch(() => undefined);
+      return;
+    }
+    return recoverFromFetch.call(this, e);
+  };
+}
+
+/**
+ * kafkajs 2.2.4's BrokerPool.withBroker, which asks "any broker" (FindCoordinator, when a consumer looks for
+ * its group's coordinator), picks the brokers in a random order and connects to each outside its try: when
+ * the pick is a broker that is down (still in the metadata until the controller fences it, and in the
+ * client's until its next refresh) the whole call fails with the connection error, and the caller's retry
+ * sleeps before trying again (a third of the calls, with one broker of three lost).
+ *
+ * Patched: the brokers already connected are asked first, and a broker that cannot be connected to is
+ * skipped for the next one; the call fails as before only when none answers.
+ * test/shared/kafka-broker-loss.unit.test.ts checks it on kafkajs's own BrokerPool.
+ */
+interface KafkajsBrokerPool {
+  brokers: Record<string, { isConnected(): boolean }>;
+  findBroker(o: { nodeId: string }): Promise<unknown>;
+  withBroker<T>(callback: (o: { nodeId: string; broker: unknown }) => Promise<T>): Promise<T | null>;
+}
+export const BrokerPool = kafkajsModule('kafkajs/src/cluster/brokerPool.js') as { prototype: KafkajsBrokerPool };
+let withBrokerPatched = false;
+
+/** Makes "ask any broker" try the connected brokers first and skip those that cannot be reached; idempotent. */
+export function patchKafkajsWithBroker(): void {
+  if (withBrokerPatched) return;
+  withBrokerPatched = true;
+  const withBroker = BrokerPool.prototype.withBroker;
+  BrokerPool.prototype.withBroker = async function withReachableBroker<T>(
+    this: KafkajsBrokerPool,
+    callback: (o: { nodeId: string; broker: unknown }) => Promise<T>,
+  ) {
+    const ids = Object.keys(this.brokers);
+    if (ids.length === 0) return withBroker.call(this, callback) as Promise<T | null>; // kafkajs's own error
+    const shuffled = ids.map((id) => ({ id, r: Math.random() })).sort((a, b) => a.r - b.r);
+    const ordered = [...shuffled.filter((b) => this.brokers[b.id]!.isConnected()), ...shuffled.filter((b) => !this.brokers[b.id]!.isConnected())];
+    let reached = false;
+    let unreachable: unknown;
+    for (const { id } of ordered) {
+      let broker: unknown;
+      try {
+        broker = await this.findBroker({ nodeId: id });
+      } catch (err) {
+        unreachable = err;
+        continue;
+      }
+      reached = true;
+      try {
+        return await callback({ nodeId: id, broker });
+      } catch {
+        // as kafkajs: the next broker
+      }
+    }
+    // No broker could be reached: the connection error, as kafkajs throws it; reached ones that failed: kafkajs's null.
+    if (!reached) throw unreachable;
+    return null;
+  };
+}

@@ -46,7 +46,7 @@ import { activeTracer } from '../../observability/tracing';
 import type { Inbox } from '../inbox/inbox';
 import { batchHandler } from './batch';
 import { DeadLetters, dlqTopicOf } from './dead-letter';
-import type { ConsumedEvent, Handlers } from './event';
+import type { BatchLock, ConsumedEvent, Handlers } from './event';
 import { eventHandling } from './handling';
 import { ConsumerLiveness } from './liveness';
 import { ParkingLot, type WaitingPartition } from './parking';
@@ -60,6 +60,8 @@ export interface ConsumerRunnerOptions<Tx> extends Partial<ConsumerTuning> {
   groupId: string;
   topics: string[];
   handlers: Handlers<Tx>;
+  /** The locks of a batch's events, taken before its handlers run (BatchLock). */
+  lockBatch?: BatchLock<Tx>;
   inbox: Inbox<Tx>;
   log: Logger;
   registry?: Registry;
@@ -138,6 +140,7 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
   });
   const eachBatch = batchHandler<Tx>({
     handlers: opts.handlers,
+    ...(opts.lockBatch ? { lockBatch: opts.lockBatch } : {}),
     inbox: opts.inbox,
     log: opts.log,
     maxBatch,
@@ -170,10 +173,10 @@ export function createConsumerRunner<Tx>(opts: ConsumerRunnerOptions<Tx>): Consu
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       if (!mine()) return;
       const assignment = e.payload.memberAssignment;
-      liveness.joined(
-        Object.values(assignment).reduce((n, ps) => n + ps.length, 0),
-        Date.now(),
-      );
+      const partitions = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
+      // Every join is a rebalance of the group (a start, a member come or gone, a rejoin): visible in the log.
+      opts.log.info({ groupId: opts.groupId, memberId: e.payload.memberId, partitions, durationMs: e.payload.duration }, 'joined its consumer group');
+      liveness.joined(partitions, Date.now());
       telemetry.running(true);
       lot.release((t, p) => (assignment[t] ?? []).includes(p));
     });
