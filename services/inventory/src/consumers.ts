@@ -3,11 +3,12 @@
 // rejected: their reservation given back once).
 import type { Knex } from '@qtshop/shared/infra';
 import { isStale } from '@qtshop/shared/events';
-import type { Handlers } from '@qtshop/shared/messaging';
+import type { BatchLock, ConsumedEvent, Handlers } from '@qtshop/shared/messaging';
 import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { releaseStock } from './domain/release';
 import { reserveStock } from './domain/reservation';
 import { trackProduct } from './domain/stock';
+import { lockStock, reservedProducts } from './store';
 
 export const INVENTORY_TOPICS = ['qtshop.product', 'qtshop.order'];
 
@@ -30,3 +31,26 @@ export function inventoryHandlers(outbox: OutboxWriter): Handlers<Knex.Transacti
     },
   };
 }
+
+/** The stock rows a batch's events will lock: an order's products, what an ended order reserved, a tracked product. */
+export async function stockRowsOf(trx: Knex.Transaction, events: ConsumedEvent[]): Promise<string[]> {
+  const products = new Set<string>();
+  const ended: string[] = [];
+  for (const e of events) {
+    if (e.type === 'OrderPlaced') for (const l of (e as ConsumedEvent<'OrderPlaced'>).payload.items) products.add(l.productId);
+    else if (e.type === 'ProductCreated' || e.type === 'ProductUpdated') products.add((e as ConsumedEvent<'ProductCreated'>).payload.productId);
+    else if (e.type === 'OrderCancelled' || e.type === 'OrderRejected') ended.push((e as ConsumedEvent<'OrderCancelled'>).payload.orderId);
+  }
+  if (ended.length) for (const p of await reservedProducts(trx, ended)) products.add(p);
+  return [...products];
+}
+
+/**
+ * A batch of inventory's events locks every stock row it will change first, in product-id order (lockStock):
+ * the handlers then lock rows one order at a time, in the batch's order, which two instances' batches of
+ * orders with crossing products would otherwise do in opposite orders and deadlock.
+ */
+export const lockInventoryBatch: BatchLock<Knex.Transaction> = async (trx, events) => {
+  const ids = await stockRowsOf(trx, events);
+  if (ids.length) await lockStock(trx, ids);
+};

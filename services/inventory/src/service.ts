@@ -4,7 +4,7 @@ import { createOutboxWriter, outboxLimits } from '@qtshop/shared/outbox';
 import { pgStore, startService, type RunningService } from '@qtshop/shared/service';
 import { inventoryRouter } from './api';
 import type { InventoryConfig } from './config';
-import { INVENTORY_TOPICS, inventoryHandlers } from './consumers';
+import { INVENTORY_TOPICS, inventoryHandlers, lockInventoryBatch } from './consumers';
 
 export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INVENTORY_PORT): Promise<RunningService> {
   const outbox = createOutboxWriter(outboxLimits(cfg));
@@ -16,6 +16,7 @@ export function startInventory(cfg: InventoryConfig, log: Logger, port = cfg.INV
     groupId: cfg.INVENTORY_GROUP,
     topics: INVENTORY_TOPICS,
     handlers: inventoryHandlers(outbox),
+    lockBatch: lockInventoryBatch,
     routers: (db) => [inventoryRouter(db, outbox, cfg.ADMIN_TOKEN)],
   });
 }

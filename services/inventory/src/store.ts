@@ -107,6 +107,15 @@ export async function markRefused(trx: Knex.Transaction, orderId: string): Promi
 }
 
 /** The stock decision of `orderId`, its row locked until the transaction ends; undefined when none was taken. */
+/** The products the stock decisions of `orderIds` reserved (read without a lock: the release locks its decision). */
+export async function reservedProducts(trx: Knex.Transaction, orderIds: string[]): Promise<string[]> {
+  const rows: Array<{ product_id: string }> = await trx
+    .select(trx.raw("distinct r->>'productId' as product_id"))
+    .from(trx.raw("stock_decisions, jsonb_array_elements(coalesce(reserved, '[]'::jsonb)) as r"))
+    .whereIn('order_id', orderIds);
+  return rows.map((r) => r.product_id);
+}
+
 export async function lockDecision(
   trx: Knex.Transaction,
   orderId: string,

@@ -6,7 +6,7 @@ import { infraFrom } from '../infra/addresses';
 import { createKafka } from '../infra/kafka';
 import { httpShutdown } from '../http/settings';
 import type { ContractRouter } from '../http/contract';
-import type { Handlers } from '../messaging/consumer/event';
+import type { BatchLock, Handlers } from '../messaging/consumer/event';
 import { createConsumerRunner } from '../messaging/consumer/runner';
 import { consumerTuning } from '../messaging/consumer/settings';
 import { redeliveryWindowMs, type RetentionTarget } from '../messaging/inbox/retention';
@@ -26,6 +26,8 @@ export interface ServiceOptions<D, Tx> {
   groupId: string;
   topics: string[];
   handlers: Handlers<Tx>;
+  /** The locks of a batch's events, taken before its handlers run (inventory's stock rows, in one order). */
+  lockBatch?: BatchLock<Tx>;
   routers: (db: D) => ContractRouter[];
   /** Its own tables to prune besides the inbox (order-command's idempotency keys). */
   retentionTables?: (db: D) => RetentionTarget[];
@@ -63,6 +65,7 @@ export async function startService<D, Tx>(cfg: ServiceConfig, opts: ServiceOptio
           groupId: opts.groupId,
           topics: opts.topics,
           handlers: opts.handlers,
+          ...(opts.lockBatch ? { lockBatch: opts.lockBatch } : {}),
           inbox: store.inbox,
           log: opts.log,
           registry,

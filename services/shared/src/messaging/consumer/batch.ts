@@ -16,7 +16,7 @@ import type { Logger } from '../../platform/logging';
 import type { Inbox, InboxResult } from '../inbox/inbox';
 import type { DeadLetters } from './dead-letter';
 import { DeadLetter, decodeEvent } from './decode';
-import type { ConsumedEvent, Handlers } from './event';
+import type { BatchLock, ConsumedEvent, Handlers } from './event';
 import type { EventHandling } from './handling';
 import type { ConsumerLiveness } from './liveness';
 import { lostMembership, withHeartbeats } from './membership';
@@ -25,6 +25,8 @@ import type { ConsumerTelemetry } from './telemetry';
 
 export interface BatchOptions<Tx> {
   handlers: Handlers<Tx>;
+  /** The locks of a batch's events, taken before its handlers run (BatchLock). */
+  lockBatch?: BatchLock<Tx>;
   inbox: Inbox<Tx>;
   log: Logger;
   /** Most valid events applied in one inbox batch. */
@@ -85,7 +87,7 @@ export function batchHandler<Tx>(o: BatchOptions<Tx>): (consumer: Consumer, payl
     });
     let results: InboxResult[];
     try {
-      const { value, lost } = await withHeartbeats(heartbeat, heartbeatInterval, () => o.inbox.processBatch!(items));
+      const { value, lost } = await withHeartbeats(heartbeat, heartbeatInterval, () => o.inbox.processBatch!(items, o.lockBatch));
       if (lost !== undefined) throw lost;
       results = value;
     } catch (err) {

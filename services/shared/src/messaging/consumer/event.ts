@@ -25,3 +25,12 @@ export interface ConsumedEvent<T extends EventType = EventType> {
 export type HandlerResult = void | Stale;
 
 export type Handlers<Tx> = { [T in EventType]?: (event: ConsumedEvent<T>, tx: Tx) => Promise<HandlerResult> };
+
+/**
+ * Takes, in one statement and in one order, the locks a batch's handlers will take one event at a time, in
+ * the batch's transaction before they run (the PostgreSQL inbox; given the events the batch will apply).
+ * Two batches whose events lock the same rows in different orders (inventory: orders of crossing
+ * products, on two partitions) would otherwise deadlock, and a deadlock costs PostgreSQL's deadlock_timeout
+ * and the batch (its events are taken again one by one).
+ */
+export type BatchLock<Tx> = (tx: Tx, events: ConsumedEvent[]) => Promise<void>;

@@ -4,7 +4,7 @@
 // into processed_events (migration: tooling/inbox-table.ts); MongoDB (mongo.ts) records it after the
 // handler's idempotent effects. Ids are kept longer than Kafka can redeliver, then pruned (retention.ts).
 import type { Stale } from '../../events/versions';
-import type { ConsumedEvent, HandlerResult } from '../consumer/event';
+import type { BatchLock, ConsumedEvent, HandlerResult } from '../consumer/event';
 
 /** What the inbox did with an event: ran the handler (which applied it or found it stale), or found its id processed. */
 export type InboxResult = 'applied' | 'duplicate' | Stale;
@@ -16,9 +16,10 @@ export interface Inbox<Tx> {
    * Runs several events' handlers, in order, with one inbox write for all of them; results in the items'
    * order. When it throws, the runner takes the events one by one: the PostgreSQL inbox commits all of them
    * or none (one transaction), the MongoDB inbox records those applied before the failure. An inbox without
-   * it processes every event on its own.
+   * it processes every event on its own. `lock`, when given, runs first in the batch's transaction with
+   * the events it will apply (not the duplicates); an inbox without transactions ignores it.
    */
-  processBatch?(items: ReadonlyArray<{ event: ConsumedEvent; fn: (tx: Tx) => Promise<HandlerResult> }>): Promise<InboxResult[]>;
+  processBatch?(items: ReadonlyArray<{ event: ConsumedEvent; fn: (tx: Tx) => Promise<HandlerResult> }>, lock?: BatchLock<Tx>): Promise<InboxResult[]>;
 }
 
 /** The PostgreSQL inbox table: one row per processed event id (its migration is tooling/inbox-table.ts). */

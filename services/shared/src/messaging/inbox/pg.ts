@@ -10,7 +10,7 @@ import { INBOX_TABLE, inboxRecord, type Inbox, type InboxResult } from './inbox'
  */
 export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
   return {
-    processBatch: (items) =>
+    processBatch: (items, lock) =>
       inTransaction(db, async (trx) => {
         // The transaction's rows share its now(); each is stamped a microsecond later than the one before it,
         // so processed_at still orders the events as they were applied (the chaos suite's version order).
@@ -20,6 +20,11 @@ export function pgInbox(db: Knex): Inbox<Knex.Transaction> {
           .ignore()
           .returning<Array<{ event_id: string }>>('event_id');
         const claimed = new Set(rows.map((r) => r.event_id));
+        if (lock && claimed.size)
+          await lock(
+            trx,
+            items.filter((i) => claimed.has(i.event.id)).map((i) => i.event),
+          );
         const results: InboxResult[] = [];
         const stale: string[] = [];
         for (const { event, fn } of items) {
