@@ -32,8 +32,14 @@ export interface LoadStats {
    * price changes); also order_not_cancellable (a cancel of an order rejected meanwhile) and a basket busy.
    */
   refused: number;
-  /** Network errors, timeouts and 5xx answers (expected while a fault lasts). */
+  /** Network errors, timeouts and 5xx answers without Retry-After (expected while a fault lasts). */
   failed: number;
+  /**
+   * 503 answers with Retry-After: the shop told the client to come back (`overloaded`: order admission
+   * refuses new orders while the pipeline's backlog is late; `unavailable`: its database is away). The
+   * order clients wait as told before their next order.
+   */
+  deferred: number;
   ordersPlaced: number;
   priceChanges: number;
   restocks: number;
@@ -61,10 +67,12 @@ async function call(stats: LoadStats, method: string, url: string, body: unknown
       signal: AbortSignal.timeout(15_000),
     });
     const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    const retryAfterS = res.status === 503 ? Number(res.headers.get('retry-after') ?? Number.NaN) : Number.NaN;
     if (res.ok) stats.ok++;
     else if (res.status === 409) stats.refused++;
+    else if (Number.isFinite(retryAfterS)) stats.deferred++;
     else stats.failed++;
-    return { status: res.status, json };
+    return { status: res.status, json, ...(Number.isFinite(retryAfterS) ? { retryAfterS } : {}) };
   } catch {
     stats.failed++;
     return { status: 0, json: undefined };
@@ -85,6 +93,7 @@ export const emptyStats = (): LoadStats => ({
   ok: 0,
   refused: 0,
   failed: 0,
+  deferred: 0,
   ordersPlaced: 0,
   priceChanges: 0,
   restocks: 0,
@@ -235,6 +244,8 @@ export async function runLoad(load: Load, o: LoadOptions, stats: LoadStats, sign
       }
       // A refused order's shopper gives up: the basket goes (else thousands pile up and every product event rewrites them all).
       else if (r.status === 409) await call(stats, 'DELETE', basketUrl(basketId), undefined, auth);
+      // Told to come back (503 with Retry-After): the shopper waits as told, the basket kept for a later order.
+      else if (r.retryAfterS !== undefined) await pause(r.retryAfterS * 1000, signal);
     }
   };
   const priceClient = async () => {

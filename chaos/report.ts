@@ -34,7 +34,7 @@ export function renderMarkdown(r: ChaosReport): string {
         x.what,
         '',
         ...x.notes.map((n) => `- ${n}`),
-        `- requests: ${x.load.requests} (${x.load.ok} ok, ${x.load.refused} refused with 409, ${x.load.failed} failed); fault injected and healed in ${secs(x.faultMs)} s; quarantined rows: ${x.quarantined}`,
+        `- requests: ${x.load.requests} (${x.load.ok} ok, ${x.load.refused} refused with 409, ${x.load.deferred ?? 0} deferred with 503 and Retry-After, ${x.load.failed} failed); fault injected and healed in ${secs(x.faultMs)} s; quarantined rows: ${x.quarantined}`,
         ...(x.violations.length ? ['', 'Violations left after the settle time:', '', ...x.violations.map((v) => `- ${v.category}: ${v.message}`)] : []),
         '',
       ].join('\n'),

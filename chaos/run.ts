@@ -98,7 +98,7 @@ export async function runScenario(s: Scenario, o: RunOptions, ctx: Omit<FaultCon
   }
   const loadEnded = Date.now();
   note(
-    `load: ${stats.ordersPlaced} orders placed (${stats.cancels} cancelled by their shopper, ${stats.refills} baskets refilled after ordering), ${stats.priceChanges} price changes, ${stats.restocks} restocks, ${stats.adjustments} stock adjustments; ${stats.failed} requests failed during the fault`,
+    `load: ${stats.ordersPlaced} orders placed (${stats.cancels} cancelled by their shopper, ${stats.refills} baskets refilled after ordering), ${stats.priceChanges} price changes, ${stats.restocks} restocks, ${stats.adjustments} stock adjustments; ${stats.deferred} deferred (503 with Retry-After: overloaded or unavailable), ${stats.failed} requests failed during the fault`,
   );
 
   const scope: RunScope = { ...load.scope, startOffsets: offsets, expectedQuarantined: fault.expectedQuarantined ?? [], injected: fault.injected ?? [] };

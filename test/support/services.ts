@@ -34,9 +34,17 @@ export async function inventoryForTest(log: Logger = quiet): Promise<CatalogServ
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
+/**
+ * Admission off (ORDER_ADMISSION_MAX_PENDING_AGE_MS=0) unless the test turns it on: these tests run
+ * order-command without inventory, or on the shared orders database where other tests' orders still wait for
+ * a decision that is not coming, so its backlog says nothing about load (test/orders/admission.int.test.ts
+ * turns it on).
+ */
+const ADMISSION_OFF = { ORDER_ADMISSION_MAX_PENDING_AGE_MS: '0' };
+
 export async function orderCommandForTest(env: Record<string, string> = {}, log: Logger = quiet): Promise<CatalogService & { url: string }> {
   await migrateAll(['orders']);
-  const svc = await startOrderCommand(loadOrderCommandConfig({ ...process.env, ...env }), log, 0);
+  const svc = await startOrderCommand(loadOrderCommandConfig({ ...process.env, ...ADMISSION_OFF, ...env }), log, 0);
   return { ...svc, url: `http://127.0.0.1:${svc.port}` };
 }
 
@@ -83,7 +91,14 @@ export async function orderCommandOnScratch(
   const kafka = createKafka(loadInfra().kafka, `test-${name}`);
   const groupId = await groupAtTheEnd(kafka, ORDER_COMMAND_TOPICS, `qtshop-order-command-test-${name}`);
   const svc = await startOrderCommand(
-    loadOrderCommandConfig({ ...process.env, ADMIN_TOKEN: 'dev-admin-token', ORDER_COMMAND_DB: scratch.name, ORDER_COMMAND_GROUP: groupId, ...env }),
+    loadOrderCommandConfig({
+      ...process.env,
+      ...ADMISSION_OFF,
+      ADMIN_TOKEN: 'dev-admin-token',
+      ORDER_COMMAND_DB: scratch.name,
+      ORDER_COMMAND_GROUP: groupId,
+      ...env,
+    }),
     quiet,
     0,
   );

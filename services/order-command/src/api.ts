@@ -6,6 +6,7 @@ import type { OutboxWriter } from '@qtshop/shared/outbox';
 import { AppError, contractRouter, mayRead, requireCustomer, routes, uuidParam, type ContractRouter, type ShopperAccess } from '@qtshop/shared/http';
 import * as useCases from './domain/use-cases';
 import { getOrder, OrderView, PlaceOrderBody } from './domain/use-cases';
+import type { OrderAdmission } from './admission';
 import { overHttp } from './http-errors';
 import * as store from './store';
 
@@ -45,6 +46,9 @@ export const orderCommandRoutes = (maxLines: number) =>
         },
       },
       errors: [403, 404, 409, 422],
+      errorNotes: {
+        503: 'on POST /orders also overloaded: orders already placed wait longer than ORDER_ADMISSION_MAX_PENDING_AGE_MS for their stock decision, so new ones are refused at once; nothing changed, Retry-After says when to retry',
+      },
       description:
         "basketRevision (optional): the basket's revision the order is placed from, as GET /baskets/:basketId answered it; OrderPlaced carries it, and the basket then takes out only the lines it held at that revision (lines added or changed since stay). Without it, only the basket's lines equal to an ordered line (product and quantity) leave. " +
         "403 forbidden: the basket is another customer's (a shopper orders from the basket whose id is their customer id). " +
@@ -83,17 +87,20 @@ export const orderCommandRoutes = (maxLines: number) =>
     },
   });
 
-export function ordersRouter(db: Knex, outbox: OutboxWriter, maxLines: number, shoppers: ShopperAccess): ContractRouter {
+/** The orders API; `admission` refuses new orders while the pipeline's backlog is over its limit (admission.ts). */
+export function ordersRouter(db: Knex, outbox: OutboxWriter, maxLines: number, shoppers: ShopperAccess, admission: OrderAdmission): ContractRouter {
   // Another customer's order is answered as if it did not exist.
   const visible = async (id: string, identity: Parameters<typeof mayRead>[0]) => {
     const order = await getOrder(db, id);
     if (!order || !mayRead(identity, order.customerId)) throw AppError.notFound(`order ${id}`);
     return order;
   };
-  return contractRouter(
+  const router = contractRouter(
     orderCommandRoutes(maxLines),
     {
       placeOrder: async ({ headers, body, identity }, ctx) => {
+        // Before anything touches the database: an overloaded shop answers from memory.
+        admission.admit((name, value) => ctx.set(name, value));
         requireCustomer(identity, body.basketId, `basket ${body.basketId}`);
         const { order, replayed } = await placeOrder({ db, outbox }, body, headers['Idempotency-Key']);
         ctx.status = 201;
@@ -117,4 +124,5 @@ export function ordersRouter(db: Knex, outbox: OutboxWriter, maxLines: number, s
     },
     { shoppers },
   );
+  return admission.enabled ? { ...router, readiness: { ...router.readiness, admission: async () => admission.readiness() } } : router;
 }

@@ -30,6 +30,21 @@ export const orderCommandSettings = {
     default: '10000',
     schema: env.int(100),
   },
+  ORDER_ADMISSION_MAX_PENDING_AGE_MS: {
+    doc: 'Overload admission of POST /orders: while the ORDER_ADMISSION_LATE_ORDERS-th oldest order waiting for its stock decision has waited longer than this, new orders are refused at once with 503 overloaded and Retry-After instead of queueing; accepted again once it is at most half of this. An admitted order waits at most about (offered / confirmable rate) times this for its decision. 0 turns admission off',
+    default: '600',
+    schema: env.int(0),
+  },
+  ORDER_ADMISSION_LATE_ORDERS: {
+    doc: 'How many pending orders must be older than ORDER_ADMISSION_MAX_PENDING_AGE_MS before new orders are refused: fewer stuck orders (awaiting ORDER_DECISION_TIMEOUT_MS) never close the shop',
+    default: '10',
+    schema: env.int(1),
+  },
+  ORDER_ADMISSION_SAMPLE_MS: {
+    doc: 'Pause between two samples of the pending-order backlog for admission (one query at a time, each replica its own); a refusal is decided from the last sample, in memory',
+    default: '250',
+    schema: env.int(10),
+  },
 };
 
 export const loadOrderCommandConfig = (e: NodeJS.ProcessEnv = process.env) => loadConfig(orderCommandSettings, e);

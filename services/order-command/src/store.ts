@@ -60,6 +60,19 @@ export async function pendingOrders(db: Knex): Promise<PendingOrders> {
 }
 
 /**
+ * Seconds the `rank`-th oldest pending order (1: the oldest) has waited for its stock decision (database
+ * clock); 0 when fewer are pending. Admission's backlog signal (admission.ts): a scan of `rank` entries of
+ * pending_orders_placed_at_idx.
+ */
+export async function pendingAgeAtRank(db: Knex, rank: number): Promise<number> {
+  const { rows } = await db.raw<{ rows: Array<{ age: number }> }>(
+    'select extract(epoch from now() - placed_at)::float8 as age from pending_orders order by placed_at offset ? limit 1',
+    [rank - 1],
+  );
+  return rows[0] ? Math.max(0, rows[0].age) : 0;
+}
+
+/**
  * Pending orders placed before `olderThanMs` ago, oldest first, at most `limit`: those whose stock decision
  * is overdue. Locked (skipping those another sweeper holds), so two sweeps never reject the same order.
  */

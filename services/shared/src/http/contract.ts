@@ -49,6 +49,8 @@ export interface RouteContract {
   responses: Partial<Record<number, ResponseContract>>;
   /** Error statuses besides those every route of its kind has (400 for input, 401 for admin, 413/415 for a body, 500). */
   errors?: ErrorStatus[];
+  /** What the route adds to an error status's shared description (order-command's 503 `overloaded`); the status is then documented too. */
+  errorNotes?: Partial<Record<ErrorStatus, string>>;
 }
 
 export type Routes = Record<string, RouteContract>;

@@ -47,7 +47,7 @@ function parameters(c: RouteContract): Json[] {
 }
 
 function errorStatuses(c: RouteContract): ErrorStatus[] {
-  const all = new Set<ErrorStatus>(c.errors ?? []);
+  const all = new Set<ErrorStatus>([...(c.errors ?? []), ...(Object.keys(c.errorNotes ?? {}).map(Number) as ErrorStatus[])]);
   if (c.params || c.query || c.headers || c.body) all.add(400);
   if (c.admin || c.shopper) all.add(401);
   if (c.rateLimited) all.add(429);
@@ -69,7 +69,11 @@ function operation(operationId: string, c: RouteContract): Json {
     };
   }
   for (const status of errorStatuses(c)) {
-    responses[status] ??= { description: ERRORS[status], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    const note = c.errorNotes?.[status];
+    responses[status] ??= {
+      description: note ? `${ERRORS[status]}; ${note}` : ERRORS[status],
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   const params = parameters(c);
   return {
