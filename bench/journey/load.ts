@@ -25,7 +25,12 @@ async function request(method: string, url: string, body: unknown, headers: Reco
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined };
+  const retryAfterS = Number(res.headers.get('retry-after') ?? Number.NaN);
+  return {
+    status: res.status,
+    json: (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined,
+    ...(Number.isFinite(retryAfterS) ? { retryAfterS } : {}),
+  };
 }
 
 /** Creates and stocks `n` products and waits until order-command knows their prices. */
@@ -62,6 +67,10 @@ export interface Placed {
   dueAt: number;
   answeredAt: number;
   status: number;
+  /** The error code of a refusal (`overloaded`: order admission). */
+  code?: string;
+  /** Seconds the refusal's Retry-After asked the client to wait. */
+  retryAfterS?: number;
   orderId?: string;
 }
 
@@ -86,20 +95,36 @@ async function placeOne(shopper: { id: string; auth: string }, products: Product
       { basketId: shopper.id, items: [{ productId, price: products.price, quantity: 1 }] },
       { authorization: shopper.auth, 'idempotency-key': randomUUID() },
     );
-    return { dueAt, answeredAt: Date.now(), status: r.status, ...(r.status === 201 ? { orderId: r.json!.orderId as string } : {}) };
+    const code = (r.json?.error as { code?: string } | undefined)?.code;
+    return {
+      dueAt,
+      answeredAt: Date.now(),
+      status: r.status,
+      ...(r.status === 201 ? { orderId: r.json!.orderId as string } : {}),
+      ...(code ? { code } : {}),
+      ...(r.retryAfterS !== undefined ? { retryAfterS: r.retryAfterS } : {}),
+    };
   } catch {
     return { dueAt, answeredAt: Date.now(), status: 0 };
   }
 }
 
-/** Closed loop: `clients` shoppers, each placing orders one after another for `seconds`. */
+/**
+ * Closed loop: `clients` shoppers, each placing orders one after another for `seconds`; one told to come back
+ * (503 with Retry-After: order admission) waits as told, as a shop's client would, before its next order.
+ */
 export async function closedLoop(run: string, clients: number, seconds: number, products: Products): Promise<Orders> {
   const who = await shoppers(run, clients);
   const placed: Placed[] = [];
   const end = Date.now() + seconds * 1000;
   await Promise.all(
     who.map(async (s) => {
-      while (Date.now() < end) placed.push(await placeOne(s, products, Date.now()));
+      while (Date.now() < end) {
+        const p = await placeOne(s, products, Date.now());
+        placed.push(p);
+        const waitS = p.retryAfterS;
+        if (waitS !== undefined) await new Promise((r) => setTimeout(r, Math.min(waitS * 1000, Math.max(0, end - Date.now()))));
+      }
     }),
   );
   return { placed, customers: who.map((s) => s.id) };

@@ -7,6 +7,17 @@ const TABLE = {
   clients: { flag: 'clients', arg: 'LIST', doc: 'closed-loop runs: concurrent clients', default: [4, 16, 32], parse: positives },
   /** Open loop: orders sent at this rate whatever the answers (Poisson arrivals). */
   rates: { flag: 'rates', arg: 'LIST', doc: 'open-loop runs: orders/s offered', default: [50, 100, 200], parse: positives },
+  /**
+   * The overload run: orders offered at this many times the best confirmed rate of the runs before it (open
+   * loop), to show what order admission refuses and how late the accepted orders are; 0 skips it.
+   */
+  overload: {
+    flag: 'overload',
+    arg: 'X',
+    doc: 'overload run: offered rate as a multiple of the best confirmed rate, 0 to skip',
+    default: 2,
+    parse: atLeast(0),
+  },
   durationS: { flag: 'duration', arg: 'S', doc: 'seconds of orders per run', default: 15, parse: atLeast(0.5) },
   warmupS: { flag: 'warmup', arg: 'S', doc: 'seconds of unmeasured orders before the first run', default: 5, parse: atLeast(0) },
   /** Products orders are spread over (one line each, quantity 1; stock enough for every order). */
@@ -37,6 +48,7 @@ export const JOURNEY_SMOKE: Partial<JourneyBenchOptions> = {
   name: 'journey-smoke',
   clients: [4],
   rates: [20],
+  overload: 2,
   durationS: 2,
   warmupS: 1,
   products: 20,

@@ -103,6 +103,7 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
       const settled = await waitSettled(queryDb!, orders, o.settleS * 1000);
       const cpu = await stopCpu();
       const ok = orders.placed.filter((p) => p.orderId);
+      const refused = orders.placed.filter((p) => p.status === 503 && p.code === 'overloaded');
       const first = Math.min(...orders.placed.map((p) => p.dueAt));
       const lastAnswer = Math.max(...orders.placed.map((p) => p.answeredAt));
       const settledN = settled.confirmed + settled.rejected;
@@ -112,6 +113,8 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
         label,
         orders: ok.length,
         failed: orders.placed.length - ok.length,
+        refused: refused.length,
+        refusedMs: summarize(refused.map((p) => p.answeredAt - p.dueAt)),
         placedPerSecond: (ok.length / (lastAnswer - first)) * 1000,
         confirmedPerSecond: settledN ? (settledN / (settled.lastSettledAt - first)) * 1000 : 0,
         confirmed: settled.confirmed,
@@ -126,7 +129,7 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
       progress.note(
         `${label.padEnd(24)} ${fmt(row.placedPerSecond).padStart(6)} placed/s ${fmt(row.confirmedPerSecond).padStart(6)} confirmed/s  ` +
           `POST p50 ${fmt(row.postMs.p50)} p99 ${fmt(row.postMs.p99)} ms  → Confirmed p50 ${fmt(row.confirmMs.p50)} p90 ${fmt(row.confirmMs.p90)} p99 ${fmt(row.confirmMs.p99)} ms  ` +
-          `${fmt(row.coresUsed, 2)} cores  failed ${row.failed} pending ${row.pending}`,
+          `${fmt(row.coresUsed, 2)} cores  failed ${row.failed} (refused ${row.refused}: p99 ${fmt(row.refusedMs!.p99)} ms) pending ${row.pending}`,
       );
     };
 
@@ -137,6 +140,11 @@ export async function runJourneyBench(o: JourneyBenchOptions): Promise<{ results
     }
     for (const clients of o.clients) await measure(`closed loop, ${clients} clients`, 'closed', clients, (r) => closedLoop(r, clients, o.durationS, products));
     for (const rate of o.rates) await measure(`open loop, ${rate} orders/s`, 'open', rate, (r) => openLoop(r, rate, o.durationS, products));
+    const best = Math.max(0, ...rows.map((x) => x.confirmedPerSecond));
+    if (o.overload > 0 && best > 0) {
+      const rate = Math.round(best * o.overload);
+      await measure(`overload, ${rate} orders/s (${o.overload}× ${fmt(best)})`, 'overload', rate, (r) => openLoop(r, rate, o.durationS, products));
+    }
 
     if (o.idleS > 0) {
       say('waiting for every consumer to catch up before measuring the idle shop');
