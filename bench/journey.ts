@@ -4,6 +4,7 @@
 // (pgbench running the journey's statements). Its parts are in bench/journey/.
 //
 //   npm run bench -- journey [--smoke] [--clients 4,16,32] [--rates 50,100,200] [--duration 15] ...
+//   npm run bench -- journey --profile --rates 100 --duration 30   (one run, profiled: bench/journey/profile.ts)
 import { benchMain, runAsScript } from './lib/cli-args';
 import { parseJourneyArgs, USAGE } from './journey/options';
 import { journeyReport } from './journey/report';

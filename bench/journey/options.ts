@@ -1,5 +1,5 @@
 // The journey benchmark's options, declared once (bench/lib/options.ts makes the parser, usage and defaults).
-import { atLeast, commonSpecs, defaultsOf, parseOptions, positives, usage, type BenchFields, type DefaultsOf } from '../lib/options';
+import { atLeast, commonSpecs, defaultsOf, parseOptions, positives, toggle, usage, type BenchFields, type DefaultsOf } from '../lib/options';
 import { RESULTS_DIR } from '../lib/report';
 
 const TABLE = {
@@ -28,11 +28,22 @@ const TABLE = {
   ceilingClients: { flag: 'ceiling-clients', arg: 'N', doc: 'pgbench clients for the ceiling', default: 8, parse: atLeast(1) },
   /** Seconds of the idle measurement (the shop running, nothing sent); 0 skips it. */
   idleS: { flag: 'idle', arg: 'S', doc: 'seconds of the idle-cost measurement, 0 to skip', default: 30, parse: atLeast(0) },
+  /**
+   * The profile: instead of the runs, one open-loop run at the first of --rates with the services under the
+   * CPU profiler, PostgreSQL's CPU by role and its statements (pg_stat_statements) measured over that run;
+   * no closed-loop, overload, idle or ceiling measurement. Results journey-profile.
+   */
+  profile: toggle(
+    'profile',
+    "one open-loop run at the first of --rates, profiled: each service's CPU profile, PostgreSQL's CPU by role and its top statements; " +
+      'nothing else is run (results journey-profile; profiling slows the services)',
+    { name: 'journey-profile' },
+  ),
   ...commonSpecs({
     db: 'bench_journey',
     dbDoc: "prefix of the ceiling's own databases (<prefix>_orders, …)",
     name: 'journey',
-    shownName: 'default journey; smoke: journey-smoke',
+    shownName: 'default journey; smoke: journey-smoke; profile: journey-profile',
     outDir: RESULTS_DIR,
   }),
 };

@@ -82,14 +82,19 @@ export async function processCpuMs(pid: number | undefined, expect?: string): Pr
 
 interface ProcStat {
   ppid: number;
+  /** utime + stime, ms: the process's own CPU. */
+  ownMs: number;
   /** utime + stime + cutime + cstime, ms: the process and its children it has reaped. */
   treeMs: number;
+  /** Its start time (clock ticks after boot): a pid with another start time is another process. */
+  startTicks: number;
 }
 
-/** Every live process's parent and CPU time, from /proc/<pid>/stat. */
+/** Every live process's parent, start time and CPU time, from /proc/<pid>/stat. */
 async function procStats(): Promise<Map<number, ProcStat>> {
   const { readdir, readFile } = await import('node:fs/promises');
   const out = new Map<number, ProcStat>();
+  const ms = (ticks: number) => (ticks * 1000) / clockTicks();
   await Promise.all(
     (await readdir('/proc'))
       .filter((d) => /^\d+$/.test(d))
@@ -97,9 +102,9 @@ async function procStats(): Promise<Map<number, ProcStat>> {
         try {
           const stat = await readFile(`/proc/${d}/stat`, 'utf8');
           const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          // state is field 3; ppid 4; utime, stime, cutime, cstime 14-17.
-          const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-          out.set(Number(d), { ppid: Number(f[1]), treeMs: (ticks * 1000) / clockTicks() });
+          // state is field 3; ppid 4; utime, stime, cutime, cstime 14-17; starttime 22.
+          const own = Number(f[11]) + Number(f[12]);
+          out.set(Number(d), { ppid: Number(f[1]), ownMs: ms(own), treeMs: ms(own + Number(f[13]) + Number(f[14])), startTicks: Number(f[19]) });
         } catch {
           // gone meanwhile
         }
@@ -108,6 +113,17 @@ async function procStats(): Promise<Map<number, ProcStat>> {
   return out;
 }
 
+const childrenOf = (stats: Map<number, ProcStat>) => {
+  const children = new Map<number, number[]>();
+  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  return children;
+};
+
+const treeOf = (stats: Map<number, ProcStat>, children: Map<number, number[]>) => {
+  const tree = (pid: number): number => (stats.get(pid)?.treeMs ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + tree(c), 0);
+  return tree;
+};
+
 /**
  * CPU time (ms) of each named process with all its descendants: a live process counts its own time and its
  * reaped children's (cutime, cstime), so a PostgreSQL backend that exited still counts, in the postmaster.
@@ -115,12 +131,40 @@ async function procStats(): Promise<Map<number, ProcStat>> {
  */
 export async function processTreeCpuMs(roots: Record<string, number | undefined>): Promise<Record<string, number>> {
   const stats = await procStats();
-  const children = new Map<number, number[]>();
-  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  const tree = (pid: number): number => (stats.get(pid)?.treeMs ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + tree(c), 0);
+  const tree = treeOf(stats, childrenOf(stats));
   const out: Record<string, number> = {};
   for (const [name, pid] of Object.entries(roots)) if (pid && stats.has(pid)) out[name] = tree(pid);
   return out;
+}
+
+/** A live child process: its own CPU (utime + stime, ms) and its start time (clock ticks after boot). */
+export interface ChildCpu {
+  pid: number;
+  startTicks: number;
+  ownMs: number;
+}
+
+/**
+ * The live children of `parent` (e.g. a postmaster's backends) with their own CPU, and the CPU of the whole
+ * tree as processTreeCpuMs counts it; undefined when `parent` is not alive.
+ */
+export async function childProcessesCpu(parent: number): Promise<{ children: ChildCpu[]; treeMs: number } | undefined> {
+  const stats = await procStats();
+  if (!stats.has(parent)) return undefined;
+  const children = childrenOf(stats);
+  return {
+    children: (children.get(parent) ?? []).map((pid) => ({ pid, startTicks: stats.get(pid)!.startTicks, ownMs: stats.get(pid)!.ownMs })),
+    treeMs: treeOf(stats, children)(parent),
+  };
+}
+
+/** A process's command line as it shows in ps (a PostgreSQL backend's title: "postgres: checkpointer"); '' when gone. */
+export async function processTitle(pid: number): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+    (c) => c.replace(/\0+$/, '').replaceAll('\0', ' ').trim(),
+    () => '',
+  );
 }
 
 /** Keeps the highest 1-minute load average seen while a benchmark runs (sampled every 5 s). */

@@ -22,11 +22,31 @@ export interface Switch {
   doc: string;
 }
 
+/** An option of a table that is a switch: its field is true when the flag is given, false otherwise. */
+export interface SwitchSpec extends Switch {
+  switch: true;
+  default: false;
+  /** Values laid over the defaults when the switch is given (as a preset's), before the flags given. */
+  sets?: Record<string, unknown>;
+}
+
+/** A switch in a table (e.g. --profile), with the values it lays over the defaults. */
+export const toggle = (flag: string, doc: string, sets?: Record<string, unknown>): SwitchSpec => ({
+  flag,
+  doc,
+  switch: true,
+  default: false,
+  ...(sets ? { sets } : {}),
+});
+
+type AnySpec = Spec<unknown> | SwitchSpec;
+const isSwitch = (s: AnySpec): s is SwitchSpec => 'switch' in s && s.switch;
+
 export type Table<O> = { [K in keyof O]?: Spec<O[K]> };
 
-export type DefaultsOf<T> = { [K in keyof T]: T[K] extends Spec<infer V> ? V : never };
+export type DefaultsOf<T> = { [K in keyof T]: T[K] extends Spec<infer V> ? V : T[K] extends SwitchSpec ? boolean : never };
 
-export function defaultsOf<T extends Record<string, Spec<unknown>>>(table: T): DefaultsOf<T> {
+export function defaultsOf<T extends Record<string, AnySpec>>(table: T): DefaultsOf<T> {
   return Object.fromEntries(Object.entries(table).map(([k, s]) => [k, s.default])) as DefaultsOf<T>;
 }
 
@@ -65,12 +85,12 @@ const FROM_JSON = { flag: 'from-json', arg: 'FILE', doc: 'run nothing: rewrite t
 const shownDefault = (s: Spec<unknown>) => s.shown ?? `default ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}`;
 
 /** The usage text: `head`, then one line per option, descriptions starting at `column`. */
-export function usage(head: string, table: Record<string, Spec<unknown>>, column: number, switches: Switch[] = []): string {
+export function usage(head: string, table: Record<string, AnySpec>, column: number, switches: Switch[] = []): string {
   const line = (left: string, doc: string) => `  ${left.padEnd(column - 3)} ${doc}`;
   return [
     `${head}\n`,
     ...switches.map((s) => line(`--${s.flag}`, s.doc)),
-    ...Object.values(table).map((s) => line(`--${s.flag} ${s.arg}`, `${s.doc} (${shownDefault(s)})`)),
+    ...Object.values(table).map((s) => (isSwitch(s) ? line(`--${s.flag}`, s.doc) : line(`--${s.flag} ${s.arg}`, `${s.doc} (${shownDefault(s)})`))),
     line(`--${QUIET.flag}`, QUIET.doc),
     line(`--${FROM_JSON.flag} ${FROM_JSON.arg}`, FROM_JSON.doc),
     '',
@@ -83,28 +103,32 @@ export interface BenchFields {
 }
 
 /**
- * Parses `argv` against the table. `presets` are switches that lay values over the defaults (--smoke);
- * `command` is the command line recorded in the report.
+ * Parses `argv` against the table. `presets` are switches that lay values over the defaults (--smoke), as
+ * do the table's switches that set values (their `sets`, after the presets'); `command` is the command line
+ * recorded in the report.
  */
 export function parseOptions<O extends BenchFields>(
   argv: string[],
-  c: { table: Record<string, Spec<unknown>>; defaults: O; command: string; presets?: Record<string, Partial<O>> },
+  c: { table: Record<string, AnySpec>; defaults: O; command: string; presets?: Record<string, Partial<O>> },
 ): O | 'help' | { fromJson: string } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const p of Object.keys(c.presets ?? {})) options[p] = { type: 'boolean' };
   options[QUIET.flag] = { type: 'boolean' };
-  for (const s of Object.values(c.table)) options[s.flag] = { type: 'string' };
+  for (const s of Object.values(c.table)) options[s.flag] = { type: isSwitch(s) ? 'boolean' : 'string' };
   options[FROM_JSON.flag] = { type: 'string' };
   const { values } = parseArgs({ args: argv, options, strict: true });
   if (values.help) return 'help';
   const fromJson = values[FROM_JSON.flag];
   if (typeof fromJson === 'string' && fromJson) return { fromJson: resolve(fromJson) };
   const preset = Object.entries(c.presets ?? {}).reduce<Partial<O>>((acc, [p, v]) => (values[p] ? { ...acc, ...v } : acc), {});
-  const o: O = { ...c.defaults, ...preset, command: [c.command, ...argv].join(' ') };
+  const switched = Object.values(c.table).reduce<Partial<O>>((acc, s) => (isSwitch(s) && s.sets && values[s.flag] ? { ...acc, ...s.sets } : acc), {});
+  const o: O = { ...c.defaults, ...preset, ...switched, command: [c.command, ...argv].join(' ') };
   const fields = o as unknown as Record<string, unknown>;
   for (const [key, s] of Object.entries(c.table)) {
     const v = values[s.flag];
-    if (typeof v === 'string' && v) fields[key] = s.parse(v, `--${s.flag}`);
+    if (isSwitch(s)) {
+      if (v === true) fields[key] = true;
+    } else if (typeof v === 'string' && v) fields[key] = s.parse(v, `--${s.flag}`);
   }
   if (values[QUIET.flag]) o.progress = false;
   return o;

@@ -3,6 +3,8 @@ import { DEFAULTS, SMOKE, parseRelayArgs } from '../relay';
 import { HTTP_DEFAULTS, parseHttpArgs } from '../http';
 import { USAGE as RELAY_USAGE } from '../relay/options';
 import { USAGE as HTTP_USAGE } from '../http/options';
+import { JOURNEY_DEFAULTS, JOURNEY_SMOKE, parseJourneyArgs } from '../journey';
+import { USAGE as JOURNEY_USAGE } from '../journey/options';
 
 describe('benchmark options', () => {
   it('lays --smoke over the defaults and the given flags over both, recording the command line', () => {
@@ -36,5 +38,20 @@ describe('benchmark options', () => {
     expect(HTTP_USAGE).toContain('  --seed N            products created for the GET run (default 1000)\n');
     expect(HTTP_USAGE).toContain('  --from-json FILE    run nothing');
     expect(parseHttpArgs([])).toEqual({ ...HTTP_DEFAULTS });
+  });
+
+  it("sets a table's switch only when given, laying its values under the flags given", () => {
+    expect(parseJourneyArgs([])).toMatchObject({ profile: false, name: 'journey' });
+    expect(parseJourneyArgs(['--profile', '--rates', '100'])).toEqual({
+      ...JOURNEY_DEFAULTS,
+      profile: true,
+      name: 'journey-profile',
+      rates: [100],
+      command: 'npm run bench -- journey --profile --rates 100',
+    });
+    expect(parseJourneyArgs(['--profile', '--name', 'mine'])).toMatchObject({ profile: true, name: 'mine' });
+    expect(parseJourneyArgs(['--smoke', '--profile'])).toMatchObject({ ...JOURNEY_SMOKE, profile: true, name: 'journey-profile' });
+    expect(() => parseJourneyArgs(['--profile=yes'])).toThrow();
+    expect(JOURNEY_USAGE).toContain('\n  --profile                 one open-loop run at the first of --rates, profiled: ');
   });
 });
