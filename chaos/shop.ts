@@ -103,8 +103,9 @@ export class Launcher {
     child.once('close', (code, signal) => log.end(`[chaos] npm start exited (${signal ?? `code ${code}`})\n`));
     await waitUntil(
       async () => {
-        if (this.output.includes('the shop is already running')) throw new Error('a shop is already running (npm start): stop it first, chaos starts its own');
-        if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${this.output.slice(-3000)}`);
+        if (this.output.includes('the shop is already running')) throw new GiveUp('a shop is already running (npm start): stop it first, chaos starts its own');
+        // GiveUp: waitUntil would take any other error for "not yet" and wait out its timeout.
+        if (child.exitCode !== null) throw new GiveUp(`npm start exited (${child.exitCode}):\n${this.output.slice(-3000)}`);
         return this.output.includes('the shop is up');
       },
       { timeoutMs, everyMs: 250, what: 'npm start to bring the shop up' },
