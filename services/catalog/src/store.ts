@@ -70,6 +70,19 @@ export async function lockStockVersion(trx: Knex.Transaction, id: string): Promi
   return row?.stock_version;
 }
 
+/**
+ * Sets the quantity when `stockVersion` is newer than the one the row holds, in one statement (the common
+ * case of ProductQuantityUpdated); false when no row was changed: an unknown product, or a stale event.
+ */
+export async function setQuantityIfNewer(trx: Knex.Transaction, id: string, quantity: number, stockVersion: number): Promise<boolean> {
+  const rows = await trx('products')
+    .where({ id })
+    .andWhere('stock_version', '<', stockVersion)
+    .update({ quantity, stock_version: stockVersion, updated_at: trx.fn.now() })
+    .returning('id');
+  return rows.length > 0;
+}
+
 export async function setQuantity(trx: Knex.Transaction, id: string, quantity: number, stockVersion: number): Promise<void> {
   await trx('products').where({ id }).update({ quantity, stock_version: stockVersion, updated_at: trx.fn.now() });
 }

@@ -81,6 +81,16 @@ const placedData = (trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>) => ({
   placed_at: trx.fn.now(),
 });
 
+/** Inserts the order from OrderPlaced unless a row exists (waiting for a concurrent insert of it to end); false when one did. */
+export async function insertPlacedIfAbsent(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>): Promise<boolean> {
+  const rows = await trx('orders')
+    .insert({ order_id: e.orderId, ...placedData(trx, e), status: 'Pending', version: e.version })
+    .onConflict('order_id')
+    .ignore()
+    .returning('order_id');
+  return rows.length > 0;
+}
+
 export async function insertPlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>): Promise<void> {
   await trx('orders').insert({ order_id: e.orderId, ...placedData(trx, e), status: 'Pending', version: e.version });
 }
@@ -97,6 +107,16 @@ const outcomeFields = (o: Outcome) => ({ status: o.status, reason: o.reason ?? n
 
 export async function insertOutcome(trx: Knex.Transaction, o: Outcome): Promise<void> {
   await trx('orders').insert({ order_id: o.orderId, ...outcomeFields(o) });
+}
+
+/** Records the outcome when the row exists with an older version, in one statement; false when no row was changed (none yet, or not older). */
+export async function updateOutcomeIfNewer(trx: Knex.Transaction, o: Outcome): Promise<boolean> {
+  const rows = await trx('orders')
+    .where({ order_id: o.orderId })
+    .andWhere('version', '<', o.version)
+    .update({ ...outcomeFields(o), updated_at: trx.fn.now() })
+    .returning('order_id');
+  return rows.length > 0;
 }
 
 export async function updateOutcome(trx: Knex.Transaction, o: Outcome): Promise<void> {

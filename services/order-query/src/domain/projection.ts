@@ -26,9 +26,11 @@ export function outcomeUpdate(held: HeldOrder | undefined, event: Pick<EventPayl
   return byVersion(held?.version, event.version, { absent: 'create', newer: 'apply' } as const);
 }
 
-// A concurrent insert of the same order (a consumer finishing late after a rebalance) fails on the
-// primary key; the consumer runner retries and then finds the row.
+// The common cases take one statement: OrderPlaced inserts a row that is not there yet, an outcome updates
+// an older row. Otherwise the row is locked and the rules above decide (a concurrent insert of the same
+// order, by a consumer finishing late after a rebalance, is waited for by the insert and then found).
 export async function projectPlaced(trx: Knex.Transaction, e: EventPayload<'OrderPlaced'>): Promise<HandlerResult> {
+  if (await store.insertPlacedIfAbsent(trx, e)) return;
   const decision = placedUpdate(await store.lockOrder(trx, e.orderId), e);
   if (typeof decision !== 'string') return decision;
   if (decision === 'create') await store.insertPlaced(trx, e);
@@ -40,9 +42,10 @@ export async function projectOutcome(
   e: EventPayload<'OrderConfirmed'>,
   status: 'Confirmed' | 'Rejected' | 'Cancelled',
 ): Promise<HandlerResult> {
+  const outcome = { orderId: e.orderId, status, reason: e.reason, version: e.version };
+  if (await store.updateOutcomeIfNewer(trx, outcome)) return;
   const decision = outcomeUpdate(await store.lockOrder(trx, e.orderId), e);
   if (typeof decision !== 'string') return decision;
-  const outcome = { orderId: e.orderId, status, reason: e.reason, version: e.version };
   if (decision === 'create') await store.insertOutcome(trx, outcome);
   else await store.updateOutcome(trx, outcome);
 }
