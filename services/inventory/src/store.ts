@@ -106,7 +106,6 @@ export async function markRefused(trx: Knex.Transaction, orderId: string): Promi
   await trx('stock_decisions').where({ order_id: orderId }).update({ outcome: 'rejected', reserved: null });
 }
 
-/** The stock decision of `orderId`, its row locked until the transaction ends; undefined when none was taken. */
 /** The products the stock decisions of `orderIds` reserved (read without a lock: the release locks its decision). */
 export async function reservedProducts(trx: Knex.Transaction, orderIds: string[]): Promise<string[]> {
   const rows: Array<{ product_id: string }> = await trx
@@ -116,6 +115,7 @@ export async function reservedProducts(trx: Knex.Transaction, orderIds: string[]
   return rows.map((r) => r.product_id);
 }
 
+/** The stock decision of `orderId`, its row locked until the transaction ends; undefined when none was taken. */
 export async function lockDecision(
   trx: Knex.Transaction,
   orderId: string,
