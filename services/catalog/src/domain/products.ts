@@ -56,7 +56,7 @@ export function quantityUpdate(held: number | undefined, event: Pick<EventPayloa
 /** Applies ProductQuantityUpdated from inventory (the owner of stock) when it is newer than the quantity held. */
 export async function applyQuantity(trx: Knex.Transaction, event: EventPayload<'ProductQuantityUpdated'>): Promise<HandlerResult | 'unknown_product'> {
   // The common case in one statement: the product is there and the event newer. Otherwise the row is locked
-  // and quantityUpdate says why not (unknown, stale), or applies it (a newer row committed meanwhile is not).
+  // and quantityUpdate decides: an unknown product, a stale event, or apply (the row changed in between).
   if (await store.setQuantityIfNewer(trx, event.productId, event.quantity, event.version)) return;
   const decision = quantityUpdate(await store.lockStockVersion(trx, event.productId), event);
   if (decision !== 'apply') return decision;
