@@ -24,6 +24,11 @@ export const infraSettings = {
     default: '10',
     schema: env.int(1),
   },
+  PG_PREPARED_STATEMENTS: {
+    doc: "most distinct statements (SQL texts with parameters) a process's connections keep prepared: each is parsed, and once PostgreSQL settles on a generic plan planned, once per connection instead of at every execution; 0 = none. Statements that read or return `*` are never prepared, so adding a column while the shop runs fails none; a migration that changes the type of a column a prepared statement returns fails that statement until the service restarts",
+    default: '500',
+    schema: env.int(0),
+  },
   KAFKA_BROKERS: {
     doc: 'Kafka bootstrap servers, comma separated (default: every broker of the local stack, 127.0.0.1:$KAFKA_PORT and the STACK_BROKERS - 1 after it)',
     default: '',
@@ -106,7 +111,16 @@ export interface PgTimeouts {
 
 export interface Infra {
   /** nodes: the local stack's PostgreSQL servers behind the address when it runs a standby (STACK_PG_STANDBY), else none. */
-  pg: { host: string; port: number; user: string; password: string; timeouts: PgTimeouts; nodes: PgNode[] };
+  pg: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    timeouts: PgTimeouts;
+    nodes: PgNode[];
+    /** PG_PREPARED_STATEMENTS: most distinct statements createDb's connections prepare (absent or 0: none). */
+    preparedStatements?: number;
+  };
   /**
    * brokers: the bootstrap servers clients use; requestTimeoutMs: their wait for an answer (createKafka);
    * sasl: who the client is (KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD), absent without authentication;
@@ -196,6 +210,7 @@ export function infraFrom(config: ConfigOf<typeof infraSettings> & Partial<Confi
         keepaliveIdleS: c.PG_KEEPALIVE_IDLE_S,
       },
       nodes: pgNodes,
+      preparedStatements: c.PG_PREPARED_STATEMENTS,
     },
     kafka: {
       brokers: c.KAFKA_BROKERS ? list(c.KAFKA_BROKERS) : nodes.map((n) => `127.0.0.1:${n.port}`),

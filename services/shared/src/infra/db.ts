@@ -3,6 +3,7 @@
 // vanished peer holds a connection, its locks or the outbox lock for long.
 import { SpanKind } from '@opentelemetry/api';
 import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
+import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import type { Infra } from './addresses';
@@ -39,10 +40,60 @@ export function pgConnection(pgInfra: Infra['pg'], database: string, application
   };
 }
 
+/** A statement that reads or returns `*` (not `count(*)`): its columns are fixed when it is prepared. */
+const STAR = /(^|[\s,.])\*(\s|,|$)/;
+
+/**
+ * The name each statement text is prepared under, for the first `max` distinct texts (undefined for the
+ * rest, and for a text with `*`): names are per knex instance, one text each, so a connection never meets
+ * a name under another text. Texts built from lists (`in ($1, $2)`, multi-row inserts) are one per length,
+ * hence the bound.
+ */
+export function statementNames(max: number): (sql: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (sql) => {
+    const known = names.get(sql);
+    if (known !== undefined || names.size >= max || STAR.test(sql)) return known;
+    const name = `qtshop_${names.size + 1}`;
+    names.set(sql, name);
+    return name;
+  };
+}
+
+interface KnexQuery {
+  sql: string;
+  bindings?: unknown[];
+  options?: Record<string, unknown>;
+}
+type PgDialect = new (config: Knex.Config) => { _query(connection: unknown, obj: KnexQuery): Promise<unknown> };
+// knex's PostgreSQL dialect, to extend: knex takes a client class in place of a dialect name.
+const PgClient = createRequire(import.meta.url)('knex/lib/dialects/postgres/index.js') as PgDialect;
+
+/**
+ * knex's PostgreSQL client, whose statements with parameters run as named prepared statements (pg parses
+ * a name's text once per connection; PostgreSQL plans it once when a generic plan is as good, as it is for
+ * the key lookups and inserts of the hot paths), saving PostgreSQL the parse and plan of each execution
+ * (PG_PREPARED_STATEMENTS; bench/README.md has what it saved). A transaction's client is made from this
+ * class's prototype, so its statements are named too.
+ */
+function preparingClient(max: number): PgDialect {
+  const nameOf = statementNames(max);
+  return class PreparingPgClient extends PgClient {
+    override _query(connection: unknown, obj: KnexQuery): Promise<unknown> {
+      if (obj.bindings?.length && obj.options?.name === undefined) {
+        const name = nameOf(obj.sql);
+        if (name) obj.options = { ...obj.options, name };
+      }
+      return super._query(connection, obj);
+    }
+  };
+}
+
 /** `applicationName` names the connections in pg_stat_activity (what the benchmarks measure by). */
 export function createDb(infra: Infra, database: string, pool: { min?: number; max?: number } = {}, applicationName?: string): Knex {
+  const prepared = infra.pg.preparedStatements ?? 0;
   return knexFactory({
-    client: 'pg',
+    client: prepared > 0 ? (preparingClient(prepared) as unknown as typeof Knex.Client) : 'pg',
     connection: pgConnection(infra.pg, database, applicationName) as Knex.PgConnectionConfig,
     pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
   });
