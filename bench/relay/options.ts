@@ -14,7 +14,7 @@ export type WriterKind = 'pgbench' | 'node';
 export const DEBEZIUM_VARIANTS: Record<string, { doc: string; settings: Record<string, string | null> }> = {
   defaults: {
     doc: "Debezium's defaults (poll.interval.ms 500, max.batch.size 2048)",
-    settings: { 'poll.interval.ms': null },
+    settings: { 'poll.interval.ms': null, 'max.batch.size': null },
   },
   file: { doc: 'connect-config/catalog-outbox.json as committed', settings: {} },
   tuned: {
