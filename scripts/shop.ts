@@ -4,7 +4,7 @@
 // instances of each with --replicas or SHOP_REPLICAS), waits until each /ready is green and prints where
 // everything is. Ctrl-C stops the services; the stack keeps running (`npm run stack -- down` stops it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, env, GiveUp, loadConfig, waitUntil, runAsScript, stopTimeoutMs } from '@qtshop/shared/platform';
@@ -157,18 +157,22 @@ async function setUpRelayMode(): Promise<void> {
 
 function start(s: Service): ChildProcess {
   mkdirSync(stack.paths.logs, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', mainOf(s)], {
-    cwd: repoRoot,
-    // Every instance gets its own port; the rest of its settings (consumer group, database) are the service's.
-    // The stack's addresses (every broker, every Connect worker) are passed on: a service does not read the stack's shape.
-    env: { ...withoutIdentity(process.env), ...addressEnv(stack.infra), RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // One open file per instance for its whole life (not an open, write and close per chunk of output).
-  const log = createWriteStream(resolve(logFileOf(s)), { flags: 'a' });
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  child.once('close', () => log.end());
+  // The instance writes its output to its log file itself (opened for appending, handed over as its stdout
+  // and stderr): nothing passes through this process, which cost 0.2-0.4 ms of CPU per order when it
+  // copied the output from pipes, and an instance goes on logging if this process dies.
+  const log = openSync(resolve(logFileOf(s)), 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, ['--import', 'tsx', mainOf(s)], {
+      cwd: repoRoot,
+      // Every instance gets its own port; the rest of its settings (consumer group, database) are the service's.
+      // The stack's addresses (every broker, every Connect worker) are passed on: a service does not read the stack's shape.
+      env: { ...withoutIdentity(process.env), ...addressEnv(stack.infra), RELAY_MODE: mode, [portSettingOf(s.service)]: String(s.port) },
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log); // the child holds its own copy
+  }
   writeFileSync(pidFileOf(s), `${child.pid}\n`);
   return child;
 }
