@@ -100,12 +100,13 @@ export async function runHttpBench(o: HttpBenchOptions): Promise<{ results: Http
       rows.push({ target: 'pgbench', label, perSecond: Number.NaN, latencyMs, total: 0, non2xx: 0, errors: 0, skipped: why });
     } else {
       progress.update('http bench: pgbench warm-up', true);
-      const pgbench = (seconds: number, log: boolean) => runPgbench(infra, { db: o.db, script: PGBENCH_SCRIPT, clients: o.connections, seconds, log });
+      const pgbench = (seconds: number, log: boolean) =>
+        runPgbench(infra, { db: o.db, script: PGBENCH_SCRIPT, clients: o.connections, seconds, log, protocol: 'prepared' });
       if (warm) await pgbench(Math.max(1, Math.round(o.warmupS)), false);
       progress.update(`http bench: pgbench ${o.durationS} s`, true);
       const res = await pgbench(o.durationS, true);
       const s = summarize(res.latencies);
-      notes.push(`pgbench: ${version}, -M extended -c ${o.connections} -j ${Math.min(o.connections, 2)}, script bench/pgbench/create-product.sql.`);
+      notes.push(`pgbench: ${version}, -M prepared -c ${o.connections} -j ${Math.min(o.connections, 2)}, script bench/pgbench/create-product.sql.`);
       const latencyMs = { p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, mean: s.mean };
       note({ target: 'pgbench', label, perSecond: res.tps, latencyMs, total: s.count, non2xx: 0, errors: res.failed });
     }

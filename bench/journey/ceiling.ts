@@ -93,6 +93,8 @@ export async function measureCeiling(
       clients: o.clients,
       seconds: o.seconds,
       defines: { products: String(o.products) },
+      // Prepared, as the services send these statements (PG_PREPARED_STATEMENTS).
+      protocol: 'prepared',
     });
     const row = { database, ordersPerSecond: run.tps, failed: run.failed };
     rows.push(row);

@@ -35,7 +35,7 @@ const COMPONENTS: StackComponent[] = ['postgres', 'kafka', 'connect', 'mongo'];
 /** The bench's own process (the HTTP clients): its CPU from process.cpuUsage(), not /proc (its tree holds the shop). */
 export const BENCH_CLIENT = 'bench client';
 
-/** npm start's launcher itself (it writes the services' logs): its tree less the services', which are its children. */
+/** npm start's launcher itself: its tree less the services', which are its children (they write their log files themselves). */
 export const LAUNCHER = 'launcher';
 
 /** The shop's and the stack's processes, by name. */

@@ -23,7 +23,7 @@ export interface PgbenchOptions {
   defines?: Record<string, string>;
   /** Keeps per-transaction latencies (--log). */
   log?: boolean;
-  /** -M: extended, as the pg driver sends parameterised statements; prepared, a driver with prepared statements. */
+  /** -M: extended, a statement parsed at each execution (the default); prepared, as the services send theirs (PG_PREPARED_STATEMENTS). */
   protocol?: 'extended' | 'prepared';
 }
 

@@ -170,7 +170,7 @@ describe('connector configuration drift', () => {
     expect(lines.find((l) => l.connector === CONNECTOR.name && typeof l.msg === 'string' && l.msg.includes('putting the committed one back'))).toMatchObject({
       level: 40,
       drift: [
-        { key: 'max.batch.size', running: '100' },
+        { key: 'max.batch.size', running: '100', committed: '1' },
         { key: ROUTE, running: elsewhere, committed: 'qtshop.${routedByValue}' },
       ],
     });

@@ -25,7 +25,7 @@ export const infraSettings = {
     schema: env.int(1),
   },
   PG_PREPARED_STATEMENTS: {
-    doc: "most distinct statements (SQL texts with parameters) a process's connections keep prepared: each is parsed, and once PostgreSQL settles on a generic plan planned, once per connection instead of at every execution; 0 = none. Statements that read or return `*` are never prepared, so adding a column while the shop runs fails none; a migration that changes the type of a column a prepared statement returns fails that statement until the service restarts",
+    doc: "most distinct statements (SQL texts with parameters) a process's connections keep prepared: each is parsed, and once PostgreSQL settles on a generic plan planned, once per connection instead of at every execution; 0 = none. Statements that read or return `*`, or have more than 32 parameters, are never prepared, so adding a column while the shop runs fails none; a migration that changes the type of a column a prepared statement returns or compares fails it once per connection, which is then replaced",
     default: '500',
     schema: env.int(0),
   },

@@ -41,24 +41,45 @@ export function pgConnection(pgInfra: Infra['pg'], database: string, application
 }
 
 /** A statement that reads or returns `*` (not `count(*)`): its columns are fixed when it is prepared. */
-const STAR = /(^|[\s,.])\*(\s|,|$)/;
+const STAR = /(^|[\s,.])\*(?=[\s,;)]|$)/;
+/**
+ * Most parameters of a statement that is prepared: longer texts come from lists (`in ($1, … $n)`, the
+ * inbox's multi-row insert), one text per length, each of which would hold a plan on every connection.
+ */
+export const PREPARED_MAX_PARAMETERS = 32;
 
 /**
  * The name each statement text is prepared under, for the first `max` distinct texts (undefined for the
- * rest, and for a text with `*`): names are per knex instance, one text each, so a connection never meets
- * a name under another text. Texts built from lists (`in ($1, $2)`, multi-row inserts) are one per length,
- * hence the bound.
+ * rest, for a text with `*` and for one with more than PREPARED_MAX_PARAMETERS parameters): names are per
+ * knex instance, one text each, so a connection never meets a name under another text.
  */
-export function statementNames(max: number): (sql: string) => string | undefined {
+export function statementNames(max: number): (sql: string, parameters: number) => string | undefined {
   const names = new Map<string, string>();
-  return (sql) => {
+  return (sql, parameters) => {
     const known = names.get(sql);
-    if (known !== undefined || names.size >= max || STAR.test(sql)) return known;
+    if (known !== undefined || names.size >= max || parameters > PREPARED_MAX_PARAMETERS || STAR.test(sql)) return known;
     const name = `qtshop_${names.size + 1}`;
     names.set(sql, name);
     return name;
   };
 }
+
+/**
+ * A value pg sends as it is. pg turns any other (an object as JSON, a value with toPostgres) into text
+ * first, and when that throws after it parsed a named statement it closes the statement on the server
+ * while still counting it as parsed: every later use on that connection would fail.
+ */
+const plain = (v: unknown): boolean => v === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof v) || v instanceof Date || Buffer.isBuffer(v);
+
+/**
+ * An error that leaves a named statement unusable on its connection: gone from the server (26000), or
+ * planned for a table whose columns' types changed since (0A000 "cached plan must not change result
+ * type"). knex discards a connection marked `__knex__disposed` when it is next acquired.
+ */
+const spoilsStatement = (err: unknown): boolean => {
+  const e = err as { code?: string; message?: string };
+  return e.code === '26000' || (e.code === '0A000' && /cached plan/.test(e.message ?? ''));
+};
 
 interface KnexQuery {
   sql: string;
@@ -74,17 +95,21 @@ const PgClient = createRequire(import.meta.url)('knex/lib/dialects/postgres/inde
  * a name's text once per connection; PostgreSQL plans it once when a generic plan is as good, as it is for
  * the key lookups and inserts of the hot paths), saving PostgreSQL the parse and plan of each execution
  * (PG_PREPARED_STATEMENTS; bench/README.md has what it saved). A transaction's client is made from this
- * class's prototype, so its statements are named too.
+ * class's prototype, so its statements are named too. A connection whose statement was spoiled is
+ * discarded, so the next one prepares it afresh.
  */
 function preparingClient(max: number): PgDialect {
   const nameOf = statementNames(max);
   return class PreparingPgClient extends PgClient {
     override _query(connection: unknown, obj: KnexQuery): Promise<unknown> {
-      if (obj.bindings?.length && obj.options?.name === undefined) {
-        const name = nameOf(obj.sql);
-        if (name) obj.options = { ...obj.options, name };
-      }
-      return super._query(connection, obj);
+      const bindings = obj.bindings ?? [];
+      const name = bindings.length && obj.options?.name === undefined && bindings.every(plain) ? nameOf(obj.sql, bindings.length) : undefined;
+      if (!name) return super._query(connection, obj);
+      obj.options = { ...obj.options, name };
+      return super._query(connection, obj).catch((err: unknown) => {
+        if (spoilsStatement(err)) (connection as { __knex__disposed?: unknown }).__knex__disposed = err;
+        throw err;
+      });
     }
   };
 }

@@ -144,6 +144,9 @@ const shared = (p: SpanProcessor): SpanProcessor => ({
 
 let pgInstrumented = false;
 
+/** A statement's SQL command, upper-cased ("INSERT", "COMMIT"), as the pg instrumentation names unnamed statements' spans. */
+export const sqlCommand = (text: string): string => (text.trim().split(/\s/, 1)[0] ?? '').toUpperCase().replace(/;$/, '');
+
 /**
  * Starts the tracer provider of the service `service` when `cfg.endpoint` is set (or a processor was added):
  * its spans carry service.name and go to OTLP. A provider per service rather than one global provider, so
@@ -167,7 +170,12 @@ export function startTracing(service: string, cfg: TracingConfig = {}): Tracing 
   if (exporter && !pgInstrumented) {
     pgInstrumented = true;
     // requireParentSpan: statements outside a traced unit of work (pool checks, the relay's loops) make no trace of their own.
-    unpatch = registerInstrumentations({ tracerProvider: provider, instrumentations: [new PgInstrumentation({ requireParentSpan: true })] });
+    // A statement prepared under a name (infra/db.ts) would give its span that name ("pg.query:qtshop_7
+    // orders"): the span keeps the SQL command, as for any other statement.
+    const requestHook = (span: Span, info: { query: { text: string; name?: string }; connection: { database?: string } }) => {
+      if (info.query.name) span.updateName(`pg.query:${sqlCommand(info.query.text)}${info.connection.database ? ` ${info.connection.database}` : ''}`);
+    };
+    unpatch = registerInstrumentations({ tracerProvider: provider, instrumentations: [new PgInstrumentation({ requireParentSpan: true, requestHook })] });
   }
   return {
     tracer: provider.getTracer('@qtshop/shared'),
