@@ -4,6 +4,12 @@ import { env, loadConfig, type ConfigOf } from '../platform/config';
 import { kafkaAuthSettings, kafkaSasl, secretOf, type KafkaSasl } from './credentials';
 import { pgAuthSettings, pgPasswordOf, refusePgDevPassword } from './pg-roles';
 
+/**
+ * Most parameters of a statement createDb prepares: longer texts come from lists (`in ($1, … $n)`, the
+ * inbox's multi-row insert), one text per length, each of which would hold a plan on every connection.
+ */
+export const PREPARED_MAX_PARAMETERS = 32;
+
 export const infraSettings = {
   PG_HOST: { doc: 'PostgreSQL host', default: '127.0.0.1', schema: env.string() },
   PG_PORT: { doc: 'PostgreSQL port (55432 on the local stack, as machines often run their own PostgreSQL on 5432)', default: '55432', schema: env.port() },
@@ -25,7 +31,7 @@ export const infraSettings = {
     schema: env.int(1),
   },
   PG_PREPARED_STATEMENTS: {
-    doc: "most distinct statements (SQL texts with parameters) a process's connections keep prepared: each is parsed, and once PostgreSQL settles on a generic plan planned, once per connection instead of at every execution; 0 = none. Statements that read or return `*`, or have more than 32 parameters, are never prepared, so adding a column while the shop runs fails none; a migration that changes the type of a column a prepared statement returns or compares fails it once per connection, which is then replaced",
+    doc: `most distinct statements (SQL texts with parameters) a process's connections keep prepared: each is parsed, and once PostgreSQL settles on a generic plan planned, once per connection instead of at every execution; 0 = none. Statements that read or return \`*\`, or have more than ${PREPARED_MAX_PARAMETERS} parameters, are never prepared, so adding a column while the shop runs fails none; a migration that changes the type of a column a prepared statement returns or compares fails it once per connection, which is then replaced`,
     default: '500',
     schema: env.int(0),
   },

@@ -6,7 +6,7 @@ import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL
 import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
-import type { Infra } from './addresses';
+import { PREPARED_MAX_PARAMETERS, type Infra } from './addresses';
 import { inSpan } from '../observability/tracing';
 
 export type { Knex };
@@ -42,11 +42,6 @@ export function pgConnection(pgInfra: Infra['pg'], database: string, application
 
 /** A statement that reads or returns `*` (not `count(*)`): its columns are fixed when it is prepared. */
 const STAR = /(^|[\s,.])\*(?=[\s,;)]|$)/;
-/**
- * Most parameters of a statement that is prepared: longer texts come from lists (`in ($1, … $n)`, the
- * inbox's multi-row insert), one text per length, each of which would hold a plan on every connection.
- */
-export const PREPARED_MAX_PARAMETERS = 32;
 
 /**
  * The name each statement text is prepared under, for the first `max` distinct texts (undefined for the
@@ -69,7 +64,8 @@ export function statementNames(max: number): (sql: string, parameters: number) =
  * first, and when that throws after it parsed a named statement it closes the statement on the server
  * while still counting it as parsed: every later use on that connection would fail.
  */
-const plain = (v: unknown): boolean => v === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof v) || v instanceof Date || Buffer.isBuffer(v);
+const PLAIN_TYPES = new Set(['string', 'number', 'boolean', 'bigint']);
+const plain = (v: unknown): boolean => v === null || PLAIN_TYPES.has(typeof v) || v instanceof Date || Buffer.isBuffer(v);
 
 /**
  * An error that leaves a named statement unusable on its connection: gone from the server (26000), or

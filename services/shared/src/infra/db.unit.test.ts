@@ -1,6 +1,7 @@
 // The names statements are prepared under (createDb with PG_PREPARED_STATEMENTS): one per text, none for a
 // text that reads or returns `*` or has more than PREPARED_MAX_PARAMETERS parameters, none past the bound.
-import { PREPARED_MAX_PARAMETERS, statementNames } from './db';
+import { PREPARED_MAX_PARAMETERS } from './addresses';
+import { statementNames } from './db';
 
 describe('statementNames', () => {
   it('names each text once and leaves `*` unnamed', () => {

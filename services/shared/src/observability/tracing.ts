@@ -145,7 +145,7 @@ const shared = (p: SpanProcessor): SpanProcessor => ({
 let pgInstrumented = false;
 
 /** A statement's SQL command, upper-cased ("INSERT", "COMMIT"), as the pg instrumentation names unnamed statements' spans. */
-export const sqlCommand = (text: string): string => (text.trim().split(/\s/, 1)[0] ?? '').toUpperCase().replace(/;$/, '');
+const sqlCommand = (text: string): string => (text.trim().split(/\s/, 1)[0] ?? '').toUpperCase().replace(/;$/, '');
 
 /**
  * Starts the tracer provider of the service `service` when `cfg.endpoint` is set (or a processor was added):
