@@ -79,6 +79,24 @@ describe('prepared statements', () => {
     await db.schema.dropTable(spoiled);
   });
 
+  it("discards a connection whose prepared statement's parameter no longer fits the column a type change made", async () => {
+    const db = createDb(loadInfra(process.env), 'postgres', { max: 1 }, `prepared-test-${process.pid}`);
+    opened.push(db);
+    const retyped = `${table}_retyped`;
+    await db.schema.dropTableIfExists(retyped);
+    await db.schema.createTable(retyped, (t) => {
+      t.text('id').primary();
+      t.text('a');
+    });
+    await db(retyped).insert({ id: '1', a: 'x' });
+    const read = () => db(retyped).select('a').where({ id: '1' });
+    expect(await read()).toEqual([{ a: 'x' }]);
+    await db.raw(`alter table ?? alter column id type integer using id::integer`, [retyped]);
+    await expect(read()).rejects.toMatchObject({ code: expect.stringMatching(/^(42883|42804)$/) });
+    expect(await read()).toEqual([{ a: 'x' }]);
+    await db.schema.dropTable(retyped);
+  });
+
   it('does not prepare a statement with a parameter pg converts (an object, sent as JSON)', async () => {
     const db = dbWith({});
     const prepared = await db.transaction(async (trx) => {

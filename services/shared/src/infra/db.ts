@@ -68,13 +68,16 @@ const PLAIN_TYPES = new Set(['string', 'number', 'boolean', 'bigint']);
 const plain = (v: unknown): boolean => v === null || PLAIN_TYPES.has(typeof v) || v instanceof Date || Buffer.isBuffer(v);
 
 /**
- * An error that leaves a named statement unusable on its connection: gone from the server (26000), or
+ * An error that may leave a named statement unusable on its connection: gone from the server (26000),
  * planned for a table whose columns' types changed since (0A000 "cached plan must not change result
- * type"). knex discards a connection marked `__knex__disposed` when it is next acquired.
+ * type"), or its parameters' types, fixed when it was parsed, no longer fitting the columns they meet
+ * (42883 no such operator, 42804 datatype mismatch). knex discards a connection marked `__knex__disposed`
+ * when it is next acquired; a statement that is wrong in itself costs a new connection per failure.
  */
+const SPOILED = new Set(['26000', '42883', '42804']);
 const spoilsStatement = (err: unknown): boolean => {
   const e = err as { code?: string; message?: string };
-  return e.code === '26000' || (e.code === '0A000' && /cached plan/.test(e.message ?? ''));
+  return SPOILED.has(e.code ?? '') || (e.code === '0A000' && /cached plan/.test(e.message ?? ''));
 };
 
 interface KnexQuery {
