@@ -7,8 +7,8 @@
 import { createDb, loadInfra, type Knex } from '@qtshop/shared/infra';
 
 const opened: Knex[] = [];
-const dbWith = (env: Record<string, string>) => {
-  const db = createDb(loadInfra({ ...process.env, ...env }), 'postgres', { max: 2 }, `prepared-test-${process.pid}`);
+const dbWith = (env: Record<string, string>, max = 2) => {
+  const db = createDb(loadInfra({ ...process.env, ...env }), 'postgres', { max }, `prepared-test-${process.pid}`);
   opened.push(db);
   return db;
 };
@@ -17,6 +17,16 @@ afterAll(async () => {
   await opened[0]?.schema.dropTableIfExists(table);
   await Promise.all(opened.map((db) => db.destroy()));
 });
+
+/** The table `name`, made anew: an `id` column of `idType` (the key) and a text column `a`, holding `row`. */
+async function freshTable(db: Knex, name: string, idType: 'integer' | 'text', row: { id: number | string; a: string }): Promise<void> {
+  await db.schema.dropTableIfExists(name);
+  await db.schema.createTable(name, (t) => {
+    t[idType]('id').primary();
+    t.text('a');
+  });
+  await db(name).insert(row);
+}
 
 interface Prepared {
   statement: string;
@@ -38,12 +48,7 @@ describe('prepared statements', () => {
 
   it('never prepares a statement that reads `*`, so a column added meanwhile shows instead of failing it', async () => {
     const db = dbWith({});
-    await db.schema.dropTableIfExists(table);
-    await db.schema.createTable(table, (t) => {
-      t.integer('id').primary();
-      t.text('a');
-    });
-    await db(table).insert({ id: 1, a: 'x' });
+    await freshTable(db, table, 'integer', { id: 1, a: 'x' });
     const rows = await db.transaction(async (trx) => {
       expect(await trx(table).select('*').where({ id: 1 })).toEqual([{ id: 1, a: 'x' }]);
       expect(await trx(table).select('a').where({ id: 1 })).toEqual([{ a: 'x' }]);
@@ -59,15 +64,9 @@ describe('prepared statements', () => {
   });
 
   it('discards a connection whose prepared statement a type change spoiled: one error, then a fresh connection', async () => {
-    const db = createDb(loadInfra(process.env), 'postgres', { max: 1 }, `prepared-test-${process.pid}`);
-    opened.push(db);
+    const db = dbWith({}, 1);
     const spoiled = `${table}_spoiled`;
-    await db.schema.dropTableIfExists(spoiled);
-    await db.schema.createTable(spoiled, (t) => {
-      t.integer('id').primary();
-      t.text('a');
-    });
-    await db(spoiled).insert({ id: 1, a: '7' });
+    await freshTable(db, spoiled, 'integer', { id: 1, a: '7' });
     const read = () => db(spoiled).select('a').where({ id: 1 });
     expect(await read()).toEqual([{ a: '7' }]);
     const pid = async () => ((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]!.pid;
@@ -80,15 +79,9 @@ describe('prepared statements', () => {
   });
 
   it("discards a connection whose prepared statement's parameter no longer fits the column a type change made", async () => {
-    const db = createDb(loadInfra(process.env), 'postgres', { max: 1 }, `prepared-test-${process.pid}`);
-    opened.push(db);
+    const db = dbWith({}, 1);
     const retyped = `${table}_retyped`;
-    await db.schema.dropTableIfExists(retyped);
-    await db.schema.createTable(retyped, (t) => {
-      t.text('id').primary();
-      t.text('a');
-    });
-    await db(retyped).insert({ id: '1', a: 'x' });
+    await freshTable(db, retyped, 'text', { id: '1', a: 'x' });
     const read = () => db(retyped).select('a').where({ id: '1' });
     expect(await read()).toEqual([{ a: 'x' }]);
     await db.raw(`alter table ?? alter column id type integer using id::integer`, [retyped]);
